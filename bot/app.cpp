@@ -1,0 +1,196 @@
+#include "bot/app.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <SQLiteCpp/Exception.h>
+
+#include "bot/dispatcher.hpp"
+#include "bot/handlers/health_handler.hpp"
+#include "bot/http/router.hpp"
+#include "bot/http/server.hpp"
+#include "bot/metrics.hpp"
+#include "channels/sandbox_sender.hpp"
+#include "store/migrations.hpp"
+#include "store/readers.hpp"
+#include "store/writer.hpp"
+
+namespace duijie::bot {
+namespace {
+
+store::ConnectionOptions ConnectionOptionsFrom(const StoreConfig& c) {
+  store::ConnectionOptions o;
+  o.busy_timeout = c.busy_timeout;
+  o.synchronous = c.synchronous;
+  return o;
+}
+
+std::string InstanceId(const Clock& clock) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(ToUnixMillis(clock.Now()));
+}
+
+bool MigrateDatabase(const StoreConfig& store_config, const Logger& log) {
+  try {
+    store::Connection conn(store_config.path, ConnectionOptionsFrom(store_config));
+    const auto report = store::Migrate(conn);
+    if (!report) {
+      log.Error("migration failed", {{"path", store_config.path}, {"error", report.error().message}});
+      return false;
+    }
+    if (report->from_version != report->to_version) {
+      log.Info("database migrated", {{"path", store_config.path},
+                                     {"from_version", report->from_version},
+                                     {"to_version", report->to_version}});
+    }
+    return true;
+  } catch (const SQLite::Exception& e) {
+    log.Error("cannot open the database", {{"path", store_config.path}, {"error", e.what()}});
+    return false;
+  }
+}
+
+}  // namespace
+
+int RunMigrate(const Config& config, Logger& log) {
+  try {
+    store::Connection conn(config.store.path, ConnectionOptionsFrom(config.store));
+    const auto report = store::Migrate(conn);
+    if (!report) {
+      std::cerr << "duijie migrate: " << report.error().message << "\n";
+      return 1;
+    }
+    std::cout << "database " << config.store.path << ": schema version " << report->from_version << " -> "
+              << report->to_version << (report->from_version == report->to_version ? " (up to date)" : "") << "\n";
+    return 0;
+  } catch (const SQLite::Exception& e) {
+    log.Error("cannot open the database", {{"path", config.store.path}, {"error", e.what()}});
+    std::cerr << "duijie migrate: cannot open " << config.store.path << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int App::Run() {
+  SystemClock clock;
+  SystemRandom random;
+  if (!MigrateDatabase(config_.store, log_)) return 1;
+
+  std::unique_ptr<store::Writer> writer;
+  std::unique_ptr<store::Readers> readers;
+  try {
+    writer = std::make_unique<store::Writer>(config_.store.path, ConnectionOptionsFrom(config_.store),
+                                             static_cast<std::size_t>(config_.store.max_batch));
+    readers = std::make_unique<store::Readers>(config_.store.path, ConnectionOptionsFrom(config_.store),
+                                               static_cast<std::size_t>(config_.store.readers));
+  } catch (const SQLite::Exception& e) {
+    log_.Error("cannot open the database", {{"path", config_.store.path}, {"error", e.what()}});
+    return 1;
+  }
+
+  const int threads =
+      config_.http.threads > 0 ? config_.http.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  net::io_context ioc{threads};
+
+  Metrics metrics;
+  Router router(log_);
+  AddHealthRoutes(router, HealthDeps{*writer, *readers, metrics});
+  metrics.SetRoutes(router.Labels());
+
+  // Every channel without credentials runs in sandbox mode (DESIGN.md §4). Real senders come
+  // with each channel; until then all three are sandboxed.
+  channels::SandboxSender sandbox(*writer, clock);
+  std::map<std::string, channels::Sender*> senders;
+  for (const auto& [channel, cfg] : config_.channels) {
+    senders[channel] = &sandbox;
+    log_.Info("channel in sandbox mode: messages are recorded, never sent", {{"channel", channel}});
+  }
+
+  DispatcherOptions dopts;
+  dopts.instance = InstanceId(clock);
+  dopts.batch = config_.dispatcher.batch;
+  dopts.concurrency = config_.dispatcher.concurrency;
+  dopts.poll_interval = config_.dispatcher.poll_interval;
+  dopts.unknown_recheck = config_.dispatcher.unknown_recheck;
+  dopts.claim_stale = config_.dispatcher.claim_stale;
+  dopts.backoff = BackoffPolicy{config_.dispatcher.retry_base, config_.dispatcher.retry_cap};
+  for (const auto& [channel, cfg] : config_.channels) dopts.rates[channel] = {cfg.rate_per_s, cfg.burst};
+  Dispatcher dispatcher(ioc.get_executor(), *writer, senders, clock, random, &metrics, log_, dopts);
+
+  ServerOptions sopts;
+  sopts.max_body_bytes = config_.http.max_body_bytes;
+  sopts.max_header_bytes = config_.http.max_header_bytes;
+  sopts.read_timeout = config_.http.read_timeout;
+  sopts.idle_timeout = config_.http.idle_timeout;
+  sopts.write_timeout = config_.http.write_timeout;
+  sopts.shutdown_grace = config_.http.shutdown_grace;
+  sopts.max_connections = config_.http.max_connections;
+  sopts.access_log = config_.log.access;
+  Server server(ioc, sopts, router, metrics, log_);
+  const auto endpoint = server.Listen(config_.http.address, config_.http.port);
+  if (!endpoint) {
+    log_.Error("cannot start the HTTP server", {{"error", endpoint.error().message}});
+    return 1;
+  }
+
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  bool stopping = false;
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    if (stopping) {
+      log_.Warn("second stop signal: exiting without waiting", {{"signal", signo}});
+      ioc.stop();
+      return;
+    }
+    stopping = true;
+    log_.Info("stopping", {{"signal", signo}});
+    signals.async_wait(on_signal);
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+          co_await server.Shutdown();
+          if (config_.dispatcher.enabled) co_await dispatcher.Stop();
+          signals.cancel();
+          ioc.stop();
+        },
+        [this](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log_.Error("shutdown failed", {{"error", ex.what()}});
+          }
+        });
+  };
+  signals.async_wait(on_signal);
+
+  server.Start();
+  if (config_.dispatcher.enabled) dispatcher.Start();
+  const std::string listen = endpoint->address().is_v6() ? "[" + endpoint->address().to_string() + "]"
+                                                        : endpoint->address().to_string();
+  log_.Info("listening", {{"address", listen + ":" + std::to_string(endpoint->port())},
+                          {"database", config_.store.path},
+                          {"threads", threads},
+                          {"version", DUIJIE_VERSION}});
+
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+
+  // Everything the dispatcher and the handlers queued is committed before the process exits.
+  writer->Stop();
+  readers->Stop();
+  const auto stats = writer->GetStats();
+  log_.Info("stopped", {{"write_batches", stats.batches}, {"write_jobs", stats.jobs}});
+  return 0;
+}
+
+}  // namespace duijie::bot

@@ -1,0 +1,179 @@
+#include "bot/cli.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+#include <SQLiteCpp/Exception.h>
+
+#include "bot/app.hpp"
+#include "common/mask.hpp"
+#include "store/migrations.hpp"
+#include "store/outbox_repository.hpp"
+
+namespace duijie::bot {
+namespace {
+
+constexpr const char* kUsage = "usage: duijie <serve|migrate|outbox> [options]; see duijie --help";
+
+// Loads the config and prints one line per problem; nullopt when there are problems.
+std::optional<Config> LoadOrReport(const std::optional<std::string>& file, const Environment& env) {
+  auto loaded = LoadConfig(file, env);
+  if (loaded.problems.empty()) return loaded.config;
+  for (const auto& p : loaded.problems) std::cerr << p << "\n";
+  std::cerr << "duijie: the configuration has " << loaded.problems.size() << " problem"
+            << (loaded.problems.size() == 1 ? "" : "s") << "; nothing was started\n";
+  return std::nullopt;
+}
+
+std::string MaskRecipient(const std::string& r) {
+  if (r.find('@') != std::string::npos) return MaskEmail(r);
+  if (!r.empty() && (r[0] == '+' || (r[0] >= '0' && r[0] <= '9'))) return MaskPhone(r);
+  return r;
+}
+
+nlohmann::json MessageJson(const store::OutboxMessage& m) {
+  nlohmann::json j{{"id", m.id},
+                   {"status", m.status},
+                   {"channel", m.channel},
+                   {"recipient", MaskRecipient(m.recipient)},
+                   {"kind", m.kind},
+                   {"attempts", m.attempts},
+                   {"max_attempts", m.max_attempts},
+                   {"next_attempt_at", FormatUtc(FromUnixMillis(m.next_attempt_at))},
+                   {"updated_at", FormatUtc(FromUnixMillis(m.updated_at))},
+                   {"idempotency_key", m.idempotency_key}};
+  if (m.provider_ref) j["provider_ref"] = *m.provider_ref;
+  if (m.last_error) j["last_error"] = *m.last_error;
+  return j;
+}
+
+int ListOutbox(const Config& config, int limit, const std::optional<std::string>& status, std::optional<std::int64_t> id,
+               bool as_json) {
+  if (!store::IsMemoryPath(config.store.path) && !std::filesystem::exists(config.store.path)) {
+    std::cerr << "duijie outbox: database " << config.store.path
+              << " does not exist; start duijie serve or run duijie migrate first\n";
+    return 1;
+  }
+  try {
+    store::ConnectionOptions options;
+    options.read_only = true;
+    options.busy_timeout = config.store.busy_timeout;
+    store::Connection conn(config.store.path, options);
+    if (store::SchemaVersion(conn) != store::LatestSchemaVersion()) {
+      std::cerr << "duijie outbox: database schema version " << store::SchemaVersion(conn) << ", expected "
+                << store::LatestSchemaVersion() << "; run duijie migrate\n";
+      return 1;
+    }
+    if (id) {
+      const auto m = store::OutboxRepository::Find(conn, *id);
+      if (!m) {
+        std::cerr << "duijie outbox: no message with id " << *id << "\n";
+        return 1;
+      }
+      auto j = MessageJson(*m);
+      j["attempt_log"] = nlohmann::json::array();
+      for (const auto& a : store::OutboxRepository::Attempts(conn, *id)) {
+        nlohmann::json aj{{"attempt", a.attempt},
+                          {"outcome", a.outcome},
+                          {"sender", a.sender},
+                          {"started_at", FormatUtc(FromUnixMillis(a.started_at))}};
+        if (a.finished_at) aj["finished_at"] = FormatUtc(FromUnixMillis(*a.finished_at));
+        if (a.error) aj["error"] = *a.error;
+        if (a.provider_ref) aj["provider_ref"] = *a.provider_ref;
+        j["attempt_log"].push_back(aj);
+      }
+      std::cout << j.dump(as_json ? -1 : 2) << "\n";
+      return 0;
+    }
+    const auto messages = store::OutboxRepository::Recent(conn, limit, status);
+    if (as_json) {
+      for (const auto& m : messages) std::cout << MessageJson(m).dump() << "\n";
+      return 0;
+    }
+    const auto counts = store::OutboxRepository::CountByStatus(conn);
+    std::cout << "outbox:";
+    if (counts.empty()) std::cout << " empty";
+    for (const auto& [s, n] : counts) std::cout << " " << s << "=" << n;
+    std::cout << "\n";
+    if (messages.empty()) return 0;
+    std::cout << std::left << std::setw(8) << "ID" << std::setw(10) << "STATUS" << std::setw(8) << "CHANNEL"
+              << std::setw(24) << "RECIPIENT" << std::setw(16) << "KIND" << std::setw(9) << "ATTEMPTS"
+              << std::setw(26) << "UPDATED" << "LAST ERROR\n";
+    for (const auto& m : messages) {
+      std::cout << std::left << std::setw(8) << m.id << std::setw(10) << m.status << std::setw(8) << m.channel
+                << std::setw(24) << MaskRecipient(m.recipient) << std::setw(16) << m.kind << std::setw(9)
+                << (std::to_string(m.attempts) + "/" + std::to_string(m.max_attempts)) << std::setw(26)
+                << FormatUtc(FromUnixMillis(m.updated_at)) << m.last_error.value_or("") << "\n";
+    }
+    return 0;
+  } catch (const SQLite::Exception& e) {
+    std::cerr << "duijie outbox: " << config.store.path << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, const Environment& env) {
+  CLI::App app{"duijie: the chat-bot and notification gateway of the 科技人员服务企业专项行动", "duijie"};
+  app.set_version_flag("--version", "duijie " DUIJIE_VERSION);
+  app.require_subcommand(1);
+
+  std::optional<std::string> config_file;
+  auto add_config = [&config_file](CLI::App* cmd) {
+    cmd->add_option("-c,--config", config_file, "JSON config file (comments allowed); default: embedded defaults")
+        ->check(CLI::ExistingFile);
+    cmd->set_version_flag("--version", "duijie " DUIJIE_VERSION);
+  };
+
+  auto* serve = app.add_subcommand("serve", "Run the gateway until SIGTERM/SIGINT");
+  add_config(serve);
+  auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
+  add_config(migrate);
+  auto* outbox = app.add_subcommand("outbox", "List recent outbound messages and their states");
+  add_config(outbox);
+  int limit = 20;
+  std::optional<std::string> status;
+  std::optional<std::int64_t> id;
+  bool as_json = false;
+  outbox->add_option("-n,--limit", limit, "How many messages, newest first")->check(CLI::Range(1, 100000));
+  outbox->add_option("-s,--status", status, "Only messages in this state")
+      ->check(CLI::IsMember({"pending", "sending", "unknown", "sent", "sandbox", "delivered", "failed", "dead",
+                             "cancelled"}));
+  outbox->add_option("--id", id, "Show one message with every attempt")->check(CLI::PositiveNumber);
+  outbox->add_flag("--json", as_json, "One JSON object per line");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "duijie: " << e.what() << "\n" << kUsage << "\n";
+    return 2;
+  }
+
+  const auto config = LoadOrReport(config_file, env);
+  if (!config) return 1;
+  SystemClock clock;
+  Logger log(clock, config->log.level);
+
+  if (serve->parsed()) {
+    App server(*config, log);
+    return server.Run();
+  }
+  if (migrate->parsed()) return RunMigrate(*config, log);
+  if (outbox->parsed()) return ListOutbox(*config, limit, status, id, as_json);
+  std::cerr << kUsage << "\n";
+  return 2;
+}
+
+}  // namespace duijie::bot

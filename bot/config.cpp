@@ -1,0 +1,346 @@
+#include "bot/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+#include <boost/asio/ip/address.hpp>
+#include <nlohmann/json.hpp>
+
+extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in any header C++ sees
+
+namespace duijie::bot {
+namespace {
+
+using nlohmann::json;
+
+enum class Kind { kString, kInteger, kNumber, kBoolean, kMillis, kListen, kChoice };
+
+struct Spec {
+  ConfigKey info;
+  Kind kind;
+  double min = 0;
+  double max = std::numeric_limits<double>::max();
+  std::vector<std::string_view> choices;
+  std::function<void(Config&, const json&)> apply;
+};
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+bool SplitListen(const std::string& text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = text.substr(colon + 1);
+  unsigned value = 0;
+  const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+  if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || port_text.empty() || value > 65535) {
+    return false;
+  }
+  boost::system::error_code addr_ec;
+  (void)boost::asio::ip::make_address(host, addr_ec);
+  if (addr_ec) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+std::vector<Spec> BuildSpecs() {
+  std::vector<Spec> specs;
+  auto add = [&specs](std::string_view section, std::string_view key, Kind kind, std::string_view type,
+                      std::string_view doc, std::function<void(Config&, const json&)> apply, double min = 0,
+                      double max = std::numeric_limits<double>::max(), std::vector<std::string_view> choices = {}) {
+    specs.push_back(Spec{ConfigKey{section, key, type, doc}, kind, min, max, std::move(choices), std::move(apply)});
+  };
+  auto ms = [](const json& v) { return Millis{v.get<std::int64_t>()}; };
+
+  add("http", "listen", Kind::kListen, "host:port", "address and port to listen on; port 0 picks a free port",
+      [](Config& c, const json& v) {
+        std::string host;
+        std::uint16_t port = 0;
+        SplitListen(v.get<std::string>(), host, port);
+        c.http.address = host;
+        c.http.port = port;
+      });
+  add("http", "max_body_bytes", Kind::kInteger, "integer", "largest request body accepted; larger gets 413",
+      [](Config& c, const json& v) { c.http.max_body_bytes = v.get<std::size_t>(); }, 1, 1 << 30);
+  add("http", "max_header_bytes", Kind::kInteger, "integer", "largest request header block; larger gets 431",
+      [](Config& c, const json& v) { c.http.max_header_bytes = v.get<std::size_t>(); }, 1024, 1 << 20);
+  add("http", "read_timeout_ms", Kind::kMillis, "milliseconds",
+      "a request's header and body must arrive within this; a slow client gets 408",
+      [ms](Config& c, const json& v) { c.http.read_timeout = ms(v); }, 1, 3'600'000);
+  add("http", "idle_timeout_ms", Kind::kMillis, "milliseconds", "a keep-alive connection without a request is closed",
+      [ms](Config& c, const json& v) { c.http.idle_timeout = ms(v); }, 1, 3'600'000);
+  add("http", "write_timeout_ms", Kind::kMillis, "milliseconds", "a response must be written within this",
+      [ms](Config& c, const json& v) { c.http.write_timeout = ms(v); }, 1, 3'600'000);
+  add("http", "shutdown_grace_ms", Kind::kMillis, "milliseconds",
+      "after SIGTERM/SIGINT, in-flight requests get this long to finish",
+      [ms](Config& c, const json& v) { c.http.shutdown_grace = ms(v); }, 0, 3'600'000);
+  add("http", "threads", Kind::kInteger, "integer", "I/O threads; 0 = one per core",
+      [](Config& c, const json& v) { c.http.threads = v.get<int>(); }, 0, 256);
+  add("http", "max_connections", Kind::kInteger, "integer", "connections beyond this are refused",
+      [](Config& c, const json& v) { c.http.max_connections = v.get<int>(); }, 1, 1'000'000);
+
+  add("store", "path", Kind::kString, "string", "SQLite database file",
+      [](Config& c, const json& v) { c.store.path = v.get<std::string>(); });
+  add("store", "synchronous", Kind::kChoice, "full|normal",
+      "full keeps every answered message across power loss; normal only across process crashes",
+      [](Config& c, const json& v) { c.store.synchronous = v.get<std::string>(); }, 0, 0, {"full", "normal"});
+  add("store", "busy_timeout_ms", Kind::kMillis, "milliseconds", "how long to wait for a lock held by another process",
+      [ms](Config& c, const json& v) { c.store.busy_timeout = ms(v); }, 0, 600'000);
+  add("store", "readers", Kind::kInteger, "integer", "read-only connections (and threads) for queries",
+      [](Config& c, const json& v) { c.store.readers = v.get<int>(); }, 1, 64);
+  add("store", "max_batch", Kind::kInteger, "integer", "most write jobs committed in one transaction (group commit)",
+      [](Config& c, const json& v) { c.store.max_batch = v.get<int>(); }, 1, 100'000);
+
+  add("log", "level", Kind::kChoice, "debug|info|warn|error|off", "lowest level written to stderr",
+      [](Config& c, const json& v) { ParseLogLevel(v.get<std::string>(), c.log.level); }, 0, 0,
+      {"debug", "info", "warn", "error", "off"});
+  add("log", "access", Kind::kBoolean, "boolean", "one JSON line per HTTP request",
+      [](Config& c, const json& v) { c.log.access = v.get<bool>(); });
+
+  add("dispatcher", "enabled", Kind::kBoolean, "boolean", "run the outbox dispatcher in this process",
+      [](Config& c, const json& v) { c.dispatcher.enabled = v.get<bool>(); });
+  add("dispatcher", "batch", Kind::kInteger, "integer", "messages claimed per channel per round",
+      [](Config& c, const json& v) { c.dispatcher.batch = v.get<int>(); }, 1, 10'000);
+  add("dispatcher", "concurrency", Kind::kInteger, "integer", "sends in flight at once",
+      [](Config& c, const json& v) { c.dispatcher.concurrency = v.get<int>(); }, 1, 10'000);
+  add("dispatcher", "poll_interval_ms", Kind::kMillis, "milliseconds",
+      "longest sleep when nothing is due (new messages wake it at once)",
+      [ms](Config& c, const json& v) { c.dispatcher.poll_interval = ms(v); }, 1, 3'600'000);
+  add("dispatcher", "retry_base_ms", Kind::kMillis, "milliseconds", "first retry delay; doubles per attempt, jittered",
+      [ms](Config& c, const json& v) { c.dispatcher.retry_base = ms(v); }, 1, 86'400'000);
+  add("dispatcher", "retry_cap_ms", Kind::kMillis, "milliseconds", "longest retry delay",
+      [ms](Config& c, const json& v) { c.dispatcher.retry_cap = ms(v); }, 1, 86'400'000);
+  add("dispatcher", "max_attempts", Kind::kInteger, "integer", "attempts before a message is dead-lettered",
+      [](Config& c, const json& v) { c.dispatcher.max_attempts = v.get<int>(); }, 1, 1000);
+  add("dispatcher", "unknown_recheck_ms", Kind::kMillis, "milliseconds",
+      "how often a message with an unknown outcome is checked with its provider",
+      [ms](Config& c, const json& v) { c.dispatcher.unknown_recheck = ms(v); }, 1, 86'400'000);
+  add("dispatcher", "claim_stale_ms", Kind::kMillis, "milliseconds",
+      "a message claimed longer ago than this by another instance is examined as in doubt",
+      [ms](Config& c, const json& v) { c.dispatcher.claim_stale = ms(v); }, 1000, 86'400'000);
+
+  for (std::string_view channel : {"wecom", "sms", "email"}) {
+    add(channel, "rate_per_s", Kind::kNumber, "number", "messages per second sent on this channel; 0 = unlimited",
+        [channel](Config& c, const json& v) { c.channels[std::string(channel)].rate_per_s = v.get<double>(); }, 0,
+        1e6);
+    add(channel, "burst", Kind::kNumber, "number", "messages that may go at once after a quiet spell",
+        [channel](Config& c, const json& v) { c.channels[std::string(channel)].burst = v.get<double>(); }, 1, 1e6);
+  }
+  return specs;
+}
+
+const std::vector<Spec>& Specs() {
+  static const std::vector<Spec> kSpecs = BuildSpecs();
+  return kSpecs;
+}
+
+std::string Describe(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Returns what is wrong with `value` for `spec`, or an empty string.
+std::string Check(const Spec& spec, const json& value) {
+  auto range = [&spec]() {
+    std::ostringstream os;
+    os << "between " << spec.min << " and " << spec.max;
+    return os.str();
+  };
+  switch (spec.kind) {
+    case Kind::kString:
+      if (!value.is_string() || value.get<std::string>().empty()) return "expected a non-empty string";
+      return "";
+    case Kind::kInteger:
+    case Kind::kMillis: {
+      const char* what = spec.kind == Kind::kMillis ? "expected whole milliseconds " : "expected a whole number ";
+      if (!value.is_number_integer()) return what + range();
+      const auto v = static_cast<double>(value.get<std::int64_t>());
+      if (v < spec.min || v > spec.max) return what + range();
+      return "";
+    }
+    case Kind::kNumber: {
+      if (!value.is_number()) return "expected a number " + range();
+      const auto v = value.get<double>();
+      if (v < spec.min || v > spec.max) return "expected a number " + range();
+      return "";
+    }
+    case Kind::kBoolean:
+      if (!value.is_boolean()) return "expected true or false";
+      return "";
+    case Kind::kListen: {
+      std::string host;
+      std::uint16_t port = 0;
+      if (!value.is_string() || !SplitListen(value.get<std::string>(), host, port)) {
+        return "expected host:port with an IP address, e.g. 127.0.0.1:8080 or [::1]:8080";
+      }
+      return "";
+    }
+    case Kind::kChoice: {
+      const bool ok = value.is_string() && std::find(spec.choices.begin(), spec.choices.end(),
+                                                     value.get<std::string>()) != spec.choices.end();
+      if (ok) return "";
+      std::string list;
+      for (auto c : spec.choices) list += (list.empty() ? "" : ", ") + std::string(c);
+      return "expected one of " + list;
+    }
+  }
+  return "";
+}
+
+// Environment values are text; turn them into the JSON type the key expects where they parse,
+// and leave them as strings otherwise so Check reports them.
+json FromEnv(const Spec& spec, const std::string& text) {
+  switch (spec.kind) {
+    case Kind::kInteger:
+    case Kind::kMillis: {
+      std::int64_t v = 0;
+      const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec == std::errc{} && ptr == text.data() + text.size() && !text.empty()) return v;
+      return text;
+    }
+    case Kind::kNumber: {
+      double v = 0;
+      const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec == std::errc{} && ptr == text.data() + text.size() && !text.empty()) return v;
+      return text;
+    }
+    case Kind::kBoolean: {
+      std::string lower = text;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;
+      if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return false;
+      return text;
+    }
+    default:
+      return text;
+  }
+}
+
+void Apply(const Spec& spec, const json& value, const std::string& origin, LoadedConfig& out) {
+  const std::string problem = Check(spec, value);
+  if (!problem.empty()) {
+    out.problems.push_back("config: " + std::string(spec.info.section) + "." + std::string(spec.info.key) + " = " +
+                           Describe(value) + " (" + origin + "): " + problem);
+    return;
+  }
+  spec.apply(out.config, value);
+}
+
+const Spec* FindSpec(std::string_view section, std::string_view key) {
+  for (const auto& s : Specs()) {
+    if (s.info.section == section && s.info.key == key) return &s;
+  }
+  return nullptr;
+}
+
+std::string LineCol(std::string_view text, std::size_t byte) {
+  std::size_t line = 1;
+  std::size_t col = 1;
+  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(col);
+}
+
+}  // namespace
+
+std::vector<ConfigKey> ConfigKeys() {
+  std::vector<ConfigKey> keys;
+  for (const auto& s : Specs()) keys.push_back(s.info);
+  return keys;
+}
+
+std::string EnvName(const ConfigKey& key) { return "DUIJIE_" + Upper(key.section) + "_" + Upper(key.key); }
+
+LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const Environment& env) {
+  LoadedConfig out;
+  if (!text.empty()) {
+    json doc;
+    try {
+      doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+    } catch (const json::parse_error& e) {
+      out.problems.push_back("config: " + std::string(origin) + ":" + LineCol(text, e.byte > 0 ? e.byte - 1 : 0) +
+                             ": not valid JSON: " + e.what());
+      return out;
+    }
+    if (!doc.is_object()) {
+      out.problems.push_back("config: " + std::string(origin) + ": expected a JSON object of sections");
+      return out;
+    }
+    for (const auto& [section, keys] : doc.items()) {
+      if (!keys.is_object()) {
+        out.problems.push_back("config: " + section + " = " + Describe(keys) + " (" + std::string(origin) +
+                               "): expected an object of keys");
+        continue;
+      }
+      for (const auto& [key, value] : keys.items()) {
+        const Spec* spec = FindSpec(section, key);
+        if (spec == nullptr) {
+          out.problems.push_back("config: " + section + "." + key + " (" + std::string(origin) +
+                                 "): unknown key; see config/duijie.example.json");
+          continue;
+        }
+        Apply(*spec, value, std::string(origin), out);
+      }
+    }
+  }
+  for (const auto& [name, value] : env) {
+    if (!name.starts_with("DUIJIE_")) continue;
+    const Spec* match = nullptr;
+    for (const auto& s : Specs()) {
+      if (EnvName(s.info) == name) match = &s;
+    }
+    if (match == nullptr) {
+      out.problems.push_back("config: " + name + " (environment): unknown variable; names are DUIJIE_<SECTION>_<KEY>");
+      continue;
+    }
+    Apply(*match, FromEnv(*match, value), "from " + name, out);
+  }
+  return out;
+}
+
+LoadedConfig LoadConfig(const std::optional<std::string>& file, const Environment& env) {
+  if (!file) return ParseConfig("", "defaults", env);
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) {
+    LoadedConfig out;
+    out.problems.push_back("config: " + *file + ": cannot be read");
+    return out;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string content = text.str();
+  if (content.find_first_not_of(" \t\r\n") == std::string::npos) {
+    LoadedConfig out;
+    out.problems.push_back("config: " + *file + ": is empty; expected a JSON object");
+    return out;
+  }
+  return ParseConfig(content, *file, env);
+}
+
+Environment ProcessEnvironment() {
+  Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (!entry.starts_with("DUIJIE_")) continue;
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+}  // namespace duijie::bot

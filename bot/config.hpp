@@ -1,0 +1,101 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/log.hpp"
+
+namespace duijie::bot {
+
+using Millis = std::chrono::milliseconds;
+
+struct HttpConfig {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  Millis read_timeout{15'000};    // a request's header and body must arrive within this
+  Millis idle_timeout{60'000};    // a keep-alive connection with no request is closed after this
+  Millis write_timeout{15'000};
+  Millis shutdown_grace{10'000};  // in-flight requests get this long after SIGTERM
+  int threads = 0;                // 0 = one per core
+  int max_connections = 10'000;
+};
+
+struct StoreConfig {
+  std::string path = "./duijie.db";
+  std::string synchronous = "full";
+  Millis busy_timeout{5'000};
+  int readers = 2;
+  int max_batch = 1024;
+};
+
+struct LogConfig {
+  LogLevel level = LogLevel::kInfo;
+  bool access = true;
+};
+
+struct DispatcherConfig {
+  bool enabled = true;
+  int batch = 64;           // messages claimed per channel per round
+  int concurrency = 64;     // sends in flight at once
+  Millis poll_interval{1'000};
+  Millis retry_base{1'000};
+  Millis retry_cap{1'800'000};
+  int max_attempts = 8;
+  Millis unknown_recheck{60'000};
+  Millis claim_stale{300'000};
+};
+
+/// Per-channel settings shared by every channel section. Credentials come with each channel's
+/// own issue; a channel without them runs in sandbox mode.
+struct ChannelConfig {
+  double rate_per_s = 0;  // 0 = unlimited
+  double burst = 1;
+};
+
+struct Config {
+  HttpConfig http;
+  StoreConfig store;
+  LogConfig log;
+  DispatcherConfig dispatcher;
+  std::map<std::string, ChannelConfig> channels = {
+      {"wecom", {50, 50}}, {"sms", {20, 20}}, {"email", {10, 10}}};
+};
+
+/// Environment variables as name -> value; only DUIJIE_* names matter.
+using Environment = std::map<std::string, std::string>;
+
+/// One documented configuration key (DESIGN.md §4): `section.key` in the file,
+/// DUIJIE_<SECTION>_<KEY> in the environment.
+struct ConfigKey {
+  std::string_view section;
+  std::string_view key;
+  std::string_view type;  // 'string', 'integer', 'number', 'boolean', 'milliseconds', 'host:port', one of a|b|c
+  std::string_view doc;
+};
+
+/// Every key duijie reads, in documentation order.
+[[nodiscard]] std::vector<ConfigKey> ConfigKeys();
+[[nodiscard]] std::string EnvName(const ConfigKey& key);
+
+struct LoadedConfig {
+  Config config;
+  /// One line per problem: key, value, what is expected. Empty when the config is valid.
+  std::vector<std::string> problems;
+};
+
+/// Embedded defaults, then the file (JSON, comments allowed) if given, then the environment.
+/// Unknown keys and unknown DUIJIE_* variables are problems too: a typo must not be ignored.
+[[nodiscard]] LoadedConfig LoadConfig(const std::optional<std::string>& file, const Environment& env);
+/// The same from text already read (`origin` names it in messages).
+[[nodiscard]] LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const Environment& env);
+
+/// The DUIJIE_* variables of this process.
+[[nodiscard]] Environment ProcessEnvironment();
+
+}  // namespace duijie::bot

@@ -1,0 +1,292 @@
+#include "bot/dispatcher.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/mask.hpp"
+
+namespace duijie::bot {
+namespace {
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+constexpr int kRecoveryPage = 256;
+
+std::string_view RecoveryName(store::Recovery r) {
+  switch (r) {
+    case store::Recovery::kWasSent: return "recovered_sent";
+    case store::Recovery::kWasLost: return "recovered_lost";
+    case store::Recovery::kStillUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+// Recipients are phone numbers and emails: never logged in the clear.
+std::string MaskedRecipient(const store::OutboxMessage& m) {
+  if (m.recipient.find('@') != std::string::npos) return MaskEmail(m.recipient);
+  if (!m.recipient.empty() && (m.recipient[0] == '+' || (m.recipient[0] >= '0' && m.recipient[0] <= '9'))) {
+    return MaskPhone(m.recipient);
+  }
+  return RedactText(m.recipient);
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(net::any_io_executor executor, store::Writer& writer,
+                       std::map<std::string, channels::Sender*> senders, const Clock& clock, Random& random,
+                       Metrics* metrics, const Logger& log, DispatcherOptions options)
+    : strand_(net::make_strand(executor)),
+      writer_(writer),
+      senders_(std::move(senders)),
+      clock_(clock),
+      random_(random),
+      metrics_(metrics),
+      log_(log),
+      options_(std::move(options)),
+      wake_(strand_),
+      idle_(strand_) {
+  const auto now = clock_.Now();
+  for (const auto& [channel, sender] : senders_) {
+    const auto it = options_.rates.find(channel);
+    const auto rate = it == options_.rates.end() ? DispatcherOptions::Rate{} : it->second;
+    buckets_.emplace(channel, TokenBucket(rate.per_second, rate.burst, now));
+  }
+}
+
+void Dispatcher::Start() {
+  loop_running_ = true;
+  net::co_spawn(strand_, Loop(), [this](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log_.Error("dispatcher stopped by an error", {{"error", ex.what()}});
+      }
+    }
+    loop_running_ = false;
+    idle_.cancel();
+  });
+}
+
+void Dispatcher::Notify() {
+  net::post(strand_, [this] {
+    notified_ = true;
+    wake_.cancel();
+  });
+}
+
+void Dispatcher::WakeWaiters() {
+  // Waiters (Drain, Stop) re-check their own condition after every wake-up.
+  if (in_flight_ == 0) idle_.cancel();
+}
+
+net::awaitable<void> Dispatcher::Loop() {
+  while (!stopping_) {
+    Clock::TimePoint next;
+    try {
+      next = co_await Round();
+    } catch (const std::exception& e) {
+      // Most likely the store is unavailable (disk full, locked): keep trying at the poll rate.
+      log_.Error("dispatcher round failed", {{"error", e.what()}});
+      next = clock_.Now() + options_.poll_interval;
+    }
+    if (stopping_) break;
+    if (notified_ && in_flight_ < options_.concurrency) continue;
+    const auto wait = next - clock_.Now();
+    if (wait <= Clock::Duration::zero() && in_flight_ < options_.concurrency) {
+      // Due now: yield to other work on the strand (completions) before the next round.
+      co_await net::post(strand_, net::use_awaitable);
+      continue;
+    }
+    wake_.expires_after(std::max(wait, Clock::Duration{std::chrono::milliseconds(1)}));
+    co_await wake_.async_wait(kTuple);
+  }
+}
+
+net::awaitable<Clock::TimePoint> Dispatcher::Round() {
+  notified_ = false;
+  const auto now = clock_.Now();
+  const std::int64_t now_ms = ToUnixMillis(now);
+  if (now >= next_recovery_) {
+    co_await Recover(now_ms);
+    next_recovery_ = now + options_.unknown_recheck;
+  }
+  auto next = std::min(now + options_.poll_interval, next_recovery_);
+  if (stopping_) co_return next;
+
+  // How many each channel may claim now: limited by its bucket and by free concurrency.
+  std::map<std::string, int> quota;
+  int free = options_.concurrency - in_flight_;
+  for (auto& [channel, bucket] : buckets_) {
+    if (free <= 0) break;
+    const long n = std::min<long>({bucket.Available(now), options_.batch, free});
+    if (n <= 0) {
+      next = std::min(next, now + bucket.WaitForOne(now));
+      continue;
+    }
+    quota[channel] = static_cast<int>(n);
+    free -= static_cast<int>(n);
+  }
+  if (quota.empty()) co_return next;
+
+  struct Claimed {
+    std::vector<store::OutboxMessage> messages;
+    std::optional<std::int64_t> next_due;
+  };
+  const std::string instance = options_.instance;
+  const auto claim = [quota, instance, now_ms](store::Connection& c) {
+    Claimed out;
+    for (const auto& [channel, n] : quota) {
+      auto batch = store::OutboxRepository::ClaimDue(c, instance, channel, now_ms, n);
+      out.messages.insert(out.messages.end(), std::make_move_iterator(batch.begin()),
+                          std::make_move_iterator(batch.end()));
+    }
+    out.next_due = store::OutboxRepository::NextDue(c);
+    return out;
+  };
+  Claimed claimed = co_await writer_.Run(claim);
+
+  std::map<std::string, int> taken;
+  for (auto& m : claimed.messages) {
+    auto& bucket = buckets_.at(m.channel);
+    (void)bucket.TryTake(now);
+    ++taken[m.channel];
+    ++in_flight_;
+    auto* sender = senders_.at(m.channel);
+    net::co_spawn(strand_, SendOne(std::move(m), *sender), [this](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log_.Error("send task failed", {{"error", ex.what()}});
+        }
+      }
+      --in_flight_;
+      if (in_flight_ < options_.concurrency) wake_.cancel();
+      WakeWaiters();
+    });
+  }
+  // A channel that filled its quota probably has more due: come back as soon as it may send.
+  for (const auto& [channel, n] : quota) {
+    if (taken[channel] == n) next = std::min(next, now + buckets_.at(channel).WaitForOne(now));
+  }
+  if (claimed.next_due) next = std::min(next, FromUnixMillis(*claimed.next_due));
+  co_return next;
+}
+
+net::awaitable<void> Dispatcher::Recover(std::int64_t now_ms) {
+  const std::string instance = options_.instance;
+  const std::int64_t stale_before = now_ms - options_.claim_stale.count();
+  for (;;) {
+    const auto find_doubts = [instance, stale_before, now_ms](store::Connection& c) {
+      return store::OutboxRepository::InDoubt(c, instance, stale_before, now_ms, kRecoveryPage);
+    };
+    auto doubts = co_await writer_.Run(find_doubts);
+    if (doubts.empty()) co_return;
+    struct Resolution {
+      std::int64_t id;
+      int attempt;
+      channels::LookupResult result;
+    };
+    std::vector<Resolution> resolutions;
+    for (const auto& m : doubts) {
+      channels::LookupResult result;
+      if (auto it = senders_.find(m.channel); it != senders_.end()) {
+        try {
+          result = co_await it->second->Lookup(m);
+        } catch (const std::exception& e) {
+          log_.Warn("outbox lookup failed", {{"id", m.id}, {"error", e.what()}});
+        }
+      }
+      log_.Info("outbox message in doubt examined", {{"id", m.id},
+                                                     {"channel", m.channel},
+                                                     {"recipient", MaskedRecipient(m)},
+                                                     {"attempt", m.attempts},
+                                                     {"conclusion", RecoveryName(result.recovery)}});
+      if (metrics_ != nullptr) metrics_->CountAttempt(m.channel, RecoveryName(result.recovery));
+      resolutions.push_back({m.id, m.attempts, std::move(result)});
+    }
+    const auto recheck = now_ms + options_.unknown_recheck.count();
+    const auto resolve = [&resolutions, now_ms, recheck](store::Connection& c) {
+      for (const auto& r : resolutions) {
+        store::OutboxRepository::Resolve(c, r.id, r.attempt, r.result.recovery, r.result.provider_ref,
+                                         r.result.sent_status, now_ms, recheck);
+      }
+    };
+    co_await writer_.Run(resolve);
+    // Still-unknown ones are due again only at `recheck`, so the loop ends once a page is done.
+    if (static_cast<int>(doubts.size()) < kRecoveryPage) co_return;
+  }
+}
+
+net::awaitable<void> Dispatcher::SendOne(store::OutboxMessage msg, channels::Sender& sender) {
+  store::AttemptRecord record;
+  try {
+    record = co_await sender.Send(msg);
+  } catch (const std::exception& e) {
+    // We cannot tell whether the request left: treat it as unknown and look it up later.
+    record = {store::AttemptOutcome::kUnknown, std::string(sender.Name()), "", e.what()};
+  }
+  const auto now = clock_.Now();
+  const std::int64_t now_ms = ToUnixMillis(now);
+  std::int64_t retry_at = now_ms + options_.unknown_recheck.count();
+  if (record.outcome == store::AttemptOutcome::kRetryable) {
+    retry_at = now_ms + RetryDelay(msg.attempts, options_.backoff, random_).count();
+  }
+  bool recorded = false;
+  try {
+    const auto finish = [id = msg.id, attempt = msg.attempts, &record, now_ms, retry_at](store::Connection& c) {
+      return store::OutboxRepository::Finish(c, id, attempt, record, now_ms, retry_at);
+    };
+    recorded = co_await writer_.Run(finish);
+  } catch (const std::exception& e) {
+    // The outcome is lost; the message stays 'sending' and is examined as in doubt later.
+    log_.Error("could not record a send outcome", {{"id", msg.id}, {"error", e.what()}});
+    co_return;
+  }
+  if (metrics_ != nullptr) metrics_->CountAttempt(msg.channel, ToString(record.outcome));
+  if (!recorded) {
+    log_.Warn("send outcome not recorded: message was recovered meanwhile", {{"id", msg.id}});
+    co_return;
+  }
+  const bool exhausted = record.outcome == store::AttemptOutcome::kRetryable && msg.attempts >= msg.max_attempts;
+  if (exhausted || record.outcome == store::AttemptOutcome::kFailed) {
+    log_.Warn(exhausted ? "outbox message dead-lettered" : "outbox message failed",
+              {{"id", msg.id},
+               {"channel", msg.channel},
+               {"recipient", MaskedRecipient(msg)},
+               {"attempts", msg.attempts},
+               {"error", record.error}});
+  } else if (log_.Enabled(LogLevel::kDebug)) {
+    log_.Debug("outbox attempt", {{"id", msg.id},
+                                  {"channel", msg.channel},
+                                  {"recipient", MaskedRecipient(msg)},
+                                  {"outcome", ToString(record.outcome)}});
+  }
+}
+
+net::awaitable<void> Dispatcher::Drain() {
+  while (in_flight_ > 0) {
+    idle_.expires_after(std::chrono::seconds(30));
+    co_await idle_.async_wait(kTuple);
+  }
+}
+
+net::awaitable<void> Dispatcher::Stop() {
+  co_await net::co_spawn(
+      strand_,
+      [this]() -> net::awaitable<void> {
+        stopping_ = true;
+        wake_.cancel();
+        while (loop_running_ || in_flight_ > 0) {
+          idle_.expires_after(std::chrono::seconds(30));
+          co_await idle_.async_wait(kTuple);
+        }
+      },
+      net::use_awaitable);
+}
+
+}  // namespace duijie::bot

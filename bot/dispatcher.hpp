@@ -1,0 +1,85 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "bot/metrics.hpp"
+#include "channels/sender.hpp"
+#include "common/backoff.hpp"
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/rate_limiter.hpp"
+#include "store/writer.hpp"
+
+namespace duijie::bot {
+
+struct DispatcherOptions {
+  std::string instance;  // unique per process run; claims carry it
+  int batch = 64;
+  int concurrency = 64;
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds unknown_recheck{60'000};
+  std::chrono::milliseconds claim_stale{300'000};
+  BackoffPolicy backoff;
+  struct Rate {
+    double per_second = 0;
+    double burst = 1;
+  };
+  std::map<std::string, Rate> rates;  // by channel
+};
+
+/// The outbox dispatcher (DESIGN.md "path of a message"): claims due messages, hands each to its
+/// channel's sender, records every attempt, retries retryable failures with exponential backoff
+/// and jitter, dead-letters exhausted ones, honours a token bucket per channel, and re-examines
+/// messages whose outcome was never recorded (a crash mid-send) with the sender's Lookup
+/// instead of sending them again.
+class Dispatcher {
+ public:
+  /// `senders` maps a channel name to its sender; messages for other channels wait.
+  Dispatcher(net::any_io_executor executor, store::Writer& writer, std::map<std::string, channels::Sender*> senders,
+             const Clock& clock, Random& random, Metrics* metrics, const Logger& log, DispatcherOptions options);
+
+  /// Starts the loop on the dispatcher's strand.
+  void Start();
+  /// New messages were queued: run a round now. Thread-safe.
+  void Notify();
+  /// Stops claiming and waits until every send in flight has its outcome recorded.
+  net::awaitable<void> Stop();
+
+  /// One round: examine in-doubt messages (at start and every unknown_recheck), claim what the
+  /// rate limits and the concurrency allow, start those sends. Returns when the next round is due
+  /// at the latest. Runs on the dispatcher's strand. Exposed for tests on a fake clock.
+  net::awaitable<Clock::TimePoint> Round();
+  /// Waits until no send is in flight. Exposed for tests.
+  net::awaitable<void> Drain();
+
+  [[nodiscard]] net::strand<net::any_io_executor>& Strand() { return strand_; }
+
+ private:
+  net::awaitable<void> Loop();
+  net::awaitable<void> Recover(std::int64_t now_ms);
+  net::awaitable<void> SendOne(store::OutboxMessage msg, channels::Sender& sender);
+  void WakeWaiters();
+
+  net::strand<net::any_io_executor> strand_;
+  store::Writer& writer_;
+  std::map<std::string, channels::Sender*> senders_;
+  const Clock& clock_;
+  Random& random_;
+  Metrics* metrics_;
+  const Logger& log_;
+  DispatcherOptions options_;
+  std::map<std::string, TokenBucket> buckets_;
+  net::steady_timer wake_;
+  net::steady_timer idle_;
+  int in_flight_ = 0;
+  bool notified_ = false;
+  bool stopping_ = false;
+  bool loop_running_ = false;
+  Clock::TimePoint next_recovery_{};
+};
+
+}  // namespace duijie::bot

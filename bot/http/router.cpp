@@ -1,0 +1,57 @@
+#include "bot/http/router.hpp"
+
+#include "bot/http/responses.hpp"
+
+namespace duijie::bot {
+
+std::string_view TargetPath(std::string_view target) {
+  const auto q = target.find_first_of("?#");
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+void Router::Add(http::verb method, std::string path, Handler handler) {
+  routes_.push_back(Route{method, std::move(path), std::move(handler)});
+}
+
+std::vector<Metrics::RouteLabel> Router::Labels() const {
+  std::vector<Metrics::RouteLabel> out;
+  for (const auto& r : routes_) out.push_back({std::string(http::to_string(r.method)), r.path});
+  return out;
+}
+
+net::awaitable<Router::Routed> Router::Dispatch(const HttpRequest& req) const {
+  const std::string_view path = TargetPath(req.target());
+  const http::verb method = req.method() == http::verb::head ? http::verb::get : req.method();
+  std::string allow;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const auto& route = routes_[i];
+    if (route.path != path) continue;
+    if (route.method != method) {
+      allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(route.method));
+      continue;
+    }
+    try {
+      HttpResponse res = co_await route.handler(req);
+      if (req.method() == http::verb::head) {
+        const auto length = res.body().size();
+        res.body().clear();
+        res.content_length(length);
+      }
+      co_return Routed{std::move(res), i};
+    } catch (const std::exception& e) {
+      log_.Error("handler failed", {{"route", route.path}, {"error", e.what()}});
+    }
+    co_return Routed{JsonError(http::status::internal_server_error, "internal", "internal error; see the server log"),
+                     i};
+  }
+  if (!allow.empty()) {
+    auto res = JsonError(http::status::method_not_allowed, "method_not_allowed",
+                         std::string(req.method_string()) + " is not allowed on " + std::string(path));
+    res.set(http::field::allow, allow);
+    co_return Routed{std::move(res), routes_.size()};
+  }
+  co_return Routed{JsonError(http::status::not_found, "not_found", "no route for " + std::string(path)),
+                   routes_.size()};
+}
+
+}  // namespace duijie::bot

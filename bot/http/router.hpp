@@ -1,0 +1,48 @@
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bot/metrics.hpp"
+#include "common/asio.hpp"
+#include "common/log.hpp"
+
+namespace duijie::bot {
+
+/// Maps (method, path) to a handler. A plain function from request to response, so every route
+/// is testable without sockets; the one place errors become HTTP statuses.
+class Router {
+ public:
+  using Handler = std::function<net::awaitable<HttpResponse>(const HttpRequest&)>;
+
+  struct Routed {
+    HttpResponse response;
+    std::size_t route = 0;  // index for metrics; routes().size() when nothing matched
+  };
+
+  explicit Router(const Logger& log) : log_(log) {}
+
+  /// Exact path match on the target without its query string.
+  void Add(http::verb method, std::string path, Handler handler);
+
+  /// 404 for an unknown path, 405 with Allow for a known path and another method, 500 (logged)
+  /// when a handler throws. HEAD is served by the GET handler without the body.
+  net::awaitable<Routed> Dispatch(const HttpRequest& req) const;
+
+  [[nodiscard]] std::vector<Metrics::RouteLabel> Labels() const;
+  [[nodiscard]] std::size_t size() const { return routes_.size(); }
+
+ private:
+  struct Route {
+    http::verb method;
+    std::string path;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+  const Logger& log_;
+};
+
+/// The path part of a request target ("/a/b?x=1" -> "/a/b").
+[[nodiscard]] std::string_view TargetPath(std::string_view target);
+
+}  // namespace duijie::bot

@@ -1,0 +1,11 @@
+# DUIJIE_SANITIZE=address,undefined | thread. TSan cannot be combined with ASan, so refuse it early.
+if(DUIJIE_SANITIZE)
+  if(DUIJIE_SANITIZE MATCHES "thread" AND DUIJIE_SANITIZE MATCHES "address")
+    message(FATAL_ERROR "DUIJIE_SANITIZE: thread and address sanitizers cannot be combined")
+  endif()
+  if(NOT DUIJIE_SANITIZE MATCHES "^(address|undefined|thread)(,(address|undefined|thread))*$")
+    message(FATAL_ERROR "DUIJIE_SANITIZE: expected 'address,undefined' or 'thread', got '${DUIJIE_SANITIZE}'")
+  endif()
+  add_compile_options(-fsanitize=${DUIJIE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${DUIJIE_SANITIZE})
+endif()

@@ -1,0 +1,48 @@
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+namespace duijie::store {
+
+struct ConnectionOptions {
+  std::chrono::milliseconds busy_timeout{5000};
+  /// PRAGMA synchronous for the writer: "full" keeps every committed transaction across power
+  /// loss; group commit makes its fsync cost shared by a whole batch.
+  std::string synchronous = "full";
+  bool read_only = false;
+};
+
+/// One SQLite connection configured the way every part of duijie expects (WAL, foreign keys,
+/// busy timeout), with a cache of prepared statements so hot queries are compiled once.
+class Connection {
+ public:
+  Connection(const std::string& path, const ConnectionOptions& options);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  [[nodiscard]] SQLite::Database& Db() { return db_; }
+
+  /// The cached statement for `sql`, reset and with its bindings cleared, ready to bind.
+  /// `sql` is the cache key, so pass the same literal each time.
+  SQLite::Statement& Prepare(std::string_view sql);
+
+  /// Runs SQL without results (DDL, PRAGMA assignments).
+  void Exec(const std::string& sql) { db_.exec(sql); }
+
+ private:
+  SQLite::Database db_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+};
+
+/// "file::memory:" style paths make each connection its own database; tests use a named
+/// shared-cache memory database or a temporary file instead.
+[[nodiscard]] bool IsMemoryPath(std::string_view path);
+
+}  // namespace duijie::store

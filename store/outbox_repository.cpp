@@ -1,0 +1,273 @@
+#include "store/outbox_repository.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace duijie::store {
+namespace {
+
+#define DUIJIE_OUTBOX_COLUMNS                                                                         \
+  "id, idempotency_key, channel, recipient, kind, payload, status, priority, attempts, max_attempts, " \
+  "next_attempt_at, claimed_by, provider_ref, last_error, created_at, updated_at"
+
+std::optional<std::string> OptText(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getString();
+}
+
+OutboxMessage ReadMessage(SQLite::Statement& s) {
+  OutboxMessage m;
+  m.id = s.getColumn(0).getInt64();
+  m.idempotency_key = s.getColumn(1).getString();
+  m.channel = s.getColumn(2).getString();
+  m.recipient = s.getColumn(3).getString();
+  m.kind = s.getColumn(4).getString();
+  m.payload = s.getColumn(5).getString();
+  m.status = s.getColumn(6).getString();
+  m.priority = s.getColumn(7).getInt();
+  m.attempts = s.getColumn(8).getInt();
+  m.max_attempts = s.getColumn(9).getInt();
+  m.next_attempt_at = s.getColumn(10).getInt64();
+  m.claimed_by = OptText(s.getColumn(11));
+  m.provider_ref = OptText(s.getColumn(12));
+  m.last_error = OptText(s.getColumn(13));
+  m.created_at = s.getColumn(14).getInt64();
+  m.updated_at = s.getColumn(15).getInt64();
+  return m;
+}
+
+void BindOpt(SQLite::Statement& s, const char* name, const std::optional<std::int64_t>& v) {
+  if (v) s.bind(name, *v);
+  else s.bind(name);
+}
+
+void BindOptText(SQLite::Statement& s, const char* name, const std::string& v) {
+  if (v.empty()) s.bind(name);
+  else s.bind(name, v);
+}
+
+}  // namespace
+
+std::string_view ToString(AttemptOutcome outcome) {
+  switch (outcome) {
+    case AttemptOutcome::kSent: return "sent";
+    case AttemptOutcome::kSandbox: return "sandbox";
+    case AttemptOutcome::kRetryable: return "retryable";
+    case AttemptOutcome::kFailed: return "failed";
+    case AttemptOutcome::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+EnqueueResult OutboxRepository::Enqueue(Connection& conn, const NewOutboxMessage& msg, std::int64_t now_ms) {
+  auto& ins = conn.Prepare(
+      "INSERT INTO outbox (idempotency_key, channel, recipient, person_id, kind, payload, priority, "
+      "max_attempts, next_attempt_at, inbox_id, created_at, updated_at) "
+      "VALUES (:key, :channel, :recipient, :person, :kind, :payload, :priority, :max_attempts, :due, :inbox, "
+      ":now, :now) ON CONFLICT (idempotency_key) DO NOTHING");
+  ins.bind(":key", msg.idempotency_key);
+  ins.bind(":channel", msg.channel);
+  ins.bind(":recipient", msg.recipient);
+  BindOpt(ins, ":person", msg.person_id);
+  ins.bind(":kind", msg.kind);
+  ins.bind(":payload", msg.payload);
+  ins.bind(":priority", msg.priority);
+  ins.bind(":max_attempts", msg.max_attempts);
+  ins.bind(":due", msg.not_before_ms > 0 ? msg.not_before_ms : now_ms);
+  BindOpt(ins, ":inbox", msg.inbox_id);
+  ins.bind(":now", now_ms);
+  if (ins.exec() == 1) return {conn.Db().getLastInsertRowid(), false};
+  auto& sel = conn.Prepare("SELECT id FROM outbox WHERE idempotency_key = :key");
+  sel.bind(":key", msg.idempotency_key);
+  sel.executeStep();
+  return {sel.getColumn(0).getInt64(), true};
+}
+
+std::vector<OutboxMessage> OutboxRepository::ClaimDue(Connection& conn, std::string_view instance,
+                                                      std::string_view channel, std::int64_t now_ms, int limit) {
+  std::vector<OutboxMessage> claimed;
+  auto& claim = conn.Prepare(
+      "UPDATE outbox SET status = 'sending', claimed_by = :instance, claimed_at = :now, "
+      "attempts = attempts + 1, updated_at = :now "
+      "WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND channel = :channel "
+      "             AND next_attempt_at <= :now "
+      "             ORDER BY priority DESC, next_attempt_at, id LIMIT :limit) "
+      "RETURNING " DUIJIE_OUTBOX_COLUMNS);
+  claim.bind(":instance", std::string(instance));
+  claim.bind(":channel", std::string(channel));
+  claim.bind(":now", now_ms);
+  claim.bind(":limit", limit);
+  while (claim.executeStep()) claimed.push_back(ReadMessage(claim));
+  auto& attempt = conn.Prepare(
+      "INSERT INTO outbox_attempts (outbox_id, attempt, outcome, started_at) "
+      "VALUES (:id, :attempt, 'in_flight', :now)");
+  for (const auto& m : claimed) {
+    attempt.reset();
+    attempt.bind(":id", m.id);
+    attempt.bind(":attempt", m.attempts);
+    attempt.bind(":now", now_ms);
+    attempt.exec();
+  }
+  return claimed;
+}
+
+bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, const AttemptRecord& record,
+                              std::int64_t now_ms, std::int64_t retry_at_ms) {
+  // The CASE decides the next status in SQL so the exhausted check uses the stored counts.
+  auto& upd = conn.Prepare(
+      "UPDATE outbox SET "
+      "  status = CASE :outcome "
+      "    WHEN 'sent' THEN 'sent' WHEN 'sandbox' THEN 'sandbox' WHEN 'failed' THEN 'failed' "
+      "    WHEN 'unknown' THEN 'unknown' "
+      "    ELSE CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'pending' END END, "
+      "  next_attempt_at = CASE WHEN :outcome IN ('retryable', 'unknown') THEN :retry_at ELSE next_attempt_at END, "
+      "  provider_ref = COALESCE(:ref, provider_ref), "
+      "  last_error = CASE WHEN :outcome IN ('sent', 'sandbox') THEN NULL ELSE :error END, "
+      "  claimed_by = NULL, claimed_at = NULL, updated_at = :now, "
+      "  finished_at = CASE WHEN :outcome IN ('sent', 'sandbox', 'failed') "
+      "                       OR (:outcome = 'retryable' AND attempts >= max_attempts) THEN :now END "
+      "WHERE id = :id AND status = 'sending' AND attempts = :attempt");
+  const std::string outcome(ToString(record.outcome));
+  upd.bind(":outcome", outcome);
+  upd.bind(":retry_at", retry_at_ms);
+  BindOptText(upd, ":ref", record.provider_ref);
+  BindOptText(upd, ":error", record.error);
+  upd.bind(":now", now_ms);
+  upd.bind(":id", id);
+  upd.bind(":attempt", attempt);
+  if (upd.exec() != 1) return false;
+  auto& att = conn.Prepare(
+      "UPDATE outbox_attempts SET outcome = :outcome, sender = :sender, error = :error, provider_ref = :ref, "
+      "finished_at = :now WHERE outbox_id = :id AND attempt = :attempt");
+  att.bind(":outcome", outcome);
+  BindOptText(att, ":sender", record.sender);
+  BindOptText(att, ":error", record.error);
+  BindOptText(att, ":ref", record.provider_ref);
+  att.bind(":now", now_ms);
+  att.bind(":id", id);
+  att.bind(":attempt", attempt);
+  att.exec();
+  return true;
+}
+
+std::vector<OutboxMessage> OutboxRepository::InDoubt(Connection& conn, std::string_view instance,
+                                                     std::int64_t stale_before_ms, std::int64_t now_ms,
+                                                     int limit) {
+  std::vector<OutboxMessage> out;
+  auto& sel = conn.Prepare(
+      "SELECT " DUIJIE_OUTBOX_COLUMNS " FROM outbox "
+      "WHERE (status = 'sending' AND (claimed_by IS NOT :instance OR claimed_at < :stale)) "
+      "   OR (status = 'unknown' AND next_attempt_at <= :now) "
+      "ORDER BY id LIMIT :limit");
+  sel.bind(":instance", std::string(instance));
+  sel.bind(":stale", stale_before_ms);
+  sel.bind(":now", now_ms);
+  sel.bind(":limit", limit);
+  while (sel.executeStep()) out.push_back(ReadMessage(sel));
+  return out;
+}
+
+bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, Recovery recovery,
+                               const std::string& provider_ref, std::string_view sent_status, std::int64_t now_ms,
+                               std::int64_t recheck_at_ms) {
+  const char* outcome = "unknown";
+  std::string status = "unknown";
+  switch (recovery) {
+    case Recovery::kWasSent:
+      outcome = "recovered_sent";
+      status = std::string(sent_status);
+      break;
+    case Recovery::kWasLost:
+      outcome = "recovered_lost";
+      status = "pending";
+      break;
+    case Recovery::kStillUnknown:
+      break;
+  }
+  auto& upd = conn.Prepare(
+      "UPDATE outbox SET status = :status, "
+      "  provider_ref = COALESCE(:ref, provider_ref), "
+      "  next_attempt_at = CASE :status WHEN 'pending' THEN :now WHEN 'unknown' THEN :recheck "
+      "                    ELSE next_attempt_at END, "
+      "  claimed_by = NULL, claimed_at = NULL, updated_at = :now, "
+      "  finished_at = CASE WHEN :status IN ('sent', 'sandbox') THEN :now END, "
+      "  last_error = CASE :status WHEN 'unknown' THEN 'outcome unknown; checking with the provider' ELSE last_error END "
+      "WHERE id = :id AND attempts = :attempt AND status IN ('sending', 'unknown')");
+  upd.bind(":status", status);
+  BindOptText(upd, ":ref", provider_ref);
+  upd.bind(":now", now_ms);
+  upd.bind(":recheck", recheck_at_ms);
+  upd.bind(":id", id);
+  upd.bind(":attempt", attempt);
+  if (upd.exec() != 1) return false;
+  auto& att = conn.Prepare(
+      "UPDATE outbox_attempts SET outcome = :outcome, provider_ref = COALESCE(:ref, provider_ref), "
+      "finished_at = :now WHERE outbox_id = :id AND attempt = :attempt");
+  att.bind(":outcome", outcome);
+  BindOptText(att, ":ref", provider_ref);
+  att.bind(":now", now_ms);
+  att.bind(":id", id);
+  att.bind(":attempt", attempt);
+  att.exec();
+  return true;
+}
+
+bool OutboxRepository::HasDue(Connection& conn, std::string_view channel, std::int64_t now_ms) {
+  auto& sel = conn.Prepare(
+      "SELECT 1 FROM outbox WHERE status = 'pending' AND channel = :channel AND next_attempt_at <= :now LIMIT 1");
+  sel.bind(":channel", std::string(channel));
+  sel.bind(":now", now_ms);
+  return sel.executeStep();
+}
+
+std::optional<OutboxMessage> OutboxRepository::Find(Connection& conn, std::int64_t id) {
+  auto& sel = conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS " FROM outbox WHERE id = :id");
+  sel.bind(":id", id);
+  if (!sel.executeStep()) return std::nullopt;
+  return ReadMessage(sel);
+}
+
+std::vector<OutboxMessage> OutboxRepository::Recent(Connection& conn, int limit, std::optional<std::string> status) {
+  std::vector<OutboxMessage> out;
+  auto& sel = conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS
+                           " FROM outbox WHERE (:status IS NULL OR status = :status) ORDER BY id DESC LIMIT :limit");
+  if (status) sel.bind(":status", *status);
+  else sel.bind(":status");
+  sel.bind(":limit", limit);
+  while (sel.executeStep()) out.push_back(ReadMessage(sel));
+  return out;
+}
+
+std::vector<OutboxAttempt> OutboxRepository::Attempts(Connection& conn, std::int64_t id) {
+  std::vector<OutboxAttempt> out;
+  auto& sel = conn.Prepare(
+      "SELECT attempt, COALESCE(sender, ''), outcome, error, provider_ref, started_at, finished_at "
+      "FROM outbox_attempts WHERE outbox_id = :id ORDER BY attempt");
+  sel.bind(":id", id);
+  while (sel.executeStep()) {
+    OutboxAttempt a;
+    a.attempt = sel.getColumn(0).getInt();
+    a.sender = sel.getColumn(1).getString();
+    a.outcome = sel.getColumn(2).getString();
+    a.error = OptText(sel.getColumn(3));
+    a.provider_ref = OptText(sel.getColumn(4));
+    a.started_at = sel.getColumn(5).getInt64();
+    if (!sel.getColumn(6).isNull()) a.finished_at = sel.getColumn(6).getInt64();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::map<std::string, std::int64_t> OutboxRepository::CountByStatus(Connection& conn) {
+  std::map<std::string, std::int64_t> out;
+  auto& sel = conn.Prepare("SELECT status, count(*) FROM outbox GROUP BY status");
+  while (sel.executeStep()) out[sel.getColumn(0).getString()] = sel.getColumn(1).getInt64();
+  return out;
+}
+
+std::optional<std::int64_t> OutboxRepository::NextDue(Connection& conn) {
+  auto& sel = conn.Prepare("SELECT min(next_attempt_at) FROM outbox WHERE status IN ('pending', 'unknown')");
+  if (!sel.executeStep() || sel.getColumn(0).isNull()) return std::nullopt;
+  return sel.getColumn(0).getInt64();
+}
+
+}  // namespace duijie::store

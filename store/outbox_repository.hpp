@@ -1,0 +1,123 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/connection.hpp"
+
+namespace duijie::store {
+
+/// A message to send, as the dialogs or a broadcast asks for it.
+struct NewOutboxMessage {
+  std::string idempotency_key;  // the same key twice is one message
+  std::string channel;          // 'wecom', 'sms', 'email'
+  std::string recipient;        // channel address
+  std::string kind;             // 'reply', 'match_push', 'reminder', ...
+  std::string payload;          // neutral message as JSON text
+  std::optional<std::int64_t> person_id;
+  std::optional<std::int64_t> inbox_id;
+  int priority = 0;             // higher first
+  int max_attempts = 8;
+  std::int64_t not_before_ms = 0;  // 0 = now
+};
+
+struct OutboxMessage {
+  std::int64_t id = 0;
+  std::string idempotency_key;
+  std::string channel;
+  std::string recipient;
+  std::string kind;
+  std::string payload;
+  std::string status;
+  int priority = 0;
+  int attempts = 0;
+  int max_attempts = 0;
+  std::int64_t next_attempt_at = 0;
+  std::optional<std::string> claimed_by;
+  std::optional<std::string> provider_ref;
+  std::optional<std::string> last_error;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+struct EnqueueResult {
+  std::int64_t id = 0;
+  bool duplicate = false;  // the key was already queued; nothing was added
+};
+
+/// How one attempt ended, as a sender reports it.
+enum class AttemptOutcome {
+  kSent,       // the provider accepted it
+  kSandbox,    // recorded by the sandbox sender, never sent
+  kRetryable,  // failed, another attempt may succeed
+  kFailed,     // failed for good
+  kUnknown,    // no answer (e.g. timeout after the request left): check before resending
+};
+[[nodiscard]] std::string_view ToString(AttemptOutcome outcome);
+
+struct AttemptRecord {
+  AttemptOutcome outcome = AttemptOutcome::kSent;
+  std::string sender;
+  std::string provider_ref;
+  std::string error;
+};
+
+struct OutboxAttempt {
+  int attempt = 0;
+  std::string sender;
+  std::string outcome;
+  std::optional<std::string> error;
+  std::optional<std::string> provider_ref;
+  std::int64_t started_at = 0;
+  std::optional<std::int64_t> finished_at;
+};
+
+/// What recovery concluded about an attempt whose outcome was not recorded.
+enum class Recovery {
+  kWasSent,   // the sender has a record of it: mark sent, do not resend
+  kWasLost,   // the sender certainly has no record: due again now
+  kStillUnknown,
+};
+
+/// The outbox half of the ledger. Every function runs inside the caller's transaction (the
+/// writer's batch for writes); none begins its own.
+class OutboxRepository {
+ public:
+  static EnqueueResult Enqueue(Connection& conn, const NewOutboxMessage& msg, std::int64_t now_ms);
+
+  /// Claims up to `limit` due pending messages for `instance`: status 'sending', attempts+1, an
+  /// 'in_flight' attempt row written before anything is sent.
+  static std::vector<OutboxMessage> ClaimDue(Connection& conn, std::string_view instance, std::string_view channel,
+                                             std::int64_t now_ms, int limit);
+  /// Whether `channel` has a pending message due by `now_ms`.
+  static bool HasDue(Connection& conn, std::string_view channel, std::int64_t now_ms);
+
+  /// Records the end of attempt `attempt` and moves the message on. `retry_at_ms` is when a
+  /// retryable failure is tried again or an unknown outcome is checked. Returns false, changing
+  /// nothing, when the message is no longer in that attempt (another dispatcher recovered it).
+  static bool Finish(Connection& conn, std::int64_t id, int attempt, const AttemptRecord& record,
+                     std::int64_t now_ms, std::int64_t retry_at_ms);
+
+  /// Messages whose last attempt has no recorded outcome: claimed by another (dead) instance, or
+  /// claimed longer ago than `stale_before_ms`, or 'unknown' and due for a check.
+  static std::vector<OutboxMessage> InDoubt(Connection& conn, std::string_view instance,
+                                            std::int64_t stale_before_ms, std::int64_t now_ms, int limit);
+
+  /// Applies what recovery learnt about message `id` in attempt `attempt`. A message found sent
+  /// ends in `sent_status` ('sent', or 'sandbox' for the sandbox sender).
+  static bool Resolve(Connection& conn, std::int64_t id, int attempt, Recovery recovery,
+                      const std::string& provider_ref, std::string_view sent_status, std::int64_t now_ms,
+                      std::int64_t recheck_at_ms);
+
+  static std::optional<OutboxMessage> Find(Connection& conn, std::int64_t id);
+  static std::vector<OutboxMessage> Recent(Connection& conn, int limit, std::optional<std::string> status);
+  static std::vector<OutboxAttempt> Attempts(Connection& conn, std::int64_t id);
+  static std::map<std::string, std::int64_t> CountByStatus(Connection& conn);
+  /// Earliest next_attempt_at among pending and unknown messages, if any.
+  static std::optional<std::int64_t> NextDue(Connection& conn);
+};
+
+}  // namespace duijie::store

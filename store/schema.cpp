@@ -1,0 +1,364 @@
+#include "store/schema.hpp"
+
+#include <array>
+
+namespace duijie::store {
+namespace {
+
+// Timestamps are integer milliseconds since the Unix epoch (UTC). Statuses are TEXT with CHECK
+// constraints so a report can read them without a lookup table and a typo cannot be stored.
+// Every state change of a need, push, person or contract is also written to `transitions`
+// (who, when, channel, why): reports and reminders read those records, never a guess.
+
+constexpr std::string_view kDomain = R"sql(
+CREATE TABLE programmes (
+  id            INTEGER PRIMARY KEY,
+  code          TEXT NOT NULL UNIQUE,          -- e.g. 'hubei-2020', 'jilin-kechuang'
+  name          TEXT NOT NULL,
+  definition    TEXT NOT NULL,                 -- the programme definition JSON (rules are data)
+  active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE people (
+  id            INTEGER PRIMARY KEY,
+  display_name  TEXT,
+  role          TEXT NOT NULL CHECK (role IN ('enterprise_contact', 'researcher', 'staff', 'unknown')),
+  status        TEXT NOT NULL DEFAULT 'onboarding'
+                CHECK (status IN ('onboarding', 'pending', 'verified', 'refused')),
+  locale        TEXT NOT NULL DEFAULT 'zh-CN',
+  preferred_channel TEXT CHECK (preferred_channel IN ('wecom', 'sms', 'email')),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+
+-- A person reaches duijie through several identities; each is verified on its own.
+CREATE TABLE identities (
+  id            INTEGER PRIMARY KEY,
+  person_id     INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  kind          TEXT NOT NULL CHECK (kind IN ('wecom_userid', 'wecom_external', 'mobile', 'email')),
+  address       TEXT NOT NULL,                 -- userid, E.164 mobile, lower-case email
+  status        TEXT NOT NULL DEFAULT 'unverified' CHECK (status IN ('unverified', 'verified')),
+  verified_at   INTEGER,
+  created_at    INTEGER NOT NULL,
+  UNIQUE (kind, address)
+);
+CREATE INDEX identities_person ON identities(person_id);
+
+CREATE TABLE channel_consents (
+  person_id     INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  channel       TEXT NOT NULL CHECK (channel IN ('wecom', 'sms', 'email')),
+  state         TEXT NOT NULL CHECK (state IN ('subscribed', 'opted_out')),
+  changed_at    INTEGER NOT NULL,
+  source        TEXT,                          -- e.g. 'sms:TD', 'email:list-unsubscribe'
+  PRIMARY KEY (person_id, channel)
+);
+
+-- Universities, institutes and other 派出单位 of researchers; also the other party of contracts.
+CREATE TABLE units (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  kind          TEXT NOT NULL CHECK (kind IN ('university', 'institute', 'lab', 'new_rd_institution', 'other')),
+  region        TEXT,
+  admin_person_id INTEGER REFERENCES people(id),
+  created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE enterprises (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL,
+  credit_code   TEXT NOT NULL UNIQUE,          -- 统一社会信用代码, 18 characters
+  region        TEXT NOT NULL,
+  industry      TEXT NOT NULL,
+  sme_number    TEXT,                          -- 国家科技型中小企业库 入库编号
+  contact_person_id INTEGER NOT NULL REFERENCES people(id),
+  status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'verified', 'refused')),
+  programme_id  INTEGER REFERENCES programmes(id),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE researchers (
+  person_id     INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+  unit_id       INTEGER REFERENCES units(id),
+  title         TEXT,
+  eligibility   TEXT NOT NULL,                 -- a type from the programme definition
+  fields        TEXT NOT NULL DEFAULT '[]',    -- JSON array, 1-3 fields
+  keywords      TEXT NOT NULL DEFAULT '[]',    -- JSON array
+  bio           TEXT NOT NULL DEFAULT '',
+  region        TEXT,
+  capacity      INTEGER NOT NULL DEFAULT 1 CHECK (capacity >= 0),
+  status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'verified', 'refused')),
+  programme_id  INTEGER REFERENCES programmes(id),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE needs (
+  id            INTEGER PRIMARY KEY,
+  enterprise_id INTEGER NOT NULL REFERENCES enterprises(id),
+  programme_id  INTEGER NOT NULL REFERENCES programmes(id),
+  title         TEXT NOT NULL,
+  problem       TEXT NOT NULL DEFAULT '',
+  targets       TEXT NOT NULL DEFAULT '',
+  constraints_text TEXT NOT NULL DEFAULT '',
+  category      TEXT,
+  field         TEXT,
+  amount_wan    REAL,                          -- intended amount in 万元
+  deadline      TEXT,                          -- ISO date
+  stage         TEXT NOT NULL DEFAULT 'draft' CHECK (stage IN (
+                  'draft', 'submitted', 'recommended', 'published', 'returned', 'rejected',
+                  'matching', 'proposals', 'shortlisted', 'in_talks', 'contracted', 'evidenced',
+                  'reported', 'evaluated', 'withdrawn', 'expired')),
+  returned_fields TEXT,                        -- JSON array of fields a reviewer flagged
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+CREATE INDEX needs_stage ON needs(stage);
+CREATE INDEX needs_enterprise ON needs(enterprise_id);
+
+CREATE TABLE need_reviews (
+  id            INTEGER PRIMARY KEY,
+  need_id       INTEGER NOT NULL REFERENCES needs(id),
+  level         TEXT NOT NULL CHECK (level IN ('bureau', 'platform')),
+  decision      TEXT NOT NULL CHECK (decision IN ('recommend', 'approve', 'return', 'reject')),
+  reason        TEXT,
+  reviewer_person_id INTEGER REFERENCES people(id),
+  created_at    INTEGER NOT NULL,
+  CHECK (decision IN ('recommend', 'approve') OR (reason IS NOT NULL AND length(reason) > 0))
+);
+CREATE INDEX need_reviews_need ON need_reviews(need_id);
+
+-- One need pushed to one researcher, and everything that follows from it.
+CREATE TABLE pushes (
+  id            INTEGER PRIMARY KEY,
+  need_id       INTEGER NOT NULL REFERENCES needs(id),
+  researcher_person_id INTEGER NOT NULL REFERENCES people(id),
+  score         REAL,
+  explanation   TEXT,
+  reply_code    TEXT,                          -- short code in an SMS push ("回复1 A7K")
+  status        TEXT NOT NULL DEFAULT 'planned' CHECK (status IN (
+                  'planned', 'sent', 'interested', 'declined', 'unanswered', 'closed',
+                  'shortlisted', 'talking', 'chosen', 'not_chosen')),
+  decline_reason TEXT,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  UNIQUE (need_id, researcher_person_id)
+);
+CREATE INDEX pushes_researcher ON pushes(researcher_person_id, status);
+
+CREATE TABLE proposals (
+  id            INTEGER PRIMARY KEY,
+  push_id       INTEGER NOT NULL REFERENCES pushes(id),
+  body          TEXT NOT NULL,
+  channel       TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE contracts (
+  id            INTEGER PRIMARY KEY,
+  need_id       INTEGER NOT NULL REFERENCES needs(id),
+  researcher_person_id INTEGER NOT NULL REFERENCES people(id),
+  unit_id       INTEGER NOT NULL REFERENCES units(id),
+  contract_type TEXT NOT NULL CHECK (contract_type IN ('development', 'transfer', 'licensing', 'consulting', 'service')),
+  amount_wan    REAL NOT NULL CHECK (amount_wan > 0),
+  funding_wan   REAL,
+  signed_on     TEXT NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'recorded' CHECK (status IN ('recorded', 'evidenced', 'verified', 'refused')),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE documents (
+  id            INTEGER PRIMARY KEY,
+  owner_person_id INTEGER REFERENCES people(id),
+  need_id       INTEGER REFERENCES needs(id),
+  contract_id   INTEGER REFERENCES contracts(id),
+  kind          TEXT NOT NULL CHECK (kind IN ('contract', 'invoice', 'payment_proof', 'report', 'other')),
+  file_name     TEXT NOT NULL,
+  media_type    TEXT NOT NULL,
+  size_bytes    INTEGER NOT NULL CHECK (size_bytes >= 0),
+  sha256        TEXT NOT NULL,
+  storage_path  TEXT NOT NULL,
+  source_channel TEXT,
+  status        TEXT NOT NULL DEFAULT 'received' CHECK (status IN ('received', 'verified', 'refused')),
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX documents_sha ON documents(sha256);
+
+-- A conversation is per person; its state (the open form, the field being asked) is the
+-- dialog engine's JSON, so a form started on WeCom can continue by SMS.
+CREATE TABLE conversations (
+  id            INTEGER PRIMARY KEY,
+  person_id     INTEGER NOT NULL UNIQUE REFERENCES people(id) ON DELETE CASCADE,
+  flow          TEXT,
+  state         TEXT NOT NULL DEFAULT '{}',
+  last_channel  TEXT,
+  updated_at    INTEGER NOT NULL
+);
+
+-- Relay between an enterprise and a researcher during detail talks.
+CREATE TABLE relay_messages (
+  id            INTEGER PRIMARY KEY,
+  push_id       INTEGER NOT NULL REFERENCES pushes(id),
+  from_person_id INTEGER NOT NULL REFERENCES people(id),
+  body          TEXT NOT NULL,
+  channel       TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE broadcasts (
+  id            INTEGER PRIMARY KEY,
+  idempotency_key TEXT UNIQUE,
+  title         TEXT NOT NULL,
+  audience      TEXT NOT NULL,                 -- JSON filter
+  template      TEXT NOT NULL,                 -- JSON per-channel template
+  scheduled_at  INTEGER,
+  status        TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'scheduled', 'sending', 'done', 'cancelled')),
+  created_by_person_id INTEGER REFERENCES people(id),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE broadcast_recipients (
+  broadcast_id  INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+  person_id     INTEGER NOT NULL REFERENCES people(id),
+  status        TEXT NOT NULL DEFAULT 'queued' CHECK (status IN (
+                  'queued', 'sent', 'delivered', 'failed', 'acknowledged', 'opted_out', 'cancelled')),
+  channel       TEXT,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (broadcast_id, person_id)
+);
+
+CREATE TABLE api_tokens (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL,
+  token_sha256  TEXT NOT NULL UNIQUE,          -- only the hash is stored
+  role          TEXT NOT NULL CHECK (role IN ('admin', 'platform_reviewer', 'bureau_reviewer', 'viewer')),
+  region        TEXT,                          -- scope of a bureau reviewer
+  person_id     INTEGER REFERENCES people(id),
+  created_at    INTEGER NOT NULL,
+  revoked_at    INTEGER,
+  last_used_at  INTEGER
+);
+
+-- Every transition of every lifecycle: the one source for histories, reports and reminders.
+CREATE TABLE transitions (
+  id            INTEGER PRIMARY KEY,
+  entity        TEXT NOT NULL CHECK (entity IN ('need', 'push', 'person', 'identity', 'contract', 'document', 'broadcast')),
+  entity_id     INTEGER NOT NULL,
+  from_state    TEXT,
+  to_state      TEXT NOT NULL,
+  actor_person_id INTEGER REFERENCES people(id),
+  channel       TEXT,                          -- 'wecom', 'sms', 'email', 'api', 'cli', 'system'
+  reason        TEXT,
+  at            INTEGER NOT NULL
+);
+CREATE INDEX transitions_entity ON transitions(entity, entity_id, at);
+
+-- Staff actions (who did what through the admin API or CLI).
+CREATE TABLE audit_log (
+  id            INTEGER PRIMARY KEY,
+  actor         TEXT NOT NULL,                 -- token name or person
+  action        TEXT NOT NULL,
+  target        TEXT,
+  detail        TEXT,                          -- JSON
+  at            INTEGER NOT NULL
+);
+)sql";
+
+// The ledger: exactly-once inbound, at-most-once per attempt outbound (DESIGN.md "path of a
+// message").
+constexpr std::string_view kLedger = R"sql(
+CREATE TABLE inbox (
+  id            INTEGER PRIMARY KEY,
+  channel       TEXT NOT NULL,
+  provider_key  TEXT NOT NULL,                 -- MsgId, composite event key, provider message id
+  sender        TEXT,
+  person_id     INTEGER REFERENCES people(id),
+  payload       TEXT NOT NULL,                 -- the neutral event as JSON, never raw ciphertext
+  status        TEXT NOT NULL DEFAULT 'received' CHECK (status IN ('received', 'processed', 'ignored', 'failed')),
+  reply_status  INTEGER,                       -- the HTTP answer given, replayed to a redelivery
+  reply_type    TEXT,
+  reply_body    BLOB,
+  deliveries    INTEGER NOT NULL DEFAULT 1,    -- how often the provider delivered it
+  received_at   INTEGER NOT NULL,
+  processed_at  INTEGER,
+  UNIQUE (channel, provider_key)
+);
+
+CREATE TABLE outbox (
+  id            INTEGER PRIMARY KEY,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  channel       TEXT NOT NULL,
+  recipient     TEXT NOT NULL,                 -- channel address
+  person_id     INTEGER REFERENCES people(id),
+  kind          TEXT NOT NULL,                 -- 'reply', 'match_push', 'reminder', 'verification_code', ...
+  payload       TEXT NOT NULL,                 -- the neutral outbound message as JSON
+  status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN (
+                  'pending',   -- due at next_attempt_at (first try or retry)
+                  'sending',   -- claimed by a dispatcher; outcome not yet recorded
+                  'unknown',   -- the outcome of the last attempt is not known; checked before resending
+                  'sent',      -- accepted by the provider
+                  'sandbox',   -- recorded, never sent (channel without credentials)
+                  'delivered', -- provider confirmed delivery
+                  'failed',    -- final failure
+                  'dead',      -- retries exhausted
+                  'cancelled')),
+  priority      INTEGER NOT NULL DEFAULT 0,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  max_attempts  INTEGER NOT NULL DEFAULT 8 CHECK (max_attempts > 0),
+  next_attempt_at INTEGER NOT NULL,
+  claimed_by    TEXT,
+  claimed_at    INTEGER,
+  provider_ref  TEXT,
+  last_error    TEXT,
+  inbox_id      INTEGER REFERENCES inbox(id),
+  broadcast_id  INTEGER REFERENCES broadcasts(id),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  finished_at   INTEGER
+);
+CREATE INDEX outbox_due ON outbox(channel, priority DESC, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_unknown ON outbox(next_attempt_at) WHERE status = 'unknown';
+CREATE INDEX outbox_claimed ON outbox(claimed_by) WHERE status = 'sending';
+CREATE INDEX outbox_status ON outbox(status);
+
+CREATE TABLE outbox_attempts (
+  id            INTEGER PRIMARY KEY,
+  outbox_id     INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+  attempt       INTEGER NOT NULL,
+  sender        TEXT,                          -- which sender handled it (e.g. 'sandbox', 'tencent')
+  outcome       TEXT NOT NULL CHECK (outcome IN (
+                  'in_flight', 'sent', 'sandbox', 'retryable', 'failed', 'unknown',
+                  'recovered_sent', 'recovered_lost')),
+  error         TEXT,
+  provider_ref  TEXT,
+  started_at    INTEGER NOT NULL,
+  finished_at   INTEGER,
+  UNIQUE (outbox_id, attempt)
+);
+
+-- What the sandbox sender "sent". Deliberately not unique on the key: it is the observable side
+-- effect, so a double send would show here.
+CREATE TABLE sandbox_messages (
+  id            INTEGER PRIMARY KEY,
+  idempotency_key TEXT NOT NULL,
+  channel       TEXT NOT NULL,
+  recipient     TEXT NOT NULL,
+  payload       TEXT NOT NULL,
+  recorded_at   INTEGER NOT NULL
+);
+CREATE INDEX sandbox_messages_key ON sandbox_messages(idempotency_key);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {{
+    {"domain", kDomain},
+    {"ledger", kLedger},
+}};
+
+}  // namespace
+
+std::span<const Migration> AllMigrations() { return kMigrations; }
+
+}  // namespace duijie::store
