@@ -120,8 +120,6 @@ std::vector<Spec> BuildSpecs() {
       [ms](Config& c, const json& v) { c.dispatcher.retry_base = ms(v); }, 1, 86'400'000);
   add("dispatcher", "retry_cap_ms", Kind::kMillis, "milliseconds", "longest retry delay",
       [ms](Config& c, const json& v) { c.dispatcher.retry_cap = ms(v); }, 1, 86'400'000);
-  add("dispatcher", "max_attempts", Kind::kInteger, "integer", "attempts before a message is dead-lettered",
-      [](Config& c, const json& v) { c.dispatcher.max_attempts = v.get<int>(); }, 1, 1000);
   add("dispatcher", "unknown_recheck_ms", Kind::kMillis, "milliseconds",
       "how often a message with an unknown outcome is checked with its provider",
       [ms](Config& c, const json& v) { c.dispatcher.unknown_recheck = ms(v); }, 1, 86'400'000);
@@ -281,6 +279,13 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
       return out;
     }
     for (const auto& [section, keys] : doc.items()) {
+      const bool known = std::any_of(Specs().begin(), Specs().end(),
+                                     [&section = section](const Spec& s) { return s.info.section == section; });
+      if (!known) {
+        out.problems.push_back("config: " + section + " (" + std::string(origin) +
+                               "): unknown section; see config/duijie.example.json");
+        continue;
+      }
       if (!keys.is_object()) {
         out.problems.push_back("config: " + section + " = " + Describe(keys) + " (" + std::string(origin) +
                                "): expected an object of keys");

@@ -46,7 +46,6 @@ struct DispatcherConfig {
   Millis poll_interval{1'000};
   Millis retry_base{1'000};
   Millis retry_cap{1'800'000};
-  int max_attempts = 8;
   Millis unknown_recheck{60'000};
   Millis claim_stale{300'000};
 };

@@ -117,30 +117,35 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   auto next = std::min(now + options_.poll_interval, next_recovery_);
   if (stopping_) co_return next;
 
-  // How many each channel may claim now: limited by its bucket and by free concurrency.
-  std::map<std::string, int> quota;
-  int free = options_.concurrency - in_flight_;
+  // How many each channel may claim now: limited by its bucket; all together by free concurrency.
+  // Free slots go to channels that actually have messages due (the claim job decides), starting
+  // with a different channel each round so a busy channel cannot starve the others.
+  std::vector<std::pair<std::string, int>> quota;
+  const int free = options_.concurrency - in_flight_;
+  if (free <= 0) co_return next;
   for (auto& [channel, bucket] : buckets_) {
-    if (free <= 0) break;
     const long n = std::min<long>({bucket.Available(now), options_.batch, free});
     if (n <= 0) {
       next = std::min(next, now + bucket.WaitForOne(now));
       continue;
     }
-    quota[channel] = static_cast<int>(n);
-    free -= static_cast<int>(n);
+    quota.emplace_back(channel, static_cast<int>(n));
   }
   if (quota.empty()) co_return next;
+  std::rotate(quota.begin(), quota.begin() + static_cast<long>(round_++ % quota.size()), quota.end());
 
   struct Claimed {
     std::vector<store::OutboxMessage> messages;
     std::optional<std::int64_t> next_due;
   };
   const std::string instance = options_.instance;
-  const auto claim = [quota, instance, now_ms](store::Connection& c) {
+  const auto claim = [quota, free, instance, now_ms](store::Connection& c) {
     Claimed out;
+    int left = free;
     for (const auto& [channel, n] : quota) {
-      auto batch = store::OutboxRepository::ClaimDue(c, instance, channel, now_ms, n);
+      if (left <= 0) break;
+      auto batch = store::OutboxRepository::ClaimDue(c, instance, channel, now_ms, std::min(n, left));
+      left -= static_cast<int>(batch.size());
       out.messages.insert(out.messages.end(), std::make_move_iterator(batch.begin()),
                           std::make_move_iterator(batch.end()));
     }
@@ -173,6 +178,7 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   for (const auto& [channel, n] : quota) {
     if (taken[channel] == n) next = std::min(next, now + buckets_.at(channel).WaitForOne(now));
   }
+  if (static_cast<int>(claimed.messages.size()) == free) next = now;  // more may be due; capacity decides
   if (claimed.next_due) next = std::min(next, FromUnixMillis(*claimed.next_due));
   co_return next;
 }

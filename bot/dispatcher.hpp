@@ -80,6 +80,7 @@ class Dispatcher {
   bool stopping_ = false;
   bool loop_running_ = false;
   Clock::TimePoint next_recovery_{};
+  std::size_t round_ = 0;
 };
 
 }  // namespace duijie::bot

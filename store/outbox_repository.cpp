@@ -1,5 +1,8 @@
 #include "store/outbox_repository.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include <SQLiteCpp/Statement.h>
 
 namespace duijie::store {
@@ -97,6 +100,10 @@ std::vector<OutboxMessage> OutboxRepository::ClaimDue(Connection& conn, std::str
   claim.bind(":now", now_ms);
   claim.bind(":limit", limit);
   while (claim.executeStep()) claimed.push_back(ReadMessage(claim));
+  // RETURNING does not keep the subquery's order; callers send in priority order.
+  std::sort(claimed.begin(), claimed.end(), [](const OutboxMessage& a, const OutboxMessage& b) {
+    return std::tie(b.priority, a.next_attempt_at, a.id) < std::tie(a.priority, b.next_attempt_at, b.id);
+  });
   auto& attempt = conn.Prepare(
       "INSERT INTO outbox_attempts (outbox_id, attempt, outcome, started_at) "
       "VALUES (:id, :attempt, 'in_flight', :now)");

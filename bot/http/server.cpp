@@ -177,6 +177,11 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
     if (!ec) {
       conn->busy = true;
       conn->ExpireAfter(options_.read_timeout);
+      if (log_.Enabled(LogLevel::kDebug)) {
+        log_.Debug("request started", {{"method", parser.get().method_string()},
+                                       {"path", TargetPath(parser.get().target())},
+                                       {"remote", remote}});
+      }
       if (!parser.is_done()) std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, kTuple);
     }
     if (ec) {

@@ -1,0 +1,236 @@
+#include "bot/dispatcher.hpp"
+
+#include <deque>
+
+#include <gtest/gtest.h>
+
+#include "store/sandbox_repository.hpp"
+#include "channels/sandbox_sender.hpp"
+#include "support/fakes.hpp"
+#include "support/run.hpp"
+#include "support/test_db.hpp"
+
+namespace duijie::bot {
+namespace {
+
+using namespace std::chrono_literals;
+using store::AttemptOutcome;
+
+/// A provider whose answers are scripted; it records what it was asked.
+class ScriptedSender final : public channels::Sender {
+ public:
+  [[nodiscard]] std::string_view Name() const override { return "scripted"; }
+  net::awaitable<store::AttemptRecord> Send(const store::OutboxMessage& msg) override {
+    sent.push_back(msg.idempotency_key);
+    AttemptOutcome outcome = AttemptOutcome::kSent;
+    if (!script.empty()) {
+      outcome = script.front();
+      script.pop_front();
+    }
+    co_return store::AttemptRecord{outcome, "scripted", outcome == AttemptOutcome::kSent ? "p-" + msg.idempotency_key : "",
+                                   outcome == AttemptOutcome::kSent ? "" : "scripted failure"};
+  }
+  net::awaitable<channels::LookupResult> Lookup(const store::OutboxMessage& msg) override {
+    looked_up.push_back(msg.idempotency_key);
+    co_return channels::LookupResult{lookup_answer, lookup_answer == store::Recovery::kWasSent ? "p-found" : "", "sent"};
+  }
+
+  std::deque<AttemptOutcome> script;
+  std::vector<std::string> sent;
+  std::vector<std::string> looked_up;
+  store::Recovery lookup_answer = store::Recovery::kWasLost;
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() : writer_(db_.Path(), {}) {
+    options_.instance = "test-instance";
+    options_.backoff = {1000ms, 60'000ms};
+    options_.unknown_recheck = 30'000ms;
+    options_.poll_interval = 1000ms;
+  }
+
+  std::unique_ptr<Dispatcher> Make(channels::Sender& sender, const std::string& instance = "test-instance") {
+    options_.instance = instance;
+    return std::make_unique<Dispatcher>(ioc_.get_executor(), writer_,
+                                        std::map<std::string, channels::Sender*>{{"sms", &sender}}, clock_, random_,
+                                        &metrics_, log_, options_);
+  }
+
+  void Enqueue(const std::string& key, int max_attempts = 3) {
+    store::NewOutboxMessage m{key, "sms", "+8613812345678", "reminder", R"({"kind":"text","text":"提醒"})",
+                              std::nullopt, std::nullopt, 0, max_attempts, 0};
+    const auto now = ToUnixMillis(clock_.Now());
+    writer_.RunSync([&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, m, now); });
+  }
+
+  void RunRound(Dispatcher& d) {
+    (void)test::RunOn(ioc_, d.Strand(), d.Round());
+    test::RunOn(ioc_, d.Strand(), d.Drain());
+  }
+
+  std::string Status(const std::string& key) {
+    return db_.Conn().Db().execAndGet("SELECT status FROM outbox WHERE idempotency_key = '" + key + "'").getString();
+  }
+
+  test::TestDb db_;
+  store::Writer writer_;
+  test::FakeClock clock_;
+  test::FakeRandom random_{{0.0}};  // jitter at its lowest: delays are exactly half the ceiling
+  Metrics metrics_;
+  Logger log_{clock_, LogLevel::kOff};
+  net::io_context ioc_;
+  DispatcherOptions options_;
+};
+
+TEST_F(DispatcherTest, SendsDueMessagesAndRecordsEachAttempt) {
+  ScriptedSender sender;
+  auto d = Make(sender);
+  Enqueue("a");
+  Enqueue("b");
+  RunRound(*d);
+  EXPECT_EQ(sender.sent, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Status("a"), "sent");
+  EXPECT_EQ(Status("b"), "sent");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts WHERE outcome = 'sent' AND sender = 'scripted'"), 2);
+  const auto text = metrics_.Render({});
+  EXPECT_NE(text.find(R"(duijie_dispatcher_attempts_total{channel="sms",outcome="sent"} 2)"), std::string::npos);
+  RunRound(*d);  // nothing due: nothing sent again
+  EXPECT_EQ(sender.sent.size(), 2U);
+}
+
+TEST_F(DispatcherTest, RetryableFailureBacksOffExponentiallyThenDeadLetters) {
+  ScriptedSender sender;
+  sender.script = {AttemptOutcome::kRetryable, AttemptOutcome::kRetryable, AttemptOutcome::kRetryable};
+  auto d = Make(sender);
+  Enqueue("a", 3);
+  RunRound(*d);
+  EXPECT_EQ(Status("a"), "pending");
+  clock_.Advance(499ms);  // first retry after base/2 = 500 ms with the lowest jitter
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 1U);
+  clock_.Advance(1ms);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 2U);
+  clock_.Advance(999ms);  // second retry after 1000 ms
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 2U);
+  clock_.Advance(1ms);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 3U);
+  EXPECT_EQ(Status("a"), "dead");
+  clock_.Advance(1h);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 3U);
+}
+
+TEST_F(DispatcherTest, FinalFailureIsNotRetried) {
+  ScriptedSender sender;
+  sender.script = {AttemptOutcome::kFailed};
+  auto d = Make(sender);
+  Enqueue("a");
+  RunRound(*d);
+  clock_.Advance(1h);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 1U);
+  EXPECT_EQ(Status("a"), "failed");
+}
+
+TEST_F(DispatcherTest, UnknownOutcomeIsLookedUpNotResent) {
+  ScriptedSender sender;
+  sender.script = {AttemptOutcome::kUnknown};
+  sender.lookup_answer = store::Recovery::kWasSent;
+  auto d = Make(sender);
+  Enqueue("a");
+  RunRound(*d);
+  EXPECT_EQ(Status("a"), "unknown");
+  clock_.Advance(30s);
+  RunRound(*d);
+  EXPECT_EQ(sender.looked_up, std::vector<std::string>{"a"});
+  EXPECT_EQ(sender.sent.size(), 1U);
+  EXPECT_EQ(Status("a"), "sent");
+}
+
+TEST_F(DispatcherTest, UnknownOutcomeFoundLostIsSentAgain) {
+  ScriptedSender sender;
+  sender.script = {AttemptOutcome::kUnknown, AttemptOutcome::kSent};
+  sender.lookup_answer = store::Recovery::kWasLost;
+  auto d = Make(sender);
+  Enqueue("a");
+  RunRound(*d);
+  clock_.Advance(30s);
+  RunRound(*d);  // recovery finds it lost and makes it due now
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 2U);
+  EXPECT_EQ(Status("a"), "sent");
+}
+
+TEST_F(DispatcherTest, HonoursTheChannelRateLimit) {
+  ScriptedSender sender;
+  options_.rates["sms"] = {2.0, 2.0};  // 2 a second, burst 2
+  auto d = Make(sender);
+  for (int i = 0; i < 5; ++i) Enqueue("m" + std::to_string(i));
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 2U);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 2U);
+  clock_.Advance(500ms);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 3U);
+  clock_.Advance(1s);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 5U);
+}
+
+TEST_F(DispatcherTest, ConcurrencyBoundsOneRound) {
+  ScriptedSender sender;
+  options_.concurrency = 3;
+  auto d = Make(sender);
+  for (int i = 0; i < 5; ++i) Enqueue("m" + std::to_string(i));
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 3U);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 5U);
+}
+
+// Free concurrency goes to channels that have something due, not to idle ones.
+TEST_F(DispatcherTest, IdleChannelsDoNotHoldConcurrency) {
+  ScriptedSender sms;
+  ScriptedSender email;
+  options_.concurrency = 2;
+  options_.batch = 2;
+  Dispatcher d(ioc_.get_executor(), writer_, {{"email", &email}, {"sms", &sms}}, clock_, random_, &metrics_, log_,
+               options_);
+  Enqueue("s1");
+  Enqueue("s2");
+  RunRound(d);
+  RunRound(d);  // whichever channel the rotation starts with, sms is served within two rounds
+  EXPECT_EQ(sms.sent.size(), 2U);
+  EXPECT_TRUE(email.sent.empty());
+}
+
+// A crash between the provider accepting a message and the outcome being recorded: the next
+// process must ask the sender, not send again.
+TEST_F(DispatcherTest, AfterACrashClaimedMessagesAreExaminedNotBlindlyResent) {
+  channels::SandboxSender sandbox(writer_, clock_);
+  Enqueue("accepted");
+  Enqueue("never-left");
+  const auto now = ToUnixMillis(clock_.Now());
+  auto claimed = writer_.RunSync(
+      [&](store::Connection& c) { return store::OutboxRepository::ClaimDue(c, "crashed-instance", "sms", now, 10); });
+  ASSERT_EQ(claimed.size(), 2U);
+  (void)test::RunAwaitable(ioc_, sandbox.Send(claimed[0]));  // accepted, then the process died
+
+  auto d = Make(sandbox, "new-instance");
+  RunRound(*d);
+  RunRound(*d);
+  EXPECT_EQ(Status("accepted"), "sandbox");
+  EXPECT_EQ(Status("never-left"), "sandbox");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM sandbox_messages WHERE idempotency_key = 'accepted'"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM sandbox_messages WHERE idempotency_key = 'never-left'"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts WHERE outcome = 'recovered_sent'"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts WHERE outcome = 'recovered_lost'"), 1);
+}
+
+}  // namespace
+}  // namespace duijie::bot

@@ -1,0 +1,80 @@
+#include "bot/http/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include "bot/http/responses.hpp"
+#include "support/fakes.hpp"
+#include "support/run.hpp"
+
+namespace duijie::bot {
+namespace {
+
+HttpRequest Req(http::verb method, const std::string& target) { return HttpRequest{method, target, 11}; }
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() : router_(log_) {
+    router_.Add(http::verb::get, "/hello", [](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+      co_return JsonResponse(http::status::ok, {{"target", std::string(req.target())}});
+    });
+    router_.Add(http::verb::post, "/hello", [](const HttpRequest&) -> net::awaitable<HttpResponse> {
+      co_return JsonResponse(http::status::created, nlohmann::json::object());
+    });
+    router_.Add(http::verb::get, "/boom", [](const HttpRequest&) -> net::awaitable<HttpResponse> {
+      throw std::runtime_error("secret detail");
+      co_return HttpResponse{};
+    });
+  }
+
+  Router::Routed Dispatch(HttpRequest req) { return test::RunAwaitable(ioc_, router_.Dispatch(req)); }
+
+  test::FakeClock clock_;
+  Logger log_{clock_, LogLevel::kOff};
+  Router router_;
+  net::io_context ioc_;
+};
+
+TEST_F(RouterTest, MatchesMethodAndPathIgnoringQuery) {
+  const auto r = Dispatch(Req(http::verb::get, "/hello?x=1"));
+  EXPECT_EQ(r.response.result(), http::status::ok);
+  EXPECT_EQ(r.route, 0U);
+  EXPECT_EQ(nlohmann::json::parse(r.response.body())["target"], "/hello?x=1");
+  EXPECT_EQ(Dispatch(Req(http::verb::post, "/hello")).route, 1U);
+}
+
+TEST_F(RouterTest, UnknownPathIs404InTheApiErrorShape) {
+  const auto r = Dispatch(Req(http::verb::get, "/nope"));
+  EXPECT_EQ(r.response.result(), http::status::not_found);
+  EXPECT_EQ(r.route, router_.size());
+  const auto body = nlohmann::json::parse(r.response.body());
+  EXPECT_EQ(body["error"]["code"], "not_found");
+  EXPECT_TRUE(body["error"]["message"].is_string());
+}
+
+TEST_F(RouterTest, KnownPathOtherMethodIs405WithAllow) {
+  const auto r = Dispatch(Req(http::verb::delete_, "/hello"));
+  EXPECT_EQ(r.response.result(), http::status::method_not_allowed);
+  EXPECT_EQ(r.response[http::field::allow], "GET, POST");
+}
+
+TEST_F(RouterTest, HeadIsServedByGetWithoutBody) {
+  const auto r = Dispatch(Req(http::verb::head, "/hello"));
+  EXPECT_EQ(r.response.result(), http::status::ok);
+  EXPECT_TRUE(r.response.body().empty());
+  EXPECT_GT(std::stoi(std::string(r.response[http::field::content_length])), 0);
+}
+
+TEST_F(RouterTest, HandlerExceptionIs500WithoutItsDetail) {
+  const auto r = Dispatch(Req(http::verb::get, "/boom"));
+  EXPECT_EQ(r.response.result(), http::status::internal_server_error);
+  EXPECT_EQ(r.response.body().find("secret detail"), std::string::npos);
+}
+
+TEST(TargetPath, StripsQueryAndFragment) {
+  EXPECT_EQ(TargetPath("/a/b?x=1"), "/a/b");
+  EXPECT_EQ(TargetPath("/a#f"), "/a");
+  EXPECT_EQ(TargetPath("/a"), "/a");
+}
+
+}  // namespace
+}  // namespace duijie::bot

@@ -1,0 +1,132 @@
+#include "store/outbox_repository.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/test_db.hpp"
+
+namespace duijie::store {
+namespace {
+
+constexpr std::int64_t kNow = 1'790'000'000'000;
+
+NewOutboxMessage Msg(const std::string& key, const std::string& channel = "sms", int priority = 0) {
+  NewOutboxMessage m;
+  m.idempotency_key = key;
+  m.channel = channel;
+  m.recipient = "+8613812345678";
+  m.kind = "reminder";
+  m.payload = R"({"kind":"text","text":"截止日期提醒"})";
+  m.priority = priority;
+  m.max_attempts = 3;
+  return m;
+}
+
+class OutboxRepositoryTest : public ::testing::Test {
+ protected:
+  test::TestDb db_;
+  Connection& c_ = db_.Conn();
+};
+
+TEST_F(OutboxRepositoryTest, SameKeyTwiceIsOneMessage) {
+  const auto a = OutboxRepository::Enqueue(c_, Msg("k1"), kNow);
+  const auto b = OutboxRepository::Enqueue(c_, Msg("k1"), kNow + 5);
+  EXPECT_FALSE(a.duplicate);
+  EXPECT_TRUE(b.duplicate);
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox"), 1);
+}
+
+TEST_F(OutboxRepositoryTest, ClaimTakesDueMessagesOfOneChannelByPriorityAndWritesInFlightAttempt) {
+  OutboxRepository::Enqueue(c_, Msg("low"), kNow);
+  OutboxRepository::Enqueue(c_, Msg("high", "sms", 5), kNow);
+  OutboxRepository::Enqueue(c_, Msg("other-channel", "email"), kNow);
+  auto later = Msg("later");
+  later.not_before_ms = kNow + 60'000;
+  OutboxRepository::Enqueue(c_, later, kNow);
+
+  const auto claimed = OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 10);
+  ASSERT_EQ(claimed.size(), 2U);
+  EXPECT_EQ(claimed[0].idempotency_key, "high");
+  EXPECT_EQ(claimed[1].idempotency_key, "low");
+  EXPECT_EQ(claimed[0].status, "sending");
+  EXPECT_EQ(claimed[0].attempts, 1);
+  EXPECT_EQ(claimed[0].claimed_by, "me");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts WHERE outcome = 'in_flight'"), 2);
+  // Claimed messages are not claimed again.
+  EXPECT_TRUE(OutboxRepository::ClaimDue(c_, "other", "sms", kNow, 10).empty());
+  EXPECT_TRUE(OutboxRepository::HasDue(c_, "email", kNow));
+  EXPECT_FALSE(OutboxRepository::HasDue(c_, "sms", kNow));
+  EXPECT_EQ(OutboxRepository::NextDue(c_), kNow);
+}
+
+TEST_F(OutboxRepositoryTest, RetryableFailuresRetryThenDeadLetter) {
+  const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    const auto now = kNow + attempt * 1000;
+    const auto claimed = OutboxRepository::ClaimDue(c_, "me", "sms", now, 1);
+    ASSERT_EQ(claimed.size(), 1U) << attempt;
+    ASSERT_TRUE(OutboxRepository::Finish(c_, id, attempt,
+                                         {AttemptOutcome::kRetryable, "fake", "", "HTTP 503"}, now, now + 500));
+    const auto m = OutboxRepository::Find(c_, id);
+    if (attempt < 3) {
+      EXPECT_EQ(m->status, "pending");
+      EXPECT_EQ(m->next_attempt_at, now + 500);
+      EXPECT_EQ(m->last_error, "HTTP 503");
+      EXPECT_TRUE(OutboxRepository::ClaimDue(c_, "me", "sms", now + 499, 1).empty());  // not due yet
+    } else {
+      EXPECT_EQ(m->status, "dead");
+    }
+  }
+  const auto attempts = OutboxRepository::Attempts(c_, id);
+  ASSERT_EQ(attempts.size(), 3U);
+  for (const auto& a : attempts) {
+    EXPECT_EQ(a.outcome, "retryable");
+    EXPECT_EQ(a.sender, "fake");
+    EXPECT_TRUE(a.finished_at.has_value());
+  }
+}
+
+TEST_F(OutboxRepositoryTest, FinishOfAStaleAttemptChangesNothing) {
+  const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
+  ASSERT_EQ(OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 1).size(), 1U);
+  EXPECT_FALSE(OutboxRepository::Finish(c_, id, 2, {AttemptOutcome::kSent, "fake", "ref", ""}, kNow, kNow));
+  EXPECT_TRUE(OutboxRepository::Finish(c_, id, 1, {AttemptOutcome::kSent, "fake", "ref-1", ""}, kNow, kNow));
+  EXPECT_FALSE(OutboxRepository::Finish(c_, id, 1, {AttemptOutcome::kFailed, "fake", "", "late"}, kNow, kNow));
+  const auto m = OutboxRepository::Find(c_, id);
+  EXPECT_EQ(m->status, "sent");
+  EXPECT_EQ(m->provider_ref, "ref-1");
+}
+
+TEST_F(OutboxRepositoryTest, InDoubtFindsOtherInstancesClaimsAndDueUnknowns) {
+  const auto a = OutboxRepository::Enqueue(c_, Msg("a"), kNow).id;
+  const auto b = OutboxRepository::Enqueue(c_, Msg("b"), kNow).id;
+  ASSERT_EQ(OutboxRepository::ClaimDue(c_, "dead-instance", "sms", kNow, 2).size(), 2U);
+  ASSERT_TRUE(OutboxRepository::Finish(c_, b, 1, {AttemptOutcome::kUnknown, "fake", "", "timeout"}, kNow, kNow + 100));
+  EXPECT_TRUE(OutboxRepository::InDoubt(c_, "dead-instance", kNow - 1000, kNow, 10).empty());
+  const auto doubts = OutboxRepository::InDoubt(c_, "new-instance", kNow - 1000, kNow + 100, 10);
+  ASSERT_EQ(doubts.size(), 2U);
+
+  ASSERT_TRUE(OutboxRepository::Resolve(c_, a, 1, Recovery::kWasSent, "p-1", "sent", kNow, kNow));
+  ASSERT_TRUE(OutboxRepository::Resolve(c_, b, 1, Recovery::kWasLost, "", "sent", kNow, kNow));
+  EXPECT_EQ(OutboxRepository::Find(c_, a)->status, "sent");
+  EXPECT_EQ(OutboxRepository::Find(c_, a)->provider_ref, "p-1");
+  EXPECT_EQ(OutboxRepository::Find(c_, b)->status, "pending");
+  const auto attempts = OutboxRepository::Attempts(c_, a);
+  EXPECT_EQ(attempts.back().outcome, "recovered_sent");
+  EXPECT_EQ(OutboxRepository::Attempts(c_, b).back().outcome, "recovered_lost");
+}
+
+TEST_F(OutboxRepositoryTest, RecentAndCounts) {
+  for (int i = 0; i < 5; ++i) OutboxRepository::Enqueue(c_, Msg("k" + std::to_string(i)), kNow);
+  OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 2);
+  const auto counts = OutboxRepository::CountByStatus(c_);
+  EXPECT_EQ(counts.at("pending"), 3);
+  EXPECT_EQ(counts.at("sending"), 2);
+  const auto recent = OutboxRepository::Recent(c_, 3, std::nullopt);
+  ASSERT_EQ(recent.size(), 3U);
+  EXPECT_EQ(recent[0].idempotency_key, "k4");
+  EXPECT_EQ(OutboxRepository::Recent(c_, 10, std::string("sending")).size(), 2U);
+}
+
+}  // namespace
+}  // namespace duijie::store
