@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <SQLiteCpp/Exception.h>
@@ -96,7 +97,18 @@ int App::Run() {
 
   const int threads =
       config_.http.threads > 0 ? config_.http.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  net::io_context ioc{threads};
+  // One io_context per I/O thread (see Server): the first also runs the acceptor, the signal
+  // handler and the dispatcher.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::vector<net::io_context*> workers;
+  for (int i = 0; i < threads; ++i) {
+    contexts.push_back(std::make_unique<net::io_context>(1));
+    workers.push_back(contexts.back().get());
+  }
+  net::io_context& ioc = *workers.front();
+  auto stop_all = [&workers] {
+    for (auto* w : workers) w->stop();
+  };
 
   Metrics metrics;
   Router router(log_);
@@ -132,7 +144,7 @@ int App::Run() {
   sopts.shutdown_grace = config_.http.shutdown_grace;
   sopts.max_connections = config_.http.max_connections;
   sopts.access_log = config_.log.access;
-  Server server(ioc, sopts, router, metrics, log_);
+  Server server(workers, sopts, router, metrics, log_);
   const auto endpoint = server.Listen(config_.http.address, config_.http.port);
   if (!endpoint) {
     log_.Error("cannot start the HTTP server", {{"error", endpoint.error().message}});
@@ -146,7 +158,7 @@ int App::Run() {
     if (ec) return;
     if (stopping) {
       log_.Warn("second stop signal: exiting without waiting", {{"signal", signo}});
-      ioc.stop();
+      stop_all();
       return;
     }
     stopping = true;
@@ -158,7 +170,7 @@ int App::Run() {
           co_await server.Shutdown();
           if (config_.dispatcher.enabled) co_await dispatcher.Stop();
           signals.cancel();
-          ioc.stop();
+          stop_all();
         },
         [this](std::exception_ptr e) {
           if (!e) return;
@@ -180,8 +192,10 @@ int App::Run() {
                           {"threads", threads},
                           {"version", DUIJIE_VERSION}});
 
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  for (auto* w : workers) keep_running.push_back(net::make_work_guard(*w));
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  for (std::size_t i = 1; i < workers.size(); ++i) pool.emplace_back([w = workers[i]] { w->run(); });
   ioc.run();
   for (auto& t : pool) t.join();
 

@@ -22,10 +22,10 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 using SteadyClock = std::chrono::steady_clock;
 }  // namespace
 
-// Shared between a session coroutine and its watchdog; both run on `strand`, and the server's
-// shutdown reaches it only by posting to that strand.
+// Shared between a session coroutine and its watchdog; both run on the connection's worker (one
+// thread), and the server's shutdown reaches it only by posting to that worker.
 struct Server::Connection {
-  explicit Connection(net::strand<net::io_context::executor_type> ex) : strand(ex), timer(ex) {}
+  explicit Connection(net::io_context::executor_type ex) : strand(ex), timer(ex) {}
 
   /// True when a request has started arriving or is being handled: shutdown lets it finish.
   [[nodiscard]] bool InFlight() const {
@@ -33,7 +33,7 @@ struct Server::Connection {
   }
   void ExpireAfter(std::chrono::milliseconds d) { deadline = SteadyClock::now() + d; }
 
-  net::strand<net::io_context::executor_type> strand;
+  net::io_context::executor_type strand;  // the worker: serial because one thread runs it
   net::steady_timer timer;
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
   tcp::socket* socket = nullptr;
@@ -45,13 +45,14 @@ struct Server::Connection {
   bool finished = false;
 };
 
-Server::Server(net::io_context& ioc, ServerOptions options, const Router& router, Metrics& metrics, const Logger& log)
-    : ioc_(ioc),
+Server::Server(std::vector<net::io_context*> workers, ServerOptions options, const Router& router, Metrics& metrics,
+               const Logger& log)
+    : workers_(std::move(workers)),
       options_(options),
       router_(router),
       metrics_(metrics),
       log_(log),
-      strand_(net::make_strand(ioc)),
+      strand_(net::make_strand(*workers_.at(0))),
       acceptor_(strand_),
       drained_(strand_) {}
 
@@ -84,7 +85,7 @@ void Server::Start() {
 
 net::awaitable<void> Server::AcceptLoop() {
   for (;;) {
-    auto ex = net::make_strand(ioc_);
+    auto ex = workers_[next_worker_++ % workers_.size()]->get_executor();
     auto [ec, socket] = co_await acceptor_.async_accept(ex, kTuple);
     if (stopping_ || ec == net::error::operation_aborted) co_return;
     if (ec) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -28,11 +29,18 @@ struct ServerOptions {
   bool access_log = true;
 };
 
-/// HTTP/1.1 server: one coroutine per connection on its own strand, keep-alive, a body and header
-/// limit, read/idle/write deadlines, and a graceful stop that lets in-flight requests finish.
+/// HTTP/1.1 server: keep-alive, a body and header limit, read/idle/write deadlines, and a
+/// graceful stop that lets in-flight requests finish.
+///
+/// Threading follows nginx's workers: each worker is an io_context run by exactly one thread, and
+/// every connection lives on one worker for its whole life (accepted connections are dealt out in
+/// turn). A connection's coroutine and its watchdog therefore never run concurrently without a
+/// strand, and no lock or cross-thread wake-up sits on the request path.
 class Server {
  public:
-  Server(net::io_context& ioc, ServerOptions options, const Router& router, Metrics& metrics, const Logger& log);
+  /// `workers` must each be run by a single thread; the acceptor lives on the first.
+  Server(std::vector<net::io_context*> workers, ServerOptions options, const Router& router, Metrics& metrics,
+         const Logger& log);
 
   /// Binds and listens. Port 0 picks a free port; the bound endpoint is returned.
   [[nodiscard]] Result<net::ip::tcp::endpoint> Listen(const std::string& address, std::uint16_t port);
@@ -52,7 +60,8 @@ class Server {
                                   std::string_view message, unsigned version);
   void Forget(std::uint64_t id);
 
-  net::io_context& ioc_;
+  std::vector<net::io_context*> workers_;
+  std::size_t next_worker_ = 0;
   ServerOptions options_;
   const Router& router_;
   Metrics& metrics_;
