@@ -31,7 +31,12 @@ struct Server::Connection {
   [[nodiscard]] bool InFlight() const {
     return busy || (buffer != nullptr && buffer->size() > 0) || (parser != nullptr && parser->got_some());
   }
-  void ExpireAfter(std::chrono::milliseconds d) { deadline = SteadyClock::now() + d; }
+  // The watchdog sleeps until the deadline it last saw and re-reads it on waking, so a later
+  // deadline costs nothing; an earlier one must wake it now.
+  void ExpireAfter(std::chrono::milliseconds d) {
+    deadline = SteadyClock::now() + d;
+    if (deadline < timer.expiry()) timer.cancel();
+  }
 
   net::io_context::executor_type strand;  // the worker: serial because one thread runs it
   net::steady_timer timer;
