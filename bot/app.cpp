@@ -1,16 +1,14 @@
 #include "bot/app.hpp"
 
-#include <unistd.h>
-
 #include <csignal>
 #include <iostream>
 #include <thread>
 
+#include <SQLiteCpp/Exception.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <SQLiteCpp/Exception.h>
 
 #include "bot/dispatcher.hpp"
 #include "bot/handlers/health_handler.hpp"
@@ -21,6 +19,7 @@
 #include "store/migrations.hpp"
 #include "store/readers.hpp"
 #include "store/writer.hpp"
+#include <unistd.h>
 
 namespace duijie::bot {
 namespace {
@@ -47,9 +46,9 @@ bool MigrateDatabase(const StoreConfig& store_config, const Logger& log) {
       return false;
     }
     if (report->from_version != report->to_version) {
-      log.Info("database migrated", {{"path", store_config.path},
-                                     {"from_version", report->from_version},
-                                     {"to_version", report->to_version}});
+      log.Info(
+          "database migrated",
+          {{"path", store_config.path}, {"from_version", report->from_version}, {"to_version", report->to_version}});
     }
     return true;
   } catch (const SQLite::Exception& e) {
@@ -95,8 +94,8 @@ int App::Run() {
     return 1;
   }
 
-  const int threads =
-      config_.http.threads > 0 ? config_.http.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const int threads = config_.http.threads > 0 ? config_.http.threads
+                                               : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   // One io_context per I/O thread (see Server): the first also runs the acceptor, the signal
   // handler and the dispatcher.
   std::vector<std::unique_ptr<net::io_context>> contexts;
@@ -185,8 +184,8 @@ int App::Run() {
 
   server.Start();
   if (config_.dispatcher.enabled) dispatcher.Start();
-  const std::string listen = endpoint->address().is_v6() ? "[" + endpoint->address().to_string() + "]"
-                                                        : endpoint->address().to_string();
+  const std::string listen =
+      endpoint->address().is_v6() ? "[" + endpoint->address().to_string() + "]" : endpoint->address().to_string();
   log_.Info("listening", {{"address", listen + ":" + std::to_string(endpoint->port())},
                           {"database", config_.store.path},
                           {"threads", threads},

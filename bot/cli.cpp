@@ -1,7 +1,5 @@
 #include "bot/cli.hpp"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -14,6 +12,7 @@
 #include "common/mask.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox_repository.hpp"
+#include <unistd.h>
 
 namespace duijie::bot {
 namespace {
@@ -52,8 +51,8 @@ nlohmann::json MessageJson(const store::OutboxMessage& m) {
   return j;
 }
 
-int ListOutbox(const Config& config, int limit, const std::optional<std::string>& status, std::optional<std::int64_t> id,
-               bool as_json) {
+int ListOutbox(const Config& config, int limit, const std::optional<std::string>& status,
+               std::optional<std::int64_t> id, bool as_json) {
   if (!store::IsMemoryPath(config.store.path) && !std::filesystem::exists(config.store.path)) {
     std::cerr << "duijie outbox: database " << config.store.path
               << " does not exist; start duijie serve or run duijie migrate first\n";
@@ -102,8 +101,9 @@ int ListOutbox(const Config& config, int limit, const std::optional<std::string>
     std::cout << "\n";
     if (messages.empty()) return 0;
     std::cout << std::left << std::setw(8) << "ID" << std::setw(10) << "STATUS" << std::setw(8) << "CHANNEL"
-              << std::setw(24) << "RECIPIENT" << std::setw(16) << "KIND" << std::setw(9) << "ATTEMPTS"
-              << std::setw(26) << "UPDATED" << "LAST ERROR\n";
+              << std::setw(24) << "RECIPIENT" << std::setw(16) << "KIND" << std::setw(9) << "ATTEMPTS" << std::setw(26)
+              << "UPDATED"
+              << "LAST ERROR\n";
     for (const auto& m : messages) {
       std::cout << std::left << std::setw(8) << m.id << std::setw(10) << m.status << std::setw(8) << m.channel
                 << std::setw(24) << MaskRecipient(m.recipient) << std::setw(16) << m.kind << std::setw(9)
@@ -143,8 +143,8 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   bool as_json = false;
   outbox->add_option("-n,--limit", limit, "How many messages, newest first")->check(CLI::Range(1, 100000));
   outbox->add_option("-s,--status", status, "Only messages in this state")
-      ->check(CLI::IsMember({"pending", "sending", "unknown", "sent", "sandbox", "delivered", "failed", "dead",
-                             "cancelled"}));
+      ->check(CLI::IsMember(
+          {"pending", "sending", "unknown", "sent", "sandbox", "delivered", "failed", "dead", "cancelled"}));
   outbox->add_option("--id", id, "Show one message with every attempt")->check(CLI::PositiveNumber);
   outbox->add_flag("--json", as_json, "One JSON object per line");
 

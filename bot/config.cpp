@@ -31,7 +31,8 @@ struct Spec {
 
 std::string Upper(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return out;
 }
 
@@ -70,23 +71,31 @@ std::vector<Spec> BuildSpecs() {
         c.http.address = host;
         c.http.port = port;
       });
-  add("http", "max_body_bytes", Kind::kInteger, "integer", "largest request body accepted; larger gets 413",
+  add(
+      "http", "max_body_bytes", Kind::kInteger, "integer", "largest request body accepted; larger gets 413",
       [](Config& c, const json& v) { c.http.max_body_bytes = v.get<std::size_t>(); }, 1, 1 << 30);
-  add("http", "max_header_bytes", Kind::kInteger, "integer", "largest request header block; larger gets 431",
+  add(
+      "http", "max_header_bytes", Kind::kInteger, "integer", "largest request header block; larger gets 431",
       [](Config& c, const json& v) { c.http.max_header_bytes = v.get<std::size_t>(); }, 1024, 1 << 20);
-  add("http", "read_timeout_ms", Kind::kMillis, "milliseconds",
+  add(
+      "http", "read_timeout_ms", Kind::kMillis, "milliseconds",
       "a request's header and body must arrive within this; a slow client gets 408",
       [ms](Config& c, const json& v) { c.http.read_timeout = ms(v); }, 1, 3'600'000);
-  add("http", "idle_timeout_ms", Kind::kMillis, "milliseconds", "a keep-alive connection without a request is closed",
+  add(
+      "http", "idle_timeout_ms", Kind::kMillis, "milliseconds", "a keep-alive connection without a request is closed",
       [ms](Config& c, const json& v) { c.http.idle_timeout = ms(v); }, 1, 3'600'000);
-  add("http", "write_timeout_ms", Kind::kMillis, "milliseconds", "a response must be written within this",
+  add(
+      "http", "write_timeout_ms", Kind::kMillis, "milliseconds", "a response must be written within this",
       [ms](Config& c, const json& v) { c.http.write_timeout = ms(v); }, 1, 3'600'000);
-  add("http", "shutdown_grace_ms", Kind::kMillis, "milliseconds",
+  add(
+      "http", "shutdown_grace_ms", Kind::kMillis, "milliseconds",
       "after SIGTERM/SIGINT, in-flight requests get this long to finish",
       [ms](Config& c, const json& v) { c.http.shutdown_grace = ms(v); }, 0, 3'600'000);
-  add("http", "threads", Kind::kInteger, "integer", "I/O threads; 0 = one per core",
+  add(
+      "http", "threads", Kind::kInteger, "integer", "I/O threads; 0 = one per core",
       [](Config& c, const json& v) { c.http.threads = v.get<int>(); }, 0, 256);
-  add("http", "max_connections", Kind::kInteger, "integer", "connections beyond this are refused",
+  add(
+      "http", "max_connections", Kind::kInteger, "integer", "connections beyond this are refused",
       [](Config& c, const json& v) { c.http.max_connections = v.get<int>(); }, 1, 1'000'000);
 
   add("store", "path", Kind::kString, "string", "SQLite database file",
@@ -94,11 +103,14 @@ std::vector<Spec> BuildSpecs() {
   add("store", "synchronous", Kind::kChoice, "full|normal",
       "full keeps every answered message across power loss; normal only across process crashes",
       [](Config& c, const json& v) { c.store.synchronous = v.get<std::string>(); }, 0, 0, {"full", "normal"});
-  add("store", "busy_timeout_ms", Kind::kMillis, "milliseconds", "how long to wait for a lock held by another process",
+  add(
+      "store", "busy_timeout_ms", Kind::kMillis, "milliseconds", "how long to wait for a lock held by another process",
       [ms](Config& c, const json& v) { c.store.busy_timeout = ms(v); }, 0, 600'000);
-  add("store", "readers", Kind::kInteger, "integer", "read-only connections (and threads) for queries",
+  add(
+      "store", "readers", Kind::kInteger, "integer", "read-only connections (and threads) for queries",
       [](Config& c, const json& v) { c.store.readers = v.get<int>(); }, 1, 64);
-  add("store", "max_batch", Kind::kInteger, "integer", "most write jobs committed in one transaction (group commit)",
+  add(
+      "store", "max_batch", Kind::kInteger, "integer", "most write jobs committed in one transaction (group commit)",
       [](Config& c, const json& v) { c.store.max_batch = v.get<int>(); }, 1, 100'000);
 
   add("log", "level", Kind::kChoice, "debug|info|warn|error|off", "lowest level written to stderr",
@@ -109,29 +121,37 @@ std::vector<Spec> BuildSpecs() {
 
   add("dispatcher", "enabled", Kind::kBoolean, "boolean", "run the outbox dispatcher in this process",
       [](Config& c, const json& v) { c.dispatcher.enabled = v.get<bool>(); });
-  add("dispatcher", "batch", Kind::kInteger, "integer", "messages claimed per channel per round",
+  add(
+      "dispatcher", "batch", Kind::kInteger, "integer", "messages claimed per channel per round",
       [](Config& c, const json& v) { c.dispatcher.batch = v.get<int>(); }, 1, 10'000);
-  add("dispatcher", "concurrency", Kind::kInteger, "integer", "sends in flight at once",
+  add(
+      "dispatcher", "concurrency", Kind::kInteger, "integer", "sends in flight at once",
       [](Config& c, const json& v) { c.dispatcher.concurrency = v.get<int>(); }, 1, 10'000);
-  add("dispatcher", "poll_interval_ms", Kind::kMillis, "milliseconds",
+  add(
+      "dispatcher", "poll_interval_ms", Kind::kMillis, "milliseconds",
       "longest sleep when nothing is due (new messages wake it at once)",
       [ms](Config& c, const json& v) { c.dispatcher.poll_interval = ms(v); }, 1, 3'600'000);
-  add("dispatcher", "retry_base_ms", Kind::kMillis, "milliseconds", "first retry delay; doubles per attempt, jittered",
+  add(
+      "dispatcher", "retry_base_ms", Kind::kMillis, "milliseconds", "first retry delay; doubles per attempt, jittered",
       [ms](Config& c, const json& v) { c.dispatcher.retry_base = ms(v); }, 1, 86'400'000);
-  add("dispatcher", "retry_cap_ms", Kind::kMillis, "milliseconds", "longest retry delay",
+  add(
+      "dispatcher", "retry_cap_ms", Kind::kMillis, "milliseconds", "longest retry delay",
       [ms](Config& c, const json& v) { c.dispatcher.retry_cap = ms(v); }, 1, 86'400'000);
-  add("dispatcher", "unknown_recheck_ms", Kind::kMillis, "milliseconds",
+  add(
+      "dispatcher", "unknown_recheck_ms", Kind::kMillis, "milliseconds",
       "how often a message with an unknown outcome is checked with its provider",
       [ms](Config& c, const json& v) { c.dispatcher.unknown_recheck = ms(v); }, 1, 86'400'000);
-  add("dispatcher", "claim_stale_ms", Kind::kMillis, "milliseconds",
+  add(
+      "dispatcher", "claim_stale_ms", Kind::kMillis, "milliseconds",
       "a message claimed longer ago than this by another instance is examined as in doubt",
       [ms](Config& c, const json& v) { c.dispatcher.claim_stale = ms(v); }, 1000, 86'400'000);
 
   for (std::string_view channel : {"wecom", "sms", "email"}) {
-    add(channel, "rate_per_s", Kind::kNumber, "number", "messages per second sent on this channel; 0 = unlimited",
-        [channel](Config& c, const json& v) { c.channels[std::string(channel)].rate_per_s = v.get<double>(); }, 0,
-        1e6);
-    add(channel, "burst", Kind::kNumber, "number", "messages that may go at once after a quiet spell",
+    add(
+        channel, "rate_per_s", Kind::kNumber, "number", "messages per second sent on this channel; 0 = unlimited",
+        [channel](Config& c, const json& v) { c.channels[std::string(channel)].rate_per_s = v.get<double>(); }, 0, 1e6);
+    add(
+        channel, "burst", Kind::kNumber, "number", "messages that may go at once after a quiet spell",
         [channel](Config& c, const json& v) { c.channels[std::string(channel)].burst = v.get<double>(); }, 1, 1e6);
   }
   return specs;

@@ -18,8 +18,8 @@ struct HttpConfig {
   std::uint16_t port = 8080;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
-  Millis read_timeout{15'000};    // a request's header and body must arrive within this
-  Millis idle_timeout{60'000};    // a keep-alive connection with no request is closed after this
+  Millis read_timeout{15'000};  // a request's header and body must arrive within this
+  Millis idle_timeout{60'000};  // a keep-alive connection with no request is closed after this
   Millis write_timeout{15'000};
   Millis shutdown_grace{10'000};  // in-flight requests get this long after SIGTERM
   int threads = 0;                // 0 = one per core
@@ -41,8 +41,8 @@ struct LogConfig {
 
 struct DispatcherConfig {
   bool enabled = true;
-  int batch = 64;           // messages claimed per channel per round
-  int concurrency = 64;     // sends in flight at once
+  int batch = 64;        // messages claimed per channel per round
+  int concurrency = 64;  // sends in flight at once
   Millis poll_interval{1'000};
   Millis retry_base{1'000};
   Millis retry_cap{1'800'000};
@@ -62,8 +62,7 @@ struct Config {
   StoreConfig store;
   LogConfig log;
   DispatcherConfig dispatcher;
-  std::map<std::string, ChannelConfig> channels = {
-      {"wecom", {50, 50}}, {"sms", {20, 20}}, {"email", {10, 10}}};
+  std::map<std::string, ChannelConfig> channels = {{"wecom", {50, 50}}, {"sms", {20, 20}}, {"email", {10, 10}}};
 };
 
 /// Environment variables as name -> value; only DUIJIE_* names matter.

@@ -17,9 +17,12 @@ constexpr int kRecoveryPage = 256;
 
 std::string_view RecoveryName(store::Recovery r) {
   switch (r) {
-    case store::Recovery::kWasSent: return "recovered_sent";
-    case store::Recovery::kWasLost: return "recovered_lost";
-    case store::Recovery::kStillUnknown: return "unknown";
+    case store::Recovery::kWasSent:
+      return "recovered_sent";
+    case store::Recovery::kWasLost:
+      return "recovered_lost";
+    case store::Recovery::kStillUnknown:
+      return "unknown";
   }
   return "unknown";
 }

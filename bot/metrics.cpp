@@ -92,8 +92,8 @@ std::string Metrics::Render(const Snapshot& snapshot) const {
   {
     std::lock_guard lock(mu_);
     for (const auto& [key, n] : attempts_) {
-      os << "duijie_dispatcher_attempts_total{channel=\"" << Escape(key.first) << "\",outcome=\""
-         << Escape(key.second) << "\"} " << n << "\n";
+      os << "duijie_dispatcher_attempts_total{channel=\"" << Escape(key.first) << "\",outcome=\"" << Escape(key.second)
+         << "\"} " << n << "\n";
     }
   }
   os << "# HELP duijie_store_write_batches_total Write transactions committed (group commit).\n"

@@ -13,12 +13,12 @@ enum class Errc {
   kOk = 0,
   kInvalidArgument = 1,  // the caller sent something malformed
   kNotFound,
-  kConflict,             // a uniqueness or state rule refused the change
-  kUnavailable,          // transient: retry later
+  kConflict,     // a uniqueness or state rule refused the change
+  kUnavailable,  // transient: retry later
   kTimeout,
   kPermissionDenied,
   kTooLarge,
-  kInternal,             // a bug or an impossible state surfaced as a value at an edge
+  kInternal,  // a bug or an impossible state surfaced as a value at an edge
 };
 
 const std::error_category& ErrorCategory() noexcept;

@@ -9,8 +9,7 @@ namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsEmailLocalChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-' || c == '+' ||
-         c == '%';
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-' || c == '+' || c == '%';
 }
 bool IsDomainChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-'; }
 
@@ -27,8 +26,10 @@ std::string MaskPhone(std::string_view phone) {
   // Keep the first three significant digits after any country code, and the last four.
   const std::size_t tail = 4;
   std::size_t head = 3;
-  if (phone.starts_with("+86")) head = 6;
-  else if (phone.starts_with('+')) head = 4;
+  if (phone.starts_with("+86"))
+    head = 6;
+  else if (phone.starts_with('+'))
+    head = 4;
   if (head + tail >= out.size()) head = out.size() > tail + 1 ? out.size() - tail - 1 : 0;
   for (std::size_t i = head; i + tail < out.size(); ++i) out[i] = '*';
   return out;
@@ -87,7 +88,7 @@ bool IsSecretFieldName(std::string_view name) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   static constexpr std::array<std::string_view, 7> kMarkers = {"secret",        "password", "token", "aes_key",
-                                                              "authorization", "api_key",  "passwd"};
+                                                               "authorization", "api_key",  "passwd"};
   return std::any_of(kMarkers.begin(), kMarkers.end(),
                      [&](std::string_view m) { return lower.find(m) != std::string::npos; });
 }

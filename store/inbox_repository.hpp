@@ -12,7 +12,7 @@ struct InboundRecord {
   std::string channel;
   std::string provider_key;  // unique per channel: MsgId, a composite event key, a provider id
   std::string sender;
-  std::string payload;       // the neutral event as JSON
+  std::string payload;  // the neutral event as JSON
   std::optional<std::int64_t> person_id;
 };
 
@@ -25,7 +25,7 @@ struct StoredReply {
 
 struct InboxEntry {
   std::int64_t id = 0;
-  bool duplicate = false;     // seen before: do not process again, answer with `reply`
+  bool duplicate = false;  // seen before: do not process again, answer with `reply`
   std::string status;
   int deliveries = 1;
   std::optional<StoredReply> reply;

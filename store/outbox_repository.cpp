@@ -8,7 +8,7 @@
 namespace duijie::store {
 namespace {
 
-#define DUIJIE_OUTBOX_COLUMNS                                                                         \
+#define DUIJIE_OUTBOX_COLUMNS                                                                          \
   "id, idempotency_key, channel, recipient, kind, payload, status, priority, attempts, max_attempts, " \
   "next_attempt_at, claimed_by, provider_ref, last_error, created_at, updated_at"
 
@@ -39,24 +39,33 @@ OutboxMessage ReadMessage(SQLite::Statement& s) {
 }
 
 void BindOpt(SQLite::Statement& s, const char* name, const std::optional<std::int64_t>& v) {
-  if (v) s.bind(name, *v);
-  else s.bind(name);
+  if (v)
+    s.bind(name, *v);
+  else
+    s.bind(name);
 }
 
 void BindOptText(SQLite::Statement& s, const char* name, const std::string& v) {
-  if (v.empty()) s.bind(name);
-  else s.bind(name, v);
+  if (v.empty())
+    s.bind(name);
+  else
+    s.bind(name, v);
 }
 
 }  // namespace
 
 std::string_view ToString(AttemptOutcome outcome) {
   switch (outcome) {
-    case AttemptOutcome::kSent: return "sent";
-    case AttemptOutcome::kSandbox: return "sandbox";
-    case AttemptOutcome::kRetryable: return "retryable";
-    case AttemptOutcome::kFailed: return "failed";
-    case AttemptOutcome::kUnknown: return "unknown";
+    case AttemptOutcome::kSent:
+      return "sent";
+    case AttemptOutcome::kSandbox:
+      return "sandbox";
+    case AttemptOutcome::kRetryable:
+      return "retryable";
+    case AttemptOutcome::kFailed:
+      return "failed";
+    case AttemptOutcome::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -157,14 +166,13 @@ bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, co
 }
 
 std::vector<OutboxMessage> OutboxRepository::InDoubt(Connection& conn, std::string_view instance,
-                                                     std::int64_t stale_before_ms, std::int64_t now_ms,
-                                                     int limit) {
+                                                     std::int64_t stale_before_ms, std::int64_t now_ms, int limit) {
   std::vector<OutboxMessage> out;
-  auto& sel = conn.Prepare(
-      "SELECT " DUIJIE_OUTBOX_COLUMNS " FROM outbox "
-      "WHERE (status = 'sending' AND (claimed_by IS NOT :instance OR claimed_at < :stale)) "
-      "   OR (status = 'unknown' AND next_attempt_at <= :now) "
-      "ORDER BY id LIMIT :limit");
+  auto& sel = conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS
+                           " FROM outbox "
+                           "WHERE (status = 'sending' AND (claimed_by IS NOT :instance OR claimed_at < :stale)) "
+                           "   OR (status = 'unknown' AND next_attempt_at <= :now) "
+                           "ORDER BY id LIMIT :limit");
   sel.bind(":instance", std::string(instance));
   sel.bind(":stale", stale_before_ms);
   sel.bind(":now", now_ms);
@@ -197,7 +205,8 @@ bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, R
       "                    ELSE next_attempt_at END, "
       "  claimed_by = NULL, claimed_at = NULL, updated_at = :now, "
       "  finished_at = CASE WHEN :status IN ('sent', 'sandbox') THEN :now END, "
-      "  last_error = CASE :status WHEN 'unknown' THEN 'outcome unknown; checking with the provider' ELSE last_error END "
+      "  last_error = CASE :status WHEN 'unknown' THEN 'outcome unknown; checking with the provider' ELSE last_error "
+      "END "
       "WHERE id = :id AND attempts = :attempt AND status IN ('sending', 'unknown')");
   upd.bind(":status", status);
   BindOptText(upd, ":ref", provider_ref);
@@ -237,8 +246,10 @@ std::vector<OutboxMessage> OutboxRepository::Recent(Connection& conn, int limit,
   std::vector<OutboxMessage> out;
   auto& sel = conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS
                            " FROM outbox WHERE (:status IS NULL OR status = :status) ORDER BY id DESC LIMIT :limit");
-  if (status) sel.bind(":status", *status);
-  else sel.bind(":status");
+  if (status)
+    sel.bind(":status", *status);
+  else
+    sel.bind(":status");
   sel.bind(":limit", limit);
   while (sel.executeStep()) out.push_back(ReadMessage(sel));
   return out;

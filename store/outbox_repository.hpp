@@ -19,7 +19,7 @@ struct NewOutboxMessage {
   std::string payload;          // neutral message as JSON text
   std::optional<std::int64_t> person_id;
   std::optional<std::int64_t> inbox_id;
-  int priority = 0;             // higher first
+  int priority = 0;  // higher first
   int max_attempts = 8;
   std::int64_t not_before_ms = 0;  // 0 = now
 };
@@ -77,8 +77,8 @@ struct OutboxAttempt {
 
 /// What recovery concluded about an attempt whose outcome was not recorded.
 enum class Recovery {
-  kWasSent,   // the sender has a record of it: mark sent, do not resend
-  kWasLost,   // the sender certainly has no record: due again now
+  kWasSent,  // the sender has a record of it: mark sent, do not resend
+  kWasLost,  // the sender certainly has no record: due again now
   kStillUnknown,
 };
 
@@ -98,13 +98,13 @@ class OutboxRepository {
   /// Records the end of attempt `attempt` and moves the message on. `retry_at_ms` is when a
   /// retryable failure is tried again or an unknown outcome is checked. Returns false, changing
   /// nothing, when the message is no longer in that attempt (another dispatcher recovered it).
-  static bool Finish(Connection& conn, std::int64_t id, int attempt, const AttemptRecord& record,
-                     std::int64_t now_ms, std::int64_t retry_at_ms);
+  static bool Finish(Connection& conn, std::int64_t id, int attempt, const AttemptRecord& record, std::int64_t now_ms,
+                     std::int64_t retry_at_ms);
 
   /// Messages whose last attempt has no recorded outcome: claimed by another (dead) instance, or
   /// claimed longer ago than `stale_before_ms`, or 'unknown' and due for a check.
-  static std::vector<OutboxMessage> InDoubt(Connection& conn, std::string_view instance,
-                                            std::int64_t stale_before_ms, std::int64_t now_ms, int limit);
+  static std::vector<OutboxMessage> InDoubt(Connection& conn, std::string_view instance, std::int64_t stale_before_ms,
+                                            std::int64_t now_ms, int limit);
 
   /// Applies what recovery learnt about message `id` in attempt `attempt`. A message found sent
   /// ends in `sent_status` ('sent', or 'sandbox' for the sandbox sender).

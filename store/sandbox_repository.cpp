@@ -2,9 +2,8 @@
 
 namespace duijie::store {
 
-std::int64_t SandboxRepository::Record(Connection& conn, const std::string& idempotency_key,
-                                       const std::string& channel, const std::string& recipient,
-                                       const std::string& payload, std::int64_t now_ms) {
+std::int64_t SandboxRepository::Record(Connection& conn, const std::string& idempotency_key, const std::string& channel,
+                                       const std::string& recipient, const std::string& payload, std::int64_t now_ms) {
   auto& ins = conn.Prepare(
       "INSERT INTO sandbox_messages (idempotency_key, channel, recipient, payload, recorded_at) "
       "VALUES (:key, :channel, :recipient, :payload, :now)");

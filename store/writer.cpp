@@ -110,7 +110,12 @@ void Writer::RunBatch(std::vector<Job>& batch) {
     stats_.batches += 1;
     stats_.jobs += batch.size();
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(errors[i]);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    // Release each job's captures as soon as it is done, not when the next batch starts.
+    Job job = std::move(batch[i]);
+    job.done(errors[i]);
+  }
+  batch.clear();
 }
 
 }  // namespace duijie::store

@@ -25,6 +25,9 @@ namespace duijie::store {
 /// connection on one thread. Jobs queued while a commit is in progress are committed together in
 /// the next transaction (group commit), so ingest is not limited to one fsync per message.
 ///
+/// Completions are posted to the caller's executor, so the io_context a coroutine runs on must
+/// outlive the writer's jobs: Stop() the writer before destroying the contexts that await it.
+///
 /// Each job runs inside a SAVEPOINT: a job that throws is rolled back alone and gets its
 /// exception; the others in the batch still commit. A job's completion fires only after the
 /// batch's COMMIT returned, so "done" always means "durable". Jobs must not BEGIN/COMMIT
@@ -95,9 +98,9 @@ auto Writer::Run(const Fn& fn) -> net::awaitable<std::invoke_result_t<const Fn&,
         [this, shared_fn](auto handler) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
           Submit([shared_fn](Connection& c) { (*shared_fn)(c); },
-                 [h](std::exception_ptr e) {
+                 [h](std::exception_ptr e) mutable {
                    auto ex = net::get_associated_executor(*h);
-                   net::post(ex, [h, e]() mutable { std::move (*h)(e); });
+                   net::post(ex, [h = std::move(h), e]() mutable { std::move (*h)(e); });
                  });
         },
         net::use_awaitable);
@@ -107,13 +110,14 @@ auto Writer::Run(const Fn& fn) -> net::awaitable<std::invoke_result_t<const Fn&,
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
           auto slot = std::make_shared<std::optional<R>>();
           Submit([shared_fn, slot](Connection& c) { slot->emplace((*shared_fn)(c)); },
-                 [h, slot](std::exception_ptr e) {
+                 [h, slot](std::exception_ptr e) mutable {
                    auto ex = net::get_associated_executor(*h);
-                   net::post(ex, [h, slot, e]() mutable {
+                   net::post(ex, [h = std::move(h), slot, e]() mutable {
                      if (e || !slot->has_value()) {
-                       std::move(*h)(e ? e : std::make_exception_ptr(std::logic_error("writer job gave no result")), R{});
+                       std::move (*h)(e ? e : std::make_exception_ptr(std::logic_error("writer job gave no result")),
+                                      R{});
                      } else {
-                       std::move(*h)(nullptr, std::move(**slot));
+                       std::move (*h)(nullptr, std::move(**slot));
                      }
                    });
                  });
@@ -130,15 +134,19 @@ auto Writer::RunSync(Fn fn) -> std::invoke_result_t<Fn&, Connection&> {
   if constexpr (std::is_void_v<R>) {
     Submit([f = std::make_shared<Fn>(std::move(fn))](Connection& c) { (*f)(c); },
            [promise](std::exception_ptr e) {
-             if (e) promise->set_exception(e);
-             else promise->set_value();
+             if (e)
+               promise->set_exception(e);
+             else
+               promise->set_value();
            });
   } else {
     auto slot = std::make_shared<std::optional<R>>();
     Submit([f = std::make_shared<Fn>(std::move(fn)), slot](Connection& c) { slot->emplace((*f)(c)); },
            [promise, slot](std::exception_ptr e) {
-             if (e) promise->set_exception(e);
-             else promise->set_value(std::move(**slot));
+             if (e)
+               promise->set_exception(e);
+             else
+               promise->set_value(std::move(**slot));
            });
   }
   return future.get();

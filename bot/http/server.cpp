@@ -71,8 +71,7 @@ Result<tcp::endpoint> Server::Listen(const std::string& address, std::uint16_t p
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Error(Errc::kUnavailable,
-                 "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
+    return Error(Errc::kUnavailable, "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
   }
   return acceptor_.local_endpoint();
 }
@@ -196,10 +195,9 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
       if (conn->timed_out) {
         if (got_some) {
           log_.Info("request timed out", {{"remote", remote}, {"after_ms", options_.read_timeout.count()}});
-          co_await WriteError(*conn, http::status::request_timeout, "request_timeout",
-                              "the request did not arrive within " + std::to_string(options_.read_timeout.count()) +
-                                  " ms",
-                              version);
+          co_await WriteError(
+              *conn, http::status::request_timeout, "request_timeout",
+              "the request did not arrive within " + std::to_string(options_.read_timeout.count()) + " ms", version);
         }
       } else if (ec == http::error::body_limit) {
         co_await WriteError(*conn, http::status::payload_too_large, "payload_too_large",

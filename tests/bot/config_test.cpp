@@ -42,8 +42,7 @@ TEST(Config, EveryProblemIsOneLineNamingKeyValueAndExpectation) {
       "http": { "listen": "localhost", "max_body_bytes": -1, "lisen": 1 },
       "store": { "synchronous": "sometimes" },
       "nope": 3 })",
-                                  "bad.json",
-                                  {{"DUIJIE_HTTP_THREADS", "many"}, {"DUIJIE_HTTP_PORT", "80"}});
+                                  "bad.json", {{"DUIJIE_HTTP_THREADS", "many"}, {"DUIJIE_HTTP_PORT", "80"}});
   ASSERT_EQ(loaded.problems.size(), 7U);
   const auto all = [&] {
     std::string s;
@@ -57,12 +56,10 @@ TEST(Config, EveryProblemIsOneLineNamingKeyValueAndExpectation) {
   EXPECT_NE(all.find(R"(http.listen = "localhost" (bad.json): expected host:port)"), std::string::npos) << all;
   EXPECT_NE(all.find("http.max_body_bytes = -1"), std::string::npos) << all;
   EXPECT_NE(all.find("http.lisen (bad.json): unknown key"), std::string::npos) << all;
-  EXPECT_NE(all.find(R"(store.synchronous = "sometimes" (bad.json): expected one of full, normal)"),
-            std::string::npos)
+  EXPECT_NE(all.find(R"(store.synchronous = "sometimes" (bad.json): expected one of full, normal)"), std::string::npos)
       << all;
   EXPECT_NE(all.find("nope (bad.json): unknown section"), std::string::npos) << all;
-  EXPECT_NE(all.find(R"(http.threads = "many" (from DUIJIE_HTTP_THREADS): expected a whole number)"),
-            std::string::npos)
+  EXPECT_NE(all.find(R"(http.threads = "many" (from DUIJIE_HTTP_THREADS): expected a whole number)"), std::string::npos)
       << all;
   EXPECT_NE(all.find("DUIJIE_HTTP_PORT (environment): unknown variable"), std::string::npos) << all;
 }

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "store/sandbox_repository.hpp"
 #include "channels/sandbox_sender.hpp"
+#include "store/sandbox_repository.hpp"
 #include "support/fakes.hpp"
 #include "support/run.hpp"
 #include "support/test_db.hpp"
@@ -27,12 +27,14 @@ class ScriptedSender final : public channels::Sender {
       outcome = script.front();
       script.pop_front();
     }
-    co_return store::AttemptRecord{outcome, "scripted", outcome == AttemptOutcome::kSent ? "p-" + msg.idempotency_key : "",
+    co_return store::AttemptRecord{outcome, "scripted",
+                                   outcome == AttemptOutcome::kSent ? "p-" + msg.idempotency_key : "",
                                    outcome == AttemptOutcome::kSent ? "" : "scripted failure"};
   }
   net::awaitable<channels::LookupResult> Lookup(const store::OutboxMessage& msg) override {
     looked_up.push_back(msg.idempotency_key);
-    co_return channels::LookupResult{lookup_answer, lookup_answer == store::Recovery::kWasSent ? "p-found" : "", "sent"};
+    co_return channels::LookupResult{lookup_answer, lookup_answer == store::Recovery::kWasSent ? "p-found" : "",
+                                     "sent"};
   }
 
   std::deque<AttemptOutcome> script;
@@ -58,8 +60,9 @@ class DispatcherTest : public ::testing::Test {
   }
 
   void Enqueue(const std::string& key, int max_attempts = 3) {
-    store::NewOutboxMessage m{key, "sms", "+8613812345678", "reminder", R"({"kind":"text","text":"提醒"})",
-                              std::nullopt, std::nullopt, 0, max_attempts, 0};
+    store::NewOutboxMessage m{
+        key,          "sms", "+8613812345678", "reminder", R"({"kind":"text","text":"提醒"})", std::nullopt,
+        std::nullopt, 0,     max_attempts,     0};
     const auto now = ToUnixMillis(clock_.Now());
     writer_.RunSync([&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, m, now); });
   }
@@ -73,13 +76,15 @@ class DispatcherTest : public ::testing::Test {
     return db_.Conn().Db().execAndGet("SELECT status FROM outbox WHERE idempotency_key = '" + key + "'").getString();
   }
 
+  // Declared before the writer so the writer stops (and drops every completion) before the
+  // context those completions are posted to is destroyed.
+  net::io_context ioc_;
   test::TestDb db_;
   store::Writer writer_;
   test::FakeClock clock_;
   test::FakeRandom random_{{0.0}};  // jitter at its lowest: delays are exactly half the ceiling
   Metrics metrics_;
   Logger log_{clock_, LogLevel::kOff};
-  net::io_context ioc_;
   DispatcherOptions options_;
 };
 

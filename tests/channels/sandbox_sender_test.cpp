@@ -21,11 +21,11 @@ store::OutboxMessage Message(const std::string& key) {
 }
 
 TEST(SandboxSender, RecordsTheMessageAndReportsSandbox) {
+  net::io_context ioc;  // first: outlives the writer/readers whose completions it runs
   test::TestDb db;
   store::Writer writer(db.Path(), {});
   test::FakeClock clock;
   SandboxSender sender(writer, clock);
-  net::io_context ioc;
   const auto msg = Message("k1");
   const auto record = test::RunAwaitable(ioc, sender.Send(msg));
   EXPECT_EQ(record.outcome, store::AttemptOutcome::kSandbox);
@@ -35,11 +35,11 @@ TEST(SandboxSender, RecordsTheMessageAndReportsSandbox) {
 }
 
 TEST(SandboxSender, LookupKnowsWhatWasAndWasNotRecorded) {
+  net::io_context ioc;  // first: outlives the writer/readers whose completions it runs
   test::TestDb db;
   store::Writer writer(db.Path(), {});
   test::FakeClock clock;
   SandboxSender sender(writer, clock);
-  net::io_context ioc;
   const auto sent = Message("sent");
   (void)test::RunAwaitable(ioc, sender.Send(sent));
   const auto found = test::RunAwaitable(ioc, sender.Lookup(sent));

@@ -1,11 +1,10 @@
 #include "common/log.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include "support/fakes.hpp"
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace duijie {
 namespace {

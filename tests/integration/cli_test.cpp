@@ -13,7 +13,7 @@ namespace duijie {
 namespace {
 
 test::CommandResult RunDuijie(std::vector<std::string> args, std::map<std::string, std::string> env = {},
-                        const std::string& cwd = "") {
+                              const std::string& cwd = "") {
   return test::RunCommand(DUIJIE_BINARY, std::move(args), std::move(env), cwd);
 }
 
@@ -33,9 +33,14 @@ TEST(Cli, HelpAndVersionOnEveryCommand) {
 }
 
 TEST(Cli, UnknownCommandsFlagsAndBadValuesExit2WithAUsageLine) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {}, {"frobnicate"}, {"serve", "--bogus"}, {"outbox", "--limit", "0"}, {"outbox", "--limit", "many"},
-           {"outbox", "--status", "flying"}, {"serve", "--config", "/nonexistent/duijie.json"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"frobnicate"},
+                                             {"serve", "--bogus"},
+                                             {"outbox", "--limit", "0"},
+                                             {"outbox", "--limit", "many"},
+                                             {"outbox", "--status", "flying"},
+                                             {"serve", "--config", "/nonexistent/duijie.json"}}) {
     const auto r = RunDuijie(args);
     EXPECT_EQ(r.exit_code, 2) << (args.empty() ? "(none)" : args.back()) << "\n" << r.err;
     EXPECT_NE(r.err.find("usage: duijie"), std::string::npos) << r.err;
@@ -62,8 +67,7 @@ TEST(Cli, MigrateThenOutboxListsMessagesWithMaskedRecipients) {
   const std::map<std::string, std::string> env{{"DUIJIE_STORE_PATH", dir.File("d.db")}};
   const auto migrate = RunDuijie({"migrate"}, env);
   EXPECT_EQ(migrate.exit_code, 0) << migrate.err;
-  EXPECT_NE(migrate.out.find("schema version 0 -> " + std::to_string(store::LatestSchemaVersion())),
-            std::string::npos)
+  EXPECT_NE(migrate.out.find("schema version 0 -> " + std::to_string(store::LatestSchemaVersion())), std::string::npos)
       << migrate.out;
   EXPECT_NE(RunDuijie({"migrate"}, env).out.find("up to date"), std::string::npos);
 

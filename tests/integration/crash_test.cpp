@@ -1,16 +1,15 @@
 // The ledger's promise under the worst case: the process is SIGKILLed while it dispatches. After
 // restarts every message must end sent exactly once: none lost, none twice.
-#include <signal.h>
-
 #include <thread>
 
-#include <gtest/gtest.h>
 #include <SQLiteCpp/Transaction.h>
+#include <gtest/gtest.h>
 
 #include "store/migrations.hpp"
 #include "store/outbox_repository.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include <signal.h>
 
 namespace duijie {
 namespace {
@@ -35,23 +34,25 @@ TEST(CrashTest, KilledDuringDispatchEveryMessageEndsSandboxedExactlyOnce) {
     SQLite::Transaction tx(c.Db());
     const char* channels[] = {"sms", "wecom", "email"};
     for (int i = 0; i < kMessages; ++i) {
-      store::NewOutboxMessage m{"crash-" + std::to_string(i), channels[i % 3], "+86138000" + std::to_string(10000 + i),
-                                "reminder", R"({"kind":"text","text":"合同签订截止提醒"})", std::nullopt, std::nullopt,
-                                0, 8, 0};
+      store::NewOutboxMessage m{"crash-" + std::to_string(i),
+                                channels[i % 3],
+                                "+86138000" + std::to_string(10000 + i),
+                                "reminder",
+                                R"({"kind":"text","text":"合同签订截止提醒"})",
+                                std::nullopt,
+                                std::nullopt,
+                                0,
+                                8,
+                                0};
       store::OutboxRepository::Enqueue(c, m, 1'790'000'000'000);
     }
     tx.commit();
   }
-  const std::map<std::string, std::string> env{{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
-                                               {"DUIJIE_STORE_PATH", db},
-                                               {"DUIJIE_LOG_LEVEL", "debug"},
-                                               {"DUIJIE_LOG_ACCESS", "false"},
-                                               {"DUIJIE_SMS_RATE_PER_S", "1000"},
-                                               {"DUIJIE_WECOM_RATE_PER_S", "1000"},
-                                               {"DUIJIE_EMAIL_RATE_PER_S", "1000"},
-                                               {"DUIJIE_SMS_BURST", "32"},
-                                               {"DUIJIE_WECOM_BURST", "32"},
-                                               {"DUIJIE_EMAIL_BURST", "32"}};
+  const std::map<std::string, std::string> env{
+      {"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"}, {"DUIJIE_STORE_PATH", db},         {"DUIJIE_LOG_LEVEL", "debug"},
+      {"DUIJIE_LOG_ACCESS", "false"},        {"DUIJIE_SMS_RATE_PER_S", "1000"}, {"DUIJIE_WECOM_RATE_PER_S", "1000"},
+      {"DUIJIE_EMAIL_RATE_PER_S", "1000"},   {"DUIJIE_SMS_BURST", "32"},        {"DUIJIE_WECOM_BURST", "32"},
+      {"DUIJIE_EMAIL_BURST", "32"}};
 
   int kills_mid_dispatch = 0;
   for (int round = 0; round < 3; ++round) {
@@ -101,12 +102,14 @@ TEST(CrashTest, KilledDuringDispatchEveryMessageEndsSandboxedExactlyOnce) {
   // The sandbox record is the observable side effect: exactly one per message.
   EXPECT_EQ(Scalar(db, "SELECT count(*) FROM sandbox_messages"), kMessages);
   EXPECT_EQ(Scalar(db, "SELECT count(DISTINCT idempotency_key) FROM sandbox_messages"), kMessages);
-  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM outbox o WHERE NOT EXISTS "
-                       "(SELECT 1 FROM sandbox_messages s WHERE s.idempotency_key = o.idempotency_key)"),
+  EXPECT_EQ(Scalar(db,
+                   "SELECT count(*) FROM outbox o WHERE NOT EXISTS "
+                   "(SELECT 1 FROM sandbox_messages s WHERE s.idempotency_key = o.idempotency_key)"),
             0);
   // Every message's provider reference points at its own sandbox record.
-  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM outbox o JOIN sandbox_messages s "
-                       "ON s.idempotency_key = o.idempotency_key AND o.provider_ref = 'sandbox-' || s.id"),
+  EXPECT_EQ(Scalar(db,
+                   "SELECT count(*) FROM outbox o JOIN sandbox_messages s "
+                   "ON s.idempotency_key = o.idempotency_key AND o.provider_ref = 'sandbox-' || s.id"),
             kMessages);
   // Every attempt has an outcome, and the in-doubt ones were resolved by lookup.
   EXPECT_EQ(Scalar(db, "SELECT count(*) FROM outbox_attempts WHERE outcome = 'in_flight'"), 0);

@@ -1,6 +1,4 @@
 // Starts the real `duijie serve` on 127.0.0.1 port 0 and talks to it over TCP.
-#include <signal.h>
-
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -10,6 +8,7 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include <signal.h>
 
 namespace duijie {
 namespace {
@@ -56,8 +55,7 @@ TEST_F(ServerTest, HealthReadyAndMetricsOverKeepAlive) {
   EXPECT_EQ(metrics.result(), http::status::ok);
   EXPECT_NE(metrics[http::field::content_type].find("text/plain"), std::string::npos);
   const std::string& text = metrics.body();
-  EXPECT_NE(text.find(R"(duijie_http_requests_total{method="GET",route="/healthz",status="200"} 1)"),
-            std::string::npos)
+  EXPECT_NE(text.find(R"(duijie_http_requests_total{method="GET",route="/healthz",status="200"} 1)"), std::string::npos)
       << text;
   EXPECT_NE(text.find("duijie_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(text.find("duijie_store_write_batches_total"), std::string::npos);

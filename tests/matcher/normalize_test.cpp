@@ -20,7 +20,9 @@ TEST(FoldWidthAndCase, KeepsCjkAndOtherTextByteForByte) {
 }
 
 TEST(FoldWidthAndCase, InvalidUtf8IsKept) {
-  const std::string bad = "a\xff" "b\xe4\xb8";
+  const std::string bad =
+      "a\xff"
+      "b\xe4\xb8";
   EXPECT_EQ(FoldWidthAndCase(bad), bad);
 }
 

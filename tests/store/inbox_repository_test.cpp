@@ -52,8 +52,7 @@ TEST(InboxRepository, AFailedProcessingStepLeavesNoInboxRowSoTheRedeliveryIsProc
   }));
   EXPECT_EQ(db.Scalar("SELECT count(*) FROM inbox"), 0);
   EXPECT_EQ(db.Scalar("SELECT count(*) FROM outbox"), 0);
-  const bool duplicate =
-      writer.RunSync([](Connection& c) { return InboxRepository::Begin(c, Rec("m"), 2).duplicate; });
+  const bool duplicate = writer.RunSync([](Connection& c) { return InboxRepository::Begin(c, Rec("m"), 2).duplicate; });
   EXPECT_FALSE(duplicate);
 }
 

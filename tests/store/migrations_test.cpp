@@ -25,10 +25,30 @@ TEST(Migrations, CreatesTheLedgerAndDomainTables) {
   test::TempDir dir;
   Connection conn(dir.File("a.db"), {});
   ASSERT_TRUE(Migrate(conn));
-  for (const char* table : {"people", "identities", "channel_consents", "units", "enterprises", "researchers",
-                            "programmes", "needs", "need_reviews", "pushes", "proposals", "contracts", "documents",
-                            "conversations", "relay_messages", "broadcasts", "broadcast_recipients", "api_tokens",
-                            "transitions", "audit_log", "inbox", "outbox", "outbox_attempts", "sandbox_messages"}) {
+  for (const char* table : {"people",
+                            "identities",
+                            "channel_consents",
+                            "units",
+                            "enterprises",
+                            "researchers",
+                            "programmes",
+                            "needs",
+                            "need_reviews",
+                            "pushes",
+                            "proposals",
+                            "contracts",
+                            "documents",
+                            "conversations",
+                            "relay_messages",
+                            "broadcasts",
+                            "broadcast_recipients",
+                            "api_tokens",
+                            "transitions",
+                            "audit_log",
+                            "inbox",
+                            "outbox",
+                            "outbox_attempts",
+                            "sandbox_messages"}) {
     EXPECT_TRUE(conn.Db().tableExists(table)) << table;
   }
 }
@@ -62,11 +82,11 @@ TEST(Migrations, ReviewsWithoutReasonAreRefusedBySchema) {
       "INSERT INTO enterprises (name, credit_code, region, industry, contact_person_id, created_at, updated_at) "
       "VALUES ('E', '91420100MA4K0XXXX1', 'wuhan', 'ai', 1, 0, 0);"
       "INSERT INTO needs (enterprise_id, programme_id, title, created_at, updated_at) VALUES (1, 1, 'T', 0, 0);");
-  EXPECT_ANY_THROW(conn.Exec(
-      "INSERT INTO need_reviews (need_id, level, decision, created_at) VALUES (1, 'bureau', 'return', 0)"));
-  EXPECT_NO_THROW(conn.Exec(
-      "INSERT INTO need_reviews (need_id, level, decision, reason, created_at) "
-      "VALUES (1, 'bureau', 'return', '金额不足', 0)"));
+  EXPECT_ANY_THROW(
+      conn.Exec("INSERT INTO need_reviews (need_id, level, decision, created_at) VALUES (1, 'bureau', 'return', 0)"));
+  EXPECT_NO_THROW(
+      conn.Exec("INSERT INTO need_reviews (need_id, level, decision, reason, created_at) "
+                "VALUES (1, 'bureau', 'return', '金额不足', 0)"));
 }
 
 }  // namespace

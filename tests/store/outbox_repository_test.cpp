@@ -65,8 +65,8 @@ TEST_F(OutboxRepositoryTest, RetryableFailuresRetryThenDeadLetter) {
     const auto now = kNow + attempt * 1000;
     const auto claimed = OutboxRepository::ClaimDue(c_, "me", "sms", now, 1);
     ASSERT_EQ(claimed.size(), 1U) << attempt;
-    ASSERT_TRUE(OutboxRepository::Finish(c_, id, attempt,
-                                         {AttemptOutcome::kRetryable, "fake", "", "HTTP 503"}, now, now + 500));
+    ASSERT_TRUE(OutboxRepository::Finish(c_, id, attempt, {AttemptOutcome::kRetryable, "fake", "", "HTTP 503"}, now,
+                                         now + 500));
     const auto m = OutboxRepository::Find(c_, id);
     if (attempt < 3) {
       EXPECT_EQ(m->status, "pending");

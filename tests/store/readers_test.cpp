@@ -11,10 +11,10 @@ namespace duijie::store {
 namespace {
 
 TEST(Readers, QueriesRunOffTheCallerThreadOnReadOnlyConnections) {
+  net::io_context ioc;  // first: outlives the writer/readers whose completions it runs
   test::TestDb db;
   db.Conn().Exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2)");
   Readers readers(db.Path(), {}, 2);
-  net::io_context ioc;
   const auto caller = std::this_thread::get_id();
   const auto query = [caller](Connection& c) {
     EXPECT_NE(std::this_thread::get_id(), caller);

@@ -33,10 +33,12 @@ TEST(Writer, FailingJobIsRolledBackAloneAndOthersInTheBatchCommit) {
   // Hold the writer busy so the next three jobs land in one batch.
   std::latch started(1);
   std::latch release(1);
-  writer.Submit([&](Connection&) {
-    started.count_down();
-    release.wait();
-  }, [](std::exception_ptr) {});
+  writer.Submit(
+      [&](Connection&) {
+        started.count_down();
+        release.wait();
+      },
+      [](std::exception_ptr) {});
   started.wait();
   std::atomic<int> ok{0};
   std::atomic<int> failed{0};
@@ -46,10 +48,12 @@ TEST(Writer, FailingJobIsRolledBackAloneAndOthersInTheBatchCommit) {
     finished.count_down();
   };
   writer.Submit([](Connection& c) { c.Exec("INSERT INTO t VALUES (10)"); }, done);
-  writer.Submit([](Connection& c) {
-    c.Exec("INSERT INTO t VALUES (20)");
-    throw std::runtime_error("boom");
-  }, done);
+  writer.Submit(
+      [](Connection& c) {
+        c.Exec("INSERT INTO t VALUES (20)");
+        throw std::runtime_error("boom");
+      },
+      done);
   writer.Submit([](Connection& c) { c.Exec("INSERT INTO t VALUES (30)"); }, done);
   release.count_down();
   finished.wait();
@@ -78,11 +82,15 @@ TEST(Writer, StopFlushesQueuedJobsAndRefusesNewOnes) {
   auto writer = std::make_unique<Writer>(db.Path(), ConnectionOptions{});
   std::atomic<int> done{0};
   for (int i = 0; i < 500; ++i) {
-    writer->Submit([i](Connection& c) {
-      auto& s = c.Prepare("INSERT INTO t VALUES (?)");
-      s.bind(1, i);
-      s.exec();
-    }, [&](std::exception_ptr e) { if (!e) done.fetch_add(1); });
+    writer->Submit(
+        [i](Connection& c) {
+          auto& s = c.Prepare("INSERT INTO t VALUES (?)");
+          s.bind(1, i);
+          s.exec();
+        },
+        [&](std::exception_ptr e) {
+          if (!e) done.fetch_add(1);
+        });
   }
   writer->Stop();
   EXPECT_EQ(done.load(), 500);
@@ -93,10 +101,10 @@ TEST(Writer, StopFlushesQueuedJobsAndRefusesNewOnes) {
 }
 
 TEST(Writer, RunResumesCoroutineWithResult) {
+  net::io_context ioc;  // first: outlives the writer/readers whose completions it runs
   test::TestDb db;
   CreateTable(db);
   Writer writer(db.Path(), {});
-  net::io_context ioc;
   const auto insert = [](Connection& c) {
     c.Exec("INSERT INTO t VALUES (7)");
     return std::string("inserted");

@@ -1,13 +1,13 @@
 #include "support/http_client.hpp"
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include <sys/socket.h>
+#include <sys/time.h>
 
 namespace duijie::test {
 

@@ -1,12 +1,12 @@
 #include "support/process.hpp"
 
+#include <cstring>
+#include <stdexcept>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cstring>
-#include <stdexcept>
 
 extern char** environ;
 

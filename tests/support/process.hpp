@@ -1,6 +1,4 @@
 #pragma once
-#include <sys/types.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -10,6 +8,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace duijie::test {
 

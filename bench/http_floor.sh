@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The HTTP floor (DESIGN.md §5): wrk against duijie's GET /healthz and, in the same run, against
+# nginx answering a static `return 200` with the same body. Both run with their defaults on this
+# machine (one worker per core, access log on and written to a file), measured in alternating
+# rounds; the script prints each round, the medians and the ratio duijie/nginx.
+#
+#   bench/http_floor.sh [--duration SECONDS] [--connections N] [--rounds N] [--no-access-log]
+#
+# Loopback only. Needs the benchmark peers: scripts/deps.sh --bench (run here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=10
+connections=64
+rounds=3
+access=true
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --no-access-log) access=false; shift ;;
+    *) echo "usage: bench/http_floor.sh [--duration S] [--connections N] [--rounds N] [--no-access-log]" >&2; exit 2 ;;
+  esac
+done
+
+scripts/deps.sh --bench
+cmake --preset release >/dev/null
+cmake --build --preset release --target duijie >/dev/null
+bin=build-release/bot/duijie
+
+work=$(mktemp -d)
+duijie_pid=""
+nginx_pid=""
+cleanup() {
+  [[ -n "$duijie_pid" ]] && kill "$duijie_pid" 2>/dev/null || true
+  [[ -n "$nginx_pid" ]] && kill "$nginx_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+}
+
+# duijie on port 0; the "listening" log line says which port it got.
+DUIJIE_HTTP_LISTEN=127.0.0.1:0 DUIJIE_STORE_PATH="$work/duijie.db" DUIJIE_LOG_ACCESS="$access" \
+  "$bin" serve 2>"$work/duijie.log" &
+duijie_pid=$!
+for _ in $(seq 1 200); do
+  grep -q '"msg":"listening"' "$work/duijie.log" 2>/dev/null && break
+  sleep 0.05
+done
+duijie_port=$(grep -o '"address":"127.0.0.1:[0-9]*"' "$work/duijie.log" | head -1 | grep -o '[0-9]*"$' | tr -d '"')
+
+nginx_port=$(free_port)
+nginx_log="$work/nginx-access.log"
+[[ "$access" == false ]] && nginx_log="off"
+cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log $nginx_log;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location = /healthz { default_type application/json; return 200 '{"status":"ok"}'; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work" &
+nginx_pid=$!
+for _ in $(seq 1 200); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$nginx_port") 2>/dev/null && break
+  sleep 0.05
+done
+
+# Same check on both: the body is the same.
+curl -fsS "http://127.0.0.1:$duijie_port/healthz" >/dev/null
+curl -fsS "http://127.0.0.1:$nginx_port/healthz" >/dev/null
+
+measure() {  # url -> "rps p99"
+  local out rps p99
+  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "$1")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  echo "$rps $p99"
+}
+
+# Warm both up, then alternate so drift on the machine hits both alike.
+wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$duijie_port/healthz" >/dev/null
+wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$nginx_port/healthz" >/dev/null
+d_rates=()
+n_rates=()
+echo "round  duijie_rps  duijie_p99  nginx_rps  nginx_p99"
+for r in $(seq 1 "$rounds"); do
+  read -r nr np <<<"$(measure "http://127.0.0.1:$nginx_port/healthz")"
+  read -r dr dp <<<"$(measure "http://127.0.0.1:$duijie_port/healthz")"
+  d_rates+=("$dr")
+  n_rates+=("$nr")
+  printf '%5d  %10.0f  %10s  %9.0f  %9s\n' "$r" "$dr" "$dp" "$nr" "$np"
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+d_med=$(median "${d_rates[@]}")
+n_med=$(median "${n_rates[@]}")
+ratio=$(awk -v d="$d_med" -v n="$n_med" 'BEGIN {printf "%.2f", d / n}')
+echo
+echo "machine: $(nproc) cores; wrk -t1 -c$connections -d${duration}s; access log: $access"
+printf 'duijie /healthz: %.0f req/s (median of %d)\n' "$d_med" "$rounds"
+printf 'nginx return 200: %.0f req/s (median of %d)\n' "$n_med" "$rounds"
+echo "ratio duijie/nginx: $ratio (goal >= 0.70)"
