@@ -167,11 +167,13 @@ int App::Run() {
         ioc,
         [&]() -> net::awaitable<void> {
           co_await server.Shutdown();
-          if (config_.dispatcher.enabled) co_await dispatcher.Stop();
+          if (config_.dispatcher.enabled) {
+            co_await dispatcher.Stop();
+          }
           signals.cancel();
           stop_all();
         },
-        [this](std::exception_ptr e) {
+        [this](const std::exception_ptr& e) {
           if (!e) return;
           try {
             std::rethrow_exception(e);
@@ -192,6 +194,7 @@ int App::Run() {
                           {"version", DUIJIE_VERSION}});
 
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  keep_running.reserve(workers.size());
   for (auto* w : workers) keep_running.push_back(net::make_work_guard(*w));
   std::vector<std::thread> pool;
   for (std::size_t i = 1; i < workers.size(); ++i) pool.emplace_back([w = workers[i]] { w->run(); });

@@ -38,7 +38,7 @@ std::string MaskedRecipient(const store::OutboxMessage& m) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(net::any_io_executor executor, store::Writer& writer,
+Dispatcher::Dispatcher(const net::any_io_executor& executor, store::Writer& writer,
                        std::map<std::string, channels::Sender*> senders, const Clock& clock, Random& random,
                        Metrics* metrics, const Logger& log, DispatcherOptions options)
     : strand_(net::make_strand(executor)),
@@ -61,7 +61,7 @@ Dispatcher::Dispatcher(net::any_io_executor executor, store::Writer& writer,
 
 void Dispatcher::Start() {
   loop_running_ = true;
-  net::co_spawn(strand_, Loop(), [this](std::exception_ptr e) {
+  net::co_spawn(strand_, Loop(), [this](const std::exception_ptr& e) {
     if (e) {
       try {
         std::rethrow_exception(e);
@@ -164,7 +164,7 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     ++taken[m.channel];
     ++in_flight_;
     auto* sender = senders_.at(m.channel);
-    net::co_spawn(strand_, SendOne(std::move(m), *sender), [this](std::exception_ptr e) {
+    net::co_spawn(strand_, SendOne(std::move(m), *sender), [this](const std::exception_ptr& e) {
       if (e) {
         try {
           std::rethrow_exception(e);

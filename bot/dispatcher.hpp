@@ -39,8 +39,9 @@ struct DispatcherOptions {
 class Dispatcher {
  public:
   /// `senders` maps a channel name to its sender; messages for other channels wait.
-  Dispatcher(net::any_io_executor executor, store::Writer& writer, std::map<std::string, channels::Sender*> senders,
-             const Clock& clock, Random& random, Metrics* metrics, const Logger& log, DispatcherOptions options);
+  Dispatcher(const net::any_io_executor& executor, store::Writer& writer,
+             std::map<std::string, channels::Sender*> senders, const Clock& clock, Random& random, Metrics* metrics,
+             const Logger& log, DispatcherOptions options);
 
   /// Starts the loop on the dispatcher's strand.
   void Start();

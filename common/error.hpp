@@ -46,6 +46,7 @@ struct std::is_error_code_enum<duijie::Errc> : std::true_type {};
 namespace boost::system {
 // boost::system::result needs to know how to throw our error type when value() is called on an
 // error; it is a programming error to do so, so it surfaces as std::system_error.
+// NOLINTNEXTLINE(readability-identifier-naming): the name Boost looks up
 [[noreturn]] inline void throw_exception_from_error(const duijie::Error& e, const boost::source_location&) {
   throw std::system_error(e.code, e.message);
 }

@@ -60,7 +60,7 @@ std::string Logger::Format(LogLevel level, std::string_view msg, nlohmann::json 
   line["ts"] = FormatUtc(clock_.Now());
   line["level"] = LevelName(level);
   line["msg"] = RedactText(msg);
-  for (auto& [key, value] : fields.items()) line[key] = std::move(value);
+  for (auto& [key, value] : fields.items()) line[key] = value;
   // Invalid UTF-8 from a peer must not make logging throw.
   return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

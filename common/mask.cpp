@@ -26,10 +26,11 @@ std::string MaskPhone(std::string_view phone) {
   // Keep the first three significant digits after any country code, and the last four.
   const std::size_t tail = 4;
   std::size_t head = 3;
-  if (phone.starts_with("+86"))
+  if (phone.starts_with("+86")) {
     head = 6;
-  else if (phone.starts_with('+'))
+  } else if (phone.starts_with('+')) {
     head = 4;
+  }
   if (head + tail >= out.size()) head = out.size() > tail + 1 ? out.size() - tail - 1 : 0;
   for (std::size_t i = head; i + tail < out.size(); ++i) out[i] = '*';
   return out;

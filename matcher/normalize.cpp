@@ -66,15 +66,17 @@ std::string FoldWidthAndCase(std::string_view text) {
       ++i;
       continue;
     }
-    if (cp >= 0xFF01 && cp <= 0xFF5E)
+    if (cp >= 0xFF01 && cp <= 0xFF5E) {
       cp -= 0xFEE0;
-    else if (cp == 0x3000)
+    } else if (cp == 0x3000) {
       cp = U' ';
+    }
     if (cp >= U'A' && cp <= U'Z') cp += 32;
-    if (cp < 0x80)
+    if (cp < 0x80) {
       out.push_back(static_cast<char>(cp));
-    else
+    } else {
       AppendUtf8(out, cp);
+    }
     i += len;
   }
   return out;

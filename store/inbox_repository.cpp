@@ -9,10 +9,11 @@ InboxEntry InboxRepository::Begin(Connection& conn, const InboundRecord& record,
   ins.bind(":channel", record.channel);
   ins.bind(":key", record.provider_key);
   ins.bind(":sender", record.sender);
-  if (record.person_id)
+  if (record.person_id) {
     ins.bind(":person", *record.person_id);
-  else
+  } else {
     ins.bind(":person");
+  }
   ins.bind(":payload", record.payload);
   ins.bind(":now", now_ms);
   if (ins.exec() == 1) {

@@ -39,17 +39,19 @@ OutboxMessage ReadMessage(SQLite::Statement& s) {
 }
 
 void BindOpt(SQLite::Statement& s, const char* name, const std::optional<std::int64_t>& v) {
-  if (v)
+  if (v) {
     s.bind(name, *v);
-  else
+  } else {
     s.bind(name);
+  }
 }
 
 void BindOptText(SQLite::Statement& s, const char* name, const std::string& v) {
-  if (v.empty())
+  if (v.empty()) {
     s.bind(name);
-  else
+  } else {
     s.bind(name, v);
+  }
 }
 
 }  // namespace
@@ -246,10 +248,11 @@ std::vector<OutboxMessage> OutboxRepository::Recent(Connection& conn, int limit,
   std::vector<OutboxMessage> out;
   auto& sel = conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS
                            " FROM outbox WHERE (:status IS NULL OR status = :status) ORDER BY id DESC LIMIT :limit");
-  if (status)
+  if (status) {
     sel.bind(":status", *status);
-  else
+  } else {
     sel.bind(":status");
+  }
   sel.bind(":limit", limit);
   while (sel.executeStep()) out.push_back(ReadMessage(sel));
   return out;

@@ -110,7 +110,7 @@ auto Writer::Run(const Fn& fn) -> net::awaitable<std::invoke_result_t<const Fn&,
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
           auto slot = std::make_shared<std::optional<R>>();
           Submit([shared_fn, slot](Connection& c) { slot->emplace((*shared_fn)(c)); },
-                 [h, slot](std::exception_ptr e) mutable {
+                 [h, slot](const std::exception_ptr& e) mutable {
                    auto ex = net::get_associated_executor(*h);
                    net::post(ex, [h = std::move(h), slot, e]() mutable {
                      if (e || !slot->has_value()) {
@@ -133,20 +133,22 @@ auto Writer::RunSync(Fn fn) -> std::invoke_result_t<Fn&, Connection&> {
   auto future = promise->get_future();
   if constexpr (std::is_void_v<R>) {
     Submit([f = std::make_shared<Fn>(std::move(fn))](Connection& c) { (*f)(c); },
-           [promise](std::exception_ptr e) {
-             if (e)
+           [promise](const std::exception_ptr& e) {
+             if (e) {
                promise->set_exception(e);
-             else
+             } else {
                promise->set_value();
+             }
            });
   } else {
     auto slot = std::make_shared<std::optional<R>>();
     Submit([f = std::make_shared<Fn>(std::move(fn)), slot](Connection& c) { slot->emplace((*f)(c)); },
-           [promise, slot](std::exception_ptr e) {
-             if (e)
+           [promise, slot](const std::exception_ptr& e) {
+             if (e) {
                promise->set_exception(e);
-             else
+             } else {
                promise->set_value(std::move(**slot));
+             }
            });
   }
   return future.get();

@@ -22,7 +22,7 @@ void AddHealthRoutes(Router& router, const HealthDeps& deps) {
     // The probe must answer even when the writer is stuck, so the job is not awaited directly:
     // its completion cancels a timer that otherwise ends the wait at the deadline.
     struct Probe {
-      explicit Probe(net::any_io_executor ex) : timer(std::move(ex)) {}
+      explicit Probe(const net::any_io_executor& ex) : timer(ex) {}
       net::steady_timer timer;
       bool done = false;
       int version = 0;
@@ -32,7 +32,7 @@ void AddHealthRoutes(Router& router, const HealthDeps& deps) {
     auto probe = std::make_shared<Probe>(ex);
     probe->timer.expires_after(deps.ready_timeout);
     deps.writer.Submit([probe](store::Connection& c) { probe->version = store::SchemaVersion(c); },
-                       [probe, ex](std::exception_ptr e) {
+                       [probe, ex](const std::exception_ptr& e) {
                          net::post(ex, [probe, e] {
                            probe->done = true;
                            if (e) {

@@ -30,7 +30,7 @@ class Router {
   net::awaitable<Routed> Dispatch(const HttpRequest& req) const;
 
   [[nodiscard]] std::vector<Metrics::RouteLabel> Labels() const;
-  [[nodiscard]] std::size_t size() const { return routes_.size(); }
+  [[nodiscard]] std::size_t Size() const { return routes_.size(); }
 
  private:
   struct Route {

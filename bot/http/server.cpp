@@ -25,7 +25,7 @@ using SteadyClock = std::chrono::steady_clock;
 // Shared between a session coroutine and its watchdog; both run on the connection's worker (one
 // thread), and the server's shutdown reaches it only by posting to that worker.
 struct Server::Connection {
-  explicit Connection(net::io_context::executor_type ex) : strand(ex), timer(ex) {}
+  explicit Connection(const net::io_context::executor_type& ex) : executor(ex), timer(ex) {}
 
   /// True when a request has started arriving or is being handled: shutdown lets it finish.
   [[nodiscard]] bool InFlight() const {
@@ -38,7 +38,7 @@ struct Server::Connection {
     if (deadline < timer.expiry()) timer.cancel();
   }
 
-  net::io_context::executor_type strand;  // the worker: serial because one thread runs it
+  net::io_context::executor_type executor;  // the worker: serial because one thread runs it
   net::steady_timer timer;
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
   tcp::socket* socket = nullptr;
@@ -77,7 +77,7 @@ Result<tcp::endpoint> Server::Listen(const std::string& address, std::uint16_t p
 }
 
 void Server::Start() {
-  net::co_spawn(strand_, AcceptLoop(), [this](std::exception_ptr e) {
+  net::co_spawn(strand_, AcceptLoop(), [this](const std::exception_ptr& e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -108,7 +108,7 @@ net::awaitable<void> Server::AcceptLoop() {
     auto conn = std::make_shared<Connection>(ex);
     connections_.emplace(id, conn);
     metrics_.ConnectionOpened();
-    net::co_spawn(ex, RunSession(std::move(socket), conn), [this, id](std::exception_ptr e) {
+    net::co_spawn(ex, RunSession(std::move(socket), conn), [this, id](const std::exception_ptr& e) {
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -159,7 +159,7 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
   conn->socket = &socket;
   conn->buffer = &buffer;
   conn->ExpireAfter(options_.read_timeout);
-  net::co_spawn(conn->strand, Watchdog(conn), net::detached);
+  net::co_spawn(conn->executor, Watchdog(conn), net::detached);
   std::string remote;
   {
     boost::system::error_code ec;
@@ -187,7 +187,9 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
                                        {"path", TargetPath(parser.get().target())},
                                        {"remote", remote}});
       }
-      if (!parser.is_done()) std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, kTuple);
+      if (!parser.is_done()) {
+        std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, kTuple);
+      }
     }
     if (ec) {
       const unsigned version = parser.is_header_done() ? parser.get().version() : 11;
@@ -225,7 +227,7 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
     conn->ExpireAfter(options_.write_timeout);
     auto [wec, written] = co_await http::async_write(socket, res, kTuple);
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
-    metrics_.ObserveRequest(routed.route, res.result_int(), seconds);
+    metrics_.ObserveRequest(routed.route, static_cast<int>(res.result_int()), seconds);
     if (options_.access_log && log_.Enabled(LogLevel::kInfo)) {
       log_.Info("request", {{"method", req.method_string()},
                             {"path", TargetPath(req.target())},
@@ -255,8 +257,8 @@ net::awaitable<void> Server::DoShutdown() {
   stopping_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  for (auto& [id, conn] : connections_) {
-    net::post(conn->strand, [conn] {
+  for (const auto& entry : connections_) {
+    net::post(entry.second->executor, [conn = entry.second] {
       conn->closing = true;
       if (!conn->InFlight() && conn->socket != nullptr) {
         boost::system::error_code ec;
@@ -270,8 +272,8 @@ net::awaitable<void> Server::DoShutdown() {
   }
   if (!connections_.empty()) {
     log_.Warn("closing connections still open after the grace period", {{"count", connections_.size()}});
-    for (auto& [id, conn] : connections_) {
-      net::post(conn->strand, [conn] {
+    for (const auto& entry : connections_) {
+      net::post(entry.second->executor, [conn = entry.second] {
         if (conn->socket != nullptr) {
           boost::system::error_code ec;
           conn->socket->close(ec);

@@ -45,7 +45,7 @@ TEST_F(RouterTest, MatchesMethodAndPathIgnoringQuery) {
 TEST_F(RouterTest, UnknownPathIs404InTheApiErrorShape) {
   const auto r = Dispatch(Req(http::verb::get, "/nope"));
   EXPECT_EQ(r.response.result(), http::status::not_found);
-  EXPECT_EQ(r.route, router_.size());
+  EXPECT_EQ(r.route, router_.Size());
   const auto body = nlohmann::json::parse(r.response.body());
   EXPECT_EQ(body["error"]["code"], "not_found");
   EXPECT_TRUE(body["error"]["message"].is_string());

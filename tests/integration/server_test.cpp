@@ -35,7 +35,13 @@ class ServerTest : public ::testing::Test {
 
   static void Stop(test::ChildProcess& child) {
     child.Signal(SIGTERM);
-    EXPECT_EQ(child.Wait(20s), 0);
+    const auto code = child.Wait(20s);
+    if (code != 0) {
+      child.WaitForEof(5s);
+      std::string log;
+      for (const auto& l : child.Lines()) log += l + "\n";
+      ADD_FAILURE() << "exit code " << code.value_or(-1) << "; the server's log:\n" << log;
+    }
   }
 
   test::TempDir dir_;
