@@ -54,6 +54,23 @@ void BindOptText(SQLite::Statement& s, const char* name, const std::string& v) {
   }
 }
 
+// Records how attempt `attempt` of message `id` ended; empty strings keep what is stored.
+void CloseAttempt(Connection& conn, std::int64_t id, int attempt, std::string_view outcome, const std::string& sender,
+                  const std::string& error, const std::string& provider_ref, std::int64_t now_ms) {
+  auto& att = conn.Prepare(
+      "UPDATE outbox_attempts SET outcome = :outcome, sender = COALESCE(:sender, sender), "
+      "error = COALESCE(:error, error), provider_ref = COALESCE(:ref, provider_ref), finished_at = :now "
+      "WHERE outbox_id = :id AND attempt = :attempt");
+  att.bind(":outcome", std::string(outcome));
+  BindOptText(att, ":sender", sender);
+  BindOptText(att, ":error", error);
+  BindOptText(att, ":ref", provider_ref);
+  att.bind(":now", now_ms);
+  att.bind(":id", id);
+  att.bind(":attempt", attempt);
+  att.exec();
+}
+
 }  // namespace
 
 std::string_view ToString(AttemptOutcome outcome) {
@@ -153,17 +170,7 @@ bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, co
   upd.bind(":id", id);
   upd.bind(":attempt", attempt);
   if (upd.exec() != 1) return false;
-  auto& att = conn.Prepare(
-      "UPDATE outbox_attempts SET outcome = :outcome, sender = :sender, error = :error, provider_ref = :ref, "
-      "finished_at = :now WHERE outbox_id = :id AND attempt = :attempt");
-  att.bind(":outcome", outcome);
-  BindOptText(att, ":sender", record.sender);
-  BindOptText(att, ":error", record.error);
-  BindOptText(att, ":ref", record.provider_ref);
-  att.bind(":now", now_ms);
-  att.bind(":id", id);
-  att.bind(":attempt", attempt);
-  att.exec();
+  CloseAttempt(conn, id, attempt, outcome, record.sender, record.error, record.provider_ref, now_ms);
   return true;
 }
 
@@ -217,15 +224,7 @@ bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, R
   upd.bind(":id", id);
   upd.bind(":attempt", attempt);
   if (upd.exec() != 1) return false;
-  auto& att = conn.Prepare(
-      "UPDATE outbox_attempts SET outcome = :outcome, provider_ref = COALESCE(:ref, provider_ref), "
-      "finished_at = :now WHERE outbox_id = :id AND attempt = :attempt");
-  att.bind(":outcome", outcome);
-  BindOptText(att, ":ref", provider_ref);
-  att.bind(":now", now_ms);
-  att.bind(":id", id);
-  att.bind(":attempt", attempt);
-  att.exec();
+  CloseAttempt(conn, id, attempt, outcome, "", "", provider_ref, now_ms);
   return true;
 }
 
