@@ -12,10 +12,14 @@
 
 #include "bot/dispatcher.hpp"
 #include "bot/handlers/health_handler.hpp"
+#include "bot/handlers/wecom_handler.hpp"
 #include "bot/http/router.hpp"
 #include "bot/http/server.hpp"
 #include "bot/metrics.hpp"
 #include "channels/sandbox_sender.hpp"
+#include "channels/wecom/crypto.hpp"
+#include "channels/wecom/replay_cache.hpp"
+#include "dialogs/catalogue.hpp"
 #include "store/migrations.hpp"
 #include "store/readers.hpp"
 #include "store/writer.hpp"
@@ -112,6 +116,21 @@ int App::Run() {
   Metrics metrics;
   Router router(log_);
   AddHealthRoutes(router, HealthDeps{*writer, *readers, metrics});
+  std::optional<channels::wecom::Crypto> wecom_crypto;
+  if (config_.wecom.CallbacksConfigured()) {
+    auto crypto = channels::wecom::Crypto::Create(config_.wecom.token, config_.wecom.aes_key, config_.wecom.corp_id);
+    if (!crypto) {
+      log_.Error("wecom.aes_key is not a valid EncodingAESKey", {{"error", crypto.error().message}});
+      return 1;
+    }
+    wecom_crypto = std::move(*crypto);
+  } else {
+    log_.Info("wecom callbacks not configured: /wecom/callback answers 503");
+  }
+  channels::wecom::ReplayCache replay(clock,
+                                      std::chrono::duration_cast<Clock::Duration>(2 * config_.wecom.timestamp_window));
+  AddWeComRoutes(router, WeComDeps{wecom_crypto ? &*wecom_crypto : nullptr, &replay, *writer, clock, log_,
+                                   dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window});
   metrics.SetRoutes(router.Labels());
 
   // Every channel without credentials runs in sandbox mode (DESIGN.md §4). Real senders come

@@ -18,7 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-enum class Kind { kString, kInteger, kNumber, kBoolean, kMillis, kListen, kChoice };
+enum class Kind { kString, kOptionalString, kInteger, kNumber, kBoolean, kMillis, kListen, kChoice };
 
 struct Spec {
   ConfigKey info;
@@ -146,6 +146,28 @@ std::vector<Spec> BuildSpecs() {
       "a message claimed longer ago than this by another instance is examined as in doubt",
       [ms](Config& c, const json& v) { c.dispatcher.claim_stale = ms(v); }, 1000, 86'400'000);
 
+  add("wecom", "corp_id", Kind::kOptionalString, "string",
+      "CorpID of the operator's WeCom (企业ID); also the receive id",
+      [](Config& c, const json& v) { c.wecom.corp_id = v.get<std::string>(); });
+  add("wecom", "token", Kind::kOptionalString, "string (secret)",
+      "callback Token (回调配置); set it in the environment",
+      [](Config& c, const json& v) { c.wecom.token = v.get<std::string>(); });
+  add("wecom", "aes_key", Kind::kOptionalString, "string (secret)",
+      "callback EncodingAESKey, 43 characters; set it in the environment",
+      [](Config& c, const json& v) { c.wecom.aes_key = v.get<std::string>(); });
+  add("wecom", "secret", Kind::kOptionalString, "string (secret)",
+      "app Secret for active sending; set it in the environment",
+      [](Config& c, const json& v) { c.wecom.secret = v.get<std::string>(); });
+  add("wecom", "agent_id", Kind::kOptionalString, "string", "AgentId of the self-built app",
+      [](Config& c, const json& v) { c.wecom.agent_id = v.get<std::string>(); });
+  add("wecom", "api_base", Kind::kString, "string", "WeCom API base URL; tests point it at a local fake",
+      [](Config& c, const json& v) { c.wecom.api_base = v.get<std::string>(); });
+  add(
+      "wecom", "timestamp_window_s", Kind::kInteger, "integer",
+      "callbacks whose timestamp is further than this from now are refused (replay protection)",
+      [](Config& c, const json& v) { c.wecom.timestamp_window = std::chrono::seconds{v.get<std::int64_t>()}; }, 10,
+      86'400);
+
   for (std::string_view channel : {"wecom", "sms", "email"}) {
     add(
         channel, "rate_per_s", Kind::kNumber, "number", "messages per second sent on this channel; 0 = unlimited",
@@ -174,6 +196,9 @@ std::string Check(const Spec& spec, const json& value) {
   switch (spec.kind) {
     case Kind::kString:
       if (!value.is_string() || value.get<std::string>().empty()) return "expected a non-empty string";
+      return "";
+    case Kind::kOptionalString:
+      if (!value.is_string()) return "expected a string";
       return "";
     case Kind::kInteger:
     case Kind::kMillis: {
@@ -333,6 +358,18 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
       continue;
     }
     Apply(*match, FromEnv(*match, value), "from " + name, out);
+  }
+  const auto& w = out.config.wecom;
+  const int set =
+      static_cast<int>(!w.corp_id.empty()) + static_cast<int>(!w.token.empty()) + static_cast<int>(!w.aes_key.empty());
+  if (set != 0 && set != 3) {
+    out.problems.push_back(
+        "config: wecom.corp_id, wecom.token and wecom.aes_key go together: set all three (WeCom callbacks) or none "
+        "(the channel runs in sandbox mode)");
+  }
+  if (!w.aes_key.empty() && w.aes_key.size() != 43) {
+    out.problems.push_back("config: wecom.aes_key (" + std::to_string(w.aes_key.size()) +
+                           " characters): expected the 43-character EncodingAESKey");
   }
   return out;
 }

@@ -57,11 +57,27 @@ struct ChannelConfig {
   double burst = 1;
 };
 
+/// The WeCom self-built app (DESIGN.md §4 names). Inbound callbacks need corp_id, token and
+/// aes_key; active sending (later) needs secret and agent_id too. Secrets belong in the
+/// environment (DUIJIE_WECOM_TOKEN, DUIJIE_WECOM_AES_KEY, DUIJIE_WECOM_SECRET).
+struct WeComConfig {
+  std::string corp_id;
+  std::string token;
+  std::string aes_key;
+  std::string secret;
+  std::string agent_id;
+  std::string api_base = "https://qyapi.weixin.qq.com";
+  std::chrono::seconds timestamp_window{300};
+
+  [[nodiscard]] bool CallbacksConfigured() const { return !corp_id.empty() && !token.empty() && !aes_key.empty(); }
+};
+
 struct Config {
   HttpConfig http;
   StoreConfig store;
   LogConfig log;
   DispatcherConfig dispatcher;
+  WeComConfig wecom;
   std::map<std::string, ChannelConfig> channels = {{"wecom", {50, 50}}, {"sms", {20, 20}}, {"email", {10, 10}}};
 };
 

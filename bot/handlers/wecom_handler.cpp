@@ -1,0 +1,155 @@
+#include "bot/handlers/wecom_handler.hpp"
+
+#include <charconv>
+
+#include <boost/url/parse.hpp>
+
+#include "bot/http/responses.hpp"
+#include "channels/wecom/message.hpp"
+#include "dialogs/echo_flow.hpp"
+#include "store/inbox_repository.hpp"
+
+namespace duijie::bot {
+namespace {
+
+namespace wecom = channels::wecom;
+
+struct Query {
+  std::string msg_signature;
+  std::string timestamp;
+  std::string nonce;
+  std::string echostr;
+};
+
+// Percent-decodes exactly once; '+' stays '+' (base64 never contains a space).
+std::optional<Query> ParseQuery(std::string_view target) {
+  const auto url = boost::urls::parse_origin_form(target);
+  if (!url) return std::nullopt;
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = false;
+  Query q;
+  for (const auto& param : url->params(opts)) {
+    if (param.key == "msg_signature")
+      q.msg_signature = param.value;
+    else if (param.key == "timestamp")
+      q.timestamp = param.value;
+    else if (param.key == "nonce")
+      q.nonce = param.value;
+    else if (param.key == "echostr")
+      q.echostr = param.value;
+  }
+  return q;
+}
+
+bool IsDigits(std::string_view s) {
+  return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+bool IsNonce(std::string_view s) {
+  return !s.empty() && s.size() <= 64 &&
+         s.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+             std::string_view::npos;
+}
+
+HttpResponse Refuse(const Logger& log, http::status status, std::string_view code, std::string_view message) {
+  log.Warn("wecom callback refused", {{"code", code}, {"reason", message}});
+  return JsonError(status, code, message);
+}
+
+// Maps a crypto error to the answer WeCom (or an attacker) gets. Authentication failures are
+// 403, malformed input 400; none of them is retried usefully, none stores anything.
+HttpResponse RefuseCrypto(const Logger& log, const Error& e) {
+  const auto code = static_cast<wecom::CryptoErrc>(e.code.value());
+  switch (code) {
+    case wecom::CryptoErrc::kValidateSignature:
+      return Refuse(log, http::status::forbidden, "signature_mismatch", e.message);
+    case wecom::CryptoErrc::kValidateReceiveId:
+      return Refuse(log, http::status::forbidden, "receive_id_mismatch", e.message);
+    default:
+      return Refuse(log, http::status::bad_request, "malformed_callback",
+                    e.message + " (WeCom code " + std::to_string(e.code.value()) + ")");
+  }
+}
+
+// Checks the query parameters common to GET and POST; returns an error response or nothing.
+std::optional<HttpResponse> CheckQuery(const WeComDeps& deps, const std::optional<Query>& q, bool with_echostr) {
+  if (!q || q->msg_signature.size() != 40 || !IsDigits(q->timestamp) || !IsNonce(q->nonce) ||
+      (with_echostr && q->echostr.empty())) {
+    return Refuse(deps.log, http::status::bad_request, "bad_query",
+                  std::string("expected msg_signature, timestamp, nonce") + (with_echostr ? ", echostr" : ""));
+  }
+  std::int64_t ts = 0;
+  std::from_chars(q->timestamp.data(), q->timestamp.data() + q->timestamp.size(), ts);
+  const std::int64_t now = ToUnixMillis(deps.clock.Now()) / 1000;
+  if (ts < now - deps.timestamp_window.count() || ts > now + deps.timestamp_window.count()) {
+    return Refuse(deps.log, http::status::forbidden, "stale_timestamp",
+                  "timestamp is more than " + std::to_string(deps.timestamp_window.count()) + " s from now");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void AddWeComRoutes(Router& router, const WeComDeps& deps) {
+  router.Add(http::verb::get, "/wecom/callback", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    if (deps.crypto == nullptr) {
+      co_return JsonError(http::status::service_unavailable, "channel_not_configured",
+                          "WeCom is not configured: set wecom.corp_id, wecom.token and wecom.aes_key");
+    }
+    const auto q = ParseQuery(req.target());
+    if (auto refused = CheckQuery(deps, q, true)) co_return std::move(*refused);
+    if (!deps.crypto->Verify(q->msg_signature, q->timestamp, q->nonce, q->echostr)) {
+      co_return RefuseCrypto(deps.log,
+                             Error(make_error_code(wecom::CryptoErrc::kValidateSignature), "signature mismatch"));
+    }
+    auto plain = deps.crypto->Decrypt(q->echostr);
+    if (!plain) co_return RefuseCrypto(deps.log, plain.error());
+    // WeCom wants the bare echostr: no quotes, no newline.
+    co_return TextResponse(http::status::ok, std::move(*plain), "text/plain; charset=utf-8");
+  });
+
+  router.Add(http::verb::post, "/wecom/callback", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    if (deps.crypto == nullptr) {
+      co_return JsonError(http::status::service_unavailable, "channel_not_configured",
+                          "WeCom is not configured: set wecom.corp_id, wecom.token and wecom.aes_key");
+    }
+    const auto q = ParseQuery(req.target());
+    if (auto refused = CheckQuery(deps, q, false)) co_return std::move(*refused);
+    auto encrypt = wecom::ParseEnvelope(req.body());
+    if (!encrypt) co_return RefuseCrypto(deps.log, encrypt.error());
+    if (!deps.crypto->Verify(q->msg_signature, q->timestamp, q->nonce, *encrypt)) {
+      co_return RefuseCrypto(deps.log,
+                             Error(make_error_code(wecom::CryptoErrc::kValidateSignature), "signature mismatch"));
+    }
+    if (deps.replay != nullptr && !deps.replay->Admit(q->nonce, q->msg_signature)) {
+      co_return Refuse(deps.log, http::status::forbidden, "replayed_nonce", "nonce already used for another message");
+    }
+    auto plain = deps.crypto->Decrypt(*encrypt);
+    if (!plain) co_return RefuseCrypto(deps.log, plain.error());
+    auto msg = wecom::ParsePlaintext(*plain);
+    if (!msg) co_return RefuseCrypto(deps.log, msg.error());
+
+    // The reply is computed before the transaction so the writer only stores it; a redelivery
+    // gets the reply stored the first time, byte for byte.
+    const auto event = wecom::ToInboundEvent(*msg);
+    const auto text = dialogs::EchoReply(event, deps.catalogue);
+    store::StoredReply reply{200, "text/plain", ""};
+    if (text) {
+      const auto now_s = ToUnixMillis(deps.clock.Now()) / 1000;
+      reply.content_type = "application/xml";
+      reply.body = deps.crypto->ReplyXml(wecom::TextReplyPlaintext(*msg, *text, now_s), q->timestamp, q->nonce);
+    }
+    const store::InboundRecord record{"wecom", wecom::DedupeKey(*msg), msg->from_user, nlohmann::json(event).dump(),
+                                      std::nullopt};
+    const auto now_ms = ToUnixMillis(deps.clock.Now());
+    const auto ingest = [&record, &reply, now_ms](store::Connection& c) {
+      auto entry = store::InboxRepository::Begin(c, record, now_ms);
+      if (entry.duplicate) return entry.reply.value_or(store::StoredReply{200, "text/plain", ""});
+      store::InboxRepository::Complete(c, entry.id, "processed", reply, now_ms);
+      return reply;
+    };
+    const store::StoredReply answer = co_await deps.writer.Run(ingest);
+    co_return TextResponse(static_cast<http::status>(answer.status), answer.body, answer.content_type);
+  });
+}
+
+}  // namespace duijie::bot

@@ -1,0 +1,60 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+#include "dialogs/message.hpp"
+
+namespace duijie::channels::wecom {
+
+/// The decrypted plaintext of an app callback (spec §3): an ordinary message or an event.
+struct CallbackMessage {
+  std::string to_user;    // CorpID
+  std::string from_user;  // member UserID
+  std::int64_t create_time = 0;
+  std::string msg_type;  // text, image, voice, video, location, link, event, or anything new
+  std::string msg_id;    // 64-bit, kept as text; empty for events
+  std::string agent_id;
+  std::string content;   // text
+  std::string media_id;  // image, voice, video
+  std::string pic_url;
+  std::string title;  // link
+  std::string url;    // link
+  std::string location_label;
+  std::string latitude;
+  std::string longitude;
+  std::string event;  // lower-cased
+  std::string event_key;
+  std::string task_id;        // template_card_event
+  std::string response_code;  // template_card_event
+  std::string change_type;    // change_contact
+};
+
+/// Largest value accepted for any single field of the plaintext.
+inline constexpr std::size_t kMaxFieldBytes = 16 * 1024;
+
+/// The Encrypt value of the POST envelope <xml><ToUserName/><Encrypt/><AgentID/></xml>.
+[[nodiscard]] Result<std::string> ParseEnvelope(std::string_view body);
+/// Parses the decrypted plaintext. Unknown message types and events parse fine (msg_type and
+/// event say what they are); malformed XML, a missing FromUserName/MsgType or an oversized field
+/// is an error.
+[[nodiscard]] Result<CallbackMessage> ParsePlaintext(std::string_view xml);
+
+/// The inbox key that makes a redelivery recognisable (spec §7.2): the MsgId for messages;
+/// for events a composite that does not over-match distinct events in the same second.
+[[nodiscard]] std::string DedupeKey(const CallbackMessage& msg);
+
+/// The neutral event the dialogs see.
+[[nodiscard]] dialogs::InboundEvent ToInboundEvent(const CallbackMessage& msg);
+
+/// Plaintext of a passive text reply to `msg` (roles swapped: to the member, from the corp).
+/// `content` is cut to WeCom's 2048-byte limit on a UTF-8 boundary.
+[[nodiscard]] std::string TextReplyPlaintext(const CallbackMessage& msg, std::string_view content,
+                                             std::int64_t create_time);
+
+/// `text` cut to at most `max_bytes` without splitting a UTF-8 character.
+[[nodiscard]] std::string_view TruncateUtf8(std::string_view text, std::size_t max_bytes);
+
+}  // namespace duijie::channels::wecom

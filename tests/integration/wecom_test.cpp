@@ -1,0 +1,247 @@
+// /wecom/callback through the real binary, with WeCom's side played by the official
+// @wecom/crypto npm package (tests/peers/wecom_peer.js).
+#include <ctime>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "store/connection.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include <signal.h>
+
+namespace duijie {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+// The official Python sample's settings (spec §2, set B): public test values, not secrets.
+constexpr const char* kToken = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
+constexpr const char* kKey = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+constexpr const char* kCorp = "ww1436e0e65a779aee";
+
+json Peer(const json& request) {
+  const auto r = test::RunCommand(DUIJIE_NODE, {std::string(DUIJIE_PEERS_DIR) + "/wecom_peer.js", request.dump()});
+  if (r.exit_code != 0) throw std::runtime_error("wecom_peer.js failed: " + r.err);
+  return json::parse(r.out);
+}
+
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string Now() { return std::to_string(std::time(nullptr)); }
+
+std::string TextXml(const std::string& from, const std::string& content, const std::string& msg_id) {
+  return "<xml><ToUserName><![CDATA[" + std::string(kCorp) + "]]></ToUserName><FromUserName><![CDATA[" + from +
+         "]]></FromUserName><CreateTime>" + Now() +
+         "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[" + content + "]]></Content><MsgId>" +
+         msg_id + "</MsgId><AgentID>1000002</AgentID></xml>";
+}
+
+std::string EventXml(const std::string& from, const std::string& event, const std::string& key) {
+  return "<xml><ToUserName><![CDATA[" + std::string(kCorp) + "]]></ToUserName><FromUserName><![CDATA[" + from +
+         "]]></FromUserName><CreateTime>" + Now() +
+         "</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[" + event +
+         "]]></Event><EventKey><![CDATA[" + key + "]]></EventKey><AgentID>1000002</AgentID></xml>";
+}
+
+struct Sealed {
+  std::string encrypt;
+  std::string signature;
+  std::string timestamp;
+  std::string nonce;
+};
+
+Sealed Seal(const std::string& message, const std::string& nonce, const std::string& receiveid = kCorp,
+            const std::string& timestamp = Now()) {
+  const auto r = Peer({{"op", "seal"},
+                       {"key", kKey},
+                       {"token", kToken},
+                       {"receiveid", receiveid},
+                       {"timestamp", timestamp},
+                       {"nonce", nonce},
+                       {"messages", {message}}});
+  return {r[0]["encrypt"], r[0]["signature"], timestamp, nonce};
+}
+
+std::string Target(const Sealed& s) {
+  return "/wecom/callback?msg_signature=" + s.signature + "&timestamp=" + s.timestamp + "&nonce=" + s.nonce;
+}
+
+std::string Envelope(const std::string& encrypt) {
+  return "<xml><ToUserName><![CDATA[" + std::string(kCorp) + "]]></ToUserName>\n<Encrypt><![CDATA[" + encrypt +
+         "]]></Encrypt>\n<AgentID><![CDATA[1000002]]></AgentID>\n</xml>";
+}
+
+class WeComTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<test::ChildProcess>(
+        DUIJIE_BINARY, std::vector<std::string>{"serve"},
+        std::map<std::string, std::string>{{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
+                                           {"DUIJIE_STORE_PATH", dir_.File("duijie.db")},
+                                           {"DUIJIE_WECOM_CORP_ID", kCorp},
+                                           {"DUIJIE_WECOM_TOKEN", kToken},
+                                           {"DUIJIE_WECOM_AES_KEY", kKey}},
+        dir_.Path().string());
+    port_ = server_->WaitForPort();
+  }
+  void TearDown() override {
+    server_->Signal(SIGTERM);
+    EXPECT_EQ(server_->Wait(20s), 0);
+    for (const auto& l : server_->Lines()) {
+      EXPECT_EQ(l.find(kToken), std::string::npos) << "secret in the log: " << l;
+      EXPECT_EQ(l.find(kKey), std::string::npos) << "secret in the log: " << l;
+    }
+  }
+
+  HttpResponse Post(const Sealed& s, const std::string& body) {
+    test::HttpConnection conn(port_);
+    return conn.Request(http::verb::post, Target(s), body);
+  }
+
+  long long Inbox() {
+    store::ConnectionOptions o;
+    o.read_only = true;
+    store::Connection c(dir_.File("duijie.db"), o);
+    return c.Db().execAndGet("SELECT count(*) FROM inbox").getInt64();
+  }
+
+  json Open(const std::string& reply) {
+    return Peer({{"op", "open"}, {"key", kKey}, {"token", kToken}, {"reply", reply}});
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::ChildProcess> server_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(WeComTest, UrlVerificationAnswersTheBareEchostr) {
+  const auto s = Seal("1288432023552776189", "47744683");
+  const auto res = test::Get(port_, Target(s) + "&echostr=" + UrlEncode(s.encrypt));
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "1288432023552776189");
+}
+
+TEST_F(WeComTest, TextGetsAnEncryptedReplyTheOfficialLibraryVerifies) {
+  const auto s = Seal(TextXml("ChenJiaShun", "你好，科技专员😀", "1456453720"), "1597212914");
+  const auto res = Post(s, Envelope(s.encrypt));
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  const auto opened = Open(res.body());
+  EXPECT_TRUE(opened["signature_ok"].get<bool>());
+  EXPECT_EQ(opened["id"], kCorp);
+  const std::string message = opened["message"];
+  EXPECT_NE(message.find("<ToUserName><![CDATA[ChenJiaShun]]></ToUserName>"), std::string::npos) << message;
+  EXPECT_NE(message.find("已收到：你好，科技专员😀"), std::string::npos) << message;
+  EXPECT_EQ(Inbox(), 1);
+}
+
+TEST_F(WeComTest, LongContentIsCutOnACharacterBoundaryAndSilentEventsGetAnEmptyReply) {
+  std::string long_text;
+  for (int i = 0; i < 800; ++i) long_text += "需";  // 2400 bytes
+  const auto s = Seal(TextXml("zhangsan", long_text, "77"), "111");
+  const auto res = Post(s, Envelope(s.encrypt));
+  ASSERT_EQ(res.result(), http::status::ok);
+  const std::string message = Open(res.body())["message"];
+  const auto start = message.find("<Content><![CDATA[") + 18;
+  const auto content = message.substr(start, message.find("]]></Content>") - start);
+  EXPECT_LE(content.size(), 2048U);
+  EXPECT_EQ(content.size() % 3, 0U);  // whole CJK characters only
+
+  const auto click = Seal(EventXml("zhangsan", "click", "menu_1"), "222");
+  const auto empty = Post(click, Envelope(click.encrypt));
+  EXPECT_EQ(empty.result(), http::status::ok);
+  EXPECT_TRUE(empty.body().empty());
+  EXPECT_EQ(Inbox(), 2);
+}
+
+TEST_F(WeComTest, RedeliveriesGetTheStoredReplyAndChangeNothing) {
+  const auto s = Seal(TextXml("lisi", "第一条", "900001"), "333");
+  const auto body = Envelope(s.encrypt);
+  std::vector<std::string> replies;
+  for (int i = 0; i < 4; ++i) replies.push_back(Post(s, body).body());
+  std::vector<std::string> concurrent(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&, i] { concurrent[i] = Post(s, body).body(); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : replies) EXPECT_EQ(r, replies.front());
+  for (const auto& r : concurrent) EXPECT_EQ(r, replies.front());
+  EXPECT_EQ(Inbox(), 1);
+  store::ConnectionOptions o;
+  o.read_only = true;
+  store::Connection c(dir_.File("duijie.db"), o);
+  EXPECT_EQ(c.Db().execAndGet("SELECT deliveries FROM inbox").getInt(), 8);
+}
+
+TEST_F(WeComTest, BadInputIsRefusedAndStoresNothing) {
+  const auto good = Seal(TextXml("wangwu", "hello", "42"), "444");
+  auto forged = good;
+  forged.signature[0] = forged.signature[0] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(Post(forged, Envelope(good.encrypt)).result(), http::status::forbidden);
+
+  const auto other_corp = Seal(TextXml("wangwu", "hello", "43"), "445", "ww-another-corp");
+  const auto wrong = Post(other_corp, Envelope(other_corp.encrypt));
+  EXPECT_EQ(wrong.result(), http::status::forbidden);
+  EXPECT_EQ(json::parse(wrong.body())["error"]["code"], "receive_id_mismatch");
+
+  const auto stale = Seal(TextXml("wangwu", "hello", "44"), "446", kCorp, std::to_string(std::time(nullptr) - 3600));
+  const auto old = Post(stale, Envelope(stale.encrypt));
+  EXPECT_EQ(old.result(), http::status::forbidden);
+  EXPECT_EQ(json::parse(old.body())["error"]["code"], "stale_timestamp");
+
+  EXPECT_EQ(Post(good, "<xml><Encrypt>").result(), http::status::bad_request);
+  EXPECT_EQ(Post(good, "not xml at all").result(), http::status::bad_request);
+  // Correctly signed, but the ciphertext is cut, or not base64: malformed, not forged.
+  int n = 0;
+  for (const std::string& bad : {good.encrypt.substr(0, good.encrypt.size() - 4), std::string("!!notbase64!!")}) {
+    Sealed s{bad, "", Now(), "447" + std::to_string(n++)};
+    s.signature = Peer({{"op", "sign"},
+                        {"token", kToken},
+                        {"timestamp", s.timestamp},
+                        {"nonce", s.nonce},
+                        {"encrypt", bad}})["signature"];
+    const auto res = Post(s, Envelope(bad));
+    EXPECT_EQ(res.result(), http::status::bad_request) << res.body();
+    EXPECT_EQ(json::parse(res.body())["error"]["code"], "malformed_callback");
+  }
+  EXPECT_EQ(Inbox(), 0);
+
+  // A captured nonce reused for another payload is refused; the original still goes through.
+  EXPECT_EQ(Post(good, Envelope(good.encrypt)).result(), http::status::ok);
+  const auto replay = Seal(TextXml("wangwu", "evil", "45"), "444");
+  const auto replayed = Post(replay, Envelope(replay.encrypt));
+  EXPECT_EQ(replayed.result(), http::status::forbidden);
+  EXPECT_EQ(json::parse(replayed.body())["error"]["code"], "replayed_nonce");
+  EXPECT_EQ(Inbox(), 1);
+}
+
+TEST(WeComNotConfigured, CallbackAnswers503) {
+  test::TempDir dir;
+  test::ChildProcess server(DUIJIE_BINARY, {"serve"},
+                            {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"}, {"DUIJIE_STORE_PATH", dir.File("d.db")}},
+                            dir.Path().string());
+  const auto port = server.WaitForPort();
+  const auto res = test::Get(port, "/wecom/callback?msg_signature=x&timestamp=1&nonce=1&echostr=x");
+  EXPECT_EQ(res.result(), http::status::service_unavailable);
+  EXPECT_EQ(json::parse(res.body())["error"]["code"], "channel_not_configured");
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(20s), 0);
+}
+
+}  // namespace
+}  // namespace duijie
