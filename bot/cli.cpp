@@ -9,6 +9,7 @@
 #include <SQLiteCpp/Exception.h>
 
 #include "bot/app.hpp"
+#include "bot/chat.hpp"
 #include "common/mask.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox_repository.hpp"
@@ -17,7 +18,7 @@
 namespace duijie::bot {
 namespace {
 
-constexpr const char* kUsage = "usage: duijie <serve|migrate|outbox> [options]; see duijie --help";
+constexpr const char* kUsage = "usage: duijie <serve|migrate|outbox|chat> [options]; see duijie --help";
 
 // Loads the config and prints one line per problem; nullopt when there are problems.
 std::optional<Config> LoadOrReport(const std::optional<std::string>& file, const Environment& env) {
@@ -135,6 +136,15 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   add_config(serve);
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
   add_config(migrate);
+  auto* chat = app.add_subcommand("chat", "Talk to the running gateway as a WeCom user would");
+  add_config(chat);
+  ChatOptions chat_options;
+  chat->add_option("--channel", chat_options.channel, "Channel to talk on")
+      ->check(CLI::IsMember({"wecom"}))
+      ->capture_default_str();
+  chat->add_option("--user", chat_options.user, "WeCom UserID to talk as")->required();
+  chat->add_option("--url", chat_options.url, "Gateway URL; default http://<http.listen>");
+
   auto* outbox = app.add_subcommand("outbox", "List recent outbound messages and their states");
   add_config(outbox);
   int limit = 20;
@@ -172,6 +182,7 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   }
   if (migrate->parsed()) return RunMigrate(*config, log);
   if (outbox->parsed()) return ListOutbox(*config, limit, status, id, as_json);
+  if (chat->parsed()) return RunChat(*config, chat_options, std::cin, std::cout, std::cerr);
   std::cerr << kUsage << "\n";
   return 2;
 }

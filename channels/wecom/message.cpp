@@ -73,6 +73,46 @@ Result<std::string> ParseEnvelope(std::string_view body) {
   return encrypt;
 }
 
+Result<ReplyEnvelope> ParseReplyEnvelope(std::string_view body) {
+  auto doc = Load(body);
+  if (!doc) return doc.error();
+  const auto root = doc->child("xml");
+  ReplyEnvelope r{root.child("Encrypt").child_value(), root.child("MsgSignature").child_value(),
+                  root.child("TimeStamp").child_value(), root.child("Nonce").child_value()};
+  if (r.encrypt.empty() || r.signature.empty()) return ParseError("reply without Encrypt or MsgSignature");
+  return r;
+}
+
+std::string TextMessagePlaintext(std::string_view corp_id, std::string_view user, std::string_view text,
+                                 std::int64_t create_time, std::uint64_t msg_id, std::string_view agent_id) {
+  std::string xml = "<xml><ToUserName>";
+  AppendCdata(xml, corp_id);
+  xml += "</ToUserName><FromUserName>";
+  AppendCdata(xml, user);
+  xml += "</FromUserName><CreateTime>" + std::to_string(create_time) + "</CreateTime><MsgType>";
+  AppendCdata(xml, "text");
+  xml += "</MsgType><Content>";
+  AppendCdata(xml, text);
+  xml += "</Content><MsgId>" + std::to_string(msg_id) + "</MsgId><AgentID>" + std::string(agent_id) + "</AgentID></xml>";
+  return xml;
+}
+
+std::string EventPlaintext(std::string_view corp_id, std::string_view user, std::string_view event,
+                           std::string_view event_key, std::int64_t create_time, std::string_view agent_id) {
+  std::string xml = "<xml><ToUserName>";
+  AppendCdata(xml, corp_id);
+  xml += "</ToUserName><FromUserName>";
+  AppendCdata(xml, user);
+  xml += "</FromUserName><CreateTime>" + std::to_string(create_time) + "</CreateTime><MsgType>";
+  AppendCdata(xml, "event");
+  xml += "</MsgType><Event>";
+  AppendCdata(xml, event);
+  xml += "</Event><EventKey>";
+  AppendCdata(xml, event_key);
+  xml += "</EventKey><AgentID>" + std::string(agent_id) + "</AgentID></xml>";
+  return xml;
+}
+
 Result<CallbackMessage> ParsePlaintext(std::string_view xml) {
   auto doc = Load(xml);
   if (!doc) return doc.error();

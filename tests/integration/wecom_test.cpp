@@ -230,7 +230,20 @@ TEST_F(WeComTest, BadInputIsRefusedAndStoresNothing) {
   EXPECT_EQ(Inbox(), 1);
 }
 
-TEST(WeComNotConfigured, CallbackAnswers503) {
+TEST_F(WeComTest, ChatTalksToTheGatewayAsWeComWould) {
+  const auto r = test::RunCommand(
+      DUIJIE_BINARY, {"chat", "--user", "zhaoliu", "--url", "http://127.0.0.1:" + std::to_string(port_)},
+      {{"DUIJIE_WECOM_CORP_ID", kCorp}, {"DUIJIE_WECOM_TOKEN", kToken}, {"DUIJIE_WECOM_AES_KEY", kKey}},
+      dir_.Path().string(), "/subscribe\n帮助\n需要风机叶片防冰方案\n/click menu_1\n/quit\nnever sent\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("duijie: 您好"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("duijie: 已收到：需要风机叶片防冰方案"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(no reply)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("never sent"), std::string::npos);
+  EXPECT_EQ(Inbox(), 4);
+}
+
+TEST(WeComNotConfigured, CallbackAnswers503AndChatSaysWhatToSet) {
   test::TempDir dir;
   test::ChildProcess server(DUIJIE_BINARY, {"serve"},
                             {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"}, {"DUIJIE_STORE_PATH", dir.File("d.db")}},
@@ -239,6 +252,10 @@ TEST(WeComNotConfigured, CallbackAnswers503) {
   const auto res = test::Get(port, "/wecom/callback?msg_signature=x&timestamp=1&nonce=1&echostr=x");
   EXPECT_EQ(res.result(), http::status::service_unavailable);
   EXPECT_EQ(json::parse(res.body())["error"]["code"], "channel_not_configured");
+  const auto chat = test::RunCommand(DUIJIE_BINARY, {"chat", "--user", "u"}, {}, dir.Path().string(), "hi\n");
+  EXPECT_EQ(chat.exit_code, 1);
+  EXPECT_NE(chat.err.find("DUIJIE_WECOM_TOKEN"), std::string::npos) << chat.err;
+  EXPECT_EQ(test::RunCommand(DUIJIE_BINARY, {"chat", "--user", "u", "--channel", "fax"}).exit_code, 2);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(20s), 0);
 }

@@ -26,10 +26,13 @@ std::vector<std::string> ChildEnvironment(const std::map<std::string, std::strin
 }  // namespace
 
 ChildProcess::ChildProcess(const std::string& binary, std::vector<std::string> args,
-                           std::map<std::string, std::string> env, const std::string& cwd) {
+                           std::map<std::string, std::string> env, const std::string& cwd,
+                           std::optional<std::string> input) {
   int err_pipe[2];
   int out_pipe[2];
+  int in_pipe[2] = {-1, -1};
   if (pipe2(err_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (input && pipe2(in_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> argv_store;
   argv_store.push_back(binary);
   for (auto& a : args) argv_store.push_back(std::move(a));
@@ -46,14 +49,30 @@ ChildProcess::ChildProcess(const std::string& binary, std::vector<std::string> a
   if (pid_ == 0) {
     dup2(err_pipe[1], 2);
     dup2(out_pipe[1], 1);
-    const int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
+    if (in_pipe[0] >= 0) {
+      dup2(in_pipe[0], 0);
+    } else {
+      const int devnull = open("/dev/null", O_RDONLY);
+      if (devnull >= 0) dup2(devnull, 0);
+    }
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
     execve(binary.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   close(err_pipe[1]);
   close(out_pipe[1]);
+  if (input) {
+    close(in_pipe[0]);
+    stdin_thread_ = std::thread([fd = in_pipe[1], data = std::move(*input)] {
+      std::size_t done = 0;
+      while (done < data.size()) {
+        const ssize_t n = write(fd, data.data() + done, data.size() - done);
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+      }
+      close(fd);
+    });
+  }
   stderr_thread_ = std::thread([this, fd = err_pipe[0]] { ReadStderr(fd); });
   stdout_thread_ = std::thread([this, fd = out_pipe[0]] { ReadStdout(fd); });
   wait_thread_ = std::thread([this] {
@@ -72,6 +91,7 @@ ChildProcess::~ChildProcess() {
     if (!exit_code_) kill(pid_, SIGKILL);
   }
   wait_thread_.join();
+  if (stdin_thread_.joinable()) stdin_thread_.join();
   stderr_thread_.join();
   stdout_thread_.join();
 }
@@ -174,8 +194,9 @@ std::uint16_t ChildProcess::WaitForPort(std::chrono::milliseconds timeout) {
 }
 
 CommandResult RunCommand(const std::string& binary, std::vector<std::string> args,
-                         std::map<std::string, std::string> env, const std::string& cwd) {
-  ChildProcess child(binary, std::move(args), std::move(env), cwd);
+                         std::map<std::string, std::string> env, const std::string& cwd,
+                         std::optional<std::string> input) {
+  ChildProcess child(binary, std::move(args), std::move(env), cwd, std::move(input));
   const auto code = child.Wait(std::chrono::seconds(60));
   if (!code) throw std::runtime_error("command did not finish in 60 s");
   CommandResult r;

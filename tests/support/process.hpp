@@ -20,8 +20,9 @@ class ChildProcess {
  public:
   /// `args` excludes argv[0]. The child gets this process's environment without any DUIJIE_*
   /// variable, plus `env`.
+  /// `input`, when given, is written to the child's stdin (then closed); otherwise stdin is /dev/null.
   ChildProcess(const std::string& binary, std::vector<std::string> args, std::map<std::string, std::string> env,
-               const std::string& cwd = "");
+               const std::string& cwd = "", std::optional<std::string> input = std::nullopt);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -58,6 +59,7 @@ class ChildProcess {
   std::thread stderr_thread_;
   std::thread stdout_thread_;
   std::thread wait_thread_;
+  std::thread stdin_thread_;
 };
 
 /// Runs the binary to completion (for CLI tests); returns exit code, stdout and stderr.
@@ -67,6 +69,7 @@ struct CommandResult {
   std::string err;
 };
 CommandResult RunCommand(const std::string& binary, std::vector<std::string> args,
-                         std::map<std::string, std::string> env = {}, const std::string& cwd = "");
+                         std::map<std::string, std::string> env = {}, const std::string& cwd = "",
+                         std::optional<std::string> input = std::nullopt);
 
 }  // namespace duijie::test

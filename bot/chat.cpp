@@ -1,0 +1,152 @@
+#include "bot/chat.hpp"
+
+#include <istream>
+#include <ostream>
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include "channels/wecom/crypto.hpp"
+#include "channels/wecom/message.hpp"
+#include "common/asio.hpp"
+#include "common/clock.hpp"
+
+namespace duijie::bot {
+namespace {
+
+namespace wecom = channels::wecom;
+using net::ip::tcp;
+
+struct Endpoint {
+  std::string host;
+  std::string port;
+};
+
+// One request on a fresh connection, with a deadline on the whole exchange.
+Result<HttpResponse> Post(const Endpoint& ep, const std::string& target, const std::string& body,
+                          std::chrono::milliseconds timeout) {
+  net::io_context ioc;
+  HttpResponse res;
+  std::exception_ptr failure;
+  net::co_spawn(
+      ioc,
+      [&]() -> net::awaitable<void> {
+        tcp::resolver resolver(ioc);
+        beast::tcp_stream stream(ioc);
+        stream.expires_after(timeout);
+        const auto results = co_await resolver.async_resolve(ep.host, ep.port, net::use_awaitable);
+        co_await stream.async_connect(results, net::use_awaitable);
+        HttpRequest req{http::verb::post, target, 11};
+        req.set(http::field::host, ep.host);
+        req.set(http::field::content_type, "application/xml");
+        req.body() = body;
+        req.prepare_payload();
+        stream.expires_after(timeout);
+        co_await http::async_write(stream, req, net::use_awaitable);
+        beast::flat_buffer buffer;
+        co_await http::async_read(stream, buffer, res, net::use_awaitable);
+      },
+      [&](std::exception_ptr e) { failure = e; });
+  ioc.run();
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      return Error(Errc::kUnavailable, e.what());
+    }
+  }
+  return res;
+}
+
+std::string Digits(std::mt19937_64& rng, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s.push_back(static_cast<char>('0' + rng() % 10));
+  return s;
+}
+
+}  // namespace
+
+int RunChat(const Config& config, const ChatOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {
+  if (!config.wecom.CallbacksConfigured()) {
+    err << "duijie chat: WeCom is not configured; set DUIJIE_WECOM_CORP_ID, DUIJIE_WECOM_TOKEN and "
+           "DUIJIE_WECOM_AES_KEY to the gateway's values\n";
+    return 1;
+  }
+  const auto crypto = wecom::Crypto::Create(config.wecom.token, config.wecom.aes_key, config.wecom.corp_id);
+  if (!crypto) {
+    err << "duijie chat: " << crypto.error().message << "\n";
+    return 1;
+  }
+  std::string url = options.url;
+  if (url.empty()) url = "http://" + config.http.address + ":" + std::to_string(config.http.port);
+  const auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
+    err << "duijie chat: --url " << url << ": expected http://host:port\n";
+    return 2;
+  }
+  const Endpoint ep{std::string(parsed->host()), parsed->has_port() ? std::string(parsed->port()) : "80"};
+
+  SystemClock clock;
+  std::mt19937_64 rng{std::random_device{}()};
+  out << "Talking to " << url << " as WeCom user " << options.user
+      << ". Type a message; /subscribe, /enter, /click KEY, /quit.\n";
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line == "/quit") break;
+    const std::int64_t now = ToUnixMillis(clock.Now()) / 1000;
+    std::string plain;
+    if (line == "/subscribe" || line == "/enter") {
+      plain = wecom::EventPlaintext(config.wecom.corp_id, options.user, line == "/enter" ? "enter_agent" : "subscribe",
+                                    "", now, config.wecom.agent_id);
+    } else if (line.rfind("/click ", 0) == 0) {
+      plain = wecom::EventPlaintext(config.wecom.corp_id, options.user, "click", line.substr(7), now,
+                                    config.wecom.agent_id);
+    } else {
+      plain = wecom::TextMessagePlaintext(config.wecom.corp_id, options.user, line, now, rng(), config.wecom.agent_id);
+    }
+    const std::string encrypted = crypto->Encrypt(plain);
+    const std::string timestamp = std::to_string(now);
+    const std::string nonce = Digits(rng, 10);
+    const std::string target = "/wecom/callback?msg_signature=" + crypto->Sign(timestamp, nonce, encrypted) +
+                               "&timestamp=" + timestamp + "&nonce=" + nonce;
+    const std::string body = "<xml><ToUserName><![CDATA[" + config.wecom.corp_id +
+                             "]]></ToUserName><Encrypt><![CDATA[" + encrypted + "]]></Encrypt><AgentID><![CDATA[" +
+                             config.wecom.agent_id + "]]></AgentID></xml>";
+    const auto res = Post(ep, target, body, options.timeout);
+    if (!res) {
+      err << "duijie chat: " << url << ": " << res.error().message << "\n";
+      return 1;
+    }
+    if (res->result() != http::status::ok) {
+      out << "! " << res->result_int() << " " << res->body() << "\n";
+      continue;
+    }
+    if (res->body().empty()) {
+      out << "(no reply)\n";
+      continue;
+    }
+    const auto envelope = wecom::ParseReplyEnvelope(res->body());
+    if (!envelope || !crypto->Verify(envelope->signature, envelope->timestamp, envelope->nonce, envelope->encrypt)) {
+      out << "! the reply is not a correctly signed WeCom reply\n";
+      continue;
+    }
+    const auto reply = crypto->Decrypt(envelope->encrypt);
+    const auto message = reply ? wecom::ParsePlaintext(*reply) : Result<wecom::CallbackMessage>(reply.error());
+    if (!message) {
+      out << "! " << message.error().message << "\n";
+      continue;
+    }
+    out << "duijie: " << message->content << "\n";
+  }
+  return 0;
+}
+
+}  // namespace duijie::bot
