@@ -93,7 +93,8 @@ std::string TextMessagePlaintext(std::string_view corp_id, std::string_view user
   AppendCdata(xml, "text");
   xml += "</MsgType><Content>";
   AppendCdata(xml, text);
-  xml += "</Content><MsgId>" + std::to_string(msg_id) + "</MsgId><AgentID>" + std::string(agent_id) + "</AgentID></xml>";
+  xml +=
+      "</Content><MsgId>" + std::to_string(msg_id) + "</MsgId><AgentID>" + std::string(agent_id) + "</AgentID></xml>";
   return xml;
 }
 

@@ -46,10 +46,12 @@ struct ReplyEnvelope {
 
 /// The plaintext WeCom would send for a member's text message (for `duijie chat` and tests).
 [[nodiscard]] std::string TextMessagePlaintext(std::string_view corp_id, std::string_view user, std::string_view text,
-                                               std::int64_t create_time, std::uint64_t msg_id, std::string_view agent_id);
+                                               std::int64_t create_time, std::uint64_t msg_id,
+                                               std::string_view agent_id);
 /// The plaintext of an event (subscribe, enter_agent, click with a key, ...).
 [[nodiscard]] std::string EventPlaintext(std::string_view corp_id, std::string_view user, std::string_view event,
-                                         std::string_view event_key, std::int64_t create_time, std::string_view agent_id);
+                                         std::string_view event_key, std::int64_t create_time,
+                                         std::string_view agent_id);
 
 /// The Encrypt value of the POST envelope <xml><ToUserName/><Encrypt/><AgentID/></xml>.
 [[nodiscard]] Result<std::string> ParseEnvelope(std::string_view body);
