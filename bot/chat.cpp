@@ -53,7 +53,7 @@ Result<HttpResponse> Post(const Endpoint& ep, const std::string& target, const s
         beast::flat_buffer buffer;
         co_await http::async_read(stream, buffer, res, net::use_awaitable);
       },
-      [&](std::exception_ptr e) { failure = e; });
+      [&](std::exception_ptr e) { failure = std::move(e); });
   ioc.run();
   if (failure) {
     try {

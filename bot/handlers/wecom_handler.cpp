@@ -29,14 +29,15 @@ std::optional<Query> ParseQuery(std::string_view target) {
   opts.space_as_plus = false;
   Query q;
   for (const auto& param : url->params(opts)) {
-    if (param.key == "msg_signature")
+    if (param.key == "msg_signature") {
       q.msg_signature = param.value;
-    else if (param.key == "timestamp")
+    } else if (param.key == "timestamp") {
       q.timestamp = param.value;
-    else if (param.key == "nonce")
+    } else if (param.key == "nonce") {
       q.nonce = param.value;
-    else if (param.key == "echostr")
+    } else if (param.key == "echostr") {
       q.echostr = param.value;
+    }
   }
   return q;
 }

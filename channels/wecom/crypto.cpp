@@ -52,7 +52,7 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)
 
 bool IsKeyChar(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
-Error Fail(CryptoErrc code, std::string detail = {}) {
+Error Fail(CryptoErrc code, const std::string& detail = {}) {
   std::string message = make_error_code(code).message();
   if (!detail.empty()) message += ": " + detail;
   return Error(make_error_code(code), std::move(message));
@@ -121,8 +121,8 @@ std::string Crypto::Sign(std::string_view timestamp, std::string_view nonce, std
   unsigned int len = 0;
   EVP_Digest(joined.data(), joined.size(), digest, &len, EVP_sha1(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(2 * len, '\0');
-  for (unsigned int i = 0; i < len; ++i) {
+  std::string hex(std::size_t{2} * len, '\0');
+  for (std::size_t i = 0; i < len; ++i) {
     hex[2 * i] = kHex[digest[i] >> 4];
     hex[2 * i + 1] = kHex[digest[i] & 0xF];
   }
@@ -155,7 +155,7 @@ Result<Opened> Crypto::Open(std::string_view encrypt) const {
       EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + out1, &out2) != 1) {
     return Fail(CryptoErrc::kDecryptAes);
   }
-  plain.resize(static_cast<std::size_t>(out1 + out2));
+  plain.resize(static_cast<std::size_t>(out1) + static_cast<std::size_t>(out2));
   const auto pad = static_cast<std::size_t>(static_cast<unsigned char>(plain.back()));
   if (pad < 1 || pad > kBlock || plain.size() < kHeader + pad) return Fail(CryptoErrc::kIllegalBuffer, "bad padding");
   for (std::size_t i = plain.size() - pad; i < plain.size(); ++i) {
@@ -208,7 +208,7 @@ std::string Crypto::Encrypt(std::string_view message, std::span<const std::uint8
       EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(cipher.data()) + out1, &out2) != 1) {
     throw std::runtime_error("OpenSSL AES-256-CBC encryption failed");
   }
-  cipher.resize(static_cast<std::size_t>(out1 + out2));
+  cipher.resize(static_cast<std::size_t>(out1) + static_cast<std::size_t>(out2));
   return Base64Encode({reinterpret_cast<const std::uint8_t*>(cipher.data()), cipher.size()});
 }
 

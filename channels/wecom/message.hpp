@@ -33,7 +33,7 @@ struct CallbackMessage {
 };
 
 /// Largest value accepted for any single field of the plaintext.
-inline constexpr std::size_t kMaxFieldBytes = 16 * 1024;
+inline constexpr std::size_t kMaxFieldBytes = std::size_t{16} * 1024;
 
 /// The parts of an encrypted passive reply, as WeCom (or `duijie chat`) reads it.
 struct ReplyEnvelope {
