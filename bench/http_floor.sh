@@ -40,23 +40,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # duijie on port 0; the "listening" log line says which port it got.
-DUIJIE_HTTP_LISTEN=127.0.0.1:0 DUIJIE_STORE_PATH="$work/duijie.db" DUIJIE_LOG_ACCESS="$access" \
-  "$bin" serve 2>"$work/duijie.log" &
-duijie_pid=$!
-for _ in $(seq 1 200); do
-  grep -q '"msg":"listening"' "$work/duijie.log" 2>/dev/null && break
-  sleep 0.05
-done
-duijie_port=$(grep -o '"address":"127.0.0.1:[0-9]*"' "$work/duijie.log" | head -1 | grep -o '[0-9]*"$' | tr -d '"')
+start_duijie DUIJIE_LOG_ACCESS="$access"
 
 nginx_port=$(free_port)
 nginx_log="$work/nginx-access.log"
@@ -77,22 +65,11 @@ http {
 CONF
 nginx -c "$work/nginx.conf" -p "$work" &
 nginx_pid=$!
-for _ in $(seq 1 200); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$nginx_port") 2>/dev/null && break
-  sleep 0.05
-done
+wait_port "$nginx_port"
 
 # Same check on both: the body is the same.
 curl -fsS "http://127.0.0.1:$duijie_port/healthz" >/dev/null
 curl -fsS "http://127.0.0.1:$nginx_port/healthz" >/dev/null
-
-measure() {  # url -> "rps p99"
-  local out rps p99
-  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "$1")
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  echo "$rps $p99"
-}
 
 # Warm both up, then alternate so drift on the machine hits both alike.
 wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$duijie_port/healthz" >/dev/null
@@ -101,14 +78,13 @@ d_rates=()
 n_rates=()
 echo "round  duijie_rps  duijie_p99  nginx_rps  nginx_p99"
 for r in $(seq 1 "$rounds"); do
-  read -r nr np <<<"$(measure "http://127.0.0.1:$nginx_port/healthz")"
-  read -r dr dp <<<"$(measure "http://127.0.0.1:$duijie_port/healthz")"
+  read -r nr np _ <<<"$(measure "http://127.0.0.1:$nginx_port/healthz")"
+  read -r dr dp _ <<<"$(measure "http://127.0.0.1:$duijie_port/healthz")"
   d_rates+=("$dr")
   n_rates+=("$nr")
   printf '%5d  %10.0f  %10s  %9.0f  %9s\n' "$r" "$dr" "$dp" "$nr" "$np"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 d_med=$(median "${d_rates[@]}")
 n_med=$(median "${n_rates[@]}")
 ratio=$(awk -v d="$d_med" -v n="$n_med" 'BEGIN {printf "%.2f", d / n}')
