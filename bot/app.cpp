@@ -16,9 +16,11 @@
 #include "bot/http/router.hpp"
 #include "bot/http/server.hpp"
 #include "bot/metrics.hpp"
+#include "channels/curl_http_client.hpp"
 #include "channels/sandbox_sender.hpp"
 #include "channels/wecom/crypto.hpp"
 #include "channels/wecom/replay_cache.hpp"
+#include "channels/wecom/sender.hpp"
 #include "dialogs/catalogue.hpp"
 #include "store/migrations.hpp"
 #include "store/readers.hpp"
@@ -133,11 +135,23 @@ int App::Run() {
                                    dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window});
   metrics.SetRoutes(router.Labels());
 
-  // Every channel without credentials runs in sandbox mode (DESIGN.md §4). Real senders come
-  // with each channel; until then all three are sandboxed.
+  // Every channel without credentials runs in sandbox mode (DESIGN.md §4).
   channels::SandboxSender sandbox(*writer, clock);
+  channels::CurlHttpClient http_client(4);
+  std::optional<channels::wecom::Sender> wecom_sender;
+  if (config_.wecom.SendingConfigured()) {
+    wecom_sender.emplace(
+        http_client, clock,
+        channels::wecom::ApiSettings{config_.wecom.api_base, config_.wecom.corp_id, config_.wecom.secret,
+                                     config_.wecom.agent_id, std::chrono::milliseconds(5000)});
+  }
   std::map<std::string, channels::Sender*> senders;
   for (const auto& [channel, cfg] : config_.channels) {
+    if (channel == "wecom" && wecom_sender) {
+      senders[channel] = &*wecom_sender;
+      log_.Info("channel live", {{"channel", channel}, {"api_base", config_.wecom.api_base}});
+      continue;
+    }
     senders[channel] = &sandbox;
     log_.Info("channel in sandbox mode: messages are recorded, never sent", {{"channel", channel}});
   }
@@ -221,6 +235,7 @@ int App::Run() {
   for (auto& t : pool) t.join();
 
   // Everything the dispatcher and the handlers queued is committed before the process exits.
+  http_client.Stop();
   writer->Stop();
   readers->Stop();
   const auto stats = writer->GetStats();

@@ -360,12 +360,16 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
     Apply(*match, FromEnv(*match, value), "from " + name, out);
   }
   const auto& w = out.config.wecom;
-  const int set =
-      static_cast<int>(!w.corp_id.empty()) + static_cast<int>(!w.token.empty()) + static_cast<int>(!w.aes_key.empty());
-  if (set != 0 && set != 3) {
+  // Callbacks need token + aes_key, sending needs secret + agent_id; both need the corp id.
+  if (w.token.empty() != w.aes_key.empty()) {
+    out.problems.push_back("config: wecom.token and wecom.aes_key go together: set both (WeCom callbacks) or neither");
+  }
+  if (w.secret.empty() != w.agent_id.empty()) {
     out.problems.push_back(
-        "config: wecom.corp_id, wecom.token and wecom.aes_key go together: set all three (WeCom callbacks) or none "
-        "(the channel runs in sandbox mode)");
+        "config: wecom.secret and wecom.agent_id go together: set both (sending) or neither (sandbox mode)");
+  }
+  if (w.corp_id.empty() && !(w.token.empty() && w.secret.empty())) {
+    out.problems.push_back("config: wecom.corp_id is required when callbacks or sending are configured");
   }
   if (!w.aes_key.empty() && w.aes_key.size() != 43) {
     out.problems.push_back("config: wecom.aes_key (" + std::to_string(w.aes_key.size()) +

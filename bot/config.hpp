@@ -70,6 +70,7 @@ struct WeComConfig {
   std::chrono::seconds timestamp_window{300};
 
   [[nodiscard]] bool CallbacksConfigured() const { return !corp_id.empty() && !token.empty() && !aes_key.empty(); }
+  [[nodiscard]] bool SendingConfigured() const { return !corp_id.empty() && !secret.empty() && !agent_id.empty(); }
 };
 
 struct Config {

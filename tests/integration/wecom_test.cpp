@@ -1,15 +1,20 @@
 // /wecom/callback through the real binary, with WeCom's side played by the official
 // @wecom/crypto npm package (tests/peers/wecom_peer.js).
+#include <atomic>
 #include <ctime>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "store/connection.hpp"
+#include "store/migrations.hpp"
+#include "store/outbox_repository.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_http_server.hpp"
 #include <signal.h>
 
 namespace duijie {
@@ -241,6 +246,81 @@ TEST_F(WeComTest, ChatTalksToTheGatewayAsWeComWould) {
   EXPECT_NE(r.out.find("(no reply)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("never sent"), std::string::npos);
   EXPECT_EQ(Inbox(), 4);
+}
+
+// Outbound: a queued WeCom message goes out through the dispatcher to the (fake) WeCom API, with a
+// token fetched once, and ends 'sent' with WeCom's msgid.
+TEST(WeComSending, QueuedMessagesAreSentThroughTheApiAndRecorded) {
+  std::mutex mu;
+  std::vector<json> sent;
+  std::atomic<int> gettokens{0};
+  test::TestHttpServer fake([&](const HttpRequest& req) {
+    HttpResponse res{http::status::ok, 11};
+    const std::string target(req.target());
+    if (target.rfind("/cgi-bin/gettoken", 0) == 0) {
+      ++gettokens;
+      res.body() = json{{"errcode", 0}, {"access_token", "TOKEN"}, {"expires_in", 7200}}.dump();
+    } else {
+      std::lock_guard lock(mu);
+      sent.push_back(json::parse(req.body()));
+      res.body() = json{{"errcode", 0}, {"errmsg", "ok"}, {"msgid", "m" + std::to_string(sent.size())}}.dump();
+    }
+    return res;
+  });
+  test::TempDir dir;
+  {
+    store::Connection c(dir.File("d.db"), {});
+    ASSERT_TRUE(store::Migrate(c));
+    for (int i = 0; i < 3; ++i) {
+      store::NewOutboxMessage m{"wecom-" + std::to_string(i),
+                                "wecom",
+                                "user" + std::to_string(i),
+                                "reply",
+                                json{{"kind", "text"}, {"text", "评审结果：已通过"}}.dump(),
+                                std::nullopt,
+                                std::nullopt,
+                                0,
+                                8,
+                                0};
+      store::OutboxRepository::Enqueue(c, m, 1);
+    }
+  }
+  std::string base = fake.Url("");
+  test::ChildProcess server(DUIJIE_BINARY, {"serve"},
+                            {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
+                             {"DUIJIE_STORE_PATH", dir.File("d.db")},
+                             {"DUIJIE_WECOM_CORP_ID", kCorp},
+                             {"DUIJIE_WECOM_SECRET", "app-secret"},
+                             {"DUIJIE_WECOM_AGENT_ID", "1000002"},
+                             {"DUIJIE_WECOM_API_BASE", base}},
+                            dir.Path().string());
+  server.WaitForPort();
+  store::ConnectionOptions ro;
+  ro.read_only = true;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  long long done = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    store::Connection c(dir.File("d.db"), ro);
+    done = c.Db().execAndGet("SELECT count(*) FROM outbox WHERE status = 'sent'").getInt64();
+    if (done == 3) break;
+    std::this_thread::sleep_for(20ms);  // waiting for a condition with a deadline, not timing
+  }
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(20s), 0);
+  EXPECT_EQ(done, 3);
+  EXPECT_EQ(gettokens.load(), 1);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(sent.size(), 3U);
+  for (const auto& body : sent) {
+    EXPECT_EQ(body["text"]["content"], "评审结果：已通过");
+    EXPECT_EQ(body["agentid"], 1000002);
+  }
+  store::Connection c(dir.File("d.db"), ro);
+  EXPECT_EQ(c.Db().execAndGet("SELECT count(*) FROM outbox WHERE provider_ref LIKE 'm%'").getInt64(), 3);
+  EXPECT_EQ(
+      c.Db().execAndGet("SELECT count(*) FROM outbox_attempts WHERE sender = 'wecom' AND outcome = 'sent'").getInt64(),
+      3);
+  for (const auto& l : server.Lines()) EXPECT_EQ(l.find("app-secret"), std::string::npos) << l;
 }
 
 TEST(WeComNotConfigured, CallbackAnswers503AndChatSaysWhatToSet) {

@@ -1,0 +1,212 @@
+// The WeCom sender against a loopback fake of the WeCom API (gettoken, message/send).
+#include "channels/wecom/sender.hpp"
+
+#include <deque>
+#include <future>
+#include <mutex>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "channels/curl_http_client.hpp"
+#include "dialogs/message.hpp"
+#include "support/fakes.hpp"
+#include "support/run.hpp"
+#include "support/test_http_server.hpp"
+
+namespace duijie::channels::wecom {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+/// Scripted WeCom API. Each message/send pops the next behaviour; gettoken hands out T1, T2, ...
+class FakeWeCom {
+ public:
+  FakeWeCom() : server_([this](const HttpRequest& req) { return Handle(req); }) {}
+
+  std::string Base() const { return server_.Url("").substr(0, server_.Url("").size()); }
+  void Script(std::deque<std::string> s) {
+    std::lock_guard lock(mu_);
+    script_ = std::move(s);
+  }
+  void FailGettoken(int errcode) { gettoken_error_ = errcode; }
+  int Gettokens() const { return gettokens_; }
+  std::vector<json> Sent() {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+  std::promise<void> release;
+
+ private:
+  HttpResponse Json(const json& j) {
+    HttpResponse res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = j.dump();
+    return res;
+  }
+  HttpResponse Handle(const HttpRequest& req) {
+    const std::string target(req.target());
+    if (target.rfind("/cgi-bin/gettoken", 0) == 0) {
+      ++gettokens_;
+      if (gettoken_error_ != 0) return Json({{"errcode", gettoken_error_.load()}, {"errmsg", "invalid credential"}});
+      return Json({{"errcode", 0},
+                   {"errmsg", "ok"},
+                   {"access_token", "T" + std::to_string(gettokens_.load())},
+                   {"expires_in", 7200}});
+    }
+    std::string behaviour = "ok";
+    {
+      std::lock_guard lock(mu_);
+      if (!script_.empty()) {
+        behaviour = script_.front();
+        script_.pop_front();
+      }
+      json body = json::parse(req.body());
+      body["_token"] = target.substr(target.find("access_token=") + 13);
+      sent_.push_back(body);
+    }
+    if (behaviour == "expired") return Json({{"errcode", 42001}, {"errmsg", "access_token expired"}});
+    if (behaviour == "rate") return Json({{"errcode", 45009}, {"errmsg", "api freq out of limit"}});
+    if (behaviour == "invaliduser") return Json({{"errcode", 0}, {"errmsg", "ok"}, {"invaliduser", "nobody"}});
+    if (behaviour == "refused") return Json({{"errcode", 60020}, {"errmsg", "not allow to access from your ip"}});
+    if (behaviour == "5xx") return HttpResponse{http::status::bad_gateway, 11};
+    if (behaviour == "hang") release.get_future().wait();
+    return Json(
+        {{"errcode", 0}, {"errmsg", "ok"}, {"invaliduser", ""}, {"msgid", "msg-" + std::to_string(sent_.size())}});
+  }
+
+  std::mutex mu_;
+  std::deque<std::string> script_;
+  std::vector<json> sent_;
+  std::atomic<int> gettokens_{0};
+  std::atomic<int> gettoken_error_{0};
+  test::TestHttpServer server_;
+};
+
+store::OutboxMessage Message(const std::string& to, const std::string& text) {
+  store::OutboxMessage m;
+  m.id = 1;
+  m.channel = "wecom";
+  m.recipient = to;
+  m.payload = json(dialogs::OutboundMessage{"text", text, std::nullopt, std::nullopt, json::object()}).dump();
+  return m;
+}
+
+class WeComSenderTest : public ::testing::Test {
+ protected:
+  ApiSettings Settings(std::chrono::milliseconds timeout = 5s) {
+    std::string base = fake_.Base();
+    if (!base.empty() && base.back() == '/') base.pop_back();
+    return {base, "ww1436e0e65a779aee", "s3cret", "1000002", timeout};
+  }
+  store::AttemptRecord Send(Sender& s, const store::OutboxMessage& m) { return test::RunAwaitable(ioc_, s.Send(m)); }
+
+  net::io_context ioc_;
+  FakeWeCom fake_;
+  CurlHttpClient http_{2};
+  test::FakeClock clock_;
+};
+
+TEST_F(WeComSenderTest, SendsTextWithOneCachedToken) {
+  Sender sender(http_, clock_, Settings());
+  const auto first = Send(sender, Message("zhangsan", "您的需求已发布"));
+  EXPECT_EQ(first.outcome, store::AttemptOutcome::kSent) << first.error;
+  EXPECT_EQ(first.provider_ref, "msg-1");
+  EXPECT_EQ(Send(sender, Message("lisi", "第二条")).outcome, store::AttemptOutcome::kSent);
+  EXPECT_EQ(fake_.Gettokens(), 1);
+  const auto sent = fake_.Sent();
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[0]["touser"], "zhangsan");
+  EXPECT_EQ(sent[0]["msgtype"], "text");
+  EXPECT_EQ(sent[0]["agentid"], 1000002);
+  EXPECT_EQ(sent[0]["text"]["content"], "您的需求已发布");
+  EXPECT_EQ(sent[0]["_token"], "T1");
+}
+
+TEST_F(WeComSenderTest, ExpiredTokenIsRefreshedOnceAndTheSendRetried) {
+  Sender sender(http_, clock_, Settings());
+  fake_.Script({"expired", "ok"});
+  const auto r = Send(sender, Message("zhangsan", "hi"));
+  EXPECT_EQ(r.outcome, store::AttemptOutcome::kSent) << r.error;
+  EXPECT_EQ(fake_.Gettokens(), 2);
+  const auto sent = fake_.Sent();
+  EXPECT_EQ(sent[1]["_token"], "T2");
+  fake_.Script({"expired", "expired"});
+  EXPECT_EQ(Send(sender, Message("zhangsan", "hi")).outcome, store::AttemptOutcome::kRetryable);
+  EXPECT_EQ(fake_.Gettokens(), 3);  // no loop: one refresh per rejection, two attempts at most
+}
+
+TEST_F(WeComSenderTest, TokenIsRefreshedBeforeItExpires) {
+  Sender sender(http_, clock_, Settings());
+  EXPECT_EQ(Send(sender, Message("u", "a")).outcome, store::AttemptOutcome::kSent);
+  clock_.Advance(7200s - 4min);
+  EXPECT_EQ(Send(sender, Message("u", "b")).outcome, store::AttemptOutcome::kSent);
+  EXPECT_EQ(fake_.Gettokens(), 2);
+}
+
+TEST_F(WeComSenderTest, ErrorsAreClassified) {
+  Sender sender(http_, clock_, Settings());
+  fake_.Script({"rate", "invaliduser", "refused", "5xx"});
+  EXPECT_EQ(Send(sender, Message("u", "x")).outcome, store::AttemptOutcome::kRetryable);
+  const auto invalid = Send(sender, Message("nobody", "x"));
+  EXPECT_EQ(invalid.outcome, store::AttemptOutcome::kFailed);
+  EXPECT_NE(invalid.error.find("invaliduser"), std::string::npos);
+  EXPECT_EQ(Send(sender, Message("u", "x")).outcome, store::AttemptOutcome::kFailed);
+  EXPECT_EQ(Send(sender, Message("u", "x")).outcome, store::AttemptOutcome::kRetryable);
+  EXPECT_EQ(Send(sender,
+                 [] {
+                   auto m = Message("u", "x");
+                   m.payload = "not json";
+                   return m;
+                 }())
+                .outcome,
+            store::AttemptOutcome::kFailed);
+}
+
+TEST_F(WeComSenderTest, BadSecretIsReportedWithoutARefreshLoop) {
+  fake_.FailGettoken(40001);
+  Sender sender(http_, clock_, Settings());
+  const auto r = Send(sender, Message("u", "x"));
+  EXPECT_EQ(r.outcome, store::AttemptOutcome::kRetryable);
+  EXPECT_NE(r.error.find("40001"), std::string::npos);
+  EXPECT_EQ(fake_.Gettokens(), 1);
+  EXPECT_TRUE(fake_.Sent().empty());
+}
+
+TEST_F(WeComSenderTest, ATimeoutAfterTheRequestLeftIsUnknownAndNeverLookedUpAsLost) {
+  Sender sender(http_, clock_, Settings(300ms));
+  fake_.Script({"hang"});
+  const auto r = Send(sender, Message("u", "x"));
+  fake_.release.set_value();
+  EXPECT_EQ(r.outcome, store::AttemptOutcome::kUnknown);
+  EXPECT_EQ(test::RunAwaitable(ioc_, sender.Lookup(Message("u", "x"))).recovery, store::Recovery::kStillUnknown);
+}
+
+TEST_F(WeComSenderTest, ConcurrentCallersShareOneTokenFetch) {
+  AccessTokenCache cache(http_, clock_, Settings());
+  int done = 0;
+  for (int i = 0; i < 5; ++i) {
+    net::co_spawn(
+        ioc_,
+        [&]() -> net::awaitable<void> {
+          const auto t = co_await cache.Get();
+          EXPECT_TRUE(t);
+          EXPECT_EQ(*t, "T1");
+          ++done;
+        },
+        net::detached);
+  }
+  ioc_.run();
+  EXPECT_EQ(done, 5);
+  EXPECT_EQ(fake_.Gettokens(), 1);
+  cache.Invalidate("T0");  // a stale token does not drop the current one
+  EXPECT_EQ(*test::RunAwaitable(ioc_, cache.Get()), "T1");
+  cache.Invalidate("T1");
+  EXPECT_EQ(*test::RunAwaitable(ioc_, cache.Get()), "T2");
+}
+
+}  // namespace
+}  // namespace duijie::channels::wecom
