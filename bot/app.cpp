@@ -163,6 +163,7 @@ int App::Run() {
   dopts.poll_interval = config_.dispatcher.poll_interval;
   dopts.unknown_recheck = config_.dispatcher.unknown_recheck;
   dopts.claim_stale = config_.dispatcher.claim_stale;
+  dopts.unknown_give_up = config_.dispatcher.unknown_give_up;
   dopts.backoff = BackoffPolicy{config_.dispatcher.retry_base, config_.dispatcher.retry_cap};
   for (const auto& [channel, cfg] : config_.channels) dopts.rates[channel] = {cfg.rate_per_s, cfg.burst};
   Dispatcher dispatcher(ioc.get_executor(), *writer, senders, clock, random, &metrics, log_, dopts);

@@ -142,6 +142,10 @@ std::vector<Spec> BuildSpecs() {
       "how often a message with an unknown outcome is checked with its provider",
       [ms](Config& c, const json& v) { c.dispatcher.unknown_recheck = ms(v); }, 1, 86'400'000);
   add(
+      "dispatcher", "unknown_give_up_ms", Kind::kMillis, "milliseconds",
+      "a message whose outcome is still unknown this long after its attempt is dead-lettered (never resent)",
+      [ms](Config& c, const json& v) { c.dispatcher.unknown_give_up = ms(v); }, 60'000, 2'592'000'000);
+  add(
       "dispatcher", "claim_stale_ms", Kind::kMillis, "milliseconds",
       "a message claimed longer ago than this by another instance is examined as in doubt",
       [ms](Config& c, const json& v) { c.dispatcher.claim_stale = ms(v); }, 1000, 86'400'000);

@@ -48,6 +48,7 @@ struct DispatcherConfig {
   Millis retry_cap{1'800'000};
   Millis unknown_recheck{60'000};
   Millis claim_stale{300'000};
+  Millis unknown_give_up{86'400'000};
 };
 
 /// Per-channel settings shared by every channel section. Credentials come with each channel's

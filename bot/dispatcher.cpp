@@ -219,10 +219,11 @@ net::awaitable<void> Dispatcher::Recover(std::int64_t now_ms) {
       resolutions.push_back({m.id, m.attempts, std::move(result)});
     }
     const auto recheck = now_ms + options_.unknown_recheck.count();
-    const auto resolve = [&resolutions, now_ms, recheck](store::Connection& c) {
+    const auto give_up = now_ms - options_.unknown_give_up.count();
+    const auto resolve = [&resolutions, now_ms, recheck, give_up](store::Connection& c) {
       for (const auto& r : resolutions) {
         store::OutboxRepository::Resolve(c, r.id, r.attempt, r.result.recovery, r.result.provider_ref,
-                                         r.result.sent_status, now_ms, recheck);
+                                         r.result.sent_status, now_ms, recheck, give_up);
       }
     };
     co_await writer_.Run(resolve);

@@ -23,6 +23,7 @@ struct DispatcherOptions {
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds unknown_recheck{60'000};
   std::chrono::milliseconds claim_stale{300'000};
+  std::chrono::milliseconds unknown_give_up{86'400'000};  // then dead-lettered, never resent
   BackoffPolicy backoff;
   struct Rate {
     double per_second = 0;

@@ -192,7 +192,7 @@ std::vector<OutboxMessage> OutboxRepository::InDoubt(Connection& conn, std::stri
 
 bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, Recovery recovery,
                                const std::string& provider_ref, std::string_view sent_status, std::int64_t now_ms,
-                               std::int64_t recheck_at_ms) {
+                               std::int64_t recheck_at_ms, std::int64_t give_up_before_ms) {
   const char* outcome = "unknown";
   std::string status = "unknown";
   switch (recovery) {
@@ -205,6 +205,18 @@ bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, R
       status = "pending";
       break;
     case Recovery::kStillUnknown:
+      if (give_up_before_ms > 0) {
+        // Unknown for too long: stop asking and give it to a human, but never resend it.
+        auto& started =
+            conn.Prepare("SELECT started_at FROM outbox_attempts WHERE outbox_id = :id AND attempt = :attempt");
+        started.bind(":id", id);
+        started.bind(":attempt", attempt);
+        if (started.executeStep() && started.getColumn(0).getInt64() < give_up_before_ms) {
+          status = "dead";
+          outcome = "unknown";
+        }
+        started.reset();
+      }
       break;
   }
   auto& upd = conn.Prepare(
@@ -213,9 +225,10 @@ bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, R
       "  next_attempt_at = CASE :status WHEN 'pending' THEN :now WHEN 'unknown' THEN :recheck "
       "                    ELSE next_attempt_at END, "
       "  claimed_by = NULL, claimed_at = NULL, updated_at = :now, "
-      "  finished_at = CASE WHEN :status IN ('sent', 'sandbox') THEN :now END, "
-      "  last_error = CASE :status WHEN 'unknown' THEN 'outcome unknown; checking with the provider' ELSE last_error "
-      "END "
+      "  finished_at = CASE WHEN :status IN ('sent', 'sandbox', 'dead') THEN :now END, "
+      "  last_error = CASE :status WHEN 'unknown' THEN 'outcome unknown; checking with the provider' "
+      "               WHEN 'dead' THEN 'outcome still unknown after the give-up time; not resent' "
+      "               ELSE last_error END "
       "WHERE id = :id AND attempts = :attempt AND status IN ('sending', 'unknown')");
   upd.bind(":status", status);
   BindOptText(upd, ":ref", provider_ref);

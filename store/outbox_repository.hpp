@@ -107,10 +107,11 @@ class OutboxRepository {
                                             std::int64_t now_ms, int limit);
 
   /// Applies what recovery learnt about message `id` in attempt `attempt`. A message found sent
-  /// ends in `sent_status` ('sent', or 'sandbox' for the sandbox sender).
+  /// ends in `sent_status` ('sent', or 'sandbox' for the sandbox sender). One still unknown whose
+  /// attempt started before `give_up_before_ms` (0: never) is dead-lettered, never resent.
   static bool Resolve(Connection& conn, std::int64_t id, int attempt, Recovery recovery,
                       const std::string& provider_ref, std::string_view sent_status, std::int64_t now_ms,
-                      std::int64_t recheck_at_ms);
+                      std::int64_t recheck_at_ms, std::int64_t give_up_before_ms = 0);
 
   static std::optional<OutboxMessage> Find(Connection& conn, std::int64_t id);
   static std::vector<OutboxMessage> Recent(Connection& conn, int limit, std::optional<std::string> status);

@@ -170,6 +170,26 @@ TEST_F(DispatcherTest, UnknownOutcomeFoundLostIsSentAgain) {
   EXPECT_EQ(Status("a"), "sent");
 }
 
+TEST_F(DispatcherTest, AnOutcomeUnknownForTooLongIsDeadLetteredNotResent) {
+  ScriptedSender sender;
+  sender.script = {AttemptOutcome::kUnknown};
+  sender.lookup_answer = store::Recovery::kStillUnknown;
+  options_.unknown_give_up = 24h;
+  auto d = Make(sender);
+  Enqueue("a");
+  RunRound(*d);
+  clock_.Advance(30s);
+  RunRound(*d);
+  EXPECT_EQ(Status("a"), "unknown");
+  clock_.Advance(24h);
+  RunRound(*d);
+  EXPECT_EQ(Status("a"), "dead");
+  EXPECT_EQ(sender.sent.size(), 1U);
+  clock_.Advance(24h);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 1U);
+}
+
 TEST_F(DispatcherTest, HonoursTheChannelRateLimit) {
   ScriptedSender sender;
   options_.rates["sms"] = {2.0, 2.0};  // 2 a second, burst 2
