@@ -71,8 +71,17 @@ HttpResponse RefuseCrypto(const Logger& log, const Error& e) {
   }
 }
 
-// Checks the query parameters common to GET and POST; returns an error response or nothing.
+HttpResponse SignatureMismatch(const Logger& log) {
+  return RefuseCrypto(log, Error(make_error_code(wecom::CryptoErrc::kValidateSignature), "signature mismatch"));
+}
+
+// Checks what GET and POST share (configuration, query parameters, timestamp window); returns
+// the refusal, or nothing when the request may go on.
 std::optional<HttpResponse> CheckQuery(const WeComDeps& deps, const std::optional<Query>& q, bool with_echostr) {
+  if (deps.crypto == nullptr) {
+    return JsonError(http::status::service_unavailable, "channel_not_configured",
+                     "WeCom is not configured: set wecom.corp_id, wecom.token and wecom.aes_key");
+  }
   if (!q || q->msg_signature.size() != 40 || !IsDigits(q->timestamp) || !IsNonce(q->nonce) ||
       (with_echostr && q->echostr.empty())) {
     return Refuse(deps.log, http::status::bad_request, "bad_query",
@@ -92,15 +101,10 @@ std::optional<HttpResponse> CheckQuery(const WeComDeps& deps, const std::optiona
 
 void AddWeComRoutes(Router& router, const WeComDeps& deps) {
   router.Add(http::verb::get, "/wecom/callback", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-    if (deps.crypto == nullptr) {
-      co_return JsonError(http::status::service_unavailable, "channel_not_configured",
-                          "WeCom is not configured: set wecom.corp_id, wecom.token and wecom.aes_key");
-    }
     const auto q = ParseQuery(req.target());
     if (auto refused = CheckQuery(deps, q, true)) co_return std::move(*refused);
     if (!deps.crypto->Verify(q->msg_signature, q->timestamp, q->nonce, q->echostr)) {
-      co_return RefuseCrypto(deps.log,
-                             Error(make_error_code(wecom::CryptoErrc::kValidateSignature), "signature mismatch"));
+      co_return SignatureMismatch(deps.log);
     }
     auto plain = deps.crypto->Decrypt(q->echostr);
     if (!plain) co_return RefuseCrypto(deps.log, plain.error());
@@ -109,17 +113,12 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
   });
 
   router.Add(http::verb::post, "/wecom/callback", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-    if (deps.crypto == nullptr) {
-      co_return JsonError(http::status::service_unavailable, "channel_not_configured",
-                          "WeCom is not configured: set wecom.corp_id, wecom.token and wecom.aes_key");
-    }
     const auto q = ParseQuery(req.target());
     if (auto refused = CheckQuery(deps, q, false)) co_return std::move(*refused);
     auto encrypt = wecom::ParseEnvelope(req.body());
     if (!encrypt) co_return RefuseCrypto(deps.log, encrypt.error());
     if (!deps.crypto->Verify(q->msg_signature, q->timestamp, q->nonce, *encrypt)) {
-      co_return RefuseCrypto(deps.log,
-                             Error(make_error_code(wecom::CryptoErrc::kValidateSignature), "signature mismatch"));
+      co_return SignatureMismatch(deps.log);
     }
     if (deps.replay != nullptr && !deps.replay->Admit(q->nonce, q->msg_signature)) {
       co_return Refuse(deps.log, http::status::forbidden, "replayed_nonce", "nonce already used for another message");

@@ -51,6 +51,18 @@ void AppendCdata(std::string& out, std::string_view text) {
   out += "]]>";
 }
 
+// <xml><ToUserName/><FromUserName/><CreateTime/><MsgType/>, the part every plaintext shares.
+std::string Head(std::string_view to, std::string_view from, std::int64_t create_time, std::string_view type) {
+  std::string xml = "<xml><ToUserName>";
+  AppendCdata(xml, to);
+  xml += "</ToUserName><FromUserName>";
+  AppendCdata(xml, from);
+  xml += "</FromUserName><CreateTime>" + std::to_string(create_time) + "</CreateTime><MsgType>";
+  AppendCdata(xml, type);
+  xml += "</MsgType>";
+  return xml;
+}
+
 }  // namespace
 
 std::string_view TruncateUtf8(std::string_view text, std::size_t max_bytes) {
@@ -85,13 +97,8 @@ Result<ReplyEnvelope> ParseReplyEnvelope(std::string_view body) {
 
 std::string TextMessagePlaintext(std::string_view corp_id, std::string_view user, std::string_view text,
                                  std::int64_t create_time, std::uint64_t msg_id, std::string_view agent_id) {
-  std::string xml = "<xml><ToUserName>";
-  AppendCdata(xml, corp_id);
-  xml += "</ToUserName><FromUserName>";
-  AppendCdata(xml, user);
-  xml += "</FromUserName><CreateTime>" + std::to_string(create_time) + "</CreateTime><MsgType>";
-  AppendCdata(xml, "text");
-  xml += "</MsgType><Content>";
+  std::string xml = Head(corp_id, user, create_time, "text");
+  xml += "<Content>";
   AppendCdata(xml, text);
   xml +=
       "</Content><MsgId>" + std::to_string(msg_id) + "</MsgId><AgentID>" + std::string(agent_id) + "</AgentID></xml>";
@@ -100,13 +107,8 @@ std::string TextMessagePlaintext(std::string_view corp_id, std::string_view user
 
 std::string EventPlaintext(std::string_view corp_id, std::string_view user, std::string_view event,
                            std::string_view event_key, std::int64_t create_time, std::string_view agent_id) {
-  std::string xml = "<xml><ToUserName>";
-  AppendCdata(xml, corp_id);
-  xml += "</ToUserName><FromUserName>";
-  AppendCdata(xml, user);
-  xml += "</FromUserName><CreateTime>" + std::to_string(create_time) + "</CreateTime><MsgType>";
-  AppendCdata(xml, "event");
-  xml += "</MsgType><Event>";
+  std::string xml = Head(corp_id, user, create_time, "event");
+  xml += "<Event>";
   AppendCdata(xml, event);
   xml += "</Event><EventKey>";
   AppendCdata(xml, event_key);
@@ -180,13 +182,9 @@ dialogs::InboundEvent ToInboundEvent(const CallbackMessage& msg) {
 }
 
 std::string TextReplyPlaintext(const CallbackMessage& msg, std::string_view content, std::int64_t create_time) {
-  std::string xml = "<xml><ToUserName>";
-  AppendCdata(xml, msg.from_user);
-  xml += "</ToUserName><FromUserName>";
-  AppendCdata(xml, msg.to_user);
-  xml += "</FromUserName><CreateTime>" + std::to_string(create_time) + "</CreateTime><MsgType>";
-  AppendCdata(xml, "text");
-  xml += "</MsgType><Content>";
+  // The roles swap in a reply: to the member, from the corp.
+  std::string xml = Head(msg.from_user, msg.to_user, create_time, "text");
+  xml += "<Content>";
   AppendCdata(xml, TruncateUtf8(content, kMaxTextBytes));
   xml += "</Content></xml>";
   return xml;
