@@ -24,10 +24,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-scripts/deps.sh --bench
-cmake --preset release >/dev/null
-cmake --build --preset release --target duijie >/dev/null
-bin=build-release/bot/duijie
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+build_duijie
 
 work=$(mktemp -d)
 duijie_pid=""
@@ -40,32 +39,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
-
 # duijie on port 0; the "listening" log line says which port it got.
 start_duijie DUIJIE_LOG_ACCESS="$access"
 
-nginx_port=$(free_port)
 nginx_log="$work/nginx-access.log"
 [[ "$access" == false ]] && nginx_log="off"
-cat >"$work/nginx.conf" <<CONF
-worker_processes auto;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log $nginx_log;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location = /healthz { default_type application/json; return 200 '{"status":"ok"}'; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" &
-nginx_pid=$!
-wait_port "$nginx_port"
+start_nginx /healthz "$nginx_log" '{"status":"ok"}'
 
 # Same check on both: the body is the same.
 curl -fsS "http://127.0.0.1:$duijie_port/healthz" >/dev/null

@@ -1,5 +1,36 @@
 # Shared helpers for the process-level benchmarks (sourced, not run).
 
+# Installs the benchmark peers if missing and builds the release binary; sets bin.
+build_duijie() {
+  scripts/deps.sh --bench
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target duijie >/dev/null
+  bin=build-release/bot/duijie
+}
+
+# Starts nginx (one worker per core) answering a static 200 with body $3 on location $1, access log
+# to $2 ("off" for none); sets nginx_pid and nginx_port.
+start_nginx() {
+  nginx_port=$(free_port)
+  cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log $2;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location = $1 { default_type application/json; return 200 '$3'; }
+  }
+}
+CONF
+  nginx -c "$work/nginx.conf" -p "$work" &
+  nginx_pid=$!
+  wait_port "$nginx_port"
+}
+
 # A TCP port on 127.0.0.1 that nothing listens on.
 free_port() {
   local p

@@ -27,12 +27,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-scripts/deps.sh --bench
-cmake --preset release >/dev/null
-cmake --build --preset release --target duijie >/dev/null
-bin=build-release/bot/duijie
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+build_duijie
 
 # The official Python sample's callback settings (public test values).
 token=hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo
@@ -60,24 +57,7 @@ node bench/wecom_node_peer.js "$node_port" "$token" "$key" "$corp" &
 node_pid=$!
 wait_port "$node_port"
 
-nginx_port=$(free_port)
-cat >"$work/nginx.conf" <<CONF
-worker_processes auto;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log $work/nginx-access.log;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location = /wecom/callback { default_type application/xml; return 200 ''; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" &
-nginx_pid=$!
-wait_port "$nginx_port"
+start_nginx /wecom/callback "$work/nginx-access.log" ''
 
 lua="$work/callbacks.lua"
 for target in "$duijie_port" "$node_port" "$nginx_port"; do
