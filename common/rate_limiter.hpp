@@ -1,4 +1,10 @@
 #pragma once
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
 #include "common/clock.hpp"
 
 namespace duijie {
@@ -26,6 +32,35 @@ class TokenBucket {
   double burst_;
   double tokens_;
   Clock::TimePoint last_;
+};
+
+/// Per-key sliding-window limits, e.g. WeCom's "30 a minute and 1000 an hour per member" or a
+/// group robot's 20 a minute: exact (a window never holds more than its count), unlike a token
+/// bucket whose burst plus refill would let 2× through in one window. Keys that went quiet for
+/// the longest window are forgotten. Not thread-safe.
+class WindowLimiter {
+ public:
+  struct Limit {
+    int count = 0;
+    Clock::Duration window{};
+  };
+  /// Limits with a count <= 0 are ignored; no limits means unlimited.
+  explicit WindowLimiter(std::vector<Limit> limits);
+
+  /// Records one use of `key` and returns zero if every window has room; otherwise records
+  /// nothing and returns how long until one has.
+  [[nodiscard]] Clock::Duration TryTake(std::string_view key, Clock::TimePoint now);
+  [[nodiscard]] bool Unlimited() const { return limits_.empty(); }
+  [[nodiscard]] std::size_t Keys() const { return seen_.size(); }
+
+ private:
+  void Prune(Clock::TimePoint now);
+
+  std::vector<Limit> limits_;
+  Clock::Duration longest_{};
+  std::size_t keep_ = 0;  // the largest count: older uses never matter
+  std::unordered_map<std::string, std::deque<Clock::TimePoint>> seen_;
+  std::size_t takes_since_prune_ = 0;
 };
 
 }  // namespace duijie

@@ -1,11 +1,14 @@
 #include "channels/wecom/sender.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include "channels/wecom/message.hpp"
+#include "channels/wecom/render.hpp"
 #include "dialogs/message.hpp"
 
 namespace duijie::channels::wecom {
@@ -19,6 +22,46 @@ bool RateLimited(int errcode) { return errcode == 45009 || errcode == 45033 || e
 
 store::AttemptRecord Record(store::AttemptOutcome outcome, std::string ref, std::string error) {
   return {outcome, "wecom", std::move(ref), std::move(error)};
+}
+
+std::vector<std::string> SplitPipe(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    const auto bar = list.find('|');
+    if (bar != 0) out.emplace_back(list.substr(0, bar));
+    if (bar == std::string_view::npos) break;
+    list.remove_prefix(bar + 1);
+  }
+  return out;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::size_t CountRecipients(std::string_view touser) { return SplitPipe(touser).size(); }
+
+// The recipients (as we spelled them) that WeCom listed as invalid.
+std::vector<std::string> InvalidRecipients(std::string_view listed, std::string_view touser) {
+  std::vector<std::string> out;
+  if (listed.empty()) return out;
+  const auto invalid = SplitPipe(listed);
+  for (auto& user : SplitPipe(touser)) {
+    if (std::find(invalid.begin(), invalid.end(), Lower(user)) != invalid.end()) out.push_back(std::move(user));
+  }
+  // Ids we cannot match (WeCom changed the spelling) still count.
+  if (out.empty()) return invalid;
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& s : list) {
+    if (!out.empty()) out += '|';
+    out += s;
+  }
+  return out;
 }
 
 }  // namespace
@@ -73,10 +116,28 @@ net::awaitable<store::AttemptRecord> Sender::Send(const store::OutboxMessage& ms
   } catch (const std::exception& e) {
     co_return Record(store::AttemptOutcome::kFailed, "", std::string("payload is not a message: ") + e.what());
   }
-  json body{{"touser", msg.recipient},
-            {"msgtype", "text"},
-            {"agentid", std::atoi(settings_.agent_id.c_str())},
-            {"text", {{"content", std::string(TruncateUtf8(out.text, 2048))}}}};
+  auto calls = RenderAppMessage(out, msg.recipient, std::atoll(settings_.agent_id.c_str()));
+  if (!calls) co_return Record(store::AttemptOutcome::kFailed, "", calls.error().message);
+  if (calls->size() > 1) {
+    // A long text goes out in parts. WeCom drops an identical request inside the interval, so a
+    // retry after part 2 failed does not deliver part 1 twice.
+    for (auto& call : *calls) {
+      call.body["enable_duplicate_check"] = 1;
+      call.body["duplicate_check_interval"] = 4 * 3600;
+    }
+  }
+  std::string refs;
+  for (const auto& call : *calls) {
+    auto record = co_await Call(call, msg.recipient);
+    if (record.outcome != store::AttemptOutcome::kSent) co_return record;
+    if (!refs.empty() && !record.provider_ref.empty()) refs += ',';
+    refs += record.provider_ref;
+  }
+  co_return Record(store::AttemptOutcome::kSent, refs, "");
+}
+
+net::awaitable<store::AttemptRecord> Sender::Call(const ApiCall& call, std::string_view recipient) {
+  const std::string body = call.body.dump();
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto token = co_await tokens_.Get();
     if (!token) {
@@ -84,9 +145,9 @@ net::awaitable<store::AttemptRecord> Sender::Send(const store::OutboxMessage& ms
     }
     ClientRequest req;
     req.method = "POST";
-    req.url = settings_.api_base + "/cgi-bin/message/send?access_token=" + *token;
+    req.url = settings_.api_base + call.path + "?access_token=" + *token;
     req.headers = {{"Content-Type", "application/json"}};
-    req.body = body.dump();
+    req.body = body;
     req.timeout = settings_.timeout;
     auto res = co_await http_.Send(req);
     if (!res) {
@@ -108,10 +169,17 @@ net::awaitable<store::AttemptRecord> Sender::Send(const store::OutboxMessage& ms
       continue;  // refresh and retry once
     }
     if (errcode == 0) {
-      const std::string invalid = answer.value("invaliduser", "");
-      if (!invalid.empty()) co_return Record(store::AttemptOutcome::kFailed, "", "invaliduser " + invalid);
-      co_return Record(store::AttemptOutcome::kSent, answer.value("msgid", ""), "");
+      // WeCom lower-cases the ids it lists; a message to several members may reach some of them.
+      const auto invalid = InvalidRecipients(answer.value("invaliduser", ""), recipient);
+      if (!invalid.empty() && invalid.size() == CountRecipients(recipient)) {
+        co_return Record(store::AttemptOutcome::kFailed, "", "invaliduser " + Join(invalid));
+      }
+      store::AttemptRecord sent = Record(store::AttemptOutcome::kSent, answer.value("msgid", ""), "");
+      if (!invalid.empty()) sent.error = "invaliduser " + Join(invalid);
+      co_return sent;
     }
+    // 81013: every recipient is invalid (spec §4.3).
+    if (errcode == 81013) co_return Record(store::AttemptOutcome::kFailed, "", "invaliduser " + std::string(recipient));
     if (RateLimited(errcode) || errcode == -1) co_return Record(store::AttemptOutcome::kRetryable, "", errmsg);
     co_return Record(store::AttemptOutcome::kFailed, "", errmsg);
   }

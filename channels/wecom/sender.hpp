@@ -6,6 +6,7 @@
 
 #include "channels/http_client.hpp"
 #include "channels/sender.hpp"
+#include "channels/wecom/render.hpp"
 #include "common/clock.hpp"
 
 namespace duijie::channels::wecom {
@@ -44,9 +45,11 @@ class AccessTokenCache {
   int fetches_ = 0;
 };
 
-/// Sends outbox messages as WeCom app messages (message/send, text). Errors are classified:
+/// Sends outbox messages as WeCom app messages (message/send; update_template_card for a
+/// card_update), rendered by RenderAppMessage; a long text goes out as several messages. Errors are classified:
 /// a rejected token is refreshed and the send retried once; rate limits (45009, 45033), server
 /// errors and unreachable API are retryable; an invalid recipient or a refused message is final;
+/// a member WeCom lists in `invaliduser` is reported by id (final when nobody was reached);
 /// a timeout after the request left is unknown (WeCom has no API to ask, so it is not resent).
 class Sender final : public channels::Sender {
  public:
@@ -60,6 +63,9 @@ class Sender final : public channels::Sender {
   [[nodiscard]] const AccessTokenCache& Tokens() const { return tokens_; }
 
  private:
+  // One API call with the token protocol and the error classification.
+  net::awaitable<store::AttemptRecord> Call(const ApiCall& call, std::string_view recipient);
+
   HttpClient& http_;
   ApiSettings settings_;
   AccessTokenCache tokens_;
