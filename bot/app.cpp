@@ -20,6 +20,7 @@
 #include "channels/sandbox_sender.hpp"
 #include "channels/wecom/crypto.hpp"
 #include "channels/wecom/replay_cache.hpp"
+#include "channels/wecom/robot_sender.hpp"
 #include "channels/wecom/sender.hpp"
 #include "dialogs/catalogue.hpp"
 #include "store/migrations.hpp"
@@ -145,10 +146,18 @@ int App::Run() {
         channels::wecom::ApiSettings{config_.wecom.api_base, config_.wecom.corp_id, config_.wecom.secret,
                                      config_.wecom.agent_id, std::chrono::milliseconds(5000)});
   }
+  std::optional<channels::wecom::RobotSender> robot_sender;
+  if (!config_.wecom_robot.keys.empty()) {
+    robot_sender.emplace(http_client, channels::wecom::RobotSettings{config_.wecom.api_base, config_.wecom_robot.keys,
+                                                                     std::chrono::milliseconds(5000)});
+  }
   std::map<std::string, channels::Sender*> senders;
   for (const auto& [channel, cfg] : config_.channels) {
-    if (channel == "wecom" && wecom_sender) {
-      senders[channel] = &*wecom_sender;
+    channels::Sender* live = nullptr;
+    if (channel == "wecom" && wecom_sender) live = &*wecom_sender;
+    if (channel == "wecom_robot" && robot_sender) live = &*robot_sender;
+    if (live != nullptr) {
+      senders[channel] = live;
       log_.Info("channel live", {{"channel", channel}, {"api_base", config_.wecom.api_base}});
       continue;
     }
@@ -165,7 +174,11 @@ int App::Run() {
   dopts.claim_stale = config_.dispatcher.claim_stale;
   dopts.unknown_give_up = config_.dispatcher.unknown_give_up;
   dopts.backoff = BackoffPolicy{config_.dispatcher.retry_base, config_.dispatcher.retry_cap};
-  for (const auto& [channel, cfg] : config_.channels) dopts.rates[channel] = {cfg.rate_per_s, cfg.burst};
+  for (const auto& [channel, cfg] : config_.channels) {
+    dopts.rates[channel] = {cfg.rate_per_s, cfg.burst};
+    dopts.recipient_limits[channel] = {{cfg.recipient_per_min, std::chrono::minutes(1)},
+                                       {cfg.recipient_per_hour, std::chrono::hours(1)}};
+  }
   Dispatcher dispatcher(ioc.get_executor(), *writer, senders, clock, random, &metrics, log_, dopts);
 
   ServerOptions sopts;

@@ -172,13 +172,27 @@ std::vector<Spec> BuildSpecs() {
       [](Config& c, const json& v) { c.wecom.timestamp_window = std::chrono::seconds{v.get<std::int64_t>()}; }, 10,
       86'400);
 
-  for (std::string_view channel : {"wecom", "sms", "email"}) {
+  add("wecom_robot", "keys", Kind::kOptionalString, "string (secret)",
+      "group robots as name=KEY pairs separated by commas; set it in the environment",
+      [](Config& c, const json& v) { c.wecom_robot.keys_text = v.get<std::string>(); });
+
+  for (std::string_view channel : {"wecom", "wecom_robot", "sms", "email"}) {
     add(
         channel, "rate_per_s", Kind::kNumber, "number", "messages per second sent on this channel; 0 = unlimited",
         [channel](Config& c, const json& v) { c.channels[std::string(channel)].rate_per_s = v.get<double>(); }, 0, 1e6);
     add(
         channel, "burst", Kind::kNumber, "number", "messages that may go at once after a quiet spell",
         [channel](Config& c, const json& v) { c.channels[std::string(channel)].burst = v.get<double>(); }, 1, 1e6);
+    add(
+        channel, "recipient_per_min", Kind::kInteger, "integer",
+        "messages one recipient may get in any minute; more wait; 0 = unlimited",
+        [channel](Config& c, const json& v) { c.channels[std::string(channel)].recipient_per_min = v.get<int>(); }, 0,
+        1'000'000);
+    add(
+        channel, "recipient_per_hour", Kind::kInteger, "integer",
+        "messages one recipient may get in any hour; more wait; 0 = unlimited",
+        [channel](Config& c, const json& v) { c.channels[std::string(channel)].recipient_per_hour = v.get<int>(); },
+        0, 1'000'000);
   }
   return specs;
 }
@@ -362,6 +376,23 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
       continue;
     }
     Apply(*match, FromEnv(*match, value), "from " + name, out);
+  }
+  // name=KEY,name2=KEY2: every pair needs both halves and a name used once.
+  auto& robots = out.config.wecom_robot;
+  robots.keys.clear();
+  for (std::string_view rest = robots.keys_text; !rest.empty();) {
+    const auto comma = rest.find(',');
+    const auto pair = rest.substr(0, comma);
+    const auto eq = pair.find('=');
+    const bool valid = eq != std::string_view::npos && eq > 0 && eq + 1 < pair.size() &&
+                       robots.keys.emplace(std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1))).second;
+    if (!valid) {
+      out.problems.push_back("config: wecom_robot.keys: entry " + std::to_string(robots.keys.size() + 1) +
+                             " is not name=KEY with a name used once (expected e.g. staff=693a91f6-...,ops=...)");
+      break;
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
   }
   const auto& w = out.config.wecom;
   // Callbacks need token + aes_key, sending needs secret + agent_id; both need the corp id.

@@ -56,6 +56,8 @@ struct DispatcherConfig {
 struct ChannelConfig {
   double rate_per_s = 0;  // 0 = unlimited
   double burst = 1;
+  int recipient_per_min = 0;  // messages one recipient may get in any minute; 0 = unlimited
+  int recipient_per_hour = 0;
 };
 
 /// The WeCom self-built app (DESIGN.md §4 names). Inbound callbacks need corp_id, token and
@@ -74,13 +76,26 @@ struct WeComConfig {
   [[nodiscard]] bool SendingConfigured() const { return !corp_id.empty() && !secret.empty() && !agent_id.empty(); }
 };
 
+/// Group robots (群机器人, spec §5): named webhook keys, "name=KEY,name2=KEY2". The key is the
+/// credential: set it as DUIJIE_WECOM_ROBOT_KEYS. A broadcast addresses a robot by its name.
+struct WeComRobotConfig {
+  std::string keys_text;                      // as configured
+  std::map<std::string, std::string> keys;  // parsed: name -> key
+};
+
 struct Config {
   HttpConfig http;
   StoreConfig store;
   LogConfig log;
   DispatcherConfig dispatcher;
   WeComConfig wecom;
-  std::map<std::string, ChannelConfig> channels = {{"wecom", {50, 50}}, {"sms", {20, 20}}, {"email", {10, 10}}};
+  WeComRobotConfig wecom_robot;
+  // WeCom silently drops app messages past 30 a minute or 1000 an hour per member, and a group
+  // robot refuses more than 20 a minute (spec §4.7, §5).
+  std::map<std::string, ChannelConfig> channels = {{"wecom", {50, 50, 30, 1000}},
+                                                   {"wecom_robot", {10, 10, 20, 0}},
+                                                   {"sms", {20, 20, 0, 0}},
+                                                   {"email", {10, 10, 0, 0}}};
 };
 
 /// Environment variables as name -> value; only DUIJIE_* names matter.

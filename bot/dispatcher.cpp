@@ -56,6 +56,8 @@ Dispatcher::Dispatcher(const net::any_io_executor& executor, store::Writer& writ
     const auto it = options_.rates.find(channel);
     const auto rate = it == options_.rates.end() ? DispatcherOptions::Rate{} : it->second;
     buckets_.emplace(channel, TokenBucket(rate.per_second, rate.burst, now));
+    const auto limits = options_.recipient_limits.find(channel);
+    if (limits != options_.recipient_limits.end()) recipient_limiters_.emplace(channel, WindowLimiter(limits->second));
   }
 }
 
@@ -142,20 +144,39 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     std::optional<std::int64_t> next_due;
   };
   const std::string instance = options_.instance;
-  const auto claim = [quota, free, instance, now_ms](store::Connection& c) {
+  // The recipient limiters are used only here, while this round waits for the claim, so the
+  // writer thread may consult them; a message over its limit goes back in the same transaction.
+  auto* limiters = &recipient_limiters_;
+  std::map<std::string, int> deferred;  // by channel, for the metrics
+  const auto claim = [quota, free, instance, now, now_ms, limiters, &deferred](store::Connection& c) {
     Claimed out;
     int left = free;
     for (const auto& [channel, n] : quota) {
       if (left <= 0) break;
       auto batch = store::OutboxRepository::ClaimDue(c, instance, channel, now_ms, std::min(n, left));
-      left -= static_cast<int>(batch.size());
-      out.messages.insert(out.messages.end(), std::make_move_iterator(batch.begin()),
-                          std::make_move_iterator(batch.end()));
+      const auto limiter = limiters->find(channel);
+      for (auto& m : batch) {
+        if (limiter != limiters->end()) {
+          const auto wait = limiter->second.TryTake(m.recipient, now);
+          if (wait > Clock::Duration::zero()) {
+            store::OutboxRepository::Defer(c, m.id, m.attempts, ToUnixMillis(now + wait));
+            ++deferred[channel];
+            continue;
+          }
+        }
+        --left;
+        out.messages.push_back(std::move(m));
+      }
     }
     out.next_due = store::OutboxRepository::NextDue(c);
     return out;
   };
   Claimed claimed = co_await writer_.Run(claim);
+  if (metrics_ != nullptr) {
+    for (const auto& [channel, n] : deferred) {
+      for (int i = 0; i < n; ++i) metrics_->CountAttempt(channel, "deferred");
+    }
+  }
 
   std::map<std::string, int> taken;
   for (auto& m : claimed.messages) {

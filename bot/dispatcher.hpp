@@ -30,11 +30,15 @@ struct DispatcherOptions {
     double burst = 1;
   };
   std::map<std::string, Rate> rates;  // by channel
+  /// Limits per recipient, by channel (WeCom: 30 a minute and 1000 an hour per member; a group
+  /// robot: 20 a minute). A message over a limit is handed back unsent until the window has room.
+  std::map<std::string, std::vector<WindowLimiter::Limit>> recipient_limits;
 };
 
 /// The outbox dispatcher (DESIGN.md "path of a message"): claims due messages, hands each to its
 /// channel's sender, records every attempt, retries retryable failures with exponential backoff
-/// and jitter, dead-letters exhausted ones, honours a token bucket per channel, and re-examines
+/// and jitter, dead-letters exhausted ones, honours a token bucket per channel and sliding-window
+/// limits per recipient, and re-examines
 /// messages whose outcome was never recorded (a crash mid-send) with the sender's Lookup
 /// instead of sending them again.
 class Dispatcher {
@@ -75,6 +79,7 @@ class Dispatcher {
   const Logger& log_;
   DispatcherOptions options_;
   std::map<std::string, TokenBucket> buckets_;
+  std::map<std::string, WindowLimiter> recipient_limiters_;
   net::steady_timer wake_;
   net::steady_timer idle_;
   int in_flight_ = 0;

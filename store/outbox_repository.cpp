@@ -145,6 +145,21 @@ std::vector<OutboxMessage> OutboxRepository::ClaimDue(Connection& conn, std::str
   return claimed;
 }
 
+void OutboxRepository::Defer(Connection& conn, std::int64_t id, int attempt, std::int64_t not_before_ms) {
+  auto& upd = conn.Prepare(
+      "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = :at, "
+      "claimed_by = NULL, claimed_at = NULL "
+      "WHERE id = :id AND attempts = :attempt AND status = 'sending'");
+  upd.bind(":at", not_before_ms);
+  upd.bind(":id", id);
+  upd.bind(":attempt", attempt);
+  upd.exec();
+  auto& del = conn.Prepare("DELETE FROM outbox_attempts WHERE outbox_id = :id AND attempt = :attempt");
+  del.bind(":id", id);
+  del.bind(":attempt", attempt);
+  del.exec();
+}
+
 bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, const AttemptRecord& record,
                               std::int64_t now_ms, std::int64_t retry_at_ms) {
   // The CASE decides the next status in SQL so the exhausted check uses the stored counts.

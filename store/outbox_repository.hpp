@@ -93,6 +93,9 @@ class OutboxRepository {
   static std::vector<OutboxMessage> ClaimDue(Connection& conn, std::string_view instance, std::string_view channel,
                                              std::int64_t now_ms, int limit);
   /// Whether `channel` has a pending message due by `now_ms`.
+  /// Hands a message claimed in this transaction back unsent (a per-recipient limit is full):
+  /// pending again from `not_before_ms`, the claim's attempt undone as if it never was.
+  static void Defer(Connection& conn, std::int64_t id, int attempt, std::int64_t not_before_ms);
   static bool HasDue(Connection& conn, std::string_view channel, std::int64_t now_ms);
 
   /// Records the end of attempt `attempt` and moves the message on. `retry_at_ms` is when a

@@ -126,14 +126,15 @@ net::awaitable<store::AttemptRecord> Sender::Send(const store::OutboxMessage& ms
       call.body["duplicate_check_interval"] = 4 * 3600;
     }
   }
-  std::string refs;
+  store::AttemptRecord sent = Record(store::AttemptOutcome::kSent, "", "");
   for (const auto& call : *calls) {
     auto record = co_await Call(call, msg.recipient);
     if (record.outcome != store::AttemptOutcome::kSent) co_return record;
-    if (!refs.empty() && !record.provider_ref.empty()) refs += ',';
-    refs += record.provider_ref;
+    if (!sent.provider_ref.empty() && !record.provider_ref.empty()) sent.provider_ref += ',';
+    sent.provider_ref += record.provider_ref;
+    if (sent.error.empty()) sent.error = std::move(record.error);  // e.g. the members not reached
   }
-  co_return Record(store::AttemptOutcome::kSent, refs, "");
+  co_return sent;
 }
 
 net::awaitable<store::AttemptRecord> Sender::Call(const ApiCall& call, std::string_view recipient) {

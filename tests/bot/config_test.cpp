@@ -18,7 +18,22 @@ TEST(Config, EmbeddedDefaultsAreValid) {
   EXPECT_EQ(loaded.config.http.address, "127.0.0.1");
   EXPECT_EQ(loaded.config.http.port, 8080);
   EXPECT_EQ(loaded.config.store.path, "./duijie.db");
-  EXPECT_EQ(loaded.config.channels.size(), 3U);
+  EXPECT_EQ(loaded.config.channels.size(), 4U);
+  EXPECT_EQ(loaded.config.channels.at("wecom").recipient_per_min, 30);
+  EXPECT_TRUE(loaded.config.wecom_robot.keys.empty());
+}
+
+TEST(Config, RobotKeysAreNamedPairsAndABadListIsAProblem) {
+  const auto good = ParseConfig("{}", "test.json", {{"DUIJIE_WECOM_ROBOT_KEYS", "staff=k-1,ops=k-2"}});
+  ASSERT_TRUE(good.problems.empty());
+  EXPECT_EQ(good.config.wecom_robot.keys,
+            (std::map<std::string, std::string>{{"staff", "k-1"}, {"ops", "k-2"}}));
+  for (const char* bad : {"staff", "staff=", "=k", "a=1,a=2", "a=1,,b=2"}) {
+    const auto loaded = ParseConfig("{}", "test.json", {{"DUIJIE_WECOM_ROBOT_KEYS", bad}});
+    ASSERT_EQ(loaded.problems.size(), 1U) << bad;
+    EXPECT_NE(loaded.problems[0].find("wecom_robot.keys"), std::string::npos);
+    EXPECT_EQ(loaded.problems[0].find("k-"), std::string::npos);  // a key is never echoed
+  }
 }
 
 TEST(Config, FileWithCommentsThenEnvironmentWins) {

@@ -59,9 +59,9 @@ class DispatcherTest : public ::testing::Test {
                                         &metrics_, log_, options_);
   }
 
-  void Enqueue(const std::string& key, int max_attempts = 3) {
+  void Enqueue(const std::string& key, int max_attempts = 3, const std::string& to = "+8613812345678") {
     store::NewOutboxMessage m{
-        key,          "sms", "+8613812345678", "reminder", R"({"kind":"text","text":"提醒"})", std::nullopt,
+        key,          "sms", to, "reminder", R"({"kind":"text","text":"提醒"})", std::nullopt,
         std::nullopt, 0,     max_attempts,     0};
     const auto now = ToUnixMillis(clock_.Now());
     writer_.RunSync([&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, m, now); });
@@ -205,6 +205,29 @@ TEST_F(DispatcherTest, HonoursTheChannelRateLimit) {
   clock_.Advance(1s);
   RunRound(*d);
   EXPECT_EQ(sender.sent.size(), 5U);
+}
+
+TEST_F(DispatcherTest, APerRecipientLimitHoldsMessagesBackWithoutSpendingAttempts) {
+  ScriptedSender sender;
+  options_.recipient_limits["sms"] = {{2, 60s}};
+  auto d = Make(sender);
+  for (int i = 0; i < 3; ++i) Enqueue("a" + std::to_string(i), 1, "+8613800000001");
+  Enqueue("b", 1, "+8613800000002");
+  const auto next = test::RunOn(ioc_, d->Strand(), d->Round());
+  test::RunOn(ioc_, d->Strand(), d->Drain());
+  EXPECT_EQ(sender.sent, (std::vector<std::string>{"a0", "a1", "b"}));
+  EXPECT_EQ(Status("a2"), "pending");
+  EXPECT_EQ(db_.Scalar("SELECT attempts FROM outbox WHERE idempotency_key = 'a2'"), 0);
+  EXPECT_LE(next, clock_.Now() + 60s);
+  clock_.Advance(59s);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 3U);
+  clock_.Advance(1s);
+  RunRound(*d);
+  EXPECT_EQ(sender.sent.size(), 4U);
+  EXPECT_EQ(Status("a2"), "sent");  // max_attempts 1: the deferral did not use it up
+  EXPECT_NE(metrics_.Render({}).find(R"(duijie_dispatcher_attempts_total{channel="sms",outcome="deferred"} 1)"),
+            std::string::npos);
 }
 
 TEST_F(DispatcherTest, ConcurrencyBoundsOneRound) {

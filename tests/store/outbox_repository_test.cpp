@@ -59,6 +59,22 @@ TEST_F(OutboxRepositoryTest, ClaimTakesDueMessagesOfOneChannelByPriorityAndWrite
   EXPECT_EQ(OutboxRepository::NextDue(c_), kNow);
 }
 
+TEST_F(OutboxRepositoryTest, DeferHandsAClaimBackWithoutCountingAnAttempt) {
+  const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
+  const auto claimed = OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 10);
+  ASSERT_EQ(claimed.size(), 1U);
+  OutboxRepository::Defer(c_, id, claimed[0].attempts, kNow + 30'000);
+  const auto m = OutboxRepository::Find(c_, id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, "pending");
+  EXPECT_EQ(m->attempts, 0);
+  EXPECT_EQ(m->next_attempt_at, kNow + 30'000);
+  EXPECT_FALSE(m->claimed_by);
+  EXPECT_TRUE(OutboxRepository::Attempts(c_, id).empty());
+  EXPECT_TRUE(OutboxRepository::ClaimDue(c_, "me", "sms", kNow + 29'999, 10).empty());
+  EXPECT_EQ(OutboxRepository::ClaimDue(c_, "me", "sms", kNow + 30'000, 10).at(0).attempts, 1);
+}
+
 TEST_F(OutboxRepositoryTest, RetryableFailuresRetryThenDeadLetter) {
   const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
   for (int attempt = 1; attempt <= 3; ++attempt) {

@@ -66,11 +66,13 @@ class FakeWeCom {
       }
       json body = json::parse(req.body());
       body["_token"] = target.substr(target.find("access_token=") + 13);
+      body["_path"] = target.substr(0, target.find('?'));
       sent_.push_back(body);
     }
     if (behaviour == "expired") return Json({{"errcode", 42001}, {"errmsg", "access_token expired"}});
     if (behaviour == "rate") return Json({{"errcode", 45009}, {"errmsg", "api freq out of limit"}});
     if (behaviour == "invaliduser") return Json({{"errcode", 0}, {"errmsg", "ok"}, {"invaliduser", "nobody"}});
+    if (behaviour == "all_invalid") return Json({{"errcode", 81013}, {"errmsg", "user & party & tag all invalid"}});
     if (behaviour == "refused") return Json({{"errcode", 60020}, {"errmsg", "not allow to access from your ip"}});
     if (behaviour == "5xx") return HttpResponse{http::status::bad_gateway, 11};
     if (behaviour == "hang") release.get_future().wait();
@@ -164,6 +166,62 @@ TEST_F(WeComSenderTest, ErrorsAreClassified) {
                  }())
                 .outcome,
             store::AttemptOutcome::kFailed);
+}
+
+TEST_F(WeComSenderTest, LongTextGoesOutInPartsThatWeComDeduplicatesOnRetry) {
+  Sender sender(http_, clock_, Settings());
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "需求";  // 6000 bytes
+  fake_.Script({"ok", "5xx"});
+  EXPECT_EQ(Send(sender, Message("u", text)).outcome, store::AttemptOutcome::kRetryable);
+  EXPECT_EQ(Send(sender, Message("u", text)).outcome, store::AttemptOutcome::kSent);
+  const auto sent = fake_.Sent();
+  ASSERT_EQ(sent.size(), 5U);  // 1 + 1 failed, then all 3 again
+  std::string joined;
+  for (std::size_t i = 2; i < 5; ++i) {
+    EXPECT_EQ(sent[i]["enable_duplicate_check"], 1);
+    joined += sent[i]["text"]["content"].get<std::string>();
+  }
+  EXPECT_EQ(joined, text);
+  EXPECT_EQ(sent[0]["text"], sent[2]["text"]);  // byte-identical, so WeCom drops the repeat
+}
+
+TEST_F(WeComSenderTest, InvalidMembersAreReportedById) {
+  Sender sender(http_, clock_, Settings());
+  fake_.Script({"invaliduser", "invaliduser", "all_invalid"});
+  const auto some = Send(sender, Message("zhangsan|Nobody", "x"));
+  EXPECT_EQ(some.outcome, store::AttemptOutcome::kSent);  // zhangsan got it
+  EXPECT_EQ(some.error, "invaliduser Nobody");
+  const auto none = Send(sender, Message("nobody", "x"));
+  EXPECT_EQ(none.outcome, store::AttemptOutcome::kFailed);
+  EXPECT_EQ(none.error, "invaliduser nobody");
+  EXPECT_EQ(Send(sender, Message("ghost", "x")).outcome, store::AttemptOutcome::kFailed);
+}
+
+TEST_F(WeComSenderTest, CardsAndCardUpdatesUseTheirEndpoints) {
+  Sender sender(http_, clock_, Settings());
+  auto card = Message("u", "请审核");
+  card.payload = json(dialogs::OutboundMessage{"template", "请审核", "新需求", std::nullopt,
+                                               {{"task_id", "n42"},
+                                                {"buttons", {{{"text", "受理"}, {"key", "accept:42"}}}}}})
+                     .dump();
+  EXPECT_EQ(Send(sender, card).outcome, store::AttemptOutcome::kSent);
+  auto update = Message("u", "");
+  update.payload = json(dialogs::OutboundMessage{"card_update", "", std::nullopt, std::nullopt,
+                                                 {{"response_code", "RC9"}, {"replace_name", "已受理"}}})
+                       .dump();
+  EXPECT_EQ(Send(sender, update).outcome, store::AttemptOutcome::kSent);
+  auto invalid = Message("u", "");
+  invalid.payload = json(dialogs::OutboundMessage{"template", "", std::nullopt, std::nullopt, json::object()}).dump();
+  const auto refused = Send(sender, invalid);
+  EXPECT_EQ(refused.outcome, store::AttemptOutcome::kFailed);
+  EXPECT_NE(refused.error.find("task_id"), std::string::npos);
+  const auto sent = fake_.Sent();
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[0]["_path"], "/cgi-bin/message/send");
+  EXPECT_EQ(sent[0]["template_card"]["task_id"], "n42");
+  EXPECT_EQ(sent[1]["_path"], "/cgi-bin/message/update_template_card");
+  EXPECT_EQ(sent[1]["response_code"], "RC9");
 }
 
 TEST_F(WeComSenderTest, BadSecretIsReportedWithoutARefreshLoop) {
