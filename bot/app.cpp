@@ -117,24 +117,6 @@ int App::Run() {
   };
 
   Metrics metrics;
-  Router router(log_);
-  AddHealthRoutes(router, HealthDeps{*writer, *readers, metrics});
-  std::optional<channels::wecom::Crypto> wecom_crypto;
-  if (config_.wecom.CallbacksConfigured()) {
-    auto crypto = channels::wecom::Crypto::Create(config_.wecom.token, config_.wecom.aes_key, config_.wecom.corp_id);
-    if (!crypto) {
-      log_.Error("wecom.aes_key is not a valid EncodingAESKey", {{"error", crypto.error().message}});
-      return 1;
-    }
-    wecom_crypto = std::move(*crypto);
-  } else {
-    log_.Info("wecom callbacks not configured: /wecom/callback answers 503");
-  }
-  channels::wecom::ReplayCache replay(clock,
-                                      std::chrono::duration_cast<Clock::Duration>(2 * config_.wecom.timestamp_window));
-  AddWeComRoutes(router, WeComDeps{wecom_crypto ? &*wecom_crypto : nullptr, &replay, *writer, clock, log_,
-                                   dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window});
-  metrics.SetRoutes(router.Labels());
 
   // Every channel without credentials runs in sandbox mode (DESIGN.md §4).
   channels::SandboxSender sandbox(*writer, clock);
@@ -180,6 +162,26 @@ int App::Run() {
                                        {cfg.recipient_per_hour, std::chrono::hours(1)}};
   }
   Dispatcher dispatcher(ioc.get_executor(), *writer, senders, clock, random, &metrics, log_, dopts);
+
+  Router router(log_);
+  AddHealthRoutes(router, HealthDeps{*writer, *readers, metrics});
+  std::optional<channels::wecom::Crypto> wecom_crypto;
+  if (config_.wecom.CallbacksConfigured()) {
+    auto crypto = channels::wecom::Crypto::Create(config_.wecom.token, config_.wecom.aes_key, config_.wecom.corp_id);
+    if (!crypto) {
+      log_.Error("wecom.aes_key is not a valid EncodingAESKey", {{"error", crypto.error().message}});
+      return 1;
+    }
+    wecom_crypto = std::move(*crypto);
+  } else {
+    log_.Info("wecom callbacks not configured: /wecom/callback answers 503");
+  }
+  channels::wecom::ReplayCache replay(clock,
+                                      std::chrono::duration_cast<Clock::Duration>(2 * config_.wecom.timestamp_window));
+  AddWeComRoutes(router, WeComDeps{wecom_crypto ? &*wecom_crypto : nullptr, &replay, *writer, clock, log_,
+                                   dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window,
+                                   [&dispatcher] { dispatcher.Notify(); }});
+  metrics.SetRoutes(router.Labels());
 
   ServerOptions sopts;
   sopts.max_body_bytes = config_.http.max_body_bytes;

@@ -7,7 +7,9 @@
 #include "bot/http/responses.hpp"
 #include "channels/wecom/message.hpp"
 #include "dialogs/echo_flow.hpp"
+#include "channels/wecom/render.hpp"
 #include "store/inbox_repository.hpp"
+#include "store/outbox_repository.hpp"
 
 namespace duijie::bot {
 namespace {
@@ -71,6 +73,19 @@ HttpResponse RefuseCrypto(const Logger& log, const Error& e) {
   }
 }
 
+// A message the callback queues for active sending, answering the member who called.
+store::NewOutboxMessage Queued(std::string key, const wecom::CallbackMessage& msg, std::string kind,
+                               const dialogs::OutboundMessage& out) {
+  store::NewOutboxMessage m;
+  m.idempotency_key = "wecom:" + std::move(key);
+  m.channel = "wecom";
+  m.recipient = msg.from_user;
+  m.kind = std::move(kind);
+  m.payload = nlohmann::json(out).dump();
+  m.priority = 10;  // answers to a person waiting go before broadcasts
+  return m;
+}
+
 HttpResponse SignatureMismatch(const Logger& log) {
   return RefuseCrypto(log, Error(make_error_code(wecom::CryptoErrc::kValidateSignature), "signature mismatch"));
 }
@@ -131,23 +146,44 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
     // The reply is computed before the transaction so the writer only stores it; a redelivery
     // gets the reply stored the first time, byte for byte.
     const auto event = wecom::ToInboundEvent(*msg);
-    const auto text = dialogs::EchoReply(event, deps.catalogue);
+    const std::string dedupe_key = wecom::DedupeKey(*msg);
+    auto text = dialogs::EchoReply(event, deps.catalogue);
+    std::vector<store::NewOutboxMessage> queued;
+    if (text && text->size() > wecom::kAppTextBytes) {
+      // Too long for one passive reply (it would be cut): answer empty, send it whole in parts.
+      queued.push_back(Queued(dedupe_key + ":reply", *msg, "reply", dialogs::OutboundMessage{"text", *text}));
+      text.reset();
+    }
+    if (auto update = wecom::CardUpdateAfterClick(*msg, deps.catalogue.Text(dialogs::Catalogue::kDefaultLocale,
+                                                                            "wecom.card_clicked"))) {
+      queued.push_back(Queued(dedupe_key + ":card_update", *msg, "card_update", *update));
+    }
     store::StoredReply reply{200, "text/plain", ""};
     if (text) {
       const auto now_s = ToUnixMillis(deps.clock.Now()) / 1000;
       reply.content_type = "application/xml";
       reply.body = deps.crypto->ReplyXml(wecom::TextReplyPlaintext(*msg, *text, now_s), q->timestamp, q->nonce);
     }
-    const store::InboundRecord record{"wecom", wecom::DedupeKey(*msg), msg->from_user, nlohmann::json(event).dump(),
-                                      std::nullopt};
+    const store::InboundRecord record{"wecom", dedupe_key, msg->from_user, nlohmann::json(event).dump(), std::nullopt};
     const auto now_ms = ToUnixMillis(deps.clock.Now());
-    const auto ingest = [&record, &reply, now_ms](store::Connection& c) {
-      auto entry = store::InboxRepository::Begin(c, record, now_ms);
-      if (entry.duplicate) return entry.reply.value_or(store::StoredReply{200, "text/plain", ""});
-      store::InboxRepository::Complete(c, entry.id, "processed", reply, now_ms);
-      return reply;
+    struct Outcome {
+      store::StoredReply reply;
+      bool queued = false;
     };
-    const store::StoredReply answer = co_await deps.writer.Run(ingest);
+    // The inbox row, what it changed and what it queued commit together (exactly once).
+    const auto ingest = [&record, &reply, &queued, now_ms](store::Connection& c) {
+      auto entry = store::InboxRepository::Begin(c, record, now_ms);
+      if (entry.duplicate) return Outcome{entry.reply.value_or(store::StoredReply{200, "text/plain", ""}), false};
+      for (auto& m : queued) {
+        m.inbox_id = entry.id;
+        store::OutboxRepository::Enqueue(c, m, now_ms);
+      }
+      store::InboxRepository::Complete(c, entry.id, "processed", reply, now_ms);
+      return Outcome{reply, !queued.empty()};
+    };
+    const Outcome outcome = co_await deps.writer.Run(ingest);
+    if (outcome.queued && deps.outbox_notify) deps.outbox_notify();
+    const auto& answer = outcome.reply;
     co_return TextResponse(static_cast<http::status>(answer.status), answer.body, answer.content_type);
   });
 }

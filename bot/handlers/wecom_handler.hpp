@@ -1,4 +1,6 @@
 #pragma once
+#include <functional>
+
 #include "bot/http/router.hpp"
 #include "channels/wecom/crypto.hpp"
 #include "channels/wecom/replay_cache.hpp"
@@ -18,6 +20,7 @@ struct WeComDeps {
   const Logger& log;
   const dialogs::Catalogue& catalogue;
   std::chrono::seconds timestamp_window{300};
+  std::function<void()> outbox_notify;  // called after a callback queued messages; may be empty
 };
 
 void AddWeComRoutes(Router& router, const WeComDeps& deps);

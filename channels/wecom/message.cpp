@@ -190,4 +190,12 @@ std::string TextReplyPlaintext(const CallbackMessage& msg, std::string_view cont
   return xml;
 }
 
+std::optional<dialogs::OutboundMessage> CardUpdateAfterClick(const CallbackMessage& msg, std::string replace_name) {
+  if (msg.msg_type != "event" || msg.event != "template_card_event" || msg.response_code.empty()) return std::nullopt;
+  dialogs::OutboundMessage update;
+  update.kind = "card_update";
+  update.params = {{"response_code", msg.response_code}, {"replace_name", std::move(replace_name)}};
+  return update;
+}
+
 }  // namespace duijie::channels::wecom

@@ -72,6 +72,12 @@ struct ReplyEnvelope {
 [[nodiscard]] std::string TextReplyPlaintext(const CallbackMessage& msg, std::string_view content,
                                              std::int64_t create_time);
 
+/// After a member clicks a button of an interactive template card, WeCom leaves the buttons live
+/// until the card is updated with the click's ResponseCode (spec §4.6, usable once, 72 h): the
+/// card_update that greys them out with `replace_name`. Nothing for any other callback.
+[[nodiscard]] std::optional<dialogs::OutboundMessage> CardUpdateAfterClick(const CallbackMessage& msg,
+                                                                           std::string replace_name);
+
 /// `text` cut to at most `max_bytes` without splitting a UTF-8 character.
 [[nodiscard]] std::string_view TruncateUtf8(std::string_view text, std::size_t max_bytes);
 

@@ -34,10 +34,16 @@ TEST(WeComMessage, ParsesTemplateCardEventsAndLowerCasesEventNames) {
   EXPECT_EQ(m->event, "template_card_event");
   EXPECT_EQ(m->task_id, "taskid111");
   EXPECT_EQ(m->response_code, "ResponseCode");
+  const auto update = CardUpdateAfterClick(*m, "已提交");
+  ASSERT_TRUE(update);
+  EXPECT_EQ(update->kind, "card_update");
+  EXPECT_EQ(update->params["response_code"], "ResponseCode");
+  EXPECT_EQ(update->params["replace_name"], "已提交");
   const auto click = ParsePlaintext(
       "<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>CLICK</Event>"
       "<EventKey>menu</EventKey></xml>");
   EXPECT_EQ(click->event, "click");
+  EXPECT_FALSE(CardUpdateAfterClick(*click, "已提交"));  // a menu click has no card to update
 }
 
 TEST(WeComMessage, SameSecondEventsGetDistinctKeysAndARepeatTheSameKey) {
