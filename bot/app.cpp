@@ -121,12 +121,13 @@ int App::Run() {
   // Every channel without credentials runs in sandbox mode (DESIGN.md §4).
   channels::SandboxSender sandbox(*writer, clock);
   channels::CurlHttpClient http_client(4);
+  std::optional<channels::wecom::ApiClient> wecom_api;
   std::optional<channels::wecom::Sender> wecom_sender;
   if (config_.wecom.SendingConfigured()) {
-    wecom_sender.emplace(
-        http_client, clock,
-        channels::wecom::ApiSettings{config_.wecom.api_base, config_.wecom.corp_id, config_.wecom.secret,
-                                     config_.wecom.agent_id, std::chrono::milliseconds(5000)});
+    wecom_api.emplace(http_client, clock,
+                      channels::wecom::ApiSettings{config_.wecom.api_base, config_.wecom.corp_id, config_.wecom.secret,
+                                                   config_.wecom.agent_id, std::chrono::milliseconds(5000)});
+    wecom_sender.emplace(*wecom_api);
   }
   std::optional<channels::wecom::RobotSender> robot_sender;
   if (!config_.wecom_robot.keys.empty()) {

@@ -113,7 +113,8 @@ class WeComSenderTest : public ::testing::Test {
 };
 
 TEST_F(WeComSenderTest, SendsTextWithOneCachedToken) {
-  Sender sender(http_, clock_, Settings());
+  ApiClient api(http_, clock_, Settings());
+  Sender sender(api);
   const auto first = Send(sender, Message("zhangsan", "您的需求已发布"));
   EXPECT_EQ(first.outcome, store::AttemptOutcome::kSent) << first.error;
   EXPECT_EQ(first.provider_ref, "msg-1");
@@ -129,7 +130,8 @@ TEST_F(WeComSenderTest, SendsTextWithOneCachedToken) {
 }
 
 TEST_F(WeComSenderTest, ExpiredTokenIsRefreshedOnceAndTheSendRetried) {
-  Sender sender(http_, clock_, Settings());
+  ApiClient api(http_, clock_, Settings());
+  Sender sender(api);
   fake_.Script({"expired", "ok"});
   const auto r = Send(sender, Message("zhangsan", "hi"));
   EXPECT_EQ(r.outcome, store::AttemptOutcome::kSent) << r.error;
@@ -142,7 +144,8 @@ TEST_F(WeComSenderTest, ExpiredTokenIsRefreshedOnceAndTheSendRetried) {
 }
 
 TEST_F(WeComSenderTest, TokenIsRefreshedBeforeItExpires) {
-  Sender sender(http_, clock_, Settings());
+  ApiClient api(http_, clock_, Settings());
+  Sender sender(api);
   EXPECT_EQ(Send(sender, Message("u", "a")).outcome, store::AttemptOutcome::kSent);
   clock_.Advance(7200s - 4min);
   EXPECT_EQ(Send(sender, Message("u", "b")).outcome, store::AttemptOutcome::kSent);
@@ -150,7 +153,8 @@ TEST_F(WeComSenderTest, TokenIsRefreshedBeforeItExpires) {
 }
 
 TEST_F(WeComSenderTest, ErrorsAreClassified) {
-  Sender sender(http_, clock_, Settings());
+  ApiClient api(http_, clock_, Settings());
+  Sender sender(api);
   fake_.Script({"rate", "invaliduser", "refused", "5xx"});
   EXPECT_EQ(Send(sender, Message("u", "x")).outcome, store::AttemptOutcome::kRetryable);
   const auto invalid = Send(sender, Message("nobody", "x"));
@@ -169,7 +173,8 @@ TEST_F(WeComSenderTest, ErrorsAreClassified) {
 }
 
 TEST_F(WeComSenderTest, LongTextGoesOutInPartsThatWeComDeduplicatesOnRetry) {
-  Sender sender(http_, clock_, Settings());
+  ApiClient api(http_, clock_, Settings());
+  Sender sender(api);
   std::string text;
   for (int i = 0; i < 1000; ++i) text += "需求";  // 6000 bytes
   fake_.Script({"ok", "5xx"});
@@ -187,7 +192,8 @@ TEST_F(WeComSenderTest, LongTextGoesOutInPartsThatWeComDeduplicatesOnRetry) {
 }
 
 TEST_F(WeComSenderTest, InvalidMembersAreReportedById) {
-  Sender sender(http_, clock_, Settings());
+  ApiClient api(http_, clock_, Settings());
+  Sender sender(api);
   fake_.Script({"invaliduser", "invaliduser", "all_invalid"});
   const auto some = Send(sender, Message("zhangsan|Nobody", "x"));
   EXPECT_EQ(some.outcome, store::AttemptOutcome::kSent);  // zhangsan got it
@@ -199,7 +205,8 @@ TEST_F(WeComSenderTest, InvalidMembersAreReportedById) {
 }
 
 TEST_F(WeComSenderTest, CardsAndCardUpdatesUseTheirEndpoints) {
-  Sender sender(http_, clock_, Settings());
+  ApiClient api(http_, clock_, Settings());
+  Sender sender(api);
   auto card = Message("u", "请审核");
   card.payload = json(dialogs::OutboundMessage{"template", "请审核", "新需求", std::nullopt,
                                                {{"task_id", "n42"},
@@ -226,7 +233,8 @@ TEST_F(WeComSenderTest, CardsAndCardUpdatesUseTheirEndpoints) {
 
 TEST_F(WeComSenderTest, BadSecretIsReportedWithoutARefreshLoop) {
   fake_.FailGettoken(40001);
-  Sender sender(http_, clock_, Settings());
+  ApiClient api(http_, clock_, Settings());
+  Sender sender(api);
   const auto r = Send(sender, Message("u", "x"));
   EXPECT_EQ(r.outcome, store::AttemptOutcome::kRetryable);
   EXPECT_NE(r.error.find("40001"), std::string::npos);
@@ -235,7 +243,8 @@ TEST_F(WeComSenderTest, BadSecretIsReportedWithoutARefreshLoop) {
 }
 
 TEST_F(WeComSenderTest, ATimeoutAfterTheRequestLeftIsUnknownAndNeverLookedUpAsLost) {
-  Sender sender(http_, clock_, Settings(300ms));
+  ApiClient api(http_, clock_, Settings(300ms));
+  Sender sender(api);
   fake_.Script({"hang"});
   const auto r = Send(sender, Message("u", "x"));
   fake_.release.set_value();
