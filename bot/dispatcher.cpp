@@ -267,19 +267,27 @@ net::awaitable<void> Dispatcher::SendOne(store::OutboxMessage msg, channels::Sen
   if (record.outcome == store::AttemptOutcome::kRetryable) {
     retry_at = now_ms + RetryDelay(msg.attempts, options_.backoff, random_).count();
   }
-  bool recorded = false;
+  struct Finished {
+    bool recorded = false;
+    std::optional<std::int64_t> fallback;
+  };
+  Finished finished;
   try {
     const auto finish = [id = msg.id, attempt = msg.attempts, &record, now_ms, retry_at](store::Connection& c) {
-      return store::OutboxRepository::Finish(c, id, attempt, record, now_ms, retry_at);
+      Finished f;
+      f.recorded = store::OutboxRepository::Finish(c, id, attempt, record, now_ms, retry_at);
+      // A final failure hands the message to the next address in the same transaction.
+      if (f.recorded) f.fallback = store::OutboxRepository::EnqueueFallback(c, id, now_ms);
+      return f;
     };
-    recorded = co_await writer_.Run(finish);
+    finished = co_await writer_.Run(finish);
   } catch (const std::exception& e) {
     // The outcome is lost; the message stays 'sending' and is examined as in doubt later.
     log_.Error("could not record a send outcome", {{"id", msg.id}, {"error", e.what()}});
     co_return;
   }
   if (metrics_ != nullptr) metrics_->CountAttempt(msg.channel, ToString(record.outcome));
-  if (!recorded) {
+  if (!finished.recorded) {
     log_.Warn("send outcome not recorded: message was recovered meanwhile", {{"id", msg.id}});
     co_return;
   }
@@ -290,7 +298,9 @@ net::awaitable<void> Dispatcher::SendOne(store::OutboxMessage msg, channels::Sen
                {"channel", msg.channel},
                {"recipient", MaskedRecipient(msg)},
                {"attempts", msg.attempts},
-               {"error", record.error}});
+               {"error", record.error},
+               {"fallback_id", finished.fallback ? nlohmann::json(*finished.fallback) : nlohmann::json()}});
+    if (finished.fallback) notified_ = true;  // the fallback is due now: the loop runs another round
   } else if (log_.Enabled(LogLevel::kDebug)) {
     log_.Debug("outbox attempt", {{"id", msg.id},
                                   {"channel", msg.channel},

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
 
 namespace duijie::store {
 namespace {
@@ -92,9 +93,9 @@ std::string_view ToString(AttemptOutcome outcome) {
 EnqueueResult OutboxRepository::Enqueue(Connection& conn, const NewOutboxMessage& msg, std::int64_t now_ms) {
   auto& ins = conn.Prepare(
       "INSERT INTO outbox (idempotency_key, channel, recipient, person_id, kind, payload, priority, "
-      "max_attempts, next_attempt_at, inbox_id, created_at, updated_at) "
+      "max_attempts, next_attempt_at, inbox_id, fallback, created_at, updated_at) "
       "VALUES (:key, :channel, :recipient, :person, :kind, :payload, :priority, :max_attempts, :due, :inbox, "
-      ":now, :now) ON CONFLICT (idempotency_key) DO NOTHING");
+      ":fallback, :now, :now) ON CONFLICT (idempotency_key) DO NOTHING");
   ins.bind(":key", msg.idempotency_key);
   ins.bind(":channel", msg.channel);
   ins.bind(":recipient", msg.recipient);
@@ -105,6 +106,13 @@ EnqueueResult OutboxRepository::Enqueue(Connection& conn, const NewOutboxMessage
   ins.bind(":max_attempts", msg.max_attempts);
   ins.bind(":due", msg.not_before_ms > 0 ? msg.not_before_ms : now_ms);
   BindOpt(ins, ":inbox", msg.inbox_id);
+  if (msg.fallback.empty()) {
+    ins.bind(":fallback");
+  } else {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& a : msg.fallback) list.push_back({{"channel", a.channel}, {"recipient", a.recipient}});
+    ins.bind(":fallback", list.dump());
+  }
   ins.bind(":now", now_ms);
   if (ins.exec() == 1) return {conn.Db().getLastInsertRowid(), false};
   auto& sel = conn.Prepare("SELECT id FROM outbox WHERE idempotency_key = :key");
@@ -143,6 +151,36 @@ std::vector<OutboxMessage> OutboxRepository::ClaimDue(Connection& conn, std::str
     attempt.exec();
   }
   return claimed;
+}
+
+std::optional<std::int64_t> OutboxRepository::EnqueueFallback(Connection& conn, std::int64_t id, std::int64_t now_ms) {
+  auto& sel = conn.Prepare(
+      "SELECT idempotency_key, kind, payload, person_id, inbox_id, priority, max_attempts, fallback FROM outbox "
+      "WHERE id = :id AND status IN ('failed', 'dead') AND fallback IS NOT NULL");
+  sel.bind(":id", id);
+  if (!sel.executeStep()) {
+    sel.reset();
+    return std::nullopt;
+  }
+  NewOutboxMessage next;
+  const std::string key = sel.getColumn(0).getString();
+  next.kind = sel.getColumn(1).getString();
+  next.payload = sel.getColumn(2).getString();
+  if (!sel.getColumn(3).isNull()) next.person_id = sel.getColumn(3).getInt64();
+  if (!sel.getColumn(4).isNull()) next.inbox_id = sel.getColumn(4).getInt64();
+  next.priority = sel.getColumn(5).getInt();
+  next.max_attempts = sel.getColumn(6).getInt();
+  const auto list = nlohmann::json::parse(sel.getColumn(7).getString(), nullptr, false);
+  sel.reset();
+  if (!list.is_array() || list.empty()) return std::nullopt;
+  for (const auto& a : list) next.fallback.push_back({a.value("channel", ""), a.value("recipient", "")});
+  next.channel = next.fallback.front().channel;
+  next.recipient = next.fallback.front().recipient;
+  next.fallback.erase(next.fallback.begin());
+  next.idempotency_key = key + ">" + next.channel;
+  const auto queued = Enqueue(conn, next, now_ms);
+  if (queued.duplicate) return std::nullopt;
+  return queued.id;
 }
 
 void OutboxRepository::Defer(Connection& conn, std::int64_t id, int attempt, std::int64_t not_before_ms) {

@@ -10,6 +10,12 @@
 
 namespace duijie::store {
 
+/// Where a message may go instead.
+struct Address {
+  std::string channel;
+  std::string recipient;
+};
+
 /// A message to send, as the dialogs or a broadcast asks for it.
 struct NewOutboxMessage {
   std::string idempotency_key;  // the same key twice is one message
@@ -22,6 +28,7 @@ struct NewOutboxMessage {
   int priority = 0;  // higher first
   int max_attempts = 8;
   std::int64_t not_before_ms = 0;  // 0 = now
+  std::vector<Address> fallback;    // tried in order if this one fails for good
 };
 
 struct OutboxMessage {
@@ -95,6 +102,10 @@ class OutboxRepository {
   /// Whether `channel` has a pending message due by `now_ms`.
   /// Hands a message claimed in this transaction back unsent (a per-recipient limit is full):
   /// pending again from `not_before_ms`, the claim's attempt undone as if it never was.
+  /// If message `id` ended failed or dead and has a fallback, queues the same message for the
+  /// first fallback address (carrying the rest) and returns its id. Call in the transaction that
+  /// recorded the failure, so a crash cannot lose or double the fallback.
+  static std::optional<std::int64_t> EnqueueFallback(Connection& conn, std::int64_t id, std::int64_t now_ms);
   static void Defer(Connection& conn, std::int64_t id, int attempt, std::int64_t not_before_ms);
   static bool HasDue(Connection& conn, std::string_view channel, std::int64_t now_ms);
 

@@ -352,9 +352,40 @@ CREATE TABLE sandbox_messages (
 CREATE INDEX sandbox_messages_key ON sandbox_messages(idempotency_key);
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// What the channels need beyond the ledger: fallbacks, pull cursors, reply windows, files.
+constexpr std::string_view kChannels = R"sql(
+-- The addresses to try next, in order, when this message fails for good:
+-- JSON [{"channel": "sms", "recipient": "+86..."}, ...] (DESIGN.md "fallback to the next channel").
+ALTER TABLE outbox ADD COLUMN fallback TEXT;
+
+-- Where a pull API (WeCom kf/sync_msg) stopped, per channel and account.
+CREATE TABLE sync_cursors (
+  channel       TEXT NOT NULL,
+  scope         TEXT NOT NULL,
+  cursor        TEXT NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (channel, scope)
+) WITHOUT ROWID;
+
+-- Channels that may only answer for a while after the person wrote (WeCom kf: 48 h, 5 messages
+-- per message received): when the window opened and how much of it is used.
+CREATE TABLE reply_windows (
+  channel       TEXT NOT NULL,
+  address       TEXT NOT NULL,
+  opened_at     INTEGER NOT NULL,
+  sent          INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (channel, address)
+) WITHOUT ROWID;
+
+-- A file received in a conversation points at the inbox row it came with.
+ALTER TABLE documents ADD COLUMN inbox_id INTEGER REFERENCES inbox(id);
+CREATE INDEX documents_inbox ON documents(inbox_id);
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
+    {"channels", kChannels},
 }};
 
 }  // namespace
