@@ -13,6 +13,7 @@
 #include "bot/dispatcher.hpp"
 #include "bot/handlers/health_handler.hpp"
 #include "bot/handlers/wecom_handler.hpp"
+#include "bot/kf_sync.hpp"
 #include "bot/http/router.hpp"
 #include "bot/http/server.hpp"
 #include "bot/metrics.hpp"
@@ -20,6 +21,7 @@
 #include "channels/sandbox_sender.hpp"
 #include "channels/wecom/crypto.hpp"
 #include "channels/wecom/replay_cache.hpp"
+#include "channels/wecom/kf.hpp"
 #include "channels/wecom/robot_sender.hpp"
 #include "channels/wecom/sender.hpp"
 #include "dialogs/catalogue.hpp"
@@ -134,10 +136,24 @@ int App::Run() {
     robot_sender.emplace(http_client, channels::wecom::RobotSettings{config_.wecom.api_base, config_.wecom_robot.keys,
                                                                      std::chrono::milliseconds(5000)});
   }
+  std::optional<channels::wecom::KfSender> kf_sender;
+  if (wecom_api) kf_sender.emplace(*wecom_api, *writer, clock);
+  // The kf sync task tells the dispatcher about the answers it queued; the dispatcher is built
+  // below, from these senders.
+  Dispatcher* dispatcher_ref = nullptr;
+  std::optional<KfSync> kf_sync;
+  if (wecom_api) {
+    kf_sync.emplace(*wecom_api, *writer, clock, dialogs::Catalogue::Embedded(), log_, [&dispatcher_ref] {
+      if (dispatcher_ref != nullptr) dispatcher_ref->Notify();
+    });
+  }
   std::map<std::string, channels::Sender*> senders;
+  // Pulling kf messages is a task, not a channel: it has no rate settings of its own.
+  senders["wecom_kf_sync"] = kf_sync ? static_cast<channels::Sender*>(&*kf_sync) : &sandbox;
   for (const auto& [channel, cfg] : config_.channels) {
     channels::Sender* live = nullptr;
     if (channel == "wecom" && wecom_sender) live = &*wecom_sender;
+    if (channel == "wecom_kf" && kf_sender) live = &*kf_sender;
     if (channel == "wecom_robot" && robot_sender) live = &*robot_sender;
     if (live != nullptr) {
       senders[channel] = live;
@@ -163,6 +179,7 @@ int App::Run() {
                                        {cfg.recipient_per_hour, std::chrono::hours(1)}};
   }
   Dispatcher dispatcher(ioc.get_executor(), *writer, senders, clock, random, &metrics, log_, dopts);
+  dispatcher_ref = &dispatcher;
 
   Router router(log_);
   AddHealthRoutes(router, HealthDeps{*writer, *readers, metrics});

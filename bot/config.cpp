@@ -176,7 +176,7 @@ std::vector<Spec> BuildSpecs() {
       "group robots as name=KEY pairs separated by commas; set it in the environment",
       [](Config& c, const json& v) { c.wecom_robot.keys_text = v.get<std::string>(); });
 
-  for (std::string_view channel : {"wecom", "wecom_robot", "sms", "email"}) {
+  for (std::string_view channel : {"wecom", "wecom_robot", "wecom_kf", "sms", "email"}) {
     add(
         channel, "rate_per_s", Kind::kNumber, "number", "messages per second sent on this channel; 0 = unlimited",
         [channel](Config& c, const json& v) { c.channels[std::string(channel)].rate_per_s = v.get<double>(); }, 0, 1e6);

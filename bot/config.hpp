@@ -94,6 +94,7 @@ struct Config {
   // robot refuses more than 20 a minute (spec §4.7, §5).
   std::map<std::string, ChannelConfig> channels = {{"wecom", {50, 50, 30, 1000}},
                                                    {"wecom_robot", {10, 10, 20, 0}},
+                                                   {"wecom_kf", {50, 50, 0, 0}},
                                                    {"sms", {20, 20, 0, 0}},
                                                    {"email", {10, 10, 0, 0}}};
 };

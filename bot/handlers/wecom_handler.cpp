@@ -158,6 +158,15 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
                                                                             "wecom.card_clicked"))) {
       queued.push_back(Queued(dedupe_key + ":card_update", *msg, "card_update", *update));
     }
+    if (msg->msg_type == "event" && msg->event == "kf_msg_or_event" && !msg->open_kf_id.empty()) {
+      // 微信客服 has news but does not say what: pull it (KfSync) through the outbox.
+      auto sync = Queued(dedupe_key + ":kf_sync", *msg, "kf_sync",
+                         dialogs::OutboundMessage{"kf_sync", "", std::nullopt, std::nullopt, {{"token", msg->token}}});
+      sync.channel = "wecom_kf_sync";
+      sync.recipient = msg->open_kf_id;
+      sync.priority = 20;
+      queued.push_back(std::move(sync));
+    }
     store::StoredReply reply{200, "text/plain", ""};
     if (text) {
       const auto now_s = ToUnixMillis(deps.clock.Now()) / 1000;

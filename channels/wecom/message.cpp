@@ -130,7 +130,8 @@ Result<CallbackMessage> ParsePlaintext(std::string_view xml) {
                   Field(root, "Label", m.location_label) && Field(root, "Location_X", m.latitude) &&
                   Field(root, "Location_Y", m.longitude) && Field(root, "Event", m.event) &&
                   Field(root, "EventKey", m.event_key) && Field(root, "TaskId", m.task_id) &&
-                  Field(root, "ResponseCode", m.response_code) && Field(root, "ChangeType", m.change_type);
+                  Field(root, "ResponseCode", m.response_code) && Field(root, "ChangeType", m.change_type) &&
+                  Field(root, "Token", m.token) && Field(root, "OpenKfId", m.open_kf_id);
   if (!ok) return ParseError("a field is larger than " + std::to_string(kMaxFieldBytes) + " bytes");
   if (m.from_user.empty() || m.msg_type.empty()) return ParseError("FromUserName and MsgType are required");
   if (!create_time.empty()) {
@@ -150,7 +151,7 @@ std::string DedupeKey(const CallbackMessage& msg) {
   // FromUserName + CreateTime alone collides for distinct same-second events (WxJava #1745).
   std::string key = "event:" + msg.agent_id + ":" + msg.from_user + ":" + std::to_string(msg.create_time) + ":" +
                     msg.event + ":" + msg.event_key + ":" + msg.task_id + ":" + msg.change_type + ":" +
-                    msg.response_code;
+                    msg.response_code + ":" + msg.token;
   return key;
 }
 

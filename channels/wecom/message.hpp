@@ -30,6 +30,8 @@ struct CallbackMessage {
   std::string task_id;        // template_card_event
   std::string response_code;  // template_card_event
   std::string change_type;    // change_contact
+  std::string token;          // kf_msg_or_event: lets kf/sync_msg pull without the strict limit (10 min)
+  std::string open_kf_id;     // kf_msg_or_event: the customer-service account
 };
 
 /// Largest value accepted for any single field of the plaintext.

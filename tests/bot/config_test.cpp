@@ -18,7 +18,7 @@ TEST(Config, EmbeddedDefaultsAreValid) {
   EXPECT_EQ(loaded.config.http.address, "127.0.0.1");
   EXPECT_EQ(loaded.config.http.port, 8080);
   EXPECT_EQ(loaded.config.store.path, "./duijie.db");
-  EXPECT_EQ(loaded.config.channels.size(), 4U);
+  EXPECT_EQ(loaded.config.channels.size(), 5U);
   EXPECT_EQ(loaded.config.channels.at("wecom").recipient_per_min, 30);
   EXPECT_TRUE(loaded.config.wecom_robot.keys.empty());
 }

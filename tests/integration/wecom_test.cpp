@@ -348,10 +348,24 @@ class FakeWeComApi {
           body["_path"] = path;
           body["_query"] = target.substr(target.find('?') + 1);
           calls_.push_back(body);
+          if (path == "/cgi-bin/kf/sync_msg") {
+            // Pages by cursor; past the last page an empty one, as WeCom answers.
+            const auto page = pages_.find(body.value("cursor", ""));
+            res.body() = page != pages_.end()
+                             ? page->second.dump()
+                             : json{{"errcode", 0}, {"next_cursor", body.value("cursor", "")}, {"has_more", 0},
+                                    {"msg_list", json::array()}}
+                                   .dump();
+            return res;
+          }
           res.body() = json{{"errcode", 0}, {"errmsg", "ok"}, {"msgid", "m" + std::to_string(calls_.size())}}.dump();
           return res;
         }) {}
   std::string Base() const { return server_.Url(""); }
+  void Pages(std::map<std::string, json> pages) {
+    std::lock_guard lock(mu_);
+    pages_ = std::move(pages);
+  }
   std::vector<json> Calls(const std::string& path) {
     std::lock_guard lock(mu_);
     std::vector<json> out;
@@ -364,6 +378,7 @@ class FakeWeComApi {
  private:
   std::mutex mu_;
   std::vector<json> calls_;
+  std::map<std::string, json> pages_;
   test::TestHttpServer server_;
 };
 
@@ -454,6 +469,120 @@ TEST(WeComActive, ACardClickGreysOutTheButtonsALongAnswerGoesWholeAndRobotsPost)
   EXPECT_EQ(robot[0]["_query"], "key=robot-key-1");
   EXPECT_EQ(robot[0]["markdown"]["content"], "**申报截止** <@zhangsan> 请跟进");
   for (const auto& l : server.Lines()) EXPECT_EQ(l.find("robot-key-1"), std::string::npos) << l;
+}
+
+// 微信客服 end to end: the callback only says "pull"; duijie pulls every page once, answers the
+// customer inside the window, welcomes with the enter_session code, and a message whose window
+// is closed falls back to the next channel.
+TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
+  FakeWeComApi api;
+  api.Pages({{"",
+              {{"errcode", 0},
+               {"next_cursor", "c1"},
+               {"has_more", 1},
+               {"msg_list",
+                {{{"msgid", "m1"},
+                  {"open_kfid", "wkA"},
+                  {"external_userid", "wmB"},
+                  {"send_time", std::time(nullptr)},
+                  {"origin", 3},
+                  {"msgtype", "text"},
+                  {"text", {{"content", "想找锂电池专家"}}}},
+                 {{"msgid", "s1"},
+                  {"open_kfid", "wkA"},
+                  {"external_userid", "wmB"},
+                  {"origin", 5},
+                  {"msgtype", "text"},
+                  {"text", {{"content", "servicer"}}}}}}}},
+             {"c1",
+              {{"errcode", 0},
+               {"next_cursor", "c2"},
+               {"has_more", 0},
+               {"msg_list",
+                {{{"msgid", "e1"},
+                  {"origin", 4},
+                  {"msgtype", "event"},
+                  {"event",
+                   {{"event_type", "enter_session"},
+                    {"open_kfid", "wkA"},
+                    {"external_userid", "wmC"},
+                    {"welcome_code", "WELCOME-1"}}}}}}}}});
+  test::TempDir dir;
+  {
+    store::Connection c(dir.File("d.db"), {});
+    ASSERT_TRUE(store::Migrate(c));
+    store::NewOutboxMessage m{"notice-1", "wecom_kf", "wkA/wmSilent", "reminder",
+                              json{{"kind", "text"}, {"text", "您的需求已通过审核"}}.dump(),
+                              std::nullopt, std::nullopt, 0, 8, 0};
+    m.fallback = {{"sms", "+8613800000000"}};
+    store::OutboxRepository::Enqueue(c, m, 1);
+  }
+  test::ChildProcess server(DUIJIE_BINARY, {"serve"},
+                            {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
+                             {"DUIJIE_STORE_PATH", dir.File("d.db")},
+                             {"DUIJIE_WECOM_CORP_ID", kCorp},
+                             {"DUIJIE_WECOM_TOKEN", kToken},
+                             {"DUIJIE_WECOM_AES_KEY", kKey},
+                             {"DUIJIE_WECOM_SECRET", "app-secret"},
+                             {"DUIJIE_WECOM_AGENT_ID", "1000002"},
+                             {"DUIJIE_WECOM_API_BASE", api.Base()}},
+                            dir.Path().string());
+  const auto port = server.WaitForPort();
+  const auto kf_event = [](const std::string& token) {
+    return "<xml><ToUserName><![CDATA[" + std::string(kCorp) + "]]></ToUserName><CreateTime>" + Now() +
+           "</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>"
+           "<Token><![CDATA[" +
+           token + "]]></Token><OpenKfId><![CDATA[wkA]]></OpenKfId><FromUserName><![CDATA[sys]]></FromUserName></xml>";
+  };
+  const auto first = Seal(kf_event("ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR"), "7001");
+  for (int i = 0; i < 2; ++i) {  // a redelivery queues nothing more
+    test::HttpConnection conn(port);
+    const auto res = conn.Request(http::verb::post, Target(first), Envelope(first.encrypt));
+    EXPECT_EQ(res.result(), http::status::ok);
+    EXPECT_TRUE(res.body().empty());
+  }
+  store::ConnectionOptions ro;
+  ro.read_only = true;
+  const auto scalar = [&](const std::string& sql) {
+    store::Connection c(dir.File("d.db"), ro);
+    return c.Db().execAndGet(sql).getInt64();
+  };
+  EXPECT_TRUE(WaitFor([&] {
+    return api.Calls("/cgi-bin/kf/send_msg").size() == 1 && api.Calls("/cgi-bin/kf/send_msg_on_event").size() == 1 &&
+           scalar("SELECT count(*) FROM sandbox_messages WHERE channel = 'sms'") == 1;
+  }));
+  // A second notification: the cursor is where the last pull stopped, nothing is answered twice.
+  const auto second = Seal(kf_event("ENCsecond"), "7002");
+  {
+    test::HttpConnection conn(port);
+    EXPECT_EQ(conn.Request(http::verb::post, Target(second), Envelope(second.encrypt)).result(), http::status::ok);
+  }
+  EXPECT_TRUE(WaitFor([&] { return api.Calls("/cgi-bin/kf/sync_msg").size() == 3; }));
+  EXPECT_TRUE(WaitFor([&] { return scalar("SELECT count(*) FROM outbox WHERE channel = 'wecom_kf_sync' AND status = 'sent'") == 2; }));
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(20s), 0);
+
+  const auto syncs = api.Calls("/cgi-bin/kf/sync_msg");
+  ASSERT_EQ(syncs.size(), 3U);
+  EXPECT_EQ(syncs[0]["cursor"], "");
+  EXPECT_EQ(syncs[0]["token"], "ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR");
+  EXPECT_EQ(syncs[0]["open_kfid"], "wkA");
+  EXPECT_EQ(syncs[1]["cursor"], "c1");
+  EXPECT_EQ(syncs[2]["cursor"], "c2");
+  EXPECT_EQ(syncs[2]["token"], "ENCsecond");
+  const auto answers = api.Calls("/cgi-bin/kf/send_msg");
+  ASSERT_EQ(answers.size(), 1U);
+  EXPECT_EQ(answers[0]["touser"], "wmB");
+  EXPECT_EQ(answers[0]["open_kfid"], "wkA");
+  EXPECT_EQ(answers[0]["text"]["content"], "已收到：想找锂电池专家");
+  const auto welcome = api.Calls("/cgi-bin/kf/send_msg_on_event");
+  ASSERT_EQ(welcome.size(), 1U);
+  EXPECT_EQ(welcome[0]["code"], "WELCOME-1");
+  EXPECT_EQ(scalar("SELECT count(*) FROM inbox WHERE channel = 'wecom_kf'"), 3);
+  EXPECT_EQ(scalar("SELECT count(*) FROM inbox WHERE channel = 'wecom_kf' AND status = 'ignored'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sync_cursors WHERE scope = 'wkA' AND cursor = 'c2'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE idempotency_key = 'notice-1' AND status = 'failed'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE idempotency_key = 'notice-1>sms' AND status = 'sandbox'"), 1);
 }
 
 TEST(WeComNotConfigured, CallbackAnswers503AndChatSaysWhatToSet) {
