@@ -22,6 +22,7 @@
 #include "channels/wecom/crypto.hpp"
 #include "channels/wecom/replay_cache.hpp"
 #include "channels/wecom/kf.hpp"
+#include "channels/wecom/media.hpp"
 #include "channels/wecom/robot_sender.hpp"
 #include "channels/wecom/sender.hpp"
 #include "dialogs/catalogue.hpp"
@@ -147,9 +148,15 @@ int App::Run() {
       if (dispatcher_ref != nullptr) dispatcher_ref->Notify();
     });
   }
+  std::optional<channels::wecom::MediaFetcher> media_fetcher;
+  if (wecom_api) {
+    media_fetcher.emplace(*wecom_api, *writer, clock,
+                          channels::wecom::MediaSettings{config_.store.files_dir, config_.wecom.max_media_bytes});
+  }
   std::map<std::string, channels::Sender*> senders;
-  // Pulling kf messages is a task, not a channel: it has no rate settings of its own.
+  // Pulling kf messages and fetching files are tasks, not channels: no rate settings of their own.
   senders["wecom_kf_sync"] = kf_sync ? static_cast<channels::Sender*>(&*kf_sync) : &sandbox;
+  senders["wecom_media"] = media_fetcher ? static_cast<channels::Sender*>(&*media_fetcher) : &sandbox;
   for (const auto& [channel, cfg] : config_.channels) {
     channels::Sender* live = nullptr;
     if (channel == "wecom" && wecom_sender) live = &*wecom_sender;

@@ -100,6 +100,8 @@ std::vector<Spec> BuildSpecs() {
 
   add("store", "path", Kind::kString, "string", "SQLite database file",
       [](Config& c, const json& v) { c.store.path = v.get<std::string>(); });
+  add("store", "files_dir", Kind::kString, "string", "directory for files people send, stored by SHA-256",
+      [](Config& c, const json& v) { c.store.files_dir = v.get<std::string>(); });
   add("store", "synchronous", Kind::kChoice, "full|normal",
       "full keeps every answered message across power loss; normal only across process crashes",
       [](Config& c, const json& v) { c.store.synchronous = v.get<std::string>(); }, 0, 0, {"full", "normal"});
@@ -172,6 +174,9 @@ std::vector<Spec> BuildSpecs() {
       [](Config& c, const json& v) { c.wecom.timestamp_window = std::chrono::seconds{v.get<std::int64_t>()}; }, 10,
       86'400);
 
+  add(
+      "wecom", "max_media_bytes", Kind::kInteger, "integer", "largest file fetched with media/get; larger ones fail",
+      [](Config& c, const json& v) { c.wecom.max_media_bytes = v.get<std::size_t>(); }, 1024, 104'857'600);
   add("wecom_robot", "keys", Kind::kOptionalString, "string (secret)",
       "group robots as name=KEY pairs separated by commas; set it in the environment",
       [](Config& c, const json& v) { c.wecom_robot.keys_text = v.get<std::string>(); });

@@ -28,6 +28,7 @@ struct HttpConfig {
 
 struct StoreConfig {
   std::string path = "./duijie.db";
+  std::string files_dir = "./files";  // files people send (contracts, invoices), by SHA-256
   std::string synchronous = "full";
   Millis busy_timeout{5'000};
   int readers = 2;
@@ -71,6 +72,7 @@ struct WeComConfig {
   std::string agent_id;
   std::string api_base = "https://qyapi.weixin.qq.com";
   std::chrono::seconds timestamp_window{300};
+  std::size_t max_media_bytes = std::size_t{20} << 20;
 
   [[nodiscard]] bool CallbacksConfigured() const { return !corp_id.empty() && !token.empty() && !aes_key.empty(); }
   [[nodiscard]] bool SendingConfigured() const { return !corp_id.empty() && !secret.empty() && !agent_id.empty(); }

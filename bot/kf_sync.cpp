@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/wecom/kf.hpp"
+#include "channels/wecom/media.hpp"
 #include "dialogs/echo_flow.hpp"
 #include "store/inbox_repository.hpp"
 #include "store/outbox_repository.hpp"
@@ -26,6 +27,7 @@ struct Prepared {
   std::optional<std::string> window;  // the address whose reply window it opens
   std::int64_t window_at = 0;
   std::optional<store::NewOutboxMessage> answer;
+  std::optional<store::NewOutboxMessage> fetch;  // a file to keep
 };
 
 }  // namespace
@@ -119,6 +121,9 @@ net::awaitable<store::AttemptRecord> KfSync::Pull(const std::string& open_kfid, 
           p.answer = std::move(answer);
         }
       }
+      if (event && event->kind == "file" && !m.media_id.empty()) {
+        p.fetch = wecom::FetchMediaTask(m.media_id, m.msgtype, wecom::kKfChannel, "kf:" + m.msgid);
+      }
       prepared.push_back(std::move(p));
     }
     const std::string next_cursor = page->next_cursor.empty() ? cursor : page->next_cursor;
@@ -128,9 +133,10 @@ net::awaitable<store::AttemptRecord> KfSync::Pull(const std::string& open_kfid, 
         auto entry = store::InboxRepository::Begin(c, p.record, now_ms);
         if (entry.duplicate) continue;
         if (p.window) wecom::OpenReplyWindow(c, *p.window, p.window_at);
-        if (p.answer) {
-          p.answer->inbox_id = entry.id;
-          if (!store::OutboxRepository::Enqueue(c, *p.answer, now_ms).duplicate) ++queued;
+        for (auto* queue : {&p.answer, &p.fetch}) {
+          if (!*queue) continue;
+          (*queue)->inbox_id = entry.id;
+          if (!store::OutboxRepository::Enqueue(c, **queue, now_ms).duplicate) ++queued;
         }
         store::InboxRepository::Complete(c, entry.id, p.dialog ? "processed" : "ignored",
                                          store::StoredReply{200, "", ""}, now_ms);

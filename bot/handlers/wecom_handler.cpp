@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 
 #include "bot/http/responses.hpp"
+#include "channels/wecom/media.hpp"
 #include "channels/wecom/message.hpp"
 #include "dialogs/echo_flow.hpp"
 #include "channels/wecom/render.hpp"
@@ -166,6 +167,11 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
       sync.recipient = msg->open_kf_id;
       sync.priority = 20;
       queued.push_back(std::move(sync));
+    }
+    if (!msg->media_id.empty() && (msg->msg_type == "image" || msg->msg_type == "file" || msg->msg_type == "voice" ||
+                                   msg->msg_type == "video")) {
+      // Contracts, invoices and payment proofs arrive as files: fetch and keep them (MediaFetcher).
+      queued.push_back(wecom::FetchMediaTask(msg->media_id, msg->msg_type, "wecom", dedupe_key));
     }
     store::StoredReply reply{200, "text/plain", ""};
     if (text) {

@@ -101,6 +101,10 @@ net::awaitable<ApiResult> ApiClient::Call(ClientRequest base, std::string_view p
     if (!query.empty()) req.url += "&" + std::string(query);
     auto res = co_await http_.Send(std::move(req));
     if (!res) {
+      if (res.error().code == Errc::kTooLarge) {
+        co_return Failed(store::AttemptOutcome::kFailed,
+                         "answer larger than " + std::to_string(base.max_response_bytes) + " bytes");
+      }
       // Not connected: nothing reached WeCom. Anything else: it may have been delivered.
       const bool unsent = res.error().code == Errc::kUnavailable || res.error().code == Errc::kInvalidArgument;
       co_return Failed(unsent ? store::AttemptOutcome::kRetryable : store::AttemptOutcome::kUnknown,

@@ -343,6 +343,11 @@ class FakeWeComApi {
             res.body() = json{{"errcode", 0}, {"access_token", "TOKEN"}, {"expires_in", 7200}}.dump();
             return res;
           }
+          if (path == "/cgi-bin/media/get") {
+            res.set(http::field::content_type, "image/jpeg");
+            res.body() = std::string("\xff\xd8\xff\xe0 a payment proof", 20);
+            return res;
+          }
           std::lock_guard lock(mu_);
           json body = json::parse(req.body());
           body["_path"] = path;
@@ -393,7 +398,7 @@ bool WaitFor(Predicate done) {
   return done();
 }
 
-TEST(WeComActive, ACardClickGreysOutTheButtonsALongAnswerGoesWholeAndRobotsPost) {
+TEST(WeComActive, ACardClickGreysOutTheButtonsALongAnswerGoesWholeFilesAreKeptAndRobotsPost) {
   FakeWeComApi api;
   test::TempDir dir;
   {
@@ -448,10 +453,34 @@ TEST(WeComActive, ACardClickGreysOutTheButtonsALongAnswerGoesWholeAndRobotsPost)
   EXPECT_EQ(answered.result(), http::status::ok);
   EXPECT_TRUE(answered.body().empty());
 
+  const std::string image_xml = "<xml><ToUserName><![CDATA[" + std::string(kCorp) +
+                                "]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>" +
+                                Now() +
+                                "</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x/p]]>"
+                                "</PicUrl><MediaId><![CDATA[MEDIA-1]]></MediaId><MsgId>5151</MsgId>"
+                                "<AgentID>1000002</AgentID></xml>";
+  const auto image = Seal(image_xml, "9003");
+  EXPECT_EQ(post(image).result(), http::status::ok);
+  store::ConnectionOptions ro;
+  ro.read_only = true;
+  const auto documents = [&] {
+    store::Connection c(dir.File("d.db"), ro);
+    return c.Db()
+        .execAndGet("SELECT count(*) FROM documents d JOIN inbox i ON i.id = d.inbox_id "
+                    "WHERE i.provider_key = 'msg:5151' AND d.media_type = 'image/jpeg' AND d.size_bytes = 20")
+        .getInt64();
+  };
+
   EXPECT_TRUE(WaitFor([&] {
     return api.Calls("/cgi-bin/message/update_template_card").size() == 1 &&
-           api.Calls("/cgi-bin/message/send").size() == 2 && api.Calls("/cgi-bin/webhook/send").size() == 1;
+           api.Calls("/cgi-bin/message/send").size() == 2 && api.Calls("/cgi-bin/webhook/send").size() == 1 &&
+           documents() == 1;
   }));
+  EXPECT_EQ(documents(), 1);
+  // Under the default files directory, next to the database (the server's working directory).
+  EXPECT_EQ(std::filesystem::file_size(dir.Path() / "files" / "d9" /
+                                       "d92f95e8f89bcceb8b400a0963f164b277fb9f84be3e0aae19f3bc542e3c4982"),
+            20U);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(20s), 0);
 
