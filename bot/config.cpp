@@ -196,8 +196,8 @@ std::vector<Spec> BuildSpecs() {
     add(
         channel, "recipient_per_hour", Kind::kInteger, "integer",
         "messages one recipient may get in any hour; more wait; 0 = unlimited",
-        [channel](Config& c, const json& v) { c.channels[std::string(channel)].recipient_per_hour = v.get<int>(); },
-        0, 1'000'000);
+        [channel](Config& c, const json& v) { c.channels[std::string(channel)].recipient_per_hour = v.get<int>(); }, 0,
+        1'000'000);
   }
   return specs;
 }

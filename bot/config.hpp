@@ -81,7 +81,7 @@ struct WeComConfig {
 /// Group robots (群机器人, spec §5): named webhook keys, "name=KEY,name2=KEY2". The key is the
 /// credential: set it as DUIJIE_WECOM_ROBOT_KEYS. A broadcast addresses a robot by its name.
 struct WeComRobotConfig {
-  std::string keys_text;                      // as configured
+  std::string keys_text;                    // as configured
   std::map<std::string, std::string> keys;  // parsed: name -> key
 };
 

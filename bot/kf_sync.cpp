@@ -23,7 +23,7 @@ store::AttemptRecord Record(store::AttemptOutcome outcome, std::string ref, std:
 // One pulled message, prepared outside the transaction.
 struct Prepared {
   store::InboundRecord record;
-  bool dialog = false;  // false: a servicer's message or an unknown origin, stored as ignored
+  bool dialog = false;                // false: a servicer's message or an unknown origin, stored as ignored
   std::optional<std::string> window;  // the address whose reply window it opens
   std::int64_t window_at = 0;
   std::optional<store::NewOutboxMessage> answer;
@@ -84,8 +84,8 @@ net::awaitable<store::AttemptRecord> KfSync::Pull(const std::string& open_kfid, 
     auto result = co_await api_.PostJson("/cgi-bin/kf/sync_msg", body);
     if (result.outcome != store::AttemptOutcome::kSent) {
       // A pull changes nothing on WeCom's side: an unknown outcome is simply retried.
-      const auto outcome = result.outcome == store::AttemptOutcome::kUnknown ? store::AttemptOutcome::kRetryable
-                                                                             : result.outcome;
+      const auto outcome =
+          result.outcome == store::AttemptOutcome::kUnknown ? store::AttemptOutcome::kRetryable : result.outcome;
       co_return Record(outcome, cursor, result.error);
     }
     auto page = wecom::ParseSyncAnswer(result.answer);

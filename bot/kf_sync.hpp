@@ -46,7 +46,7 @@ class KfSync final : public channels::Sender {
   const dialogs::Catalogue& catalogue_;
   const Logger& log_;
   std::function<void()> outbox_notify_;
-  std::set<std::string> running_;              // accounts being pulled now
+  std::set<std::string> running_;             // accounts being pulled now
   std::map<std::string, std::string> again_;  // accounts to pull once more, with the newest token
 };
 

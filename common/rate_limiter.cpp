@@ -36,7 +36,7 @@ Clock::Duration TokenBucket::WaitForOne(Clock::TimePoint now) {
   return std::max(wait, Clock::Duration{1});
 }
 
-WindowLimiter::WindowLimiter(std::vector<Limit> limits) {
+WindowLimiter::WindowLimiter(const std::vector<Limit>& limits) {
   for (const auto& l : limits) {
     if (l.count <= 0 || l.window <= Clock::Duration::zero()) continue;
     limits_.push_back(l);
@@ -65,7 +65,8 @@ Clock::Duration WindowLimiter::TryTake(std::string_view key, Clock::TimePoint no
 
 void WindowLimiter::Prune(Clock::TimePoint now) {
   takes_since_prune_ = 0;
-  std::erase_if(seen_, [&](const auto& entry) { return entry.second.empty() || entry.second.back() + longest_ <= now; });
+  std::erase_if(seen_,
+                [&](const auto& entry) { return entry.second.empty() || entry.second.back() + longest_ <= now; });
 }
 
 }  // namespace duijie

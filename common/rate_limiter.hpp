@@ -45,7 +45,7 @@ class WindowLimiter {
     Clock::Duration window{};
   };
   /// Limits with a count <= 0 are ignored; no limits means unlimited.
-  explicit WindowLimiter(std::vector<Limit> limits);
+  explicit WindowLimiter(const std::vector<Limit>& limits);
 
   /// Records one use of `key` and returns zero if every window has room; otherwise records
   /// nothing and returns how long until one has.

@@ -28,7 +28,7 @@ struct NewOutboxMessage {
   int priority = 0;  // higher first
   int max_attempts = 8;
   std::int64_t not_before_ms = 0;  // 0 = now
-  std::vector<Address> fallback;    // tried in order if this one fails for good
+  std::vector<Address> fallback;   // tried in order if this one fails for good
 };
 
 struct OutboxMessage {

@@ -7,8 +7,8 @@
 #include "bot/http/responses.hpp"
 #include "channels/wecom/media.hpp"
 #include "channels/wecom/message.hpp"
-#include "dialogs/echo_flow.hpp"
 #include "channels/wecom/render.hpp"
+#include "dialogs/echo_flow.hpp"
 #include "store/inbox_repository.hpp"
 #include "store/outbox_repository.hpp"
 
@@ -155,8 +155,8 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
       queued.push_back(Queued(dedupe_key + ":reply", *msg, "reply", dialogs::OutboundMessage{"text", *text}));
       text.reset();
     }
-    if (auto update = wecom::CardUpdateAfterClick(*msg, deps.catalogue.Text(dialogs::Catalogue::kDefaultLocale,
-                                                                            "wecom.card_clicked"))) {
+    if (auto update = wecom::CardUpdateAfterClick(
+            *msg, deps.catalogue.Text(dialogs::Catalogue::kDefaultLocale, "wecom.card_clicked"))) {
       queued.push_back(Queued(dedupe_key + ":card_update", *msg, "card_update", *update));
     }
     if (msg->msg_type == "event" && msg->event == "kf_msg_or_event" && !msg->open_kf_id.empty()) {
@@ -168,8 +168,8 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
       sync.priority = 20;
       queued.push_back(std::move(sync));
     }
-    if (!msg->media_id.empty() && (msg->msg_type == "image" || msg->msg_type == "file" || msg->msg_type == "voice" ||
-                                   msg->msg_type == "video")) {
+    if (!msg->media_id.empty() &&
+        (msg->msg_type == "image" || msg->msg_type == "file" || msg->msg_type == "voice" || msg->msg_type == "video")) {
       // Contracts, invoices and payment proofs arrive as files: fetch and keep them (MediaFetcher).
       queued.push_back(wecom::FetchMediaTask(msg->media_id, msg->msg_type, "wecom", dedupe_key));
     }

@@ -129,8 +129,8 @@ net::awaitable<ApiResult> ApiClient::Call(ClientRequest base, std::string_view p
     result.errcode = errcode;
     if (errcode != 0) {
       result.error = "errcode " + std::to_string(errcode) + " " + answer.value("errmsg", "");
-      result.outcome = RateLimited(errcode) || errcode == -1 ? store::AttemptOutcome::kRetryable
-                                                              : store::AttemptOutcome::kFailed;
+      result.outcome =
+          RateLimited(errcode) || errcode == -1 ? store::AttemptOutcome::kRetryable : store::AttemptOutcome::kFailed;
     }
     result.answer = std::move(answer);
     result.raw = std::move(*res);

@@ -49,9 +49,9 @@ class AccessTokenCache {
 struct ApiResult {
   store::AttemptOutcome outcome = store::AttemptOutcome::kSent;  // kSent: errcode 0 (or media bytes)
   int errcode = 0;
-  std::string error;           // for the attempt record; never contains the token
-  nlohmann::json answer;       // the JSON answer, when there was one
-  ClientResponse raw;          // the response as received (media/get answers bytes)
+  std::string error;      // for the attempt record; never contains the token
+  nlohmann::json answer;  // the JSON answer, when there was one
+  ClientResponse raw;     // the response as received (media/get answers bytes)
 };
 
 /// Calls the WeCom server API with the app's token: a rejected token (40014, 41001, 42001, 42007,

@@ -150,10 +150,8 @@ net::awaitable<store::AttemptRecord> KfSender::Send(const store::OutboxMessage& 
       co_return Record(store::AttemptOutcome::kFailed, refs,
                        "kf reply window closed (48 h after the customer's last message, 5 answers each)");
     }
-    const json body{{"touser", address->second},
-                    {"open_kfid", address->first},
-                    {"msgtype", "text"},
-                    {"text", {{"content", part}}}};
+    const json body{
+        {"touser", address->second}, {"open_kfid", address->first}, {"msgtype", "text"}, {"text", {{"content", part}}}};
     auto result = co_await api_.PostJson("/cgi-bin/kf/send_msg", body);
     if (result.outcome == store::AttemptOutcome::kSent) {
       if (!refs.empty()) refs += ',';

@@ -62,8 +62,8 @@ void OpenReplyWindow(store::Connection& conn, std::string_view address, std::int
 
 /// Sends outbox messages of channel `wecom_kf` with kf/send_msg (text, split at 2048 bytes); a
 /// message carrying params.welcome_code goes through kf/send_msg_on_event instead (the welcome
-/// to enter_session, outside the window). Each part takes one of the window's answers first; a closed window (or WeCom's 95001/95002)
-/// fails the message for good, so the outbox falls back to the person's next channel instead of
+/// to enter_session, outside the window). Each part takes one of the window's answers first; a closed window (or
+/// WeCom's 95001/95002) fails the message for good, so the outbox falls back to the person's next channel instead of
 /// failing silently.
 class KfSender final : public channels::Sender {
  public:

@@ -1,16 +1,15 @@
 #include "channels/wecom/media.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include "channels/wecom/message.hpp"
 #include "dialogs/message.hpp"
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
 
 namespace duijie::channels::wecom {
 namespace {
@@ -65,7 +64,7 @@ std::string Sha256Hex(std::string_view bytes) {
   EVP_Digest(bytes.data(), bytes.size(), digest.data(), &len, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
+  out.reserve(std::size_t{len} * 2);
   for (unsigned int i = 0; i < len; ++i) {
     out += kHex[digest[i] >> 4];
     out += kHex[digest[i] & 15];
@@ -96,9 +95,10 @@ store::NewOutboxMessage FetchMediaTask(std::string_view media_id, std::string_vi
   m.channel = std::string(kMediaChannel);
   m.recipient = std::string(media_id);
   m.kind = "fetch_media";
-  m.payload = json(dialogs::OutboundMessage{"fetch_media", "", std::nullopt, std::nullopt,
-                                            {{"media_type", kind}, {"source", source_channel}}})
-                  .dump();
+  m.payload =
+      json(dialogs::OutboundMessage{
+               "fetch_media", "", std::nullopt, std::nullopt, {{"media_type", kind}, {"source", source_channel}}})
+          .dump();
   m.priority = 5;
   return m;
 }

@@ -21,8 +21,8 @@ std::string ParamString(const json& params, const char* key) {
 bool IsTaskId(std::string_view id) {
   if (id.empty() || id.size() > kTaskIdBytes) return false;
   for (const char c : id) {
-    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                    c == '-' || c == '@';
+    const bool ok =
+        (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '@';
     if (!ok) return false;
   }
   return true;
@@ -32,8 +32,8 @@ json AppEnvelope(std::string_view touser, std::int64_t agent_id, std::string_vie
   return json{{"touser", touser}, {"msgtype", msgtype}, {"agentid", agent_id}};
 }
 
-std::vector<ApiCall> SplitInto(std::string_view text, std::size_t limit, std::string_view touser,
-                               std::int64_t agent_id, const char* msgtype) {
+std::vector<ApiCall> SplitInto(std::string_view text, std::size_t limit, std::string_view touser, std::int64_t agent_id,
+                               const char* msgtype) {
   std::vector<ApiCall> calls;
   for (auto& piece : SplitUtf8(text, limit)) {
     json body = AppEnvelope(touser, agent_id, msgtype);

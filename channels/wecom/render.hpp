@@ -39,8 +39,8 @@ struct ApiCall {
 /// button_interaction template card; `card_update` greys out a clicked card's buttons.
 /// A message WeCom would refuse (no buttons, a bad task id, duplicate keys, ...) is an error
 /// naming the field, so the outbox fails it for good instead of retrying.
-[[nodiscard]] Result<std::vector<ApiCall>> RenderAppMessage(const dialogs::OutboundMessage& msg, std::string_view touser,
-                                                            std::int64_t agent_id);
+[[nodiscard]] Result<std::vector<ApiCall>> RenderAppMessage(const dialogs::OutboundMessage& msg,
+                                                            std::string_view touser, std::int64_t agent_id);
 
 /// Renders a neutral message as group-robot webhook bodies (spec §5): text (with mentions from
 /// params.mentions / params.mention_mobiles, split at 2048 bytes), markdown (split at 4096 bytes)

@@ -19,8 +19,8 @@ store::AttemptRecord Record(store::AttemptOutcome outcome, std::string error) {
 net::awaitable<store::AttemptRecord> RobotSender::Send(const store::OutboxMessage& msg) {
   const auto key = settings_.keys.find(msg.recipient);
   if (key == settings_.keys.end()) {
-    co_return Record(store::AttemptOutcome::kFailed, "no group robot named \"" + msg.recipient +
-                                                         "\" in wecom_robot.keys");
+    co_return Record(store::AttemptOutcome::kFailed,
+                     "no group robot named \"" + msg.recipient + "\" in wecom_robot.keys");
   }
   dialogs::OutboundMessage out;
   try {

@@ -39,7 +39,7 @@ std::size_t CountRecipients(std::string_view touser) { return SplitPipe(touser).
 std::vector<std::string> InvalidRecipients(std::string_view listed, std::string_view touser) {
   std::vector<std::string> out;
   if (listed.empty()) return out;
-  const auto invalid = SplitPipe(listed);
+  auto invalid = SplitPipe(listed);
   for (auto& user : SplitPipe(touser)) {
     if (std::find(invalid.begin(), invalid.end(), Lower(user)) != invalid.end()) out.push_back(std::move(user));
   }

@@ -9,8 +9,8 @@ namespace duijie::channels::wecom {
 
 /// Sends outbox messages as WeCom app messages (message/send; update_template_card for a
 /// card_update), rendered by RenderAppMessage; a long text goes out as several messages. Errors
-/// are classified by ApiClient; a member WeCom lists in `invaliduser` is reported by id (final when nobody was reached);
-/// a timeout after the request left is unknown (WeCom has no API to ask, so it is not resent).
+/// are classified by ApiClient; a member WeCom lists in `invaliduser` is reported by id (final when nobody was
+/// reached); a timeout after the request left is unknown (WeCom has no API to ask, so it is not resent).
 class Sender final : public channels::Sender {
  public:
   explicit Sender(ApiClient& api) : api_(api) {}

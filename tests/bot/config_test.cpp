@@ -26,8 +26,7 @@ TEST(Config, EmbeddedDefaultsAreValid) {
 TEST(Config, RobotKeysAreNamedPairsAndABadListIsAProblem) {
   const auto good = ParseConfig("{}", "test.json", {{"DUIJIE_WECOM_ROBOT_KEYS", "staff=k-1,ops=k-2"}});
   ASSERT_TRUE(good.problems.empty());
-  EXPECT_EQ(good.config.wecom_robot.keys,
-            (std::map<std::string, std::string>{{"staff", "k-1"}, {"ops", "k-2"}}));
+  EXPECT_EQ(good.config.wecom_robot.keys, (std::map<std::string, std::string>{{"staff", "k-1"}, {"ops", "k-2"}}));
   for (const char* bad : {"staff", "staff=", "=k", "a=1,a=2", "a=1,,b=2"}) {
     const auto loaded = ParseConfig("{}", "test.json", {{"DUIJIE_WECOM_ROBOT_KEYS", bad}});
     ASSERT_EQ(loaded.problems.size(), 1U) << bad;

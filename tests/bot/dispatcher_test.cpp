@@ -60,9 +60,8 @@ class DispatcherTest : public ::testing::Test {
   }
 
   void Enqueue(const std::string& key, int max_attempts = 3, const std::string& to = "+8613812345678") {
-    store::NewOutboxMessage m{
-        key,          "sms", to, "reminder", R"({"kind":"text","text":"提醒"})", std::nullopt,
-        std::nullopt, 0,     max_attempts,     0};
+    store::NewOutboxMessage m{key,          "sms",        to, "reminder",   R"({"kind":"text","text":"提醒"})",
+                              std::nullopt, std::nullopt, 0,  max_attempts, 0};
     const auto now = ToUnixMillis(clock_.Now());
     writer_.RunSync([&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, m, now); });
   }
@@ -234,17 +233,27 @@ TEST_F(DispatcherTest, AFinalFailureFallsBackToTheNextAddressInOrder) {
   ScriptedSender sender;
   sender.script = {AttemptOutcome::kFailed, AttemptOutcome::kFailed, AttemptOutcome::kSent};
   auto d = Make(sender);
-  store::NewOutboxMessage m{"push-1", "sms", "+8613800000001", "match_push", R"({"kind":"text","text":"新匹配"})",
-                            std::nullopt, std::nullopt, 0, 3, 0};
+  store::NewOutboxMessage m{"push-1",
+                            "sms",
+                            "+8613800000001",
+                            "match_push",
+                            R"({"kind":"text","text":"新匹配"})",
+                            std::nullopt,
+                            std::nullopt,
+                            0,
+                            3,
+                            0};
   m.fallback = {{"sms", "+8613800000002"}, {"sms", "+8613800000003"}};
-  writer_.RunSync([&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, m, ToUnixMillis(clock_.Now())); });
+  writer_.RunSync(
+      [&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, m, ToUnixMillis(clock_.Now())); });
   for (int i = 0; i < 3; ++i) RunRound(*d);
   EXPECT_EQ(sender.sent, (std::vector<std::string>{"push-1", "push-1>sms", "push-1>sms>sms"}));
   EXPECT_EQ(Status("push-1"), "failed");
   EXPECT_EQ(Status("push-1>sms"), "failed");
   EXPECT_EQ(Status("push-1>sms>sms"), "sent");
-  EXPECT_EQ(db_.Conn().Db().execAndGet("SELECT recipient FROM outbox WHERE idempotency_key = 'push-1>sms>sms'").getString(),
-            "+8613800000003");
+  EXPECT_EQ(
+      db_.Conn().Db().execAndGet("SELECT recipient FROM outbox WHERE idempotency_key = 'push-1>sms>sms'").getString(),
+      "+8613800000003");
   RunRound(*d);  // nothing left to fall back to
   EXPECT_EQ(sender.sent.size(), 3U);
 }

@@ -169,8 +169,9 @@ TEST_F(WeComTest, ALongAnswerIsQueuedWholeAndSilentEventsGetAnEmptyReply) {
     store::ConnectionOptions o;
     o.read_only = true;
     store::Connection c(dir_.File("duijie.db"), o);
-    EXPECT_EQ(c.Db().execAndGet("SELECT count(*) FROM outbox WHERE kind = 'reply' AND recipient = 'zhangsan' AND "
-                                "inbox_id IS NOT NULL")
+    EXPECT_EQ(c.Db()
+                  .execAndGet("SELECT count(*) FROM outbox WHERE kind = 'reply' AND recipient = 'zhangsan' AND "
+                              "inbox_id IS NOT NULL")
                   .getInt64(),
               1);
   }
@@ -356,11 +357,12 @@ class FakeWeComApi {
           if (path == "/cgi-bin/kf/sync_msg") {
             // Pages by cursor; past the last page an empty one, as WeCom answers.
             const auto page = pages_.find(body.value("cursor", ""));
-            res.body() = page != pages_.end()
-                             ? page->second.dump()
-                             : json{{"errcode", 0}, {"next_cursor", body.value("cursor", "")}, {"has_more", 0},
-                                    {"msg_list", json::array()}}
-                                   .dump();
+            res.body() = page != pages_.end() ? page->second.dump()
+                                              : json{{"errcode", 0},
+                                                     {"next_cursor", body.value("cursor", "")},
+                                                     {"has_more", 0},
+                                                     {"msg_list", json::array()}}
+                                                    .dump();
             return res;
           }
           res.body() = json{{"errcode", 0}, {"errmsg", "ok"}, {"msgid", "m" + std::to_string(calls_.size())}}.dump();
@@ -466,8 +468,9 @@ TEST(WeComActive, ACardClickGreysOutTheButtonsALongAnswerGoesWholeFilesAreKeptAn
   const auto documents = [&] {
     store::Connection c(dir.File("d.db"), ro);
     return c.Db()
-        .execAndGet("SELECT count(*) FROM documents d JOIN inbox i ON i.id = d.inbox_id "
-                    "WHERE i.provider_key = 'msg:5151' AND d.media_type = 'image/jpeg' AND d.size_bytes = 20")
+        .execAndGet(
+            "SELECT count(*) FROM documents d JOIN inbox i ON i.id = d.inbox_id "
+            "WHERE i.provider_key = 'msg:5151' AND d.media_type = 'image/jpeg' AND d.size_bytes = 20")
         .getInt64();
   };
 
@@ -540,9 +543,16 @@ TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
   {
     store::Connection c(dir.File("d.db"), {});
     ASSERT_TRUE(store::Migrate(c));
-    store::NewOutboxMessage m{"notice-1", "wecom_kf", "wkA/wmSilent", "reminder",
+    store::NewOutboxMessage m{"notice-1",
+                              "wecom_kf",
+                              "wkA/wmSilent",
+                              "reminder",
                               json{{"kind", "text"}, {"text", "您的需求已通过审核"}}.dump(),
-                              std::nullopt, std::nullopt, 0, 8, 0};
+                              std::nullopt,
+                              std::nullopt,
+                              0,
+                              8,
+                              0};
     m.fallback = {{"sms", "+8613800000000"}};
     store::OutboxRepository::Enqueue(c, m, 1);
   }
@@ -587,7 +597,8 @@ TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
     EXPECT_EQ(conn.Request(http::verb::post, Target(second), Envelope(second.encrypt)).result(), http::status::ok);
   }
   EXPECT_TRUE(WaitFor([&] { return api.Calls("/cgi-bin/kf/sync_msg").size() == 3; }));
-  EXPECT_TRUE(WaitFor([&] { return scalar("SELECT count(*) FROM outbox WHERE channel = 'wecom_kf_sync' AND status = 'sent'") == 2; }));
+  EXPECT_TRUE(WaitFor(
+      [&] { return scalar("SELECT count(*) FROM outbox WHERE channel = 'wecom_kf_sync' AND status = 'sent'") == 2; }));
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(20s), 0);
 

@@ -74,8 +74,8 @@ class FakeKf {
             script_.pop_front();
           }
           if (errcode == 0) sent_.push_back(json::parse(req.body()));
-          res.body() = json{{"errcode", errcode}, {"errmsg", "scripted"}, {"msgid", "kf" + std::to_string(sent_.size())}}
-                           .dump();
+          res.body() =
+              json{{"errcode", errcode}, {"errmsg", "scripted"}, {"msgid", "kf" + std::to_string(sent_.size())}}.dump();
           return res;
         }) {}
   std::string Base() const { return server_.Url(""); }
@@ -137,7 +137,8 @@ TEST_F(KfSenderTest, AnswersInsideTheWindowAtMostFivePerCustomerMessage) {
   EXPECT_NE(sixth.error.find("window closed"), std::string::npos);
   const auto sent = fake_.Sent();
   ASSERT_EQ(sent.size(), 5U);
-  EXPECT_EQ(sent[0], json({{"touser", "wmB"}, {"open_kfid", "wkA"}, {"msgtype", "text"}, {"text", {{"content", "答复"}}}}));
+  EXPECT_EQ(sent[0],
+            json({{"touser", "wmB"}, {"open_kfid", "wkA"}, {"msgtype", "text"}, {"text", {{"content", "答复"}}}}));
   CustomerWrote("wkA/wmB");  // the customer wrote again: five more
   EXPECT_EQ(Send(Message("wkA/wmB", "x")).outcome, store::AttemptOutcome::kSent);
 }

@@ -26,7 +26,10 @@ TEST(WeComMedia, Sha256AndSafeFileNames) {
   EXPECT_EQ(FileNameFrom(R"(attachment; filename="技术合同.pdf")", "x"), "技术合同.pdf");
   EXPECT_EQ(FileNameFrom("attachment; filename=invoice.jpg; size=3", "x"), "invoice.jpg");
   EXPECT_EQ(FileNameFrom(R"(attachment; filename="../../etc/passwd")", "x"), "passwd");
-  EXPECT_EQ(FileNameFrom("attachment; filename=\"a\x01\x1f" "b\"", "x"), "ab");
+  EXPECT_EQ(FileNameFrom("attachment; filename=\"a\x01\x1f"
+                         "b\"",
+                         "x"),
+            "ab");
   EXPECT_EQ(FileNameFrom("inline", "image-1"), "image-1");
   EXPECT_EQ(FileNameFrom(R"(attachment; filename="..")", "f"), "f");
   EXPECT_LE(FileNameFrom("attachment; filename=\"" + std::string(400, 'n') + "\"", "x").size(), 255U);
@@ -57,7 +60,8 @@ class MediaFetcherTest : public ::testing::Test {
 
   store::OutboxMessage Task(const std::string& media_id, const std::string& key) {
     auto task = FetchMediaTask(media_id, "file", "wecom", key);
-    const auto id = writer_.RunSync([&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, task, 1).id; });
+    const auto id =
+        writer_.RunSync([&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, task, 1).id; });
     store::OutboxMessage m;
     m.id = id;
     m.idempotency_key = task.idempotency_key;

@@ -134,18 +134,22 @@ TEST(RenderAppMessage, TemplateCardIsAButtonInteractionCardAndIsValidated) {
 }
 
 TEST(RenderAppMessage, CardUpdateGoesToUpdateTemplateCardForTheClickingMember) {
-  auto calls = RenderAppMessage(Msg("card_update", "", {{"response_code", "RC1"}, {"replace_name", "已受理"}}), "lisi", 7);
+  auto calls =
+      RenderAppMessage(Msg("card_update", "", {{"response_code", "RC1"}, {"replace_name", "已受理"}}), "lisi", 7);
   ASSERT_TRUE(calls);
   EXPECT_EQ((*calls)[0].path, "/cgi-bin/message/update_template_card");
-  EXPECT_EQ((*calls)[0].body,
-            json({{"userids", {"lisi"}}, {"agentid", 7}, {"response_code", "RC1"}, {"button", {{"replace_name", "已受理"}}}}));
+  EXPECT_EQ(
+      (*calls)[0].body,
+      json(
+          {{"userids", {"lisi"}}, {"agentid", 7}, {"response_code", "RC1"}, {"button", {{"replace_name", "已受理"}}}}));
   EXPECT_FALSE(RenderAppMessage(Msg("card_update", "", {{"response_code", "RC1"}}), "lisi", 7));
   EXPECT_FALSE(RenderAppMessage(Msg("video", ""), "lisi", 7));
 }
 
 TEST(RenderRobotMessage, TextWithMentionsOnTheFirstPartAndLongMarkdown) {
   const std::string text(5000, 'x');
-  auto bodies = RenderRobotMessage(Msg("text", text, {{"mentions", {"zhangsan", "@all"}}, {"mention_mobiles", {"13800001111"}}}));
+  auto bodies =
+      RenderRobotMessage(Msg("text", text, {{"mentions", {"zhangsan", "@all"}}, {"mention_mobiles", {"13800001111"}}}));
   ASSERT_TRUE(bodies);
   ASSERT_EQ(bodies->size(), 3U);
   EXPECT_EQ((*bodies)[0]["text"]["mentioned_list"], json({"zhangsan", "@all"}));

@@ -76,12 +76,12 @@ class RobotSenderTest : public ::testing::Test {
 };
 
 TEST_F(RobotSenderTest, PostsTextWithMentionsToTheNamedRobot) {
-  const auto r = Send(Message(
-      "staff", {"text", "申报截止提醒", std::nullopt, std::nullopt, {{"mentions", {"@all"}}}}));
+  const auto r = Send(Message("staff", {"text", "申报截止提醒", std::nullopt, std::nullopt, {{"mentions", {"@all"}}}}));
   EXPECT_EQ(r.outcome, store::AttemptOutcome::kSent) << r.error;
   const auto posts = fake_.Posts();
   ASSERT_EQ(posts.size(), 1U);
-  EXPECT_EQ(posts[0], json({{"msgtype", "text"}, {"text", {{"content", "申报截止提醒"}, {"mentioned_list", {"@all"}}}}}));
+  EXPECT_EQ(posts[0],
+            json({{"msgtype", "text"}, {"text", {{"content", "申报截止提醒"}, {"mentioned_list", {"@all"}}}}}));
 }
 
 TEST_F(RobotSenderTest, UnknownRobotBadKeyAndBadPayloadAreFinal) {
@@ -108,7 +108,8 @@ TEST_F(RobotSenderTest, RateLimitAnswersAreRetryable) {
 }
 
 TEST_F(RobotSenderTest, LongMarkdownGoesOutInParts) {
-  const auto r = Send(Message("staff", {"markdown", std::string(9000, 'm'), std::nullopt, std::nullopt, json::object()}));
+  const auto r =
+      Send(Message("staff", {"markdown", std::string(9000, 'm'), std::nullopt, std::nullopt, json::object()}));
   EXPECT_EQ(r.outcome, store::AttemptOutcome::kSent);
   const auto posts = fake_.Posts();
   ASSERT_EQ(posts.size(), 3U);

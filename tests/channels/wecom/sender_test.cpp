@@ -208,15 +208,19 @@ TEST_F(WeComSenderTest, CardsAndCardUpdatesUseTheirEndpoints) {
   ApiClient api(http_, clock_, Settings());
   Sender sender(api);
   auto card = Message("u", "请审核");
-  card.payload = json(dialogs::OutboundMessage{"template", "请审核", "新需求", std::nullopt,
-                                               {{"task_id", "n42"},
-                                                {"buttons", {{{"text", "受理"}, {"key", "accept:42"}}}}}})
-                     .dump();
+  card.payload =
+      json(dialogs::OutboundMessage{"template",
+                                    "请审核",
+                                    "新需求",
+                                    std::nullopt,
+                                    {{"task_id", "n42"}, {"buttons", {{{"text", "受理"}, {"key", "accept:42"}}}}}})
+          .dump();
   EXPECT_EQ(Send(sender, card).outcome, store::AttemptOutcome::kSent);
   auto update = Message("u", "");
-  update.payload = json(dialogs::OutboundMessage{"card_update", "", std::nullopt, std::nullopt,
-                                                 {{"response_code", "RC9"}, {"replace_name", "已受理"}}})
-                       .dump();
+  update.payload =
+      json(dialogs::OutboundMessage{
+               "card_update", "", std::nullopt, std::nullopt, {{"response_code", "RC9"}, {"replace_name", "已受理"}}})
+          .dump();
   EXPECT_EQ(Send(sender, update).outcome, store::AttemptOutcome::kSent);
   auto invalid = Message("u", "");
   invalid.payload = json(dialogs::OutboundMessage{"template", "", std::nullopt, std::nullopt, json::object()}).dump();
