@@ -31,8 +31,12 @@ Connection::Connection(const std::string& path, const ConnectionOptions& options
   db_.exec("PRAGMA temp_store=MEMORY");
 }
 
+void Connection::ResetStatements() {
+  for (auto& [sql, statement] : statements_) statement->reset();
+}
+
 SQLite::Statement& Connection::Prepare(std::string_view sql) {
-  auto it = statements_.find(std::string(sql));
+  auto it = statements_.find(sql);
   if (it == statements_.end()) {
     it = statements_.emplace(std::string(sql), std::make_unique<SQLite::Statement>(db_, std::string(sql))).first;
   } else {

@@ -33,12 +33,22 @@ class Connection {
   /// `sql` is the cache key, so pass the same literal each time.
   SQLite::Statement& Prepare(std::string_view sql);
 
+  /// Resets every cached statement. A statement left mid-result keeps its read snapshot open,
+  /// and an open snapshot stops checkpoints from recycling the WAL, which then grows without
+  /// bound: call this when a unit of work ends (the writer before COMMIT, a reader lease on release).
+  void ResetStatements();
+
   /// Runs SQL without results (DDL, PRAGMA assignments).
   void Exec(const std::string& sql) { db_.exec(sql); }
 
  private:
   SQLite::Database db_;
-  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+  // Transparent lookup: a cache hit allocates nothing.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>, Hash, std::equal_to<>> statements_;
 };
 
 /// "file::memory:" style paths make each connection its own database; tests use a named

@@ -27,6 +27,7 @@ Readers::Lease::Lease(Readers& r) : owner(r) {
 }
 
 Readers::Lease::~Lease() {
+  if (conn) conn->ResetStatements();  // an idle reader must not pin a WAL snapshot
   std::lock_guard lock(owner.mu_);
   owner.free_.push_back(std::move(conn));
 }

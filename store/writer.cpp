@@ -92,6 +92,7 @@ void Writer::RunBatch(std::vector<Job>& batch) {
       }
     }
     try {
+      conn_.ResetStatements();  // no job's half-read result may hold a snapshot past COMMIT
       conn_.Prepare("COMMIT").exec();
     } catch (...) {
       const auto e = std::current_exception();
