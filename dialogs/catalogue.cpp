@@ -50,6 +50,31 @@ std::vector<std::string> Catalogue::Keys(std::string_view locale) const {
   return keys;
 }
 
+namespace {
+
+// How a parameter reads in a sentence: strings as they are, 10.0 as "10", lists joined with 、.
+std::string Render(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d == static_cast<double>(static_cast<long long>(d))) return std::to_string(static_cast<long long>(d));
+    std::string s = std::to_string(d);
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    return s;
+  }
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& item : v) {
+      if (!out.empty()) out += "、";
+      out += Render(item);
+    }
+    return out;
+  }
+  return v.dump();
+}
+
+}  // namespace
+
 std::string Catalogue::Text(std::string_view locale, std::string_view key, const nlohmann::json& params) const {
   const std::string* found = nullptr;
   for (const auto loc : {locale, kDefaultLocale}) {
@@ -69,7 +94,7 @@ std::string Catalogue::Text(std::string_view locale, std::string_view key, const
     if (close != std::string::npos) {
       const std::string name = found->substr(i + 1, close - i - 1);
       if (const auto p = params.find(name); p != params.end()) {
-        out += p->is_string() ? p->get<std::string>() : p->dump();
+        out += Render(*p);
         i = close;
         continue;
       }
