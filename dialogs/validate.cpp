@@ -54,22 +54,22 @@ bool StripPrefix(std::string& s, std::string_view prefix) {
 // -1 for anything else.
 long long ChineseValue(std::string_view ch) {
   static const std::array<std::pair<std::string_view, long long>, 17> kTable = {{{"零", 0},
-                                                                                  {"〇", 0},
-                                                                                  {"一", 1},
-                                                                                  {"二", 2},
-                                                                                  {"两", 2},
-                                                                                  {"三", 3},
-                                                                                  {"四", 4},
-                                                                                  {"五", 5},
-                                                                                  {"六", 6},
-                                                                                  {"七", 7},
-                                                                                  {"八", 8},
-                                                                                  {"九", 9},
-                                                                                  {"十", 10},
-                                                                                  {"百", 100},
-                                                                                  {"千", 1000},
-                                                                                  {"万", 10'000},
-                                                                                  {"亿", 100'000'000}}};
+                                                                                 {"〇", 0},
+                                                                                 {"一", 1},
+                                                                                 {"二", 2},
+                                                                                 {"两", 2},
+                                                                                 {"三", 3},
+                                                                                 {"四", 4},
+                                                                                 {"五", 5},
+                                                                                 {"六", 6},
+                                                                                 {"七", 7},
+                                                                                 {"八", 8},
+                                                                                 {"九", 9},
+                                                                                 {"十", 10},
+                                                                                 {"百", 100},
+                                                                                 {"千", 1000},
+                                                                                 {"万", 10'000},
+                                                                                 {"亿", 100'000'000}}};
   for (const auto& [name, value] : kTable) {
     if (ch == name) return value;
   }
@@ -225,7 +225,8 @@ Parsed ParseAmountWan(std::string_view text, double minimum_wan) {
   }
   wan = Round4(wan);
   if (wan <= 0 || wan > 1e8) return Parsed::Error("invalid.amount", {{"minimum", minimum_wan}});
-  if (wan < minimum_wan) return Parsed::Error("invalid.amount_below_minimum", {{"minimum", minimum_wan}, {"amount", wan}});
+  if (wan < minimum_wan)
+    return Parsed::Error("invalid.amount_below_minimum", {{"minimum", minimum_wan}, {"amount", wan}});
   return Parsed::Value(wan);
 }
 

@@ -2,6 +2,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -27,7 +28,10 @@ struct Date {
   int year = 1970;
   int month = 1;
   int day = 1;
-  friend auto operator<=>(const Date&, const Date&) = default;
+  friend bool operator==(const Date&, const Date&) = default;
+  friend bool operator<(const Date& a, const Date& b) {
+    return std::tie(a.year, a.month, a.day) < std::tie(b.year, b.month, b.day);
+  }
   [[nodiscard]] std::string Iso() const;
 };
 

@@ -16,8 +16,8 @@ std::string Error(const Parsed& p) { return p.Ok() ? "ok:" + p.value->dump() : p
 
 TEST(ParseCreditCode, RealCodesPassAndTyposAreNamed) {
   // GB 32100-2015's own example and codes printed on well-known companies' licences.
-  for (const char* code : {"91350100M000100Y43", "914403001922038216", "9144030071526726XG", "91330100799655058B",
-                           "91110000710925462X"}) {
+  for (const char* code :
+       {"91350100M000100Y43", "914403001922038216", "9144030071526726XG", "91330100799655058B", "91110000710925462X"}) {
     const auto p = ParseCreditCode(code);
     ASSERT_TRUE(p.Ok()) << code << " " << p.error;
     EXPECT_EQ(*p.value, code);
@@ -51,9 +51,9 @@ TEST(ParseEmail, AcceptsAddressesAndLowerCasesTheDomain) {
 
 TEST(ParseAmountWan, ChineseAndArabicFormsBecome10kYuan) {
   const std::vector<std::pair<const char*, double>> cases = {
-      {"20万", 20},     {"20万元", 20},      {"200000元", 20},   {"二十万", 20},      {"二十万元", 20},
-      {"0.5百万", 50},  {"1.2亿", 12000},    {"15", 15},         {"150000", 15},      {"十二万五千", 12.5},
-      {"12.5万", 12.5}, {"￥300,000", 30},   {"人民币30万元", 30}, {"两百万", 200},     {"50w", 50},
+      {"20万", 20},     {"20万元", 20},       {"200000元", 20},     {"二十万", 20},  {"二十万元", 20},
+      {"0.5百万", 50},  {"1.2亿", 12000},     {"15", 15},           {"150000", 15},  {"十二万五千", 12.5},
+      {"12.5万", 12.5}, {"￥300,000", 30},    {"人民币30万元", 30}, {"两百万", 200}, {"50w", 50},
       {"３０万", 30},   {"一亿二千万", 12000}};
   for (const auto& [text, wan] : cases) {
     const auto p = ParseAmountWan(text, 10);
@@ -73,11 +73,11 @@ TEST(ParseAmountWan, ChineseAndArabicFormsBecome10kYuan) {
 TEST(ParseDate, AbsoluteRelativeAndMonthEnds) {
   const std::vector<std::pair<const char*, const char*>> cases = {
       {"2026-03-31", nullptr},  // in the past: refused below
-      {"2027-03-31", "2027-03-31"}, {"2027/3/31", "2027-03-31"},   {"2027年3月31日", "2027-03-31"},
-      {"2027.3.1", "2027-03-01"},   {"明年3月底", "2027-03-31"},    {"明年三月底", "2027-03-31"},
-      {"明年2月", "2027-02-28"},    {"后年2月底", "2028-02-29"},    {"12月31日", "2026-12-31"},
-      {"3月31日", "2027-03-31"},    {"月底", "2026-11-30"},         {"下个月底", "2026-12-31"},
-      {"今年12月", "2026-12-31"},   {"2027年6月", "2027-06-30"},    {"十二月二十五号", "2026-12-25"}};
+      {"2027-03-31", "2027-03-31"}, {"2027/3/31", "2027-03-31"}, {"2027年3月31日", "2027-03-31"},
+      {"2027.3.1", "2027-03-01"},   {"明年3月底", "2027-03-31"}, {"明年三月底", "2027-03-31"},
+      {"明年2月", "2027-02-28"},    {"后年2月底", "2028-02-29"}, {"12月31日", "2026-12-31"},
+      {"3月31日", "2027-03-31"},    {"月底", "2026-11-30"},      {"下个月底", "2026-12-31"},
+      {"今年12月", "2026-12-31"},   {"2027年6月", "2027-06-30"}, {"十二月二十五号", "2026-12-25"}};
   for (const auto& [text, iso] : cases) {
     const auto p = ParseDate(text, kToday);
     if (iso == nullptr) {
@@ -94,12 +94,11 @@ TEST(ParseDate, AbsoluteRelativeAndMonthEnds) {
   EXPECT_EQ(Error(ParseDate("今年3月", kToday)), "invalid.date_past");
 }
 
-const std::vector<Choice> kCategories = {
-    {"product", "产品创新与技术攻关类", {"产品创新"}},
-    {"common_tech", "行业关键共性技术突破类", {"共性技术"}},
-    {"upgrade", "技术改造与转型升级类", {"技术改造"}},
-    {"platform", "共建研发平台类", {"研发平台"}},
-    {"design", "高端创新管理与工业设计类", {"工业设计"}}};
+const std::vector<Choice> kCategories = {{"product", "产品创新与技术攻关类", {"产品创新"}},
+                                         {"common_tech", "行业关键共性技术突破类", {"共性技术"}},
+                                         {"upgrade", "技术改造与转型升级类", {"技术改造"}},
+                                         {"platform", "共建研发平台类", {"研发平台"}},
+                                         {"design", "高端创新管理与工业设计类", {"工业设计"}}};
 
 TEST(ParseChoice, ByNumberNameAliasPartOrCloseSpelling) {
   EXPECT_EQ(Error(ParseChoice("2", kCategories)), R"(ok:"common_tech")");
@@ -138,11 +137,11 @@ TEST(ParseTextAndCount, CountCharactersNotBytes) {
 }
 
 TEST(ValidationMessages, EveryErrorKeyHasAnExampleInBothLanguages) {
-  for (const char* key : {"invalid.credit_code_length", "invalid.credit_code_char", "invalid.credit_code_check",
-                          "invalid.mobile", "invalid.email", "invalid.amount", "invalid.amount_below_minimum",
-                          "invalid.date", "invalid.date_past", "invalid.choice", "invalid.choice_number",
-                          "invalid.choice_ambiguous", "invalid.choices_count", "invalid.text_short",
-                          "invalid.text_long", "invalid.count"}) {
+  for (const char* key :
+       {"invalid.credit_code_length", "invalid.credit_code_char", "invalid.credit_code_check", "invalid.mobile",
+        "invalid.email", "invalid.amount", "invalid.amount_below_minimum", "invalid.date", "invalid.date_past",
+        "invalid.choice", "invalid.choice_number", "invalid.choice_ambiguous", "invalid.choices_count",
+        "invalid.text_short", "invalid.text_long", "invalid.count"}) {
     EXPECT_TRUE(Catalogue::Embedded().Has("zh-CN", key)) << key;
     EXPECT_TRUE(Catalogue::Embedded().Has("en", key)) << key;
   }
