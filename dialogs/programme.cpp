@@ -83,8 +83,9 @@ Result<Programme> Programme::FromJson(const json& doc) {
   for (const auto& s : chain) {
     ReviewStage stage{s.value("stage", ""), s.value("role", ""), s.value("name", ""), s.value("recommendation", false)};
     if (stage.stage.empty() || !kRoles.contains(stage.role)) {
-      return Invalid(p.id, "review_chain: every stage needs a stage name and a role of bureau_reviewer, "
-                           "platform_reviewer or admin");
+      return Invalid(p.id,
+                     "review_chain: every stage needs a stage name and a role of bureau_reviewer, "
+                     "platform_reviewer or admin");
     }
     p.review_chain.push_back(std::move(stage));
   }

@@ -1,0 +1,399 @@
+#include "dialogs/engine.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "matcher/normalize.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+using nlohmann::json;
+
+enum class Command { kNone, kHelp, kCancel, kBack, kSkip, kMenu, kStatus, kYes, kNo };
+
+Command ToCommand(const std::string& text) {
+  struct Word {
+    std::string_view word;
+    Command command;
+  };
+  static constexpr std::array<Word, 30> kWords = {{
+      {"帮助", Command::kHelp},     {"help", Command::kHelp},   {"?", Command::kHelp},
+      {"？", Command::kHelp},       {"取消", Command::kCancel}, {"cancel", Command::kCancel},
+      {"退出", Command::kCancel},   {"返回", Command::kBack},   {"back", Command::kBack},
+      {"上一步", Command::kBack},   {"跳过", Command::kSkip},   {"skip", Command::kSkip},
+      {"菜单", Command::kMenu},     {"menu", Command::kMenu},   {"状态", Command::kStatus},
+      {"status", Command::kStatus}, {"进度", Command::kStatus}, {"是", Command::kYes},
+      {"继续", Command::kYes},      {"确认", Command::kYes},    {"yes", Command::kYes},
+      {"y", Command::kYes},         {"好", Command::kYes},      {"好的", Command::kYes},
+      {"对", Command::kYes},        {"否", Command::kNo},       {"不", Command::kNo},
+      {"放弃", Command::kNo},       {"no", Command::kNo},       {"n", Command::kNo},
+  }};
+  for (const auto& w : kWords) {
+    if (text == w.word) return w.command;
+  }
+  return Command::kNone;
+}
+
+std::int64_t Ms(Clock::TimePoint t) { return ToUnixMillis(t); }
+
+std::string Text(const TurnContext& ctx, std::string_view key, const json& params = json::object()) {
+  return ctx.catalogue.Text(ctx.locale, key, params);
+}
+
+std::string Label(const FormSpec& form, const FieldSpec& field, const TurnContext& ctx) {
+  return Text(ctx, "field." + form.id + "." + field.name);
+}
+
+std::string Show(const FieldSpec& field, const json& value, const TurnContext& ctx) {
+  if (field.show) return field.show(value, ctx);
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+json Idle() { return json{{"form", nullptr}}; }
+
+std::vector<int> History(const json& state) { return state.value("history", std::vector<int>{}); }
+
+}  // namespace
+
+Engine::Engine(std::vector<FormSpec> forms) : forms_(std::move(forms)) {}
+
+const FormSpec* Engine::Find(std::string_view id) const {
+  for (const auto& f : forms_) {
+    if (f.id == id) return &f;
+  }
+  return nullptr;
+}
+
+bool Engine::Idle(const json& state) const { return !state.contains("form") || state["form"].is_null(); }
+
+std::string Engine::Summary(const FormSpec& form, const json& state, const TurnContext& ctx) const {
+  std::string out;
+  const json values = state.value("values", json::object());
+  for (std::size_t i = 0; i < form.fields.size(); ++i) {
+    const auto& field = form.fields[i];
+    const auto it = values.find(field.name);
+    if (it == values.end()) continue;
+    if (!out.empty()) out += "\n";
+    out += std::to_string(i + 1) + ". " + Label(form, field, ctx) + "：" +
+           (it->is_null() ? Text(ctx, "form.skipped") : Show(field, *it, ctx));
+  }
+  return out.empty() ? Text(ctx, "form.nothing_yet") : out;
+}
+
+void Engine::Ask(const FormSpec& form, json& state, Turn& turn, const TurnContext& ctx) const {
+  const auto idx = state.value("field", 0);
+  const auto& field = form.fields.at(static_cast<std::size_t>(idx));
+  std::string question = Text(ctx, field.prompt);
+  if (field.options) {
+    const auto list = field.options(ctx);
+    for (std::size_t i = 0; i < list.size(); ++i) question += "\n" + std::to_string(i + 1) + ". " + list[i].name;
+  }
+  const json values = state.value("values", json::object());
+  if (const auto it = values.find(field.name); it != values.end() && !it->is_null()) {
+    question += "\n" + Text(ctx, "form.current_value", {{"value", Show(field, *it, ctx)}});
+  }
+  if (field.optional) question += "\n" + Text(ctx, "form.optional_hint");
+  turn.replies.push_back(std::move(question));
+}
+
+void Engine::AskConfirm(const FormSpec& form, json& state, Turn& turn, const TurnContext& ctx) const {
+  state["confirming"] = true;
+  turn.replies.push_back(
+      Text(ctx, "form.confirm", {{"title", Text(ctx, form.title)}, {"summary", Summary(form, state, ctx)}}));
+}
+
+void Engine::Start(const FormSpec& form, json& state, Turn& turn, const TurnContext& ctx) const {
+  state = json{{"form", form.id},          {"field", 0}, {"values", json::object()},
+               {"history", json::array()}, {"tries", 0}, {"started_at", Ms(ctx.now)}};
+  turn.replies.push_back(Text(ctx, "form.start." + form.id));
+  Ask(form, state, turn, ctx);
+}
+
+void Engine::Answer(const FormSpec& form, const std::string& text, json& state, Turn& turn,
+                    const TurnContext& ctx) const {
+  const auto idx = state.value("field", 0);
+  const auto& field = form.fields.at(static_cast<std::size_t>(idx));
+  Parsed parsed = field.parse(text, ctx);
+  if (parsed.Ok() && field.check) {
+    if (auto refused = field.check(*parsed.value, ctx)) parsed = std::move(*refused);
+  }
+  if (!parsed.Ok()) {
+    const int tries = state.value("tries", 0) + 1;
+    std::string reply = Text(ctx, parsed.error, parsed.params);
+    if (tries >= 3) {
+      // Three misses in a row: explain instead of repeating the same complaint.
+      reply += "\n" + Text(ctx, field.help) + "\n" + Text(ctx, "form.stuck");
+      state["tries"] = 0;
+    } else {
+      state["tries"] = tries;
+    }
+    turn.replies.push_back(std::move(reply));
+    return;
+  }
+  state["values"][field.name] = *parsed.value;
+  state["tries"] = 0;
+  if (state.value("editing", false)) {
+    state["editing"] = false;
+    AskConfirm(form, state, turn, ctx);
+    return;
+  }
+  auto history = History(state);
+  history.push_back(idx);
+  state["history"] = history;
+  if (static_cast<std::size_t>(idx) + 1 >= form.fields.size()) {
+    AskConfirm(form, state, turn, ctx);
+    return;
+  }
+  state["field"] = idx + 1;
+  Ask(form, state, turn, ctx);
+}
+
+void Engine::Confirm(const FormSpec& form, const std::string& text, json& state, Turn& turn,
+                     const TurnContext& ctx) const {
+  const Command command = ToCommand(text);
+  if (command == Command::kYes) {
+    json values = state.value("values", json::object());
+    turn.effects.push_back({form.effect, values});
+    json params = values;
+    params["form_title"] = Text(ctx, form.title);
+    turn.replies.push_back(Text(ctx, form.done, params));
+    state = dialogs::Idle();
+    return;
+  }
+  // A field's number: change that one, then come back here.
+  const auto number = ParseCount(text, 1, static_cast<int>(form.fields.size()));
+  if (number.Ok()) {
+    state["confirming"] = false;
+    state["editing"] = true;
+    state["field"] = number.value->get<int>() - 1;
+    Ask(form, state, turn, ctx);
+    return;
+  }
+  turn.replies.push_back(Text(ctx, "form.confirm_again", {{"count", form.fields.size()}}));
+}
+
+bool Engine::Intent(const std::string& text, json& state, Turn& turn, const TurnContext& ctx, bool interrupting) const {
+  struct Phrase {
+    std::string_view text;
+    std::string_view target;  // a form id, or "needs"
+  };
+  static constexpr std::array<Phrase, 12> kPhrases = {{{"注册企业", "enterprise_registration"},
+                                                       {"企业注册", "enterprise_registration"},
+                                                       {"我是企业", "enterprise_registration"},
+                                                       {"注册科技人员", "researcher_registration"},
+                                                       {"科技人员注册", "researcher_registration"},
+                                                       {"我是科技人员", "researcher_registration"},
+                                                       {"专家注册", "researcher_registration"},
+                                                       {"发布需求", "need_posting"},
+                                                       {"发布技术需求", "need_posting"},
+                                                       {"新需求", "need_posting"},
+                                                       {"我的需求", "needs"},
+                                                       {"查看需求", "needs"}}};
+  for (const auto& p : kPhrases) {
+    if (text != p.text) continue;
+    if (p.target == "needs") {
+      const auto needs = ctx.facts.NeedSummaries();
+      std::string list;
+      for (std::size_t i = 0; i < needs.size(); ++i) list += (i ? "\n" : "") + std::to_string(i + 1) + ". " + needs[i];
+      turn.replies.push_back(needs.empty() ? Text(ctx, "needs.none") : Text(ctx, "needs.list", {{"list", list}}));
+      return true;
+    }
+    if (interrupting) {
+      // Starting another form mid-form would lose this one: say so and stay.
+      turn.replies.push_back(
+          Text(ctx, "form.busy", {{"title", Text(ctx, Find(state["form"].get<std::string>())->title)}}));
+      return true;
+    }
+    Start(*Find(p.target), state, turn, ctx);
+    return true;
+  }
+  return false;
+}
+
+Turn Engine::Handle(const json& state_in, const InboundEvent& event, const TurnContext& ctx) const {
+  Turn turn;
+  json state = state_in.is_object() ? state_in : dialogs::Idle();
+  const FormSpec* form = Idle(state) ? nullptr : Find(state["form"].get<std::string>());
+  if (form == nullptr) state = dialogs::Idle();
+  const std::int64_t now = Ms(ctx.now);
+  const std::int64_t last = state.value("updated_at", now);
+
+  // A form left too long is dropped; one left for a while asks before going on.
+  if (form != nullptr &&
+      now - last >= std::chrono::duration_cast<std::chrono::milliseconds>(ctx.form_expires).count()) {
+    turn.replies.push_back(Text(ctx, "form.expired", {{"title", Text(ctx, form->title)}}));
+    state = dialogs::Idle();
+    form = nullptr;
+  }
+  const auto finish = [&]() {
+    state["updated_at"] = now;
+    turn.state = std::move(state);
+    return std::move(turn);
+  };
+
+  if (event.kind == "event") {
+    if (event.event == "subscribe" || event.event == "enter_agent") {
+      if (form != nullptr) {
+        Ask(*form, state, turn, ctx);
+      } else {
+        turn.replies.push_back(Text(ctx, "welcome"));
+      }
+    }
+    if (turn.replies.empty()) {
+      turn.state = state;  // an event nobody answers does not count as activity
+      return turn;
+    }
+    return finish();
+  }
+  if (event.kind != "text") {
+    if (form != nullptr) {
+      turn.replies.push_back(Text(ctx, "form.text_please"));
+      Ask(*form, state, turn, ctx);
+    } else {
+      turn.replies.push_back(Text(ctx, event.kind == "file" ? "echo.file_received" : "echo.unsupported"));
+    }
+    return finish();
+  }
+
+  const std::string text = matcher::NormalizeSpaces(event.text);
+  const Command command = ToCommand(text);
+
+  if (form != nullptr && !state.value("awaiting_resume", false) &&
+      now - last >= std::chrono::duration_cast<std::chrono::milliseconds>(ctx.resume_after).count()) {
+    state["awaiting_resume"] = true;
+    turn.replies.push_back(
+        Text(ctx, "form.resume", {{"title", Text(ctx, form->title)}, {"summary", Summary(*form, state, ctx)}}));
+    return finish();
+  }
+  if (form != nullptr && state.value("awaiting_resume", false)) {
+    if (command == Command::kYes) {
+      state.erase("awaiting_resume");
+      if (state.value("confirming", false)) {
+        AskConfirm(*form, state, turn, ctx);
+      } else {
+        Ask(*form, state, turn, ctx);
+      }
+    } else if (command == Command::kNo || command == Command::kCancel) {
+      turn.replies.push_back(Text(ctx, "form.cancelled", {{"title", Text(ctx, form->title)}}));
+      state = dialogs::Idle();
+    } else {
+      turn.replies.push_back(Text(ctx, "form.resume_again"));
+    }
+    return finish();
+  }
+
+  if (form == nullptr) {
+    if (command == Command::kHelp || command == Command::kMenu) {
+      turn.replies.push_back(Text(ctx, "menu"));
+    } else if (command == Command::kStatus) {
+      turn.replies.push_back(Text(ctx, "status.idle"));
+    } else if (!Intent(text, state, turn, ctx, false)) {
+      turn.replies.push_back(Text(ctx, "fallback"));
+    }
+    return finish();
+  }
+
+  const bool confirming = state.value("confirming", false);
+  switch (command) {
+    case Command::kHelp: {
+      if (confirming) {
+        turn.replies.push_back(Text(ctx, "form.confirm_help", {{"count", form->fields.size()}}));
+        break;
+      }
+      const auto& field = form->fields.at(state.value("field", 0));
+      turn.replies.push_back(Text(ctx, field.help) + "\n" + Text(ctx, "form.commands"));
+      Ask(*form, state, turn, ctx);
+      break;
+    }
+    case Command::kCancel:
+      turn.replies.push_back(Text(ctx, "form.cancelled", {{"title", Text(ctx, form->title)}}));
+      state = dialogs::Idle();
+      break;
+    case Command::kBack: {
+      auto history = History(state);
+      state["tries"] = 0;
+      if (confirming || state.value("editing", false)) {
+        state["confirming"] = false;
+        state["editing"] = false;
+        state["field"] = history.empty() ? 0 : history.back();
+        if (!history.empty()) history.pop_back();
+      } else if (!history.empty()) {
+        state["field"] = history.back();
+        history.pop_back();
+      } else {
+        turn.replies.push_back(Text(ctx, "form.back_first"));
+      }
+      state["history"] = history;
+      Ask(*form, state, turn, ctx);
+      break;
+    }
+    case Command::kSkip: {
+      if (confirming) {
+        turn.replies.push_back(Text(ctx, "form.confirm_again", {{"count", form->fields.size()}}));
+        break;
+      }
+      const int idx = state.value("field", 0);
+      const auto& field = form->fields.at(static_cast<std::size_t>(idx));
+      if (!field.optional) {
+        turn.replies.push_back(Text(ctx, "form.required", {{"field", Label(*form, field, ctx)}}));
+        Ask(*form, state, turn, ctx);
+        break;
+      }
+      state["values"][field.name] = nullptr;
+      state["tries"] = 0;
+      const bool editing = state.value("editing", false);
+      if (editing || static_cast<std::size_t>(idx) + 1 >= form->fields.size()) {
+        state["editing"] = false;
+        if (!editing) {
+          auto history = History(state);
+          history.push_back(idx);
+          state["history"] = history;
+        }
+        AskConfirm(*form, state, turn, ctx);
+        break;
+      }
+      auto history = History(state);
+      history.push_back(idx);
+      state["history"] = history;
+      state["field"] = idx + 1;
+      Ask(*form, state, turn, ctx);
+      break;
+    }
+    case Command::kMenu:
+      turn.replies.push_back(Text(ctx, "menu") + "\n" + Text(ctx, "form.paused", {{"title", Text(ctx, form->title)}}));
+      if (confirming) {
+        AskConfirm(*form, state, turn, ctx);
+      } else {
+        Ask(*form, state, turn, ctx);
+      }
+      break;
+    case Command::kStatus:
+      turn.replies.push_back(
+          Text(ctx, "form.status", {{"title", Text(ctx, form->title)}, {"summary", Summary(*form, state, ctx)}}));
+      if (confirming) {
+        AskConfirm(*form, state, turn, ctx);
+      } else {
+        Ask(*form, state, turn, ctx);
+      }
+      break;
+    default:
+      if (Intent(text, state, turn, ctx, true)) {
+        // Interrupted: answered; now back to the open question.
+        if (confirming) {
+          AskConfirm(*form, state, turn, ctx);
+        } else {
+          Ask(*form, state, turn, ctx);
+        }
+      } else if (confirming) {
+        Confirm(*form, text, state, turn, ctx);
+      } else {
+        Answer(*form, event.text, state, turn, ctx);
+      }
+      break;
+  }
+  return finish();
+}
+
+}  // namespace duijie::dialogs

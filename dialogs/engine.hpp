@@ -1,0 +1,112 @@
+#pragma once
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.hpp"
+#include "dialogs/catalogue.hpp"
+#include "dialogs/message.hpp"
+#include "dialogs/programme.hpp"
+#include "dialogs/validate.hpp"
+
+namespace duijie::dialogs {
+
+/// What the engine may ask the store while deciding (read-only, answered inside the same
+/// transaction by the runner; tests answer from memory).
+class Facts {
+ public:
+  virtual ~Facts() = default;
+  /// Whether an enterprise with this credit code is registered already.
+  [[nodiscard]] virtual bool CreditCodeTaken(std::string_view code) const = 0;
+  /// The person's needs, one line each (title and status), for "我的需求".
+  [[nodiscard]] virtual std::vector<std::string> NeedSummaries() const = 0;
+};
+
+/// Everything a turn depends on besides the state and the event: no I/O, no global clock.
+struct TurnContext {
+  const Programme& programme;
+  const Catalogue& catalogue;
+  const Facts& facts;
+  Clock::TimePoint now;
+  Date today;
+  std::string locale = std::string(Catalogue::kDefaultLocale);
+  std::chrono::hours resume_after{24};       // an open form older than this asks "继续填写？"
+  std::chrono::hours form_expires{24 * 30};  // an open form older than this is dropped
+};
+
+/// A change the runner applies in the transaction of the inbound message.
+struct Effect {
+  std::string kind;  // 'register_enterprise', 'register_researcher', 'submit_need', ...
+  nlohmann::json data;
+};
+
+/// The outcome of one inbound event: the state to save, what to answer, what to store.
+struct Turn {
+  nlohmann::json state;
+  std::vector<std::string> replies;
+  std::vector<Effect> effects;
+};
+
+/// One field of a form.
+struct FieldSpec {
+  std::string name;
+  std::string prompt;  // catalogue key of the question
+  std::string help;    // catalogue key of the longer explanation (帮助, third failure)
+  bool optional = false;
+  std::function<Parsed(std::string_view, const TurnContext&)> parse;
+  /// How a stored value reads in a summary (choice ids become names); the value as text if empty.
+  std::function<std::string(const nlohmann::json&, const TurnContext&)> show;
+  /// The options a choice question lists under the prompt, numbered.
+  std::function<std::vector<Choice>(const TurnContext&)> options;
+  /// A check against the store after parsing (e.g. a credit code already registered).
+  std::function<std::optional<Parsed>(const nlohmann::json&, const TurnContext&)> check;
+};
+
+/// A form: fields asked in order, a preview to confirm, and the effect of finishing it.
+struct FormSpec {
+  std::string id;     // 'enterprise_registration', ...
+  std::string title;  // catalogue key of its name ("企业注册")
+  std::vector<FieldSpec> fields;
+  std::string done;  // catalogue key of the final answer
+  std::string effect;
+};
+
+/// The conversation engine (Rasa-style forms and more): a pure transition
+/// (state, event) → (next state, replies, effects). At every question a person may say
+/// 帮助/help, 取消/cancel, 返回/back, 跳过/skip (optional fields), 菜单/menu, 状态/status, or ask
+/// something else the bot knows ("我的需求") and come back to the same question; an invalid
+/// answer is re-asked saying what is wrong with an example, and the third failure in a row shows
+/// the field's help. A form left for `resume_after` resumes with a summary and "继续填写？"; one
+/// left for `form_expires` is dropped. The state is plain JSON, saved per person, so a form
+/// started on one channel continues on another.
+class Engine {
+ public:
+  explicit Engine(std::vector<FormSpec> forms);
+  /// The engine with duijie's forms (registration, needs).
+  static const Engine& Standard();
+
+  [[nodiscard]] Turn Handle(const nlohmann::json& state, const InboundEvent& event, const TurnContext& ctx) const;
+
+ private:
+  const FormSpec* Find(std::string_view id) const;
+  void Ask(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;
+  void AskConfirm(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;
+  void Answer(const FormSpec& form, const std::string& text, nlohmann::json& state, Turn& turn,
+              const TurnContext& ctx) const;
+  void Confirm(const FormSpec& form, const std::string& text, nlohmann::json& state, Turn& turn,
+               const TurnContext& ctx) const;
+  void Start(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;
+  [[nodiscard]] std::string Summary(const FormSpec& form, const nlohmann::json& state, const TurnContext& ctx) const;
+  [[nodiscard]] bool Idle(const nlohmann::json& state) const;
+  // Top-level intents (no form open, or an interruption); true if the text was one.
+  bool Intent(const std::string& text, nlohmann::json& state, Turn& turn, const TurnContext& ctx,
+              bool interrupting) const;
+
+  std::vector<FormSpec> forms_;
+};
+
+}  // namespace duijie::dialogs

@@ -1,0 +1,152 @@
+// duijie's forms: what the programme asks of enterprises and researchers, field by field.
+// Lists and thresholds come from the programme definition; texts from the catalogue.
+#include <sstream>
+
+#include "dialogs/engine.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+using nlohmann::json;
+
+FieldSpec Text(const std::string& form, std::string name, int min, int max, bool optional = false) {
+  FieldSpec f;
+  f.prompt = "ask." + form + "." + name;
+  f.help = "help." + form + "." + name;
+  f.name = std::move(name);
+  f.optional = optional;
+  f.parse = [min, max](std::string_view text, const TurnContext&) { return ParseText(text, min, max); };
+  return f;
+}
+
+FieldSpec With(FieldSpec f, std::function<Parsed(std::string_view, const TurnContext&)> parse) {
+  f.parse = std::move(parse);
+  return f;
+}
+
+// A choice from one of the programme's lists; shown by name.
+using ListOf = const std::vector<Choice>& (*)(const Programme&);
+const std::vector<Choice>& Regions(const Programme& p) { return p.regions; }
+const std::vector<Choice>& Fields(const Programme& p) { return p.fields; }
+const std::vector<Choice>& Categories(const Programme& p) { return p.categories; }
+
+std::string NameOf(const std::vector<Choice>& list, const std::string& id) {
+  for (const auto& c : list) {
+    if (c.id == id) return c.name;
+  }
+  return id;
+}
+
+FieldSpec ChoiceField(const std::string& form, std::string name, ListOf list) {
+  FieldSpec f = Text(form, std::move(name), 1, 1);
+  f.parse = [list](std::string_view text, const TurnContext& ctx) { return ParseChoice(text, list(ctx.programme)); };
+  f.show = [list](const json& v, const TurnContext& ctx) { return NameOf(list(ctx.programme), v.get<std::string>()); };
+  f.options = [list](const TurnContext& ctx) { return list(ctx.programme); };
+  return f;
+}
+
+std::string Wan(const json& v) {
+  std::ostringstream os;
+  os << v.get<double>();
+  return os.str() + "万元";
+}
+
+std::vector<FormSpec> Build() {
+  std::vector<FormSpec> forms;
+
+  FormSpec enterprise{"enterprise_registration",
+                      "form.title.enterprise_registration",
+                      {},
+                      "done.enterprise_registration",
+                      "register_enterprise"};
+  const std::string e = enterprise.id;
+  enterprise.fields.push_back(Text(e, "name", 2, 60));
+  auto credit =
+      With(Text(e, "credit_code", 1, 1), [](std::string_view t, const TurnContext&) { return ParseCreditCode(t); });
+  credit.check = [](const json& v, const TurnContext& ctx) -> std::optional<Parsed> {
+    if (ctx.facts.CreditCodeTaken(v.get<std::string>())) return Parsed::Error("invalid.credit_code_taken");
+    return std::nullopt;
+  };
+  enterprise.fields.push_back(std::move(credit));
+  enterprise.fields.push_back(ChoiceField(e, "region", Regions));
+  enterprise.fields.push_back(ChoiceField(e, "industry", Fields));
+  enterprise.fields.push_back(Text(e, "sme_number", 4, 40, true));
+  enterprise.fields.push_back(Text(e, "contact_name", 2, 20));
+  enterprise.fields.push_back(
+      With(Text(e, "mobile", 1, 1), [](std::string_view t, const TurnContext&) { return ParseMobile(t); }));
+  enterprise.fields.push_back(
+      With(Text(e, "email", 1, 1, true), [](std::string_view t, const TurnContext&) { return ParseEmail(t); }));
+  forms.push_back(std::move(enterprise));
+
+  FormSpec researcher{"researcher_registration",
+                      "form.title.researcher_registration",
+                      {},
+                      "done.researcher_registration",
+                      "register_researcher"};
+  const std::string r = researcher.id;
+  researcher.fields.push_back(Text(r, "name", 2, 20));
+  researcher.fields.push_back(Text(r, "unit", 2, 60));
+  researcher.fields.push_back(Text(r, "title", 2, 20, true));
+  auto eligibility = Text(r, "eligibility", 1, 1);
+  eligibility.parse = [](std::string_view text, const TurnContext& ctx) {
+    auto parsed = ParseChoice(text, ctx.programme.EligibilityChoices());
+    if (!parsed.Ok()) return parsed;
+    const auto* type = ctx.programme.FindEligibility(parsed.value->get<std::string>());
+    if (type != nullptr && !type->eligible) return Parsed::Error("invalid.ineligible", {{"rule", type->rule}});
+    return parsed;
+  };
+  eligibility.show = [](const json& v, const TurnContext& ctx) {
+    return NameOf(ctx.programme.EligibilityChoices(), v.get<std::string>());
+  };
+  eligibility.options = [](const TurnContext& ctx) { return ctx.programme.EligibilityChoices(); };
+  researcher.fields.push_back(std::move(eligibility));
+  auto fields = Text(r, "fields", 1, 1);
+  fields.parse = [](std::string_view text, const TurnContext& ctx) {
+    return ParseChoices(text, ctx.programme.fields, 1, ctx.programme.max_fields);
+  };
+  fields.show = [](const json& v, const TurnContext& ctx) {
+    std::string out;
+    for (const auto& id : v) out += (out.empty() ? "" : "、") + NameOf(ctx.programme.fields, id.get<std::string>());
+    return out;
+  };
+  fields.options = [](const TurnContext& ctx) { return ctx.programme.fields; };
+  researcher.fields.push_back(std::move(fields));
+  researcher.fields.push_back(Text(r, "keywords", 2, 100));
+  researcher.fields.push_back(Text(r, "bio", 10, 500));
+  researcher.fields.push_back(ChoiceField(r, "region", Regions));
+  researcher.fields.push_back(
+      With(Text(r, "capacity", 1, 1), [](std::string_view t, const TurnContext&) { return ParseCount(t, 1, 10); }));
+  researcher.fields.push_back(
+      With(Text(r, "mobile", 1, 1), [](std::string_view t, const TurnContext&) { return ParseMobile(t); }));
+  researcher.fields.push_back(
+      With(Text(r, "email", 1, 1, true), [](std::string_view t, const TurnContext&) { return ParseEmail(t); }));
+  forms.push_back(std::move(researcher));
+
+  FormSpec need{"need_posting", "form.title.need_posting", {}, "done.need_posting", "submit_need"};
+  const std::string n = need.id;
+  need.fields.push_back(Text(n, "title", 4, 50));
+  need.fields.push_back(Text(n, "problem", 10, 1000));
+  need.fields.push_back(Text(n, "targets", 10, 1000));
+  need.fields.push_back(Text(n, "constraints", 4, 1000, true));
+  need.fields.push_back(ChoiceField(n, "category", Categories));
+  need.fields.push_back(ChoiceField(n, "field", Fields));
+  auto amount = Text(n, "amount", 1, 1);
+  amount.parse = [](std::string_view t, const TurnContext& ctx) {
+    return ParseAmountWan(t, ctx.programme.minimum_amount_wan);
+  };
+  amount.show = [](const json& v, const TurnContext&) { return Wan(v); };
+  need.fields.push_back(std::move(amount));
+  need.fields.push_back(With(Text(n, "deadline", 1, 1),
+                             [](std::string_view t, const TurnContext& ctx) { return ParseDate(t, ctx.today); }));
+  forms.push_back(std::move(need));
+  return forms;
+}
+
+}  // namespace
+
+const Engine& Engine::Standard() {
+  static const Engine kEngine(Build());
+  return kEngine;
+}
+
+}  // namespace duijie::dialogs
