@@ -142,9 +142,12 @@ int App::Run() {
   // The kf sync task tells the dispatcher about the answers it queued; the dispatcher is built
   // below, from these senders.
   Dispatcher* dispatcher_ref = nullptr;
+  const dialogs::Conversations conversations(dialogs::Engine::Standard(),
+                                             dialogs::Programme::Embedded().at(config_.programme.id),
+                                             dialogs::Catalogue::Embedded());
   std::optional<KfSync> kf_sync;
   if (wecom_api) {
-    kf_sync.emplace(*wecom_api, *writer, clock, dialogs::Catalogue::Embedded(), log_, [&dispatcher_ref] {
+    kf_sync.emplace(*wecom_api, *writer, clock, conversations, log_, [&dispatcher_ref] {
       if (dispatcher_ref != nullptr) dispatcher_ref->Notify();
     });
   }
@@ -205,7 +208,7 @@ int App::Run() {
                                       std::chrono::duration_cast<Clock::Duration>(2 * config_.wecom.timestamp_window));
   AddWeComRoutes(router, WeComDeps{wecom_crypto ? &*wecom_crypto : nullptr, &replay, *writer, clock, log_,
                                    dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window,
-                                   [&dispatcher] { dispatcher.Notify(); }});
+                                   [&dispatcher] { dispatcher.Notify(); }, &conversations});
   metrics.SetRoutes(router.Labels());
 
   ServerOptions sopts;

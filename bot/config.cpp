@@ -11,6 +11,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
+#include "dialogs/programme.hpp"
+
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in any header C++ sees
 
 namespace duijie::bot {
@@ -152,6 +154,9 @@ std::vector<Spec> BuildSpecs() {
       "a message claimed longer ago than this by another instance is examined as in doubt",
       [ms](Config& c, const json& v) { c.dispatcher.claim_stale = ms(v); }, 1000, 86'400'000);
 
+  add("programme", "id", Kind::kString, "string",
+      "the programme edition the conversations follow: a file name in config/programmes/ without .json",
+      [](Config& c, const json& v) { c.programme.id = v.get<std::string>(); });
   add("wecom", "corp_id", Kind::kOptionalString, "string",
       "CorpID of the operator's WeCom (企业ID); also the receive id",
       [](Config& c, const json& v) { c.wecom.corp_id = v.get<std::string>(); });
@@ -381,6 +386,12 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
       continue;
     }
     Apply(*match, FromEnv(*match, value), "from " + name, out);
+  }
+  if (!dialogs::Programme::Embedded().contains(out.config.programme.id)) {
+    std::string known;
+    for (const auto& [id, p] : dialogs::Programme::Embedded()) known += (known.empty() ? "" : ", ") + id;
+    out.problems.push_back("config: programme.id = \"" + out.config.programme.id +
+                           "\": unknown programme; known: " + known);
   }
   // name=KEY,name2=KEY2: every pair needs both halves and a name used once.
   auto& robots = out.config.wecom_robot;

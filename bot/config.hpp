@@ -85,11 +85,17 @@ struct WeComRobotConfig {
   std::map<std::string, std::string> keys;  // parsed: name -> key
 };
 
+/// Which edition of the programme the conversations run (config/programmes/<id>.json).
+struct ProgrammeConfig {
+  std::string id = "hubei-2020";
+};
+
 struct Config {
   HttpConfig http;
   StoreConfig store;
   LogConfig log;
   DispatcherConfig dispatcher;
+  ProgrammeConfig programme;
   WeComConfig wecom;
   WeComRobotConfig wecom_robot;
   // WeCom silently drops app messages past 30 a minute or 1000 an hour per member, and a group

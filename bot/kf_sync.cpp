@@ -4,7 +4,6 @@
 
 #include "channels/wecom/kf.hpp"
 #include "channels/wecom/media.hpp"
-#include "dialogs/echo_flow.hpp"
 #include "store/inbox_repository.hpp"
 #include "store/outbox_repository.hpp"
 
@@ -26,7 +25,9 @@ struct Prepared {
   bool dialog = false;                // false: a servicer's message or an unknown origin, stored as ignored
   std::optional<std::string> window;  // the address whose reply window it opens
   std::int64_t window_at = 0;
-  std::optional<store::NewOutboxMessage> answer;
+  std::optional<dialogs::InboundEvent> event;  // for the conversation
+  std::string welcome_code;                    // enter_session: the first answer may use it
+  std::string msgid;
   std::optional<store::NewOutboxMessage> fetch;  // a file to keep
 };
 
@@ -107,36 +108,44 @@ net::awaitable<store::AttemptRecord> KfSync::Pull(const std::string& open_kfid, 
         p.window = sender;
         p.window_at = m.send_time > 0 ? std::min(now_ms, m.send_time * 1000) : now_ms;
       }
-      if (event) {
-        if (auto text = dialogs::EchoReply(*event, catalogue_)) {
-          store::NewOutboxMessage answer;
-          answer.idempotency_key = "wecom_kf:" + m.msgid + ":reply";
-          answer.channel = std::string(wecom::kKfChannel);
-          answer.recipient = sender;
-          answer.kind = "reply";
-          dialogs::OutboundMessage out{"text", *text};
-          if (!m.welcome_code.empty()) out.params["welcome_code"] = m.welcome_code;
-          answer.payload = json(out).dump();
-          answer.priority = 10;
-          p.answer = std::move(answer);
-        }
-      }
+      p.event = event;
+      p.welcome_code = m.welcome_code;
+      p.msgid = m.msgid;
       if (event && event->kind == "file" && !m.media_id.empty()) {
         p.fetch = wecom::FetchMediaTask(m.media_id, m.msgtype, wecom::kKfChannel, "kf:" + m.msgid);
       }
       prepared.push_back(std::move(p));
     }
     const std::string next_cursor = page->next_cursor.empty() ? cursor : page->next_cursor;
-    const auto commit = [&prepared, &channel, &open_kfid, &next_cursor, now_ms](store::Connection& c) {
+    const auto now = clock_.Now();
+    const auto* conversations = &conversations_;
+    const auto commit = [&prepared, &channel, &open_kfid, &next_cursor, now, now_ms,
+                         conversations](store::Connection& c) {
       int queued = 0;
       for (auto& p : prepared) {
         auto entry = store::InboxRepository::Begin(c, p.record, now_ms);
         if (entry.duplicate) continue;
         if (p.window) wecom::OpenReplyWindow(c, *p.window, p.window_at);
-        for (auto* queue : {&p.answer, &p.fetch}) {
-          if (!*queue) continue;
-          (*queue)->inbox_id = entry.id;
-          if (!store::OutboxRepository::Enqueue(c, **queue, now_ms).duplicate) ++queued;
+        std::vector<store::NewOutboxMessage> out;
+        if (p.event) {
+          const auto processed = conversations->Process(c, *p.event, now);
+          for (std::size_t i = 0; i < processed.replies.size(); ++i) {
+            store::NewOutboxMessage answer;
+            answer.idempotency_key = "wecom_kf:" + p.msgid + ":reply:" + std::to_string(i);
+            answer.channel = std::string(wecom::kKfChannel);
+            answer.recipient = p.event->sender;
+            answer.kind = "reply";
+            dialogs::OutboundMessage text{"text", processed.replies[i]};
+            if (i == 0 && !p.welcome_code.empty()) text.params["welcome_code"] = p.welcome_code;
+            answer.payload = json(text).dump();
+            answer.priority = 10;
+            out.push_back(std::move(answer));
+          }
+        }
+        if (p.fetch) out.push_back(*p.fetch);
+        for (auto& m : out) {
+          m.inbox_id = entry.id;
+          if (!store::OutboxRepository::Enqueue(c, m, now_ms).duplicate) ++queued;
         }
         store::InboxRepository::Complete(c, entry.id, p.dialog ? "processed" : "ignored",
                                          store::StoredReply{200, "", ""}, now_ms);

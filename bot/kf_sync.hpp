@@ -8,7 +8,7 @@
 #include "channels/wecom/api_client.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
-#include "dialogs/catalogue.hpp"
+#include "dialogs/conversations.hpp"
 #include "store/writer.hpp"
 
 namespace duijie::bot {
@@ -23,11 +23,11 @@ namespace duijie::bot {
 class KfSync final : public channels::Sender {
  public:
   KfSync(channels::wecom::ApiClient& api, store::Writer& writer, const Clock& clock,
-         const dialogs::Catalogue& catalogue, const Logger& log, std::function<void()> outbox_notify)
+         const dialogs::Conversations& conversations, const Logger& log, std::function<void()> outbox_notify)
       : api_(api),
         writer_(writer),
         clock_(clock),
-        catalogue_(catalogue),
+        conversations_(conversations),
         log_(log),
         outbox_notify_(std::move(outbox_notify)) {}
 
@@ -43,7 +43,7 @@ class KfSync final : public channels::Sender {
   channels::wecom::ApiClient& api_;
   store::Writer& writer_;
   const Clock& clock_;
-  const dialogs::Catalogue& catalogue_;
+  const dialogs::Conversations& conversations_;
   const Logger& log_;
   std::function<void()> outbox_notify_;
   std::set<std::string> running_;             // accounts being pulled now

@@ -200,6 +200,10 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
       turn.replies.push_back(needs.empty() ? Text(ctx, "needs.none") : Text(ctx, "needs.list", {{"list", list}}));
       return true;
     }
+    if (p.target == "need_posting" && !interrupting && !ctx.facts.HasEnterprise()) {
+      turn.replies.push_back(Text(ctx, "needs.register_first"));
+      return true;
+    }
     if (interrupting) {
       // Starting another form mid-form would lose this one: say so and stay.
       turn.replies.push_back(

@@ -24,6 +24,8 @@ class Facts {
   [[nodiscard]] virtual bool CreditCodeTaken(std::string_view code) const = 0;
   /// The person's needs, one line each (title and status), for "我的需求".
   [[nodiscard]] virtual std::vector<std::string> NeedSummaries() const = 0;
+  /// Whether the person is the contact of a registered enterprise (needs are posted for one).
+  [[nodiscard]] virtual bool HasEnterprise() const = 0;
 };
 
 /// Everything a turn depends on besides the state and the event: no I/O, no global clock.

@@ -8,7 +8,6 @@
 #include "channels/wecom/media.hpp"
 #include "channels/wecom/message.hpp"
 #include "channels/wecom/render.hpp"
-#include "dialogs/echo_flow.hpp"
 #include "store/inbox_repository.hpp"
 #include "store/outbox_repository.hpp"
 
@@ -144,22 +143,15 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
     auto msg = wecom::ParsePlaintext(*plain);
     if (!msg) co_return RefuseCrypto(deps.log, msg.error());
 
-    // The reply is computed before the transaction so the writer only stores it; a redelivery
-    // gets the reply stored the first time, byte for byte.
     const auto event = wecom::ToInboundEvent(*msg);
     const std::string dedupe_key = wecom::DedupeKey(*msg);
-    auto text = dialogs::EchoReply(event, deps.catalogue);
     std::vector<store::NewOutboxMessage> queued;
-    if (text && text->size() > wecom::kAppTextBytes) {
-      // Too long for one passive reply (it would be cut): answer empty, send it whole in parts.
-      queued.push_back(Queued(dedupe_key + ":reply", *msg, "reply", dialogs::OutboundMessage{"text", *text}));
-      text.reset();
-    }
     if (auto update = wecom::CardUpdateAfterClick(
             *msg, deps.catalogue.Text(dialogs::Catalogue::kDefaultLocale, "wecom.card_clicked"))) {
       queued.push_back(Queued(dedupe_key + ":card_update", *msg, "card_update", *update));
     }
-    if (msg->msg_type == "event" && msg->event == "kf_msg_or_event" && !msg->open_kf_id.empty()) {
+    const bool kf_news = msg->msg_type == "event" && msg->event == "kf_msg_or_event";
+    if (kf_news && !msg->open_kf_id.empty()) {
       // 微信客服 has news but does not say what: pull it (KfSync) through the outbox.
       auto sync = Queued(dedupe_key + ":kf_sync", *msg, "kf_sync",
                          dialogs::OutboundMessage{"kf_sync", "", std::nullopt, std::nullopt, {{"token", msg->token}}});
@@ -173,28 +165,44 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
       // Contracts, invoices and payment proofs arrive as files: fetch and keep them (MediaFetcher).
       queued.push_back(wecom::FetchMediaTask(msg->media_id, msg->msg_type, "wecom", dedupe_key));
     }
-    store::StoredReply reply{200, "text/plain", ""};
-    if (text) {
-      const auto now_s = ToUnixMillis(deps.clock.Now()) / 1000;
-      reply.content_type = "application/xml";
-      reply.body = deps.crypto->ReplyXml(wecom::TextReplyPlaintext(*msg, *text, now_s), q->timestamp, q->nonce);
-    }
     const store::InboundRecord record{"wecom", dedupe_key, msg->from_user, nlohmann::json(event).dump(), std::nullopt};
-    const auto now_ms = ToUnixMillis(deps.clock.Now());
+    const auto now = deps.clock.Now();
+    const auto now_ms = ToUnixMillis(now);
     struct Outcome {
       store::StoredReply reply;
       bool queued = false;
     };
-    // The inbox row, what it changed and what it queued commit together (exactly once).
-    const auto ingest = [&record, &reply, &queued, now_ms](store::Connection& c) {
+    // The inbox row, the conversation step, its effects and what it queued commit together
+    // (exactly once). The conversation needs the person's stored state, so it runs here, on the
+    // writer; the reply is sealed here too, so a redelivery gets it back byte for byte.
+    const bool converse = deps.conversations != nullptr && !kf_news;
+    const auto ingest = [&](store::Connection& c) {
       auto entry = store::InboxRepository::Begin(c, record, now_ms);
       if (entry.duplicate) return Outcome{entry.reply.value_or(store::StoredReply{200, "text/plain", ""}), false};
-      for (auto& m : queued) {
+      std::vector<store::NewOutboxMessage> all = queued;
+      store::StoredReply reply{200, "text/plain", ""};
+      if (converse) {
+        const auto processed = deps.conversations->Process(c, event, now);
+        std::string text;
+        for (const auto& r : processed.replies) text += (text.empty() ? "" : "\n\n") + r;
+        if (text.size() > wecom::kAppTextBytes) {
+          // Too long for one passive reply (it would be cut): answer empty, send each whole.
+          for (std::size_t i = 0; i < processed.replies.size(); ++i) {
+            all.push_back(Queued(dedupe_key + ":reply:" + std::to_string(i), *msg, "reply",
+                                 dialogs::OutboundMessage{"text", processed.replies[i]}));
+          }
+        } else if (!text.empty()) {
+          reply.content_type = "application/xml";
+          reply.body =
+              deps.crypto->ReplyXml(wecom::TextReplyPlaintext(*msg, text, now_ms / 1000), q->timestamp, q->nonce);
+        }
+      }
+      for (auto& m : all) {
         m.inbox_id = entry.id;
         store::OutboxRepository::Enqueue(c, m, now_ms);
       }
       store::InboxRepository::Complete(c, entry.id, "processed", reply, now_ms);
-      return Outcome{reply, !queued.empty()};
+      return Outcome{reply, !all.empty()};
     };
     const Outcome outcome = co_await deps.writer.Run(ingest);
     if (outcome.queued && deps.outbox_notify) deps.outbox_notify();

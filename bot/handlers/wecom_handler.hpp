@@ -7,6 +7,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "dialogs/catalogue.hpp"
+#include "dialogs/conversations.hpp"
 #include "store/writer.hpp"
 
 namespace duijie::bot {
@@ -20,7 +21,8 @@ struct WeComDeps {
   const Logger& log;
   const dialogs::Catalogue& catalogue;
   std::chrono::seconds timestamp_window{300};
-  std::function<void()> outbox_notify;  // called after a callback queued messages; may be empty
+  std::function<void()> outbox_notify;                    // called after a callback queued messages; may be empty
+  const dialogs::Conversations* conversations = nullptr;  // null: messages are stored, not answered
 };
 
 void AddWeComRoutes(Router& router, const WeComDeps& deps);

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "dialogs/echo_flow.hpp"
-
 namespace duijie::dialogs {
 namespace {
 
@@ -28,20 +26,6 @@ TEST(Catalogue, RejectsBadFiles) {
   EXPECT_FALSE(Catalogue::FromJson({{"zh-CN", "{"}}));
   EXPECT_FALSE(Catalogue::FromJson({{"zh-CN", R"({"a": 1})"}}));
   EXPECT_FALSE(Catalogue::FromJson({{"en", R"({"a": "b"})"}}));
-}
-
-TEST(EchoFlow, GreetsHelpsConfirmsAndStaysQuietOnOtherEvents) {
-  const auto& c = Catalogue::Embedded();
-  InboundEvent e{"wecom", "u", "event", "", std::string("subscribe"), std::nullopt, {}};
-  EXPECT_EQ(EchoReply(e, c), c.Text("zh-CN", "welcome"));
-  e.event = "click";
-  EXPECT_FALSE(EchoReply(e, c));
-  InboundEvent t{"wecom", "u", "text", "　帮助 ", std::nullopt, std::nullopt, {}};
-  EXPECT_EQ(EchoReply(t, c), c.Text("zh-CN", "help"));
-  t.text = "HELP";
-  EXPECT_EQ(EchoReply(t, c, "en"), c.Text("en", "help"));
-  t.text = "我们需要锂电池低温方案";
-  EXPECT_EQ(EchoReply(t, c), "已收到：我们需要锂电池低温方案");
 }
 
 }  // namespace

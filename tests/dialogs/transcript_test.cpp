@@ -2,6 +2,7 @@
 // clock. The format, one directive per line:
 //   # comment                      programme: hubei-2020       today: 2026-11-22
 //   taken: <credit code>           need: <summary line>        channel: sms
+//   enterprise: none               (the person has no registered enterprise)
 //   > what the person says         > /subscribe  (an event)   > /file  (a file)
 //   < what the bot answers         | the answer's next line
 //   + 3d | 5h | 10m                (the clock moves)
@@ -30,6 +31,8 @@ class MemoryFacts final : public Facts {
     return std::find(taken.begin(), taken.end(), code) != taken.end();
   }
   [[nodiscard]] std::vector<std::string> NeedSummaries() const override { return needs; }
+  [[nodiscard]] bool HasEnterprise() const override { return has_enterprise; }
+  bool has_enterprise = true;
   std::vector<std::string> taken;
   std::vector<std::string> needs;
 };
@@ -181,6 +184,8 @@ Result RunTranscript(const fs::path& file, bool record) {
       locale = arg(8);
     } else if (line.rfind("taken: ", 0) == 0) {
       facts.taken.push_back(arg(7));
+    } else if (line == "enterprise: none") {
+      facts.has_enterprise = false;
     } else if (line.rfind("need: ", 0) == 0) {
       facts.needs.push_back(arg(6));
     } else if (!line.empty() && line[0] != '#') {

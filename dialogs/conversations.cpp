@@ -1,0 +1,306 @@
+#include "dialogs/conversations.hpp"
+
+#include <chrono>
+#include <sstream>
+
+namespace duijie::dialogs {
+namespace {
+
+using nlohmann::json;
+
+// The channel as the domain tables record it (kf is WeCom to them).
+std::string DomainChannel(std::string_view channel) { return channel == "wecom_kf" ? "wecom" : std::string(channel); }
+
+std::optional<std::int64_t> OptionalId(SQLite::Statement& s) {
+  std::optional<std::int64_t> out;
+  if (s.executeStep()) out = s.getColumn(0).getInt64();
+  s.reset();
+  return out;
+}
+
+class DbFacts final : public Facts {
+ public:
+  DbFacts(store::Connection& conn, std::int64_t person, const Catalogue& catalogue, std::string locale)
+      : conn_(conn), person_(person), catalogue_(catalogue), locale_(std::move(locale)) {}
+
+  [[nodiscard]] bool CreditCodeTaken(std::string_view code) const override {
+    auto& s = conn_.Prepare("SELECT id FROM enterprises WHERE credit_code = :code");
+    s.bind(":code", std::string(code));
+    return OptionalId(s).has_value();
+  }
+  [[nodiscard]] bool HasEnterprise() const override { return Enterprise().has_value(); }
+  [[nodiscard]] std::vector<std::string> NeedSummaries() const override {
+    std::vector<std::string> out;
+    auto& s = conn_.Prepare(
+        "SELECT n.title, n.stage FROM needs n JOIN enterprises e ON e.id = n.enterprise_id "
+        "WHERE e.contact_person_id = :person ORDER BY n.id");
+    s.bind(":person", person_);
+    while (s.executeStep()) {
+      out.push_back(s.getColumn(0).getString() + "（" +
+                    catalogue_.Text(locale_, "stage." + s.getColumn(1).getString()) + "）");
+    }
+    s.reset();
+    return out;
+  }
+  [[nodiscard]] std::optional<std::int64_t> Enterprise() const {
+    auto& s = conn_.Prepare("SELECT id FROM enterprises WHERE contact_person_id = :person ORDER BY id LIMIT 1");
+    s.bind(":person", person_);
+    return OptionalId(s);
+  }
+
+ private:
+  store::Connection& conn_;
+  std::int64_t person_;
+  const Catalogue& catalogue_;
+  std::string locale_;
+};
+
+void Transition(store::Connection& c, std::string_view entity, std::int64_t id, const std::optional<std::string>& from,
+                std::string_view to, std::int64_t actor, std::string_view channel, std::int64_t now) {
+  auto& s = c.Prepare(
+      "INSERT INTO transitions (entity, entity_id, from_state, to_state, actor_person_id, channel, at) "
+      "VALUES (:entity, :id, :from, :to, :actor, :channel, :at)");
+  s.bind(":entity", std::string(entity));
+  s.bind(":id", id);
+  if (from) {
+    s.bind(":from", *from);
+  } else {
+    s.bind(":from");
+  }
+  s.bind(":to", std::string(to));
+  s.bind(":actor", actor);
+  s.bind(":channel", DomainChannel(channel));
+  s.bind(":at", now);
+  s.exec();
+}
+
+std::int64_t ProgrammeRow(store::Connection& c, const Programme& p, std::int64_t now) {
+  auto& ins = c.Prepare(
+      "INSERT INTO programmes (code, name, definition, created_at) VALUES (:code, :name, :def, :now) "
+      "ON CONFLICT (code) DO NOTHING");
+  ins.bind(":code", p.id);
+  ins.bind(":name", p.name);
+  ins.bind(":def", p.raw.dump());
+  ins.bind(":now", now);
+  ins.exec();
+  auto& sel = c.Prepare("SELECT id FROM programmes WHERE code = :code");
+  sel.bind(":code", p.id);
+  return *OptionalId(sel);
+}
+
+// A further identity the person gave in a form (mobile, email): recorded unverified unless it
+// is someone else's already.
+void AddIdentity(store::Connection& c, std::int64_t person, std::string_view kind, const json& address,
+                 std::int64_t now) {
+  if (!address.is_string()) return;
+  auto& s = c.Prepare(
+      "INSERT INTO identities (person_id, kind, address, status, created_at) "
+      "VALUES (:person, :kind, :address, 'unverified', :now) ON CONFLICT (kind, address) DO NOTHING");
+  s.bind(":person", person);
+  s.bind(":kind", std::string(kind));
+  s.bind(":address", address.get<std::string>());
+  s.bind(":now", now);
+  s.exec();
+}
+
+std::optional<std::string> Opt(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  return std::nullopt;
+}
+
+void BindOpt(SQLite::Statement& s, const char* name, const std::optional<std::string>& v) {
+  if (v) {
+    s.bind(name, *v);
+  } else {
+    s.bind(name);
+  }
+}
+
+}  // namespace
+
+std::string IdentityKind(std::string_view channel) {
+  if (channel == "wecom") return "wecom_userid";
+  if (channel == "wecom_kf") return "wecom_external";
+  if (channel == "sms") return "mobile";
+  return "email";
+}
+
+Date ChinaDate(Clock::TimePoint t) {
+  const auto shifted = std::chrono::floor<std::chrono::days>(t + std::chrono::hours(8));
+  const std::chrono::year_month_day ymd{std::chrono::sys_days(shifted.time_since_epoch())};
+  return {static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
+          static_cast<int>(static_cast<unsigned>(ymd.day()))};
+}
+
+Processed Conversations::Process(store::Connection& c, const InboundEvent& event, Clock::TimePoint now) const {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  const std::string kind = IdentityKind(event.channel);
+  Processed out;
+
+  auto& find = c.Prepare("SELECT person_id FROM identities WHERE kind = :kind AND address = :address");
+  find.bind(":kind", kind);
+  find.bind(":address", event.sender);
+  if (auto person = OptionalId(find)) {
+    out.person_id = *person;
+  } else {
+    auto& person_ins = c.Prepare(
+        "INSERT INTO people (role, status, locale, created_at, updated_at) "
+        "VALUES ('unknown', 'onboarding', 'zh-CN', :now, :now)");
+    person_ins.bind(":now", now_ms);
+    person_ins.exec();
+    out.person_id = c.Db().getLastInsertRowid();
+    // The provider authenticated this address (WeCom signs its callbacks; a carrier delivered the
+    // SMS); an email From address is not proof, so it stays unverified.
+    auto& identity = c.Prepare(
+        "INSERT INTO identities (person_id, kind, address, status, verified_at, created_at) "
+        "VALUES (:person, :kind, :address, :status, :verified, :now)");
+    const bool verified = kind != "email";
+    identity.bind(":person", out.person_id);
+    identity.bind(":kind", kind);
+    identity.bind(":address", event.sender);
+    identity.bind(":status", verified ? "verified" : "unverified");
+    if (verified) {
+      identity.bind(":verified", now_ms);
+    } else {
+      identity.bind(":verified");
+    }
+    identity.bind(":now", now_ms);
+    identity.exec();
+    Transition(c, "person", out.person_id, std::nullopt, "onboarding", out.person_id, event.channel, now_ms);
+  }
+
+  auto& locale = c.Prepare("SELECT locale FROM people WHERE id = :person");
+  locale.bind(":person", out.person_id);
+  out.locale = locale.executeStep() ? locale.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
+  locale.reset();
+
+  json state = json::object();
+  auto& load = c.Prepare("SELECT state FROM conversations WHERE person_id = :person");
+  load.bind(":person", out.person_id);
+  if (load.executeStep()) state = json::parse(load.getColumn(0).getString(), nullptr, false);
+  load.reset();
+
+  const DbFacts facts(c, out.person_id, catalogue_, out.locale);
+  const TurnContext ctx{programme_, catalogue_, facts, now, ChinaDate(now), out.locale};
+  Turn turn = engine_.Handle(state, event, ctx);
+  out.replies = std::move(turn.replies);
+
+  for (const auto& effect : turn.effects) {
+    const json& v = effect.data;
+    if (effect.kind == "register_enterprise") {
+      auto& ins = c.Prepare(
+          "INSERT INTO enterprises (name, credit_code, region, industry, sme_number, contact_person_id, status, "
+          "programme_id, created_at, updated_at) VALUES (:name, :code, :region, :industry, :sme, :person, "
+          "'pending', :programme, :now, :now) ON CONFLICT (credit_code) DO NOTHING");
+      ins.bind(":name", v.value("name", ""));
+      ins.bind(":code", v.value("credit_code", ""));
+      ins.bind(":region", v.value("region", ""));
+      ins.bind(":industry", v.value("industry", ""));
+      BindOpt(ins, ":sme", Opt(v.value("sme_number", json())));
+      ins.bind(":person", out.person_id);
+      ins.bind(":programme", ProgrammeRow(c, programme_, now_ms));
+      ins.bind(":now", now_ms);
+      if (ins.exec() == 0) {
+        // Someone registered the same code since the question was answered.
+        out.replies.push_back(catalogue_.Text(out.locale, "invalid.credit_code_taken"));
+        continue;
+      }
+      auto& person = c.Prepare(
+          "UPDATE people SET role = 'enterprise_contact', status = 'pending', display_name = :name, "
+          "updated_at = :now WHERE id = :person");
+      person.bind(":name", v.value("contact_name", ""));
+      person.bind(":now", now_ms);
+      person.bind(":person", out.person_id);
+      person.exec();
+      AddIdentity(c, out.person_id, "mobile", v.value("mobile", json()), now_ms);
+      AddIdentity(c, out.person_id, "email", v.value("email", json()), now_ms);
+      Transition(c, "person", out.person_id, "onboarding", "pending", out.person_id, event.channel, now_ms);
+    } else if (effect.kind == "register_researcher") {
+      auto& unit = c.Prepare(
+          "INSERT INTO units (name, kind, created_at) VALUES (:name, :kind, :now) ON CONFLICT (name) DO NOTHING");
+      const std::string unit_name = v.value("unit", "");
+      unit.bind(":name", unit_name);
+      unit.bind(":kind", unit_name.find("大学") != std::string::npos || unit_name.find("学院") != std::string::npos
+                             ? "university"
+                             : "institute");
+      unit.bind(":now", now_ms);
+      unit.exec();
+      auto& unit_id = c.Prepare("SELECT id FROM units WHERE name = :name");
+      unit_id.bind(":name", unit_name);
+      const auto uid = OptionalId(unit_id);
+      auto& ins = c.Prepare(
+          "INSERT INTO researchers (person_id, unit_id, title, eligibility, fields, keywords, bio, region, capacity, "
+          "status, programme_id, created_at, updated_at) VALUES (:person, :unit, :title, :eligibility, :fields, "
+          ":keywords, :bio, :region, :capacity, 'pending', :programme, :now, :now) "
+          "ON CONFLICT (person_id) DO UPDATE SET unit_id = excluded.unit_id, title = excluded.title, "
+          "eligibility = excluded.eligibility, fields = excluded.fields, keywords = excluded.keywords, "
+          "bio = excluded.bio, region = excluded.region, capacity = excluded.capacity, status = 'pending', "
+          "updated_at = excluded.updated_at");
+      ins.bind(":person", out.person_id);
+      ins.bind(":unit", *uid);
+      BindOpt(ins, ":title", Opt(v.value("title", json())));
+      ins.bind(":eligibility", v.value("eligibility", ""));
+      ins.bind(":fields", v.value("fields", json::array()).dump());
+      json keywords = json::array();
+      std::string words = v.value("keywords", "");
+      for (const std::string_view sep : {"、", "，", ","}) {
+        for (auto pos = words.find(sep); pos != std::string::npos; pos = words.find(sep))
+          words.replace(pos, sep.size(), " ");
+      }
+      std::istringstream split(words);
+      for (std::string w; split >> w;) keywords.push_back(w);
+      ins.bind(":keywords", keywords.dump());
+      ins.bind(":bio", v.value("bio", ""));
+      ins.bind(":region", v.value("region", ""));
+      ins.bind(":capacity", v.value("capacity", 1));
+      ins.bind(":programme", ProgrammeRow(c, programme_, now_ms));
+      ins.bind(":now", now_ms);
+      ins.exec();
+      auto& person = c.Prepare(
+          "UPDATE people SET role = 'researcher', status = 'pending', display_name = :name, updated_at = :now "
+          "WHERE id = :person");
+      person.bind(":name", v.value("name", ""));
+      person.bind(":now", now_ms);
+      person.bind(":person", out.person_id);
+      person.exec();
+      AddIdentity(c, out.person_id, "mobile", v.value("mobile", json()), now_ms);
+      AddIdentity(c, out.person_id, "email", v.value("email", json()), now_ms);
+      Transition(c, "person", out.person_id, "onboarding", "pending", out.person_id, event.channel, now_ms);
+    } else if (effect.kind == "submit_need") {
+      const auto enterprise = facts.Enterprise();
+      if (!enterprise) continue;  // the engine asks for a registration first; a race is dropped
+      auto& ins = c.Prepare(
+          "INSERT INTO needs (enterprise_id, programme_id, title, problem, targets, constraints_text, category, "
+          "field, amount_wan, deadline, stage, created_at, updated_at) VALUES (:enterprise, :programme, :title, "
+          ":problem, :targets, :constraints, :category, :field, :amount, :deadline, 'submitted', :now, :now)");
+      ins.bind(":enterprise", *enterprise);
+      ins.bind(":programme", ProgrammeRow(c, programme_, now_ms));
+      ins.bind(":title", v.value("title", ""));
+      ins.bind(":problem", v.value("problem", ""));
+      ins.bind(":targets", v.value("targets", ""));
+      ins.bind(":constraints", Opt(v.value("constraints", json())).value_or(""));
+      ins.bind(":category", v.value("category", ""));
+      ins.bind(":field", v.value("field", ""));
+      ins.bind(":amount", v.value("amount", 0.0));
+      ins.bind(":deadline", v.value("deadline", ""));
+      ins.bind(":now", now_ms);
+      ins.exec();
+      Transition(c, "need", c.Db().getLastInsertRowid(), "draft", "submitted", out.person_id, event.channel, now_ms);
+    }
+  }
+
+  auto& save = c.Prepare(
+      "INSERT INTO conversations (person_id, flow, state, last_channel, updated_at) "
+      "VALUES (:person, :flow, :state, :channel, :now) ON CONFLICT (person_id) DO UPDATE SET "
+      "flow = excluded.flow, state = excluded.state, last_channel = excluded.last_channel, "
+      "updated_at = excluded.updated_at");
+  save.bind(":person", out.person_id);
+  BindOpt(save, ":flow", Opt(turn.state.value("form", json())));
+  save.bind(":state", turn.state.dump());
+  save.bind(":channel", event.channel);
+  save.bind(":now", now_ms);
+  save.exec();
+  return out;
+}
+
+}  // namespace duijie::dialogs

@@ -1,0 +1,93 @@
+// The conversation runner against a real (temporary) database: people, identities, effects.
+#include "dialogs/conversations.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/fakes.hpp"
+#include "support/test_db.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ConversationsTest : public ::testing::Test {
+ protected:
+  Processed Say(const std::string& channel, const std::string& who, const std::string& text) {
+    InboundEvent e{channel, who, "text", text, std::nullopt, std::nullopt, {}};
+    return conversations_.Process(db_.Conn(), e, clock_.Now());
+  }
+  void Register(const std::string& who, const std::string& credit_code) {
+    for (const char* answer : {"注册企业", "武汉光谷新材料科技有限公司"}) Say("wecom", who, answer);
+    Say("wecom", who, credit_code);
+    for (const char* answer : {"1", "4", "跳过", "张三", "13812345678", "zhangsan@example.com", "确认"}) {
+      Say("wecom", who, answer);
+    }
+  }
+
+  test::TestDb db_;
+  test::FakeClock clock_{FromUnixMillis(1'795'305'600'000)};  // 2026-11-22T00:00Z
+  Conversations conversations_{Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded()};
+};
+
+TEST_F(ConversationsTest, AnEnterpriseRegistersAndPostsANeedThatItsListShows) {
+  Register("zhangsan", "91350100M000100Y43");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM enterprises WHERE credit_code = '91350100M000100Y43' AND status = "
+                       "'pending' AND region = 'hb01' AND industry = 'materials' AND sme_number IS NULL"),
+            1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM people WHERE role = 'enterprise_contact' AND status = 'pending' AND "
+                       "display_name = '张三'"),
+            1);
+  // The WeCom userid is authenticated by WeCom; the mobile and email typed in are not yet.
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'wecom_userid' AND status = 'verified'"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'mobile' AND address = '+8613812345678' AND "
+                       "status = 'unverified'"),
+            1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'email' AND status = 'unverified'"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'person' AND to_state = 'pending'"), 1);
+
+  for (const char* answer : {"发布需求", "高镍正极材料循环寿命提升", "现有工艺下材料循环500次后容量衰减超过20%",
+                             "循环1000次容量保持率不低于90%", "跳过", "1", "新能源", "二十万", "明年3月底", "确认"}) {
+    Say("wecom", "zhangsan", answer);
+  }
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM needs WHERE stage = 'submitted' AND amount_wan = 20 AND "
+                       "deadline = '2027-03-31' AND category = 'product'"),
+            1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'need' AND to_state = 'submitted'"), 1);
+  const auto mine = Say("wecom", "zhangsan", "我的需求");
+  ASSERT_EQ(mine.replies.size(), 1U);
+  EXPECT_NE(mine.replies[0].find("高镍正极材料循环寿命提升（待地方初审）"), std::string::npos) << mine.replies[0];
+}
+
+TEST_F(ConversationsTest, ACreditCodeRegisteredByAnotherPersonIsRefusedFromTheStore) {
+  Register("zhangsan", "91350100M000100Y43");
+  Say("wecom", "lisi", "注册企业");
+  Say("wecom", "lisi", "另一家公司");
+  const auto taken = Say("wecom", "lisi", "91350100M000100Y43");
+  ASSERT_EQ(taken.replies.size(), 1U);
+  EXPECT_EQ(taken.replies[0], Catalogue::Embedded().Text("zh-CN", "invalid.credit_code_taken"));
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM people"), 2);
+}
+
+TEST_F(ConversationsTest, EachAddressIsOnePersonAndTheFormIsKeptPerPerson) {
+  Say("wecom", "zhangsan", "注册企业");
+  Say("sms", "+8613812345678", "你好");
+  Say("email", "a@example.com", "你好");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM people"), 3);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'email' AND status = 'unverified'"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM conversations WHERE flow = 'enterprise_registration'"), 1);
+  const auto next = Say("wecom", "zhangsan", "武汉光谷新材料科技有限公司");
+  EXPECT_EQ(next.replies.back(), Catalogue::Embedded().Text("zh-CN", "ask.enterprise_registration.credit_code"));
+  clock_.Advance(48h);
+  const auto resumed = Say("wecom", "zhangsan", "在吗");
+  EXPECT_NE(resumed.replies[0].find("继续填写吗"), std::string::npos);
+}
+
+TEST(ChinaDate, IsUtcPlusEight) {
+  EXPECT_EQ(ChinaDate(FromUnixMillis(1'795'305'600'000)).Iso(), "2026-11-22");                      // 08:00 in Beijing
+  EXPECT_EQ(ChinaDate(FromUnixMillis(1'795'305'600'000 - 8 * 3'600'000 - 1)).Iso(), "2026-11-21");  // 23:59:59.999
+  EXPECT_EQ(ChinaDate(FromUnixMillis(1'795'305'600'000 - 8 * 3'600'000)).Iso(), "2026-11-22");      // midnight
+}
+
+}  // namespace
+}  // namespace duijie::dialogs
