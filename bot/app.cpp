@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/dispatcher.hpp"
+#include "bot/handlers/admin_handler.hpp"
 #include "bot/handlers/health_handler.hpp"
 #include "bot/handlers/wecom_handler.hpp"
 #include "bot/http/router.hpp"
@@ -209,6 +210,8 @@ int App::Run() {
   AddWeComRoutes(router, WeComDeps{wecom_crypto ? &*wecom_crypto : nullptr, &replay, *writer, clock, log_,
                                    dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window,
                                    [&dispatcher] { dispatcher.Notify(); }, &conversations});
+  AddAdminRoutes(router, AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
+                                   dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); }});
   metrics.SetRoutes(router.Labels());
 
   ServerOptions sopts;

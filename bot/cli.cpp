@@ -1,5 +1,6 @@
 #include "bot/cli.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -9,8 +10,10 @@
 #include <SQLiteCpp/Exception.h>
 
 #include "bot/app.hpp"
+#include "bot/auth.hpp"
 #include "bot/chat.hpp"
 #include "common/mask.hpp"
+#include "dialogs/programme.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox_repository.hpp"
 #include <unistd.h>
@@ -18,7 +21,7 @@
 namespace duijie::bot {
 namespace {
 
-constexpr const char* kUsage = "usage: duijie <serve|migrate|outbox|chat> [options]; see duijie --help";
+constexpr const char* kUsage = "usage: duijie <serve|migrate|outbox|chat|token> [options]; see duijie --help";
 
 // Loads the config and prints one line per problem; nullopt when there are problems.
 std::optional<Config> LoadOrReport(const std::optional<std::string>& file, const Environment& env) {
@@ -118,6 +121,56 @@ int ListOutbox(const Config& config, int limit, const std::optional<std::string>
   }
 }
 
+// duijie token create|revoke|list: runs against the database directly (migrated first), so a
+// first admin token can be made before the gateway ever runs.
+int RunToken(const Config& config, Logger& log, const std::string& action, const std::string& name,
+             const std::string& role, const std::optional<std::string>& region) {
+  (void)log;
+  try {
+    store::Connection conn(config.store.path, {});
+    if (const auto migrated = store::Migrate(conn); !migrated) {
+      std::cerr << "duijie token: " << migrated.error().message << "\n";
+      return 1;
+    }
+    const auto now = ToUnixMillis(SystemClock().Now());
+    if (action == "create") {
+      if (region && !dialogs::Programme::Embedded().at(config.programme.id).regions.empty()) {
+        const auto& regions = dialogs::Programme::Embedded().at(config.programme.id).regions;
+        const bool known = std::any_of(regions.begin(), regions.end(), [&](const auto& r) { return r.id == *region; });
+        if (!known) {
+          std::cerr << "duijie token: --region " << *region << " is not a region of programme " << config.programme.id
+                    << "\n";
+          return 2;
+        }
+      }
+      auto issued = Tokens::Create(conn, name, role, region, now);
+      if (!issued) {
+        std::cerr << "duijie token: " << issued.error().message << "\n";
+        return 1;
+      }
+      std::cout << issued->secret << "\n";
+      std::cerr << "token " << name << " (" << role << ") created; the secret above is shown only now\n";
+      return 0;
+    }
+    if (action == "revoke") {
+      if (!Tokens::Revoke(conn, name, now)) {
+        std::cerr << "duijie token: no live token named " << name << "\n";
+        return 1;
+      }
+      std::cout << "revoked " << name << "\n";
+      return 0;
+    }
+    for (const auto& t : Tokens::List(conn)) {
+      std::cout << t.id << "  " << t.name << "  " << t.role << (t.region.empty() ? "" : "  " + t.region)
+                << (t.revoked ? "  revoked" : "") << "\n";
+    }
+    return 0;
+  } catch (const SQLite::Exception& e) {
+    std::cerr << "duijie token: " << config.store.path << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace
 
 int RunCli(int argc, const char* const* argv, const Environment& env) {
@@ -158,6 +211,22 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   outbox->add_option("--id", id, "Show one message with every attempt")->check(CLI::PositiveNumber);
   outbox->add_flag("--json", as_json, "One JSON object per line");
 
+  auto* token = app.add_subcommand("token", "Create, list and revoke admin API tokens");
+  add_config(token);
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "Create a token; its secret is printed once");
+  std::string token_name;
+  std::string token_role;
+  std::optional<std::string> token_region;
+  token_create->add_option("--name", token_name, "Who or what uses it, e.g. wuhan-bureau")->required();
+  token_create->add_option("--role", token_role, "What it may do")
+      ->required()
+      ->check(CLI::IsMember({"admin", "platform_reviewer", "bureau_reviewer", "viewer"}));
+  token_create->add_option("--region", token_region, "A bureau reviewer's region id, e.g. hb01");
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke the live token with this name");
+  token_revoke->add_option("--name", token_name, "The token's name")->required();
+  auto* token_list = token->add_subcommand("list", "List tokens (never their secrets)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -183,6 +252,13 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   if (migrate->parsed()) return RunMigrate(*config, log);
   if (outbox->parsed()) return ListOutbox(*config, limit, status, id, as_json);
   if (chat->parsed()) return RunChat(*config, chat_options, std::cin, std::cout, std::cerr);
+  if (token->parsed()) {
+    return RunToken(*config, log,
+                    token_create->parsed()   ? "create"
+                    : token_revoke->parsed() ? "revoke"
+                                             : "list",
+                    token_name, token_role, token_region);
+  }
   std::cerr << kUsage << "\n";
   return 2;
 }

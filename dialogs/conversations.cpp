@@ -42,6 +42,28 @@ class DbFacts final : public Facts {
     s.reset();
     return out;
   }
+  [[nodiscard]] std::optional<ReturnedNeed> Returned() const override {
+    auto& s = conn_.Prepare(
+        "SELECT n.id, n.title, n.problem, n.targets, n.constraints_text, n.category, n.field, n.amount_wan, "
+        "n.deadline, COALESCE(n.returned_fields, '[]') FROM needs n JOIN enterprises e ON e.id = n.enterprise_id "
+        "WHERE e.contact_person_id = :person AND n.stage = 'returned' ORDER BY n.id LIMIT 1");
+    s.bind(":person", person_);
+    std::optional<ReturnedNeed> out;
+    if (s.executeStep()) {
+      ReturnedNeed r;
+      r.id = s.getColumn(0).getInt64();
+      const std::string constraints = s.getColumn(4).getString();
+      r.values = json{
+          {"title", s.getColumn(1).getString()},    {"problem", s.getColumn(2).getString()},
+          {"targets", s.getColumn(3).getString()},  {"constraints", constraints.empty() ? json() : json(constraints)},
+          {"category", s.getColumn(5).getString()}, {"field", s.getColumn(6).getString()},
+          {"amount", s.getColumn(7).getDouble()},   {"deadline", s.getColumn(8).getString()}};
+      r.fields = json::parse(s.getColumn(9).getString()).get<std::vector<std::string>>();
+      out = std::move(r);
+    }
+    s.reset();
+    return out;
+  }
   [[nodiscard]] std::optional<std::int64_t> Enterprise() const {
     auto& s = conn_.Prepare("SELECT id FROM enterprises WHERE contact_person_id = :person ORDER BY id LIMIT 1");
     s.bind(":person", person_);
@@ -266,6 +288,28 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       AddIdentity(c, out.person_id, "mobile", v.value("mobile", json()), now_ms);
       AddIdentity(c, out.person_id, "email", v.value("email", json()), now_ms);
       Transition(c, "person", out.person_id, "onboarding", "pending", out.person_id, event.channel, now_ms);
+    } else if (effect.kind == "resubmit_need") {
+      const json& n = v["values"];
+      auto& upd = c.Prepare(
+          "UPDATE needs SET title = :title, problem = :problem, targets = :targets, constraints_text = :constraints, "
+          "category = :category, field = :field, amount_wan = :amount, deadline = :deadline, stage = 'submitted', "
+          "returned_fields = NULL, updated_at = :now WHERE id = :id AND stage = 'returned' AND enterprise_id IN "
+          "(SELECT id FROM enterprises WHERE contact_person_id = :person)");
+      upd.bind(":title", n.value("title", ""));
+      upd.bind(":problem", n.value("problem", ""));
+      upd.bind(":targets", n.value("targets", ""));
+      upd.bind(":constraints", Opt(n.value("constraints", json())).value_or(""));
+      upd.bind(":category", n.value("category", ""));
+      upd.bind(":field", n.value("field", ""));
+      upd.bind(":amount", n.value("amount", 0.0));
+      upd.bind(":deadline", n.value("deadline", ""));
+      upd.bind(":now", now_ms);
+      upd.bind(":id", v.value("need_id", std::int64_t{0}));
+      upd.bind(":person", out.person_id);
+      if (upd.exec() == 1) {
+        Transition(c, "need", v.value("need_id", std::int64_t{0}), "returned", "submitted", out.person_id,
+                   event.channel, now_ms);
+      }
     } else if (effect.kind == "submit_need") {
       const auto enterprise = facts.Enterprise();
       if (!enterprise) continue;  // the engine asks for a registration first; a race is dropped

@@ -134,6 +134,19 @@ void Engine::Answer(const FormSpec& form, const std::string& text, json& state, 
   }
   state["values"][field.name] = *parsed.value;
   state["tries"] = 0;
+  if (state.contains("fix") && !state.value("editing", false)) {
+    // Fixing a returned need: the next flagged field, then the preview.
+    auto queue = state["fix"].get<std::vector<int>>();
+    if (queue.empty()) {
+      AskConfirm(form, state, turn, ctx);
+      return;
+    }
+    state["field"] = queue.front();
+    queue.erase(queue.begin());
+    state["fix"] = queue;
+    Ask(form, state, turn, ctx);
+    return;
+  }
   if (state.value("editing", false)) {
     state["editing"] = false;
     AskConfirm(form, state, turn, ctx);
@@ -155,6 +168,12 @@ void Engine::Confirm(const FormSpec& form, const std::string& text, json& state,
   const Command command = ToCommand(text);
   if (command == Command::kYes) {
     json values = state.value("values", json::object());
+    if (state.contains("fix_need_id")) {
+      turn.effects.push_back({"resubmit_need", {{"need_id", state["fix_need_id"]}, {"values", values}}});
+      turn.replies.push_back(Text(ctx, "done.need_fix", {{"title", values.value("title", "")}}));
+      state = dialogs::Idle();
+      return;
+    }
     turn.effects.push_back({form.effect, values});
     json params = values;
     params["form_title"] = Text(ctx, form.title);
@@ -179,7 +198,9 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
     std::string_view text;
     std::string_view target;  // a form id, or "needs"
   };
-  static constexpr std::array<Phrase, 12> kPhrases = {{{"注册企业", "enterprise_registration"},
+  static constexpr std::array<Phrase, 14> kPhrases = {{{"注册企业", "enterprise_registration"},
+                                                       {"修改需求", "fix"},
+                                                       {"修改技术需求", "fix"},
                                                        {"企业注册", "enterprise_registration"},
                                                        {"我是企业", "enterprise_registration"},
                                                        {"注册科技人员", "researcher_registration"},
@@ -198,6 +219,38 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
       std::string list;
       for (std::size_t i = 0; i < needs.size(); ++i) list += (i ? "\n" : "") + std::to_string(i + 1) + ". " + needs[i];
       turn.replies.push_back(needs.empty() ? Text(ctx, "needs.none") : Text(ctx, "needs.list", {{"list", list}}));
+      return true;
+    }
+    if (p.target == "fix") {
+      if (interrupting) {
+        turn.replies.push_back(
+            Text(ctx, "form.busy", {{"title", Text(ctx, Find(state["form"].get<std::string>())->title)}}));
+        return true;
+      }
+      const auto returned = ctx.facts.Returned();
+      if (!returned) {
+        turn.replies.push_back(Text(ctx, "needs.nothing_to_fix"));
+        return true;
+      }
+      // Only the flagged fields are asked again; the rest is kept as it was.
+      const FormSpec& form = *Find("need_posting");
+      json queue = json::array();
+      for (std::size_t i = 0; i < form.fields.size(); ++i) {
+        if (std::find(returned->fields.begin(), returned->fields.end(), form.fields[i].name) !=
+            returned->fields.end()) {
+          queue.push_back(i);
+        }
+      }
+      if (queue.empty()) queue.push_back(0);
+      state = json{{"form", form.id},
+                   {"field", queue.front()},
+                   {"values", returned->values},
+                   {"history", json::array()},
+                   {"tries", 0},
+                   {"fix", json(std::vector<json>(queue.begin() + 1, queue.end()))},
+                   {"fix_need_id", returned->id}};
+      turn.replies.push_back(Text(ctx, "form.start.need_fix", {{"title", returned->values.value("title", "")}}));
+      Ask(form, state, turn, ctx);
       return true;
     }
     if (p.target == "need_posting" && !interrupting && !ctx.facts.HasEnterprise()) {

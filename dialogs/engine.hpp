@@ -26,6 +26,14 @@ class Facts {
   [[nodiscard]] virtual std::vector<std::string> NeedSummaries() const = 0;
   /// Whether the person is the contact of a registered enterprise (needs are posted for one).
   [[nodiscard]] virtual bool HasEnterprise() const = 0;
+  /// The person's oldest need returned for changes: its id, its values as the need form holds
+  /// them, and the fields the reviewer flagged.
+  struct ReturnedNeed {
+    std::int64_t id = 0;
+    nlohmann::json values;
+    std::vector<std::string> fields;
+  };
+  [[nodiscard]] virtual std::optional<ReturnedNeed> Returned() const = 0;
 };
 
 /// Everything a turn depends on besides the state and the event: no I/O, no global clock.

@@ -9,6 +9,37 @@ std::string_view TargetPath(std::string_view target) {
   return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
+bool PathMatches(std::string_view pattern, std::string_view path) {
+  // Segment by segment; "{name}" matches one non-empty segment.
+  while (true) {
+    const auto ps = pattern.find('/');
+    const auto ts = path.find('/');
+    const std::string_view pseg = pattern.substr(0, ps);
+    const std::string_view tseg = path.substr(0, ts);
+    const bool wildcard = pseg.size() >= 2 && pseg.front() == '{' && pseg.back() == '}';
+    if (wildcard ? tseg.empty() : pseg != tseg) return false;
+    if (ps == std::string_view::npos || ts == std::string_view::npos) return ps == ts;
+    pattern.remove_prefix(ps + 1);
+    path.remove_prefix(ts + 1);
+  }
+}
+
+std::vector<std::string_view> PathSegments(std::string_view target) {
+  std::vector<std::string_view> out;
+  std::string_view path = TargetPath(target);
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
 void Router::Add(http::verb method, std::string path, Handler handler) {
   routes_.push_back(Route{method, std::move(path), std::move(handler)});
 }
@@ -25,7 +56,7 @@ net::awaitable<Router::Routed> Router::Dispatch(const HttpRequest& req) const {
   std::string allow;
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const auto& route = routes_[i];
-    if (route.path != path) continue;
+    if (route.path != path && (route.path.find('{') == std::string::npos || !PathMatches(route.path, path))) continue;
     if (route.method != method) {
       allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(route.method));
       continue;

@@ -22,7 +22,8 @@ class Router {
 
   explicit Router(const Logger& log) : log_(log) {}
 
-  /// Exact path match on the target without its query string.
+  /// Path match on the target without its query string; a segment written "{name}" in `path`
+  /// matches any one non-empty segment (the handler reads it with PathSegments).
   void Add(http::verb method, std::string path, Handler handler);
 
   /// 404 for an unknown path, 405 with Allow for a known path and another method, 500 (logged)
@@ -44,5 +45,9 @@ class Router {
 
 /// The path part of a request target ("/a/b?x=1" -> "/a/b").
 [[nodiscard]] std::string_view TargetPath(std::string_view target);
+/// The path's segments ("/api/v1/needs/7" -> api, v1, needs, 7).
+[[nodiscard]] std::vector<std::string_view> PathSegments(std::string_view target);
+/// Whether `path` fits `pattern` ("/api/v1/needs/{id}" fits "/api/v1/needs/7").
+[[nodiscard]] bool PathMatches(std::string_view pattern, std::string_view path);
 
 }  // namespace duijie::bot

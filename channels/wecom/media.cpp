@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "channels/wecom/message.hpp"
+#include "common/digest.hpp"
 #include "dialogs/message.hpp"
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -57,20 +58,6 @@ Result<void> WriteOnce(const std::filesystem::path& path, std::string_view bytes
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(std::size_t{len} * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
 
 std::string FileNameFrom(std::string_view cd, std::string_view fallback) {
   std::string name;

@@ -24,8 +24,6 @@ struct StoredFile {
   std::string storage_path;  // relative to the files directory: ab/abcdef...
 };
 
-/// Lower-case hex SHA-256 of `bytes`.
-[[nodiscard]] std::string Sha256Hex(std::string_view bytes);
 /// The file name of a Content-Disposition header, made safe to show and store (no path, no
 /// control characters, at most 255 bytes); `fallback` when there is none.
 [[nodiscard]] std::string FileNameFrom(std::string_view content_disposition, std::string_view fallback);

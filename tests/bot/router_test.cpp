@@ -76,5 +76,15 @@ TEST(TargetPath, StripsQueryAndFragment) {
   EXPECT_EQ(TargetPath("/a"), "/a");
 }
 
+TEST(RouterPaths, PlaceholdersMatchOneNonEmptySegment) {
+  EXPECT_TRUE(PathMatches("/api/v1/needs/{id}", "/api/v1/needs/7"));
+  EXPECT_TRUE(PathMatches("/api/v1/needs/{id}/reviews", "/api/v1/needs/7/reviews"));
+  EXPECT_FALSE(PathMatches("/api/v1/needs/{id}", "/api/v1/needs/"));
+  EXPECT_FALSE(PathMatches("/api/v1/needs/{id}", "/api/v1/needs/7/reviews"));
+  EXPECT_FALSE(PathMatches("/api/v1/needs/{id}/reviews", "/api/v1/needs/7"));
+  EXPECT_FALSE(PathMatches("/api/v1/needs/{id}", "/api/v1/people/7"));
+  EXPECT_EQ(PathSegments("/api/v1/needs/7?x=1"), (std::vector<std::string_view>{"api", "v1", "needs", "7"}));
+}
+
 }  // namespace
 }  // namespace duijie::bot

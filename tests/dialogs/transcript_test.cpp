@@ -3,6 +3,7 @@
 //   # comment                      programme: hubei-2020       today: 2026-11-22
 //   taken: <credit code>           need: <summary line>        channel: sms
 //   enterprise: none               (the person has no registered enterprise)
+//   returned: <need id> <field,field> <values JSON>   (a need returned for changes)
 //   > what the person says         > /subscribe  (an event)   > /file  (a file)
 //   < what the bot answers         | the answer's next line
 //   + 3d | 5h | 10m                (the clock moves)
@@ -32,6 +33,8 @@ class MemoryFacts final : public Facts {
   }
   [[nodiscard]] std::vector<std::string> NeedSummaries() const override { return needs; }
   [[nodiscard]] bool HasEnterprise() const override { return has_enterprise; }
+  [[nodiscard]] std::optional<ReturnedNeed> Returned() const override { return returned; }
+  std::optional<ReturnedNeed> returned;
   bool has_enterprise = true;
   std::vector<std::string> taken;
   std::vector<std::string> needs;
@@ -184,6 +187,22 @@ Result RunTranscript(const fs::path& file, bool record) {
       locale = arg(8);
     } else if (line.rfind("taken: ", 0) == 0) {
       facts.taken.push_back(arg(7));
+    } else if (line.rfind("returned: ", 0) == 0) {
+      // returned: <id> <fields,comma,separated> <values as JSON>
+      std::istringstream in(arg(10));
+      Facts::ReturnedNeed r;
+      std::string fields;
+      in >> r.id >> fields;
+      std::string rest;
+      std::getline(in, rest);
+      r.values = json::parse(rest);
+      for (std::size_t start = 0; start <= fields.size();) {
+        const auto comma = fields.find(',', start);
+        r.fields.push_back(fields.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      facts.returned = r;
     } else if (line == "enterprise: none") {
       facts.has_enterprise = false;
     } else if (line.rfind("need: ", 0) == 0) {

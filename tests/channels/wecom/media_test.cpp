@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "channels/curl_http_client.hpp"
+#include "common/digest.hpp"
 #include "store/outbox_repository.hpp"
 #include "support/fakes.hpp"
 #include "support/run.hpp"

@@ -1,0 +1,175 @@
+#include "bot/handlers/admin_handler.hpp"
+
+#include <charconv>
+
+#include <boost/url/parse.hpp>
+
+#include "bot/auth.hpp"
+#include "bot/http/responses.hpp"
+#include "dialogs/staff.hpp"
+
+namespace duijie::bot {
+namespace {
+
+using nlohmann::json;
+
+struct Reply {
+  http::status status = http::status::ok;
+  json body;
+  bool queued = false;
+};
+
+Reply FromError(const Error& e) {
+  const auto code = static_cast<Errc>(e.code.value());
+  const auto [status, name] = [code]() -> std::pair<http::status, const char*> {
+    switch (code) {
+      case Errc::kNotFound:
+        return {http::status::not_found, "not_found"};
+      case Errc::kPermissionDenied:
+        return {http::status::forbidden, "forbidden"};
+      case Errc::kConflict:
+        return {http::status::conflict, "conflict"};
+      default:
+        return {http::status::bad_request, "invalid_request"};
+    }
+  }();
+  return {status, {{"error", {{"code", name}, {"message", e.message}}}}, false};
+}
+
+std::optional<std::string> Query(std::string_view target, std::string_view key) {
+  const auto url = boost::urls::parse_origin_form(target);
+  if (!url) return std::nullopt;
+  for (const auto& p : url->params()) {
+    if (p.key == key) return std::string(p.value);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> IdAt(const HttpRequest& req, std::size_t index) {
+  const auto segments = PathSegments(req.target());
+  if (segments.size() <= index) return std::nullopt;
+  std::int64_t id = 0;
+  const auto s = segments[index];
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+using Action = std::function<Reply(store::Connection&, const dialogs::Staff&)>;
+
+// Authenticates, runs `action` as that staff member, answers: one writer job per request.
+net::awaitable<HttpResponse> Serve(const AdminDeps& deps, const HttpRequest& req, Action action) {
+  const auto header = req[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
+    auto res = JsonError(http::status::unauthorized, "unauthorized", "send Authorization: Bearer <token>");
+    res.set(http::field::www_authenticate, "Bearer");
+    co_return res;
+  }
+  const std::string secret(header.substr(kBearer.size()));
+  const auto now = deps.clock.Now();
+  const auto job = [&secret, &action, now](store::Connection& c) -> std::optional<Reply> {
+    const auto staff = Tokens::Authenticate(c, secret, ToUnixMillis(now));
+    if (!staff) return std::nullopt;
+    return action(c, *staff);
+  };
+  const auto reply = co_await deps.writer.Run(job);
+  if (!reply) {
+    auto res = JsonError(http::status::unauthorized, "unauthorized", "unknown or revoked token");
+    res.set(http::field::www_authenticate, "Bearer");
+    co_return res;
+  }
+  if (reply->queued && deps.outbox_notify) deps.outbox_notify();
+  co_return JsonResponse(reply->status, reply->body);
+}
+
+Reply Done(const Result<dialogs::StaffOutcome>& r) {
+  if (!r) return FromError(r.error());
+  return {http::status::ok, r->body, r->queued};
+}
+
+std::optional<json> Body(const HttpRequest& req) {
+  auto body = json::parse(req.body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return std::nullopt;
+  return body;
+}
+
+HttpResponse BadJson() {
+  return JsonError(http::status::bad_request, "invalid_request", "the body must be a JSON object");
+}
+HttpResponse BadId() { return JsonError(http::status::not_found, "not_found", "no such resource"); }
+
+}  // namespace
+
+void AddAdminRoutes(Router& router, const AdminDeps& deps) {
+  router.Add(http::verb::get, "/api/v1/needs", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const auto stage = Query(req.target(), "stage");
+    co_return co_await Serve(deps, req, [stage](store::Connection& c, const dialogs::Staff& staff) {
+      return Reply{http::status::ok, {{"needs", dialogs::ListNeeds(c, staff, stage)}}, false};
+    });
+  });
+  router.Add(http::verb::get, "/api/v1/needs/{id}", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const auto id = IdAt(req, 3);
+    if (!id) co_return BadId();
+    co_return co_await Serve(deps, req, [id](store::Connection& c, const dialogs::Staff& staff) {
+      auto need = dialogs::GetNeed(c, staff, *id);
+      return need ? Reply{http::status::ok, *need, false} : FromError(need.error());
+    });
+  });
+  router.Add(
+      http::verb::post, "/api/v1/needs/{id}/reviews", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+        const auto id = IdAt(req, 3);
+        if (!id) co_return BadId();
+        const auto body = Body(req);
+        if (!body) co_return BadJson();
+        const auto now = deps.clock.Now();
+        co_return co_await Serve(deps, req, [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+          return Done(dialogs::ReviewNeed(c, deps.programme, deps.catalogue, staff, *id, *body, now));
+        });
+      });
+  router.Add(http::verb::get, "/api/v1/enterprises", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const auto status = Query(req.target(), "status");
+    co_return co_await Serve(deps, req, [status](store::Connection& c, const dialogs::Staff& staff) {
+      return Reply{http::status::ok, {{"enterprises", dialogs::ListEnterprises(c, staff, status)}}, false};
+    });
+  });
+  router.Add(http::verb::post, "/api/v1/enterprises/{id}/verification",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto id = IdAt(req, 3);
+               if (!id) co_return BadId();
+               const auto body = Body(req);
+               if (!body) co_return BadJson();
+               const auto now = deps.clock.Now();
+               co_return co_await Serve(
+                   deps, req, [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+                     return Done(dialogs::VerifyEnterprise(c, deps.catalogue, staff, *id, *body, now));
+                   });
+             });
+  router.Add(http::verb::post, "/api/v1/researchers/{id}/verification",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto id = IdAt(req, 3);
+               if (!id) co_return BadId();
+               const auto body = Body(req);
+               if (!body) co_return BadJson();
+               const auto now = deps.clock.Now();
+               co_return co_await Serve(
+                   deps, req, [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+                     return Done(dialogs::VerifyResearcher(c, deps.catalogue, staff, *id, *body, now));
+                   });
+             });
+  router.Add(http::verb::get, "/api/v1/people/{id}/conversation",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto id = IdAt(req, 3);
+               if (!id) co_return BadId();
+               co_return co_await Serve(deps, req, [id](store::Connection& c, const dialogs::Staff& staff) {
+                 // What a person said is theirs: only administrators read it.
+                 if (staff.role != "admin") {
+                   return FromError(Error(Errc::kPermissionDenied, "only admin tokens read conversations"));
+                 }
+                 auto conv = dialogs::GetConversation(c, *id);
+                 return conv ? Reply{http::status::ok, *conv, false} : FromError(conv.error());
+               });
+             });
+}
+
+}  // namespace duijie::bot

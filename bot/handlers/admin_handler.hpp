@@ -1,0 +1,28 @@
+#pragma once
+#include <functional>
+
+#include "bot/http/router.hpp"
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "dialogs/catalogue.hpp"
+#include "dialogs/programme.hpp"
+#include "store/writer.hpp"
+
+namespace duijie::bot {
+
+struct AdminDeps {
+  store::Writer& writer;
+  const Clock& clock;
+  const Logger& log;
+  const dialogs::Programme& programme;
+  const dialogs::Catalogue& catalogue;
+  std::function<void()> outbox_notify;
+};
+
+/// The admin API under /api/v1 (docs/openapi.yaml): bearer token → staff member → the action
+/// in dialogs/staff, all in one writer job (the token's use is recorded with it). Handlers only
+/// translate: Errc::kNotFound → 404, kPermissionDenied → 403, kConflict → 409,
+/// kInvalidArgument → 400.
+void AddAdminRoutes(Router& router, const AdminDeps& deps);
+
+}  // namespace duijie::bot

@@ -1,0 +1,447 @@
+#include "dialogs/staff.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "common/mask.hpp"
+#include "store/outbox_repository.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+using nlohmann::json;
+
+// The need fields a reviewer may flag (the need form's field names).
+constexpr std::array<std::string_view, 8> kNeedFields = {"title",    "problem", "targets", "constraints",
+                                                         "category", "field",   "amount",  "deadline"};
+
+Error Denied(const std::string& why) { return Error(Errc::kPermissionDenied, why); }
+
+std::string ChannelOf(std::string_view identity_kind) {
+  if (identity_kind == "wecom_userid") return "wecom";
+  if (identity_kind == "wecom_external") return "wecom_kf";
+  if (identity_kind == "mobile") return "sms";
+  return "email";
+}
+
+std::string LocaleOf(store::Connection& c, std::int64_t person) {
+  auto& s = c.Prepare("SELECT locale FROM people WHERE id = :id");
+  s.bind(":id", person);
+  std::string out = s.executeStep() ? s.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
+  s.reset();
+  return out;
+}
+
+void Audit(store::Connection& c, const Staff& staff, std::string_view action, const std::string& target,
+           const json& detail, std::int64_t now) {
+  auto& s = c.Prepare(
+      "INSERT INTO audit_log (actor, action, target, detail, at) VALUES (:actor, :action, :target, :detail, :at)");
+  s.bind(":actor", staff.name + " (" + staff.role + ")");
+  s.bind(":action", std::string(action));
+  s.bind(":target", target);
+  s.bind(":detail", detail.dump());
+  s.bind(":at", now);
+  s.exec();
+}
+
+void Transition(store::Connection& c, std::string_view entity, std::int64_t id, const std::string& from,
+                const std::string& to, const std::string& reason, std::int64_t now) {
+  auto& s = c.Prepare(
+      "INSERT INTO transitions (entity, entity_id, from_state, to_state, channel, reason, at) "
+      "VALUES (:entity, :id, :from, :to, 'api', :reason, :at)");
+  s.bind(":entity", std::string(entity));
+  s.bind(":id", id);
+  s.bind(":from", from);
+  s.bind(":to", to);
+  if (reason.empty()) {
+    s.bind(":reason");
+  } else {
+    s.bind(":reason", reason);
+  }
+  s.bind(":at", now);
+  s.exec();
+}
+
+// Queues `text` for the person on the channel they last used; false if they cannot be reached.
+bool Tell(store::Connection& c, std::int64_t person, const std::string& key, const std::string& text,
+          std::int64_t now) {
+  const auto reach = ReachPerson(c, person);
+  if (!reach) return false;
+  store::NewOutboxMessage m;
+  m.idempotency_key = key;
+  m.channel = reach->channel;
+  m.recipient = reach->recipient;
+  m.kind = "notice";
+  m.payload = json{{"kind", "text"}, {"text", text}}.dump();
+  m.person_id = person;
+  m.priority = 5;
+  for (const auto& [channel, recipient] : reach->fallback) m.fallback.push_back({channel, recipient});
+  store::OutboxRepository::Enqueue(c, m, now);
+  return true;
+}
+
+struct NeedRow {
+  std::string title;
+  std::string stage;
+  std::string region;
+  std::int64_t contact = 0;
+  std::int64_t enterprise = 0;
+};
+
+std::optional<NeedRow> LoadNeed(store::Connection& c, std::int64_t id) {
+  auto& s = c.Prepare(
+      "SELECT n.title, n.stage, e.region, e.contact_person_id, e.id FROM needs n "
+      "JOIN enterprises e ON e.id = n.enterprise_id WHERE n.id = :id");
+  s.bind(":id", id);
+  std::optional<NeedRow> out;
+  if (s.executeStep()) {
+    out = NeedRow{s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getString(),
+                  s.getColumn(3).getInt64(), s.getColumn(4).getInt64()};
+  }
+  s.reset();
+  return out;
+}
+
+bool SeesRegion(const Staff& staff, const std::string& region) {
+  return staff.role != "bureau_reviewer" || (staff.region && *staff.region == region);
+}
+
+json NeedJson(SQLite::Statement& s) {
+  return json{{"id", s.getColumn(0).getInt64()},
+              {"title", s.getColumn(1).getString()},
+              {"stage", s.getColumn(2).getString()},
+              {"enterprise", s.getColumn(3).getString()},
+              {"region", s.getColumn(4).getString()},
+              {"category", s.getColumn(5).getString()},
+              {"field", s.getColumn(6).getString()},
+              {"amount_wan", s.getColumn(7).getDouble()},
+              {"deadline", s.getColumn(8).getString()},
+              {"returned_fields", s.getColumn(9).isNull() ? json() : json::parse(s.getColumn(9).getString())}};
+}
+
+constexpr const char* kNeedColumns =
+    "SELECT n.id, n.title, n.stage, e.name, e.region, COALESCE(n.category, ''), COALESCE(n.field, ''), "
+    "COALESCE(n.amount_wan, 0), COALESCE(n.deadline, ''), n.returned_fields FROM needs n "
+    "JOIN enterprises e ON e.id = n.enterprise_id ";
+
+}  // namespace
+
+std::optional<Reach> ReachPerson(store::Connection& c, std::int64_t person) {
+  std::string last;
+  auto& conv = c.Prepare("SELECT COALESCE(last_channel, '') FROM conversations WHERE person_id = :p");
+  conv.bind(":p", person);
+  if (conv.executeStep()) last = conv.getColumn(0).getString();
+  conv.reset();
+  std::vector<std::pair<std::string, std::string>> all;  // (channel, address), verified first
+  auto& ids =
+      c.Prepare("SELECT kind, address FROM identities WHERE person_id = :p ORDER BY status = 'verified' DESC, id");
+  ids.bind(":p", person);
+  while (ids.executeStep()) all.emplace_back(ChannelOf(ids.getColumn(0).getString()), ids.getColumn(1).getString());
+  ids.reset();
+  if (all.empty()) return std::nullopt;
+  auto first = std::find_if(all.begin(), all.end(), [&](const auto& a) { return a.first == last; });
+  if (first == all.end()) first = all.begin();
+  Reach reach{first->first, first->second, {}};
+  for (const auto& a : all) {
+    if (&a != &*first) reach.fallback.push_back(a);
+  }
+  return reach;
+}
+
+Result<StaffOutcome> ReviewNeed(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
+                                const Staff& staff, std::int64_t need_id, const json& request,
+                                Clock::TimePoint now_tp) {
+  const std::int64_t now = ToUnixMillis(now_tp);
+  if (staff.role == "viewer") return Denied("a viewer token cannot review");
+  const auto need = LoadNeed(c, need_id);
+  if (!need) return Error(Errc::kNotFound, "no need " + std::to_string(need_id));
+  if (!SeesRegion(staff, need->region))
+    return Denied("need " + std::to_string(need_id) + " is outside this token's region");
+  const std::string decision = request.value("decision", "");
+  const std::string reason = request.value("reason", "");
+  // Who decides at which stage: the chain's first stage is the bureau's, the last the platform's.
+  const bool bureau_stage = need->stage == "submitted";
+  const bool platform_stage = need->stage == "recommended";
+  if (!bureau_stage && !platform_stage) {
+    return Error(Errc::kConflict, "need " + std::to_string(need_id) + " is " + need->stage + ", not awaiting review");
+  }
+  if (staff.role == "bureau_reviewer" && !bureau_stage) {
+    return Denied("the bureau reviewed this need already; the platform decides now");
+  }
+  if (staff.role == "platform_reviewer" && !platform_stage) {
+    return Denied("the local bureau reviews this need first");
+  }
+  static constexpr std::array<std::string_view, 3> kBureau = {"recommend", "return", "reject"};
+  static constexpr std::array<std::string_view, 3> kPlatform = {"approve", "return", "reject"};
+  const auto& allowed = bureau_stage ? kBureau : kPlatform;
+  if (std::find(allowed.begin(), allowed.end(), decision) == allowed.end()) {
+    return Error(Errc::kInvalidArgument, std::string("decision must be one of ") +
+                                             (bureau_stage ? "recommend, return, reject" : "approve, return, reject"));
+  }
+  if ((decision == "return" || decision == "reject") && reason.empty()) {
+    return Error(Errc::kInvalidArgument, "a reason is required to " + decision + " a need");
+  }
+  json fields = json::array();
+  if (decision == "return") {
+    const json given = request.value("fields", json::array());
+    if (!given.is_array() || given.empty()) {
+      return Error(Errc::kInvalidArgument,
+                   "fields: name the fields to fix (title, problem, targets, constraints, "
+                   "category, field, amount, deadline)");
+    }
+    for (const auto& f : given) {
+      if (!f.is_string() ||
+          std::find(kNeedFields.begin(), kNeedFields.end(), f.get<std::string>()) == kNeedFields.end()) {
+        return Error(Errc::kInvalidArgument, "fields: unknown field " + f.dump());
+      }
+      if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
+    }
+  }
+  if (bureau_stage && programme.review_chain.front().recommendation && decision == "recommend" && reason.empty()) {
+    return Error(Errc::kInvalidArgument, "the bureau's recommendation (推荐意见) is required: put it in reason");
+  }
+  const std::string to = decision == "recommend" ? "recommended"
+                         : decision == "approve" ? "published"
+                         : decision == "return"  ? "returned"
+                                                 : "rejected";
+  auto& review = c.Prepare(
+      "INSERT INTO need_reviews (need_id, level, decision, reason, created_at) "
+      "VALUES (:need, :level, :decision, :reason, :now)");
+  review.bind(":need", need_id);
+  review.bind(":level", bureau_stage ? "bureau" : "platform");
+  review.bind(":decision", decision);
+  if (reason.empty()) {
+    review.bind(":reason");
+  } else {
+    review.bind(":reason", reason);
+  }
+  review.bind(":now", now);
+  review.exec();
+  const std::int64_t review_id = c.Db().getLastInsertRowid();
+  auto& update = c.Prepare(
+      "UPDATE needs SET stage = :to, returned_fields = :fields, updated_at = :now WHERE id = :id AND stage = :from");
+  update.bind(":to", to);
+  if (decision == "return") {
+    update.bind(":fields", fields.dump());
+  } else {
+    update.bind(":fields");
+  }
+  update.bind(":now", now);
+  update.bind(":id", need_id);
+  update.bind(":from", need->stage);
+  update.exec();
+  Transition(c, "need", need_id, need->stage, to, reason, now);
+  Audit(c, staff, "need.review", "need:" + std::to_string(need_id),
+        {{"decision", decision}, {"reason", reason}, {"fields", fields}, {"from", need->stage}, {"to", to}}, now);
+
+  const std::string locale = LocaleOf(c, need->contact);
+  std::string labels;
+  for (const auto& f : fields) {
+    labels += (labels.empty() ? "" : "、") + catalogue.Text(locale, "field.need_posting." + f.get<std::string>());
+  }
+  const std::string text =
+      catalogue.Text(locale, "review." + to, {{"title", need->title}, {"reason", reason}, {"fields", labels}});
+  const bool queued = Tell(c, need->contact, "review:" + std::to_string(review_id), text, now);
+  auto got = GetNeed(c, staff, need_id);
+  return StaffOutcome{got ? *got : json::object(), queued};
+}
+
+Result<StaffOutcome> VerifyEnterprise(store::Connection& c, const Catalogue& catalogue, const Staff& staff,
+                                      std::int64_t enterprise_id, const json& request, Clock::TimePoint now_tp) {
+  const std::int64_t now = ToUnixMillis(now_tp);
+  if (staff.role == "viewer") return Denied("a viewer token cannot verify");
+  auto& sel = c.Prepare("SELECT name, region, status, contact_person_id FROM enterprises WHERE id = :id");
+  sel.bind(":id", enterprise_id);
+  if (!sel.executeStep()) {
+    sel.reset();
+    return Error(Errc::kNotFound, "no enterprise " + std::to_string(enterprise_id));
+  }
+  const std::string name = sel.getColumn(0).getString();
+  const std::string region = sel.getColumn(1).getString();
+  const std::string status = sel.getColumn(2).getString();
+  const std::int64_t contact = sel.getColumn(3).getInt64();
+  sel.reset();
+  if (!SeesRegion(staff, region)) {
+    return Denied("enterprise " + std::to_string(enterprise_id) + " is outside this token's region");
+  }
+  const std::string decision = request.value("decision", "");
+  const std::string reason = request.value("reason", "");
+  if (decision != "verify" && decision != "refuse") {
+    return Error(Errc::kInvalidArgument, "decision must be verify or refuse");
+  }
+  if (decision == "refuse" && reason.empty()) return Error(Errc::kInvalidArgument, "a reason is required to refuse");
+  if (status != "pending")
+    return Error(Errc::kConflict, "enterprise " + std::to_string(enterprise_id) + " is " + status);
+  const std::string to = decision == "verify" ? "verified" : "refused";
+  auto& upd = c.Prepare("UPDATE enterprises SET status = :to, updated_at = :now WHERE id = :id");
+  upd.bind(":to", to);
+  upd.bind(":now", now);
+  upd.bind(":id", enterprise_id);
+  upd.exec();
+  auto& person = c.Prepare("UPDATE people SET status = :to, updated_at = :now WHERE id = :id AND status = 'pending'");
+  person.bind(":to", to);
+  person.bind(":now", now);
+  person.bind(":id", contact);
+  person.exec();
+  Transition(c, "person", contact, "pending", to, reason, now);
+  Audit(c, staff, "enterprise." + decision, "enterprise:" + std::to_string(enterprise_id), {{"reason", reason}}, now);
+  const std::string locale = LocaleOf(c, contact);
+  const bool queued = Tell(c, contact, "enterprise:" + std::to_string(enterprise_id) + ":" + to,
+                           catalogue.Text(locale, "enterprise." + to, {{"name", name}, {"reason", reason}}), now);
+  return StaffOutcome{{{"id", enterprise_id}, {"name", name}, {"status", to}}, queued};
+}
+
+Result<StaffOutcome> VerifyResearcher(store::Connection& c, const Catalogue& catalogue, const Staff& staff,
+                                      std::int64_t person_id, const json& request, Clock::TimePoint now_tp) {
+  const std::int64_t now = ToUnixMillis(now_tp);
+  if (staff.role != "admin" && staff.role != "platform_reviewer") {
+    return Denied("researchers are verified by the platform");
+  }
+  auto& sel = c.Prepare("SELECT status FROM researchers WHERE person_id = :id");
+  sel.bind(":id", person_id);
+  if (!sel.executeStep()) {
+    sel.reset();
+    return Error(Errc::kNotFound, "no researcher " + std::to_string(person_id));
+  }
+  const std::string status = sel.getColumn(0).getString();
+  sel.reset();
+  const std::string decision = request.value("decision", "");
+  const std::string reason = request.value("reason", "");
+  if (decision != "verify" && decision != "refuse") {
+    return Error(Errc::kInvalidArgument, "decision must be verify or refuse");
+  }
+  if (decision == "refuse" && reason.empty()) return Error(Errc::kInvalidArgument, "a reason is required to refuse");
+  if (status != "pending") return Error(Errc::kConflict, "researcher " + std::to_string(person_id) + " is " + status);
+  const std::string to = decision == "verify" ? "verified" : "refused";
+  auto& upd = c.Prepare("UPDATE researchers SET status = :to, updated_at = :now WHERE person_id = :id");
+  upd.bind(":to", to);
+  upd.bind(":now", now);
+  upd.bind(":id", person_id);
+  upd.exec();
+  auto& person = c.Prepare("UPDATE people SET status = :to, updated_at = :now WHERE id = :id");
+  person.bind(":to", to);
+  person.bind(":now", now);
+  person.bind(":id", person_id);
+  person.exec();
+  Transition(c, "person", person_id, "pending", to, reason, now);
+  Audit(c, staff, "researcher." + decision, "person:" + std::to_string(person_id), {{"reason", reason}}, now);
+  const std::string locale = LocaleOf(c, person_id);
+  const bool queued = Tell(c, person_id, "researcher:" + std::to_string(person_id) + ":" + to,
+                           catalogue.Text(locale, "researcher." + to, {{"reason", reason}}), now);
+  return StaffOutcome{{{"person_id", person_id}, {"status", to}}, queued};
+}
+
+json ListNeeds(store::Connection& c, const Staff& staff, const std::optional<std::string>& stage) {
+  auto& s = c.Prepare(std::string(kNeedColumns) +
+                      "WHERE (:stage IS NULL OR n.stage = :stage) AND (:region IS NULL OR e.region = :region) "
+                      "ORDER BY n.id LIMIT 500");
+  if (stage) {
+    s.bind(":stage", *stage);
+  } else {
+    s.bind(":stage");
+  }
+  if (staff.role == "bureau_reviewer") {
+    s.bind(":region", staff.region.value_or("\x01"));  // a bureau token without a region sees nothing
+  } else {
+    s.bind(":region");
+  }
+  json out = json::array();
+  while (s.executeStep()) out.push_back(NeedJson(s));
+  s.reset();
+  return out;
+}
+
+Result<json> GetNeed(store::Connection& c, const Staff& staff, std::int64_t need_id) {
+  auto& s = c.Prepare(std::string(kNeedColumns) + "WHERE n.id = :id");
+  s.bind(":id", need_id);
+  if (!s.executeStep()) {
+    s.reset();
+    return Error(Errc::kNotFound, "no need " + std::to_string(need_id));
+  }
+  json need = NeedJson(s);
+  s.reset();
+  if (!SeesRegion(staff, need["region"].get<std::string>())) {
+    return Denied("need " + std::to_string(need_id) + " is outside this token's region");
+  }
+  auto& r = c.Prepare(
+      "SELECT level, decision, COALESCE(reason, ''), created_at FROM need_reviews WHERE need_id = :id ORDER BY id");
+  r.bind(":id", need_id);
+  json reviews = json::array();
+  while (r.executeStep()) {
+    reviews.push_back({{"level", r.getColumn(0).getString()},
+                       {"decision", r.getColumn(1).getString()},
+                       {"reason", r.getColumn(2).getString()},
+                       {"at", FormatUtc(FromUnixMillis(r.getColumn(3).getInt64()))}});
+  }
+  r.reset();
+  need["reviews"] = reviews;
+  return need;
+}
+
+json ListEnterprises(store::Connection& c, const Staff& staff, const std::optional<std::string>& status) {
+  auto& s = c.Prepare(
+      "SELECT id, name, credit_code, region, industry, COALESCE(sme_number, ''), status FROM enterprises "
+      "WHERE (:status IS NULL OR status = :status) AND (:region IS NULL OR region = :region) ORDER BY id LIMIT 500");
+  if (status) {
+    s.bind(":status", *status);
+  } else {
+    s.bind(":status");
+  }
+  if (staff.role == "bureau_reviewer") {
+    s.bind(":region", staff.region.value_or("\x01"));
+  } else {
+    s.bind(":region");
+  }
+  json out = json::array();
+  while (s.executeStep()) {
+    out.push_back({{"id", s.getColumn(0).getInt64()},
+                   {"name", s.getColumn(1).getString()},
+                   {"credit_code", s.getColumn(2).getString()},
+                   {"region", s.getColumn(3).getString()},
+                   {"industry", s.getColumn(4).getString()},
+                   {"sme_number", s.getColumn(5).getString()},
+                   {"status", s.getColumn(6).getString()}});
+  }
+  s.reset();
+  return out;
+}
+
+Result<json> GetConversation(store::Connection& c, std::int64_t person_id) {
+  auto& p = c.Prepare("SELECT role, status, COALESCE(display_name, '') FROM people WHERE id = :id");
+  p.bind(":id", person_id);
+  if (!p.executeStep()) {
+    p.reset();
+    return Error(Errc::kNotFound, "no person " + std::to_string(person_id));
+  }
+  json out{{"person_id", person_id},
+           {"role", p.getColumn(0).getString()},
+           {"status", p.getColumn(1).getString()},
+           {"name", p.getColumn(2).getString()}};
+  p.reset();
+  auto& conv =
+      c.Prepare("SELECT state, COALESCE(last_channel, ''), updated_at FROM conversations WHERE person_id = :id");
+  conv.bind(":id", person_id);
+  if (conv.executeStep()) {
+    out["conversation"] = json::parse(conv.getColumn(0).getString(), nullptr, false);
+    out["last_channel"] = conv.getColumn(1).getString();
+    out["updated_at"] = FormatUtc(FromUnixMillis(conv.getColumn(2).getInt64()));
+  }
+  conv.reset();
+  auto& ids = c.Prepare("SELECT kind, address, status FROM identities WHERE person_id = :id ORDER BY id");
+  ids.bind(":id", person_id);
+  json identities = json::array();
+  while (ids.executeStep()) {
+    const std::string kind = ids.getColumn(0).getString();
+    const std::string address = ids.getColumn(1).getString();
+    identities.push_back({{"kind", kind},
+                          {"address", kind == "mobile"  ? MaskPhone(address)
+                                      : kind == "email" ? MaskEmail(address)
+                                                        : address},
+                          {"status", ids.getColumn(2).getString()}});
+  }
+  ids.reset();
+  out["identities"] = identities;
+  return out;
+}
+
+}  // namespace duijie::dialogs

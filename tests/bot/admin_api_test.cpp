@@ -1,0 +1,186 @@
+// The admin API without sockets: every route × every role, through the router, on a real
+// database. Refused requests change nothing.
+#include <gtest/gtest.h>
+
+#include "bot/auth.hpp"
+#include "bot/handlers/admin_handler.hpp"
+#include "dialogs/conversations.hpp"
+#include "support/fakes.hpp"
+#include "support/run.hpp"
+#include "support/test_db.hpp"
+
+namespace duijie::bot {
+namespace {
+
+using nlohmann::json;
+
+class AdminApiTest : public ::testing::Test {
+ protected:
+  AdminApiTest() : writer_(db_.Path(), {}), router_(log_) {
+    AddAdminRoutes(router_, AdminDeps{writer_, clock_, log_, programme_, dialogs::Catalogue::Embedded(), {}});
+    writer_.RunSync([this](store::Connection& c) {
+      const auto now = ToUnixMillis(clock_.Now());
+      tokens_["admin"] = Tokens::Create(c, "hq", "admin", std::nullopt, now)->secret;
+      tokens_["platform_reviewer"] = Tokens::Create(c, "platform", "platform_reviewer", std::nullopt, now)->secret;
+      tokens_["bureau_reviewer"] = Tokens::Create(c, "wuhan", "bureau_reviewer", "hb01", now)->secret;
+      tokens_["bureau_elsewhere"] = Tokens::Create(c, "yichang", "bureau_reviewer", "hb04", now)->secret;
+      tokens_["viewer"] = Tokens::Create(c, "dashboard", "viewer", std::nullopt, now)->secret;
+      // An enterprise in 武汉 (hb01) with a submitted need, and a researcher.
+      const dialogs::Conversations conv(dialogs::Engine::Standard(), programme_, dialogs::Catalogue::Embedded());
+      const auto say = [&](const std::string& who, const std::string& text) {
+        conv.Process(c, {"wecom", who, "text", text, std::nullopt, std::nullopt, {}}, clock_.Now());
+      };
+      for (const char* t : {"注册企业",
+                            "武汉光谷新材料科技有限公司",
+                            "91350100M000100Y43",
+                            "1",
+                            "4",
+                            "跳过",
+                            "张三",
+                            "13812345678",
+                            "跳过",
+                            "确认",
+                            "发布需求",
+                            "高镍正极材料循环寿命提升",
+                            "现有工艺下材料循环500次后容量衰减超过20%",
+                            "循环1000次容量保持率不低于90%",
+                            "跳过",
+                            "1",
+                            "6",
+                            "20万",
+                            "明年3月底",
+                            "确认"}) {
+        say("zhangsan", t);
+      }
+      for (const char* t : {"科技人员注册", "李四", "华中科技大学", "教授", "1", "4", "锂电池",
+                            "从事锂离子电池正极材料研究十余年", "武汉", "2", "13912345678", "跳过", "确认"}) {
+        say("lisi", t);
+      }
+      return 0;
+    });
+  }
+
+  HttpResponse Call(http::verb method, const std::string& target, const std::string& who, const json& body = {}) {
+    HttpRequest req{method, target, 11};
+    if (!who.empty()) req.set(http::field::authorization, "Bearer " + (tokens_.contains(who) ? tokens_[who] : who));
+    if (!body.is_null()) req.body() = body.dump();
+    return test::RunAwaitable(ioc_, router_.Dispatch(req)).response;
+  }
+  long long Scalar(const std::string& sql) { return db_.Scalar(sql); }
+
+  test::TestDb db_;
+  store::Writer writer_;
+  test::FakeClock clock_{FromUnixMillis(1'795'305'600'000)};
+  Logger log_{clock_, LogLevel::kOff};
+  const dialogs::Programme& programme_ = dialogs::Programme::Embedded().at("hubei-2020");
+  Router router_;
+  net::io_context ioc_;
+  std::map<std::string, std::string> tokens_;
+};
+
+TEST_F(AdminApiTest, EveryRouteForEveryRole) {
+  const std::vector<std::string> roles = {"admin", "platform_reviewer", "bureau_reviewer", "bureau_elsewhere",
+                                          "viewer"};
+  const auto need = Scalar("SELECT id FROM needs");
+  const auto enterprise = Scalar("SELECT id FROM enterprises");
+  const auto researcher = Scalar("SELECT person_id FROM researchers");
+  const std::string n = std::to_string(need);
+  // Reading: everyone, a bureau only within its region.
+  for (const auto& role : roles) {
+    const bool elsewhere = role == "bureau_elsewhere";
+    const auto list = Call(http::verb::get, "/api/v1/needs", role);
+    EXPECT_EQ(list.result(), http::status::ok) << role;
+    EXPECT_EQ(json::parse(list.body())["needs"].size(), elsewhere ? 0U : 1U) << role;
+    EXPECT_EQ(Call(http::verb::get, "/api/v1/needs/" + n, role).result(),
+              elsewhere ? http::status::forbidden : http::status::ok)
+        << role;
+    EXPECT_EQ(json::parse(Call(http::verb::get, "/api/v1/enterprises", role).body())["enterprises"].size(),
+              elsewhere ? 0U : 1U)
+        << role;
+    EXPECT_EQ(Call(http::verb::get, "/api/v1/people/" + std::to_string(researcher) + "/conversation", role).result(),
+              role == "admin" ? http::status::ok : http::status::forbidden)
+        << role;
+  }
+  // Deciding: refusals first, and they change nothing.
+  const json recommend{{"decision", "recommend"}, {"reason", "企业研发基础好，需求明确，推荐"}};
+  const std::map<std::string, http::status> review_refusals = {{"viewer", http::status::forbidden},
+                                                               {"platform_reviewer", http::status::forbidden},
+                                                               {"bureau_elsewhere", http::status::forbidden}};
+  for (const auto& [role, status] : review_refusals) {
+    EXPECT_EQ(Call(http::verb::post, "/api/v1/needs/" + n + "/reviews", role, recommend).result(), status) << role;
+  }
+  const std::map<std::string, http::status> verify_refusals = {{"viewer", http::status::forbidden},
+                                                               {"bureau_elsewhere", http::status::forbidden}};
+  for (const auto& [role, status] : verify_refusals) {
+    EXPECT_EQ(Call(http::verb::post, "/api/v1/enterprises/" + std::to_string(enterprise) + "/verification", role,
+                   {{"decision", "verify"}})
+                  .result(),
+              status)
+        << role;
+  }
+  for (const auto& role : {"viewer", "bureau_reviewer", "bureau_elsewhere"}) {
+    EXPECT_EQ(Call(http::verb::post, "/api/v1/researchers/" + std::to_string(researcher) + "/verification", role,
+                   {{"decision", "verify"}})
+                  .result(),
+              http::status::forbidden)
+        << role;
+  }
+  EXPECT_EQ(Scalar("SELECT count(*) FROM need_reviews"), 0);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_log"), 0);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM needs WHERE stage = 'submitted'"), 1);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM enterprises WHERE status = 'pending'"), 1);
+
+  // The allowed ones.
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/enterprises/" + std::to_string(enterprise) + "/verification",
+                 "bureau_reviewer", {{"decision", "verify"}})
+                .result(),
+            http::status::ok);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/researchers/" + std::to_string(researcher) + "/verification",
+                 "platform_reviewer", {{"decision", "verify"}})
+                .result(),
+            http::status::ok);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/needs/" + n + "/reviews", "bureau_reviewer", recommend).result(),
+            http::status::ok);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/needs/" + n + "/reviews", "bureau_reviewer", recommend).result(),
+            http::status::forbidden);  // the platform decides now
+  const auto approved =
+      Call(http::verb::post, "/api/v1/needs/" + n + "/reviews", "platform_reviewer", {{"decision", "approve"}});
+  ASSERT_EQ(approved.result(), http::status::ok) << approved.body();
+  EXPECT_EQ(json::parse(approved.body())["stage"], "published");
+  EXPECT_EQ(json::parse(approved.body())["reviews"].size(), 2U);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/needs/" + n + "/reviews", "admin", {{"decision", "approve"}}).result(),
+            http::status::conflict);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_log"), 4);
+  // Each decision told the person on the channel they use (here WeCom, in sandbox mode).
+  EXPECT_EQ(Scalar("SELECT count(*) FROM outbox WHERE kind = 'notice' AND channel = 'wecom'"), 4);
+}
+
+TEST_F(AdminApiTest, BadTokensAndBadRequestsAreRefusedClearly) {
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/needs", "").result(), http::status::unauthorized);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/needs", "dj_not_a_real_token_at_all").result(), http::status::unauthorized);
+  writer_.RunSync([](store::Connection& c) { return Tokens::Revoke(c, "dashboard", 1); });
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/needs", "viewer").result(), http::status::unauthorized);
+  const std::string n = std::to_string(Scalar("SELECT id FROM needs"));
+  const auto no_reason =
+      Call(http::verb::post, "/api/v1/needs/" + n + "/reviews", "bureau_reviewer", {{"decision", "reject"}});
+  EXPECT_EQ(no_reason.result(), http::status::bad_request);
+  EXPECT_NE(json::parse(no_reason.body())["error"]["message"].get<std::string>().find("reason"), std::string::npos);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/needs/" + n + "/reviews", "bureau_reviewer",
+                 {{"decision", "return"}, {"reason", "指标不清楚"}, {"fields", {"colour"}}})
+                .result(),
+            http::status::bad_request);
+  EXPECT_EQ(
+      Call(http::verb::post, "/api/v1/needs/" + n + "/reviews", "bureau_reviewer", {{"decision", "approve"}}).result(),
+      http::status::bad_request);  // the bureau recommends; approving is the platform's
+  HttpRequest raw{http::verb::post, "/api/v1/needs/" + n + "/reviews", 11};
+  raw.set(http::field::authorization, "Bearer " + tokens_["admin"]);
+  raw.body() = "{not json";
+  EXPECT_EQ(test::RunAwaitable(ioc_, router_.Dispatch(raw)).response.result(), http::status::bad_request);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/needs/abc", "admin").result(), http::status::not_found);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/needs/999", "admin").result(), http::status::not_found);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM need_reviews"), 0);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM needs WHERE stage = 'submitted'"), 1);
+}
+
+}  // namespace
+}  // namespace duijie::bot
