@@ -58,7 +58,8 @@ std::optional<std::int64_t> IdAt(const HttpRequest& req, std::size_t index) {
 using Action = std::function<Reply(store::Connection&, const dialogs::Staff&)>;
 
 // Authenticates, runs `action` as that staff member, answers: one writer job per request.
-net::awaitable<HttpResponse> Serve(const AdminDeps& deps, const HttpRequest& req, Action action) {
+// Callers pass a named Action: GCC 12 destroys temporaries inside a co_await expression twice.
+net::awaitable<HttpResponse> Serve(const AdminDeps& deps, const HttpRequest& req, const Action& action) {
   const auto header = req[http::field::authorization];
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
@@ -104,34 +105,38 @@ HttpResponse BadId() { return JsonError(http::status::not_found, "not_found", "n
 void AddAdminRoutes(Router& router, const AdminDeps& deps) {
   router.Add(http::verb::get, "/api/v1/needs", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
     const auto stage = Query(req.target(), "stage");
-    co_return co_await Serve(deps, req, [stage](store::Connection& c, const dialogs::Staff& staff) {
+    const Action action = [stage](store::Connection& c, const dialogs::Staff& staff) {
       return Reply{http::status::ok, {{"needs", dialogs::ListNeeds(c, staff, stage)}}, false};
-    });
+    };
+    co_return co_await Serve(deps, req, action);
   });
   router.Add(http::verb::get, "/api/v1/needs/{id}", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
     const auto id = IdAt(req, 3);
     if (!id) co_return BadId();
-    co_return co_await Serve(deps, req, [id](store::Connection& c, const dialogs::Staff& staff) {
+    const Action action = [id](store::Connection& c, const dialogs::Staff& staff) {
       auto need = dialogs::GetNeed(c, staff, *id);
       return need ? Reply{http::status::ok, *need, false} : FromError(need.error());
-    });
+    };
+    co_return co_await Serve(deps, req, action);
   });
-  router.Add(
-      http::verb::post, "/api/v1/needs/{id}/reviews", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-        const auto id = IdAt(req, 3);
-        if (!id) co_return BadId();
-        const auto body = Body(req);
-        if (!body) co_return BadJson();
-        const auto now = deps.clock.Now();
-        co_return co_await Serve(deps, req, [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
-          return Done(dialogs::ReviewNeed(c, deps.programme, deps.catalogue, staff, *id, *body, now));
-        });
-      });
+  router.Add(http::verb::post, "/api/v1/needs/{id}/reviews",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto id = IdAt(req, 3);
+               if (!id) co_return BadId();
+               const auto body = Body(req);
+               if (!body) co_return BadJson();
+               const auto now = deps.clock.Now();
+               const Action action = [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+                 return Done(dialogs::ReviewNeed(c, deps.programme, deps.catalogue, staff, *id, *body, now));
+               };
+               co_return co_await Serve(deps, req, action);
+             });
   router.Add(http::verb::get, "/api/v1/enterprises", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
     const auto status = Query(req.target(), "status");
-    co_return co_await Serve(deps, req, [status](store::Connection& c, const dialogs::Staff& staff) {
+    const Action action = [status](store::Connection& c, const dialogs::Staff& staff) {
       return Reply{http::status::ok, {{"enterprises", dialogs::ListEnterprises(c, staff, status)}}, false};
-    });
+    };
+    co_return co_await Serve(deps, req, action);
   });
   router.Add(http::verb::post, "/api/v1/enterprises/{id}/verification",
              [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
@@ -140,10 +145,10 @@ void AddAdminRoutes(Router& router, const AdminDeps& deps) {
                const auto body = Body(req);
                if (!body) co_return BadJson();
                const auto now = deps.clock.Now();
-               co_return co_await Serve(
-                   deps, req, [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
-                     return Done(dialogs::VerifyEnterprise(c, deps.catalogue, staff, *id, *body, now));
-                   });
+               const Action action = [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+                 return Done(dialogs::VerifyEnterprise(c, deps.catalogue, staff, *id, *body, now));
+               };
+               co_return co_await Serve(deps, req, action);
              });
   router.Add(http::verb::post, "/api/v1/researchers/{id}/verification",
              [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
@@ -152,23 +157,24 @@ void AddAdminRoutes(Router& router, const AdminDeps& deps) {
                const auto body = Body(req);
                if (!body) co_return BadJson();
                const auto now = deps.clock.Now();
-               co_return co_await Serve(
-                   deps, req, [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
-                     return Done(dialogs::VerifyResearcher(c, deps.catalogue, staff, *id, *body, now));
-                   });
+               const Action action = [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+                 return Done(dialogs::VerifyResearcher(c, deps.catalogue, staff, *id, *body, now));
+               };
+               co_return co_await Serve(deps, req, action);
              });
   router.Add(http::verb::get, "/api/v1/people/{id}/conversation",
              [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
                const auto id = IdAt(req, 3);
                if (!id) co_return BadId();
-               co_return co_await Serve(deps, req, [id](store::Connection& c, const dialogs::Staff& staff) {
+               const Action action = [id](store::Connection& c, const dialogs::Staff& staff) {
                  // What a person said is theirs: only administrators read it.
                  if (staff.role != "admin") {
                    return FromError(Error(Errc::kPermissionDenied, "only admin tokens read conversations"));
                  }
                  auto conv = dialogs::GetConversation(c, *id);
                  return conv ? Reply{http::status::ok, *conv, false} : FromError(conv.error());
-               });
+               };
+               co_return co_await Serve(deps, req, action);
              });
 }
 

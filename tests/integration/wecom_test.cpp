@@ -628,6 +628,126 @@ TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE idempotency_key = 'notice-1>sms' AND status = 'sandbox'"), 1);
 }
 
+// The admin API over a real socket, with a bearer token.
+HttpResponse Api(std::uint16_t port, http::verb method, const std::string& target, const std::string& token,
+                 const json& body = nullptr) {
+  test::HttpConnection conn(port);
+  const std::string payload = body.is_null() ? "" : body.dump();
+  conn.SendRaw(std::string(http::to_string(method)) + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+               "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(payload.size()) + "\r\n\r\n" + payload);
+  auto res = conn.ReadResponse();
+  if (!res) throw std::runtime_error("no answer to " + target + " with token [" + token + "]");
+  return *res;
+}
+
+// Issue 4's journey end to end: an enterprise registers and posts a need on WeCom, the local
+// bureau returns it with a reason, the enterprise fixes the flagged field, the bureau recommends,
+// the platform approves: published. A bureau of another region is refused.
+TEST(ReviewChainEndToEnd, RegisterPostReturnFixRecommendApprove) {
+  test::TempDir dir;
+  const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", dir.File("d.db")}};
+  const auto token = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"token", "create"};
+    all.insert(all.end(), args.begin(), args.end());
+    const auto r = test::RunCommand(DUIJIE_BINARY, all, env, dir.Path().string());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  const std::string wuhan = token({"--name", "wuhan", "--role", "bureau_reviewer", "--region", "hb01"});
+  const std::string yichang = token({"--name", "yichang", "--role", "bureau_reviewer", "--region", "hb04"});
+  const std::string platform = token({"--name", "platform", "--role", "platform_reviewer"});
+
+  test::ChildProcess server(DUIJIE_BINARY, {"serve"},
+                            {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
+                             {"DUIJIE_STORE_PATH", dir.File("d.db")},
+                             {"DUIJIE_WECOM_CORP_ID", kCorp},
+                             {"DUIJIE_WECOM_TOKEN", kToken},
+                             {"DUIJIE_WECOM_AES_KEY", kKey}},
+                            dir.Path().string());
+  const auto port = server.WaitForPort();
+  int msg_id = 5000;
+  std::string last_answer;
+  const auto say = [&](const std::string& text) {
+    ++msg_id;
+    const auto sealed = Seal(TextXml("zhangsan", text, std::to_string(msg_id)), "n" + std::to_string(msg_id));
+    test::HttpConnection conn(port);
+    const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
+    ASSERT_EQ(res.result(), http::status::ok) << text;
+    last_answer = res.body().empty()
+                      ? ""
+                      : Peer({{"op", "open"}, {"key", kKey}, {"token", kToken}, {"reply", res.body()}})["message"]
+                            .get<std::string>();
+  };
+  for (const char* t : {"注册企业",
+                        "武汉光谷新材料科技有限公司",
+                        "91350100M000100Y43",
+                        "武汉",
+                        "新材料",
+                        "跳过",
+                        "张三",
+                        "13812345678",
+                        "跳过",
+                        "确认",
+                        "发布需求",
+                        "高镍正极材料循环寿命提升",
+                        "现有工艺下材料循环500次后容量衰减超过20%",
+                        "产品性能更好一些，寿命更长",
+                        "跳过",
+                        "技术攻关",
+                        "新能源",
+                        "二十万",
+                        "明年3月底",
+                        "确认"}) {
+    say(t);
+  }
+  EXPECT_NE(last_answer.find("已提交"), std::string::npos) << last_answer;
+
+  const auto listed = Api(port, http::verb::get, "/api/v1/needs?stage=submitted", wuhan);
+  ASSERT_EQ(listed.result(), http::status::ok) << listed.body();
+  const auto needs = json::parse(listed.body())["needs"];
+  ASSERT_EQ(needs.size(), 1U);
+  const std::string reviews = "/api/v1/needs/" + std::to_string(needs[0]["id"].get<int>()) + "/reviews";
+  const auto outside = Api(port, http::verb::post, reviews, yichang, {{"decision", "recommend"}, {"reason", "x"}});
+  EXPECT_EQ(outside.result(), http::status::forbidden) << outside.body();
+
+  const auto returned =
+      Api(port, http::verb::post, reviews, wuhan,
+          {{"decision", "return"}, {"reason", "技术指标不明确，请给出可验收的数字"}, {"fields", {"targets"}}});
+  ASSERT_EQ(returned.result(), http::status::ok) << returned.body();
+  EXPECT_EQ(json::parse(returned.body())["stage"], "returned");
+
+  say("修改需求");
+  EXPECT_NE(last_answer.find("希望达到的技术指标"), std::string::npos) << last_answer;
+  say("循环1000次容量保持率不低于90%");
+  say("确认");
+  EXPECT_NE(last_answer.find("重新提交"), std::string::npos) << last_answer;
+
+  EXPECT_EQ(
+      Api(port, http::verb::post, reviews, wuhan, {{"decision", "recommend"}, {"reason", "指标已明确，推荐"}}).result(),
+      http::status::ok);
+  const auto approved = Api(port, http::verb::post, reviews, platform, {{"decision", "approve"}});
+  ASSERT_EQ(approved.result(), http::status::ok) << approved.body();
+  const auto need = json::parse(approved.body());
+  EXPECT_EQ(need["stage"], "published");
+  ASSERT_EQ(need["reviews"].size(), 3U);
+  EXPECT_EQ(need["reviews"][0]["decision"], "return");
+
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(20s), 0);
+  store::ConnectionOptions ro;
+  ro.read_only = true;
+  store::Connection c(dir.File("d.db"), ro);
+  EXPECT_EQ(c.Db().execAndGet("SELECT targets FROM needs").getString(), "循环1000次容量保持率不低于90%");
+  // Told on WeCom (sandbox mode here) after each decision: returned, recommended, published.
+  EXPECT_EQ(
+      c.Db().execAndGet("SELECT count(*) FROM outbox WHERE kind = 'notice' AND recipient = 'zhangsan'").getInt64(), 3);
+  EXPECT_EQ(c.Db().execAndGet("SELECT count(*) FROM audit_log").getInt64(), 3);
+  for (const auto& l : server.Lines()) {
+    EXPECT_EQ(l.find(wuhan), std::string::npos) << "token in the log: " << l;
+  }
+}
+
 TEST(WeComNotConfigured, CallbackAnswers503AndChatSaysWhatToSet) {
   test::TempDir dir;
   test::ChildProcess server(DUIJIE_BINARY, {"serve"},
