@@ -225,7 +225,7 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   token_create->add_option("--region", token_region, "A bureau reviewer's region id, e.g. hb01");
   auto* token_revoke = token->add_subcommand("revoke", "Revoke the live token with this name");
   token_revoke->add_option("--name", token_name, "The token's name")->required();
-  auto* token_list = token->add_subcommand("list", "List tokens (never their secrets)");
+  token->add_subcommand("list", "List tokens (never their secrets)");
 
   try {
     app.parse(argc, argv);

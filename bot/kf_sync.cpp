@@ -135,7 +135,7 @@ net::awaitable<store::AttemptRecord> KfSync::Pull(const std::string& open_kfid, 
             answer.channel = std::string(wecom::kKfChannel);
             answer.recipient = p.event->sender;
             answer.kind = "reply";
-            dialogs::OutboundMessage text{"text", processed.replies[i]};
+            dialogs::OutboundMessage text = dialogs::TextMessage(processed.replies[i]);
             if (i == 0 && !p.welcome_code.empty()) text.params["welcome_code"] = p.welcome_code;
             answer.payload = json(text).dump();
             answer.priority = 10;

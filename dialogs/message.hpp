@@ -28,6 +28,11 @@ struct OutboundMessage {
   nlohmann::json params = nlohmann::json::object();
 };
 
+/// A plain text message.
+[[nodiscard]] inline OutboundMessage TextMessage(std::string text) {
+  return {"text", std::move(text), std::nullopt, std::nullopt, nlohmann::json::object()};
+}
+
 void to_json(nlohmann::json& j, const InboundEvent& e);       // NOLINT(readability-identifier-naming): ADL
 void from_json(const nlohmann::json& j, InboundEvent& e);     // NOLINT(readability-identifier-naming)
 void to_json(nlohmann::json& j, const OutboundMessage& m);    // NOLINT(readability-identifier-naming)

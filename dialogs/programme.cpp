@@ -11,20 +11,20 @@ namespace {
 
 using nlohmann::json;
 
-Error Invalid(const std::string& id, const std::string& what) {
-  return Error(Errc::kInvalidArgument, "programme " + id + ": " + what);
+Error Invalid(const std::string& programme, const std::string& what) {
+  return Error(Errc::kInvalidArgument, "programme " + programme + ": " + what);
 }
 
-Result<std::vector<Choice>> Choices(const json& list, const std::string& id, const std::string& what) {
-  if (!list.is_array() || list.empty()) return Invalid(id, what + " must be a non-empty list");
+Result<std::vector<Choice>> Choices(const json& list, const std::string& programme, const std::string& what) {
+  if (!list.is_array() || list.empty()) return Invalid(programme, what + " must be a non-empty list");
   std::vector<Choice> out;
   std::set<std::string> seen;
   for (const auto& item : list) {
     Choice c;
     c.id = item.value("id", "");
     c.name = item.value("name", "");
-    if (c.id.empty() || c.name.empty()) return Invalid(id, what + ": every entry needs an id and a name");
-    if (!seen.insert(c.id).second) return Invalid(id, what + ": id \"" + c.id + "\" is used twice");
+    if (c.id.empty() || c.name.empty()) return Invalid(programme, what + ": every entry needs an id and a name");
+    if (!seen.insert(c.id).second) return Invalid(programme, what + ": id \"" + c.id + "\" is used twice");
     c.aliases = item.value("aliases", std::vector<std::string>{});
     out.push_back(std::move(c));
   }
@@ -40,9 +40,9 @@ std::vector<Choice> Programme::EligibilityChoices() const {
   return out;
 }
 
-const EligibilityType* Programme::FindEligibility(std::string_view id) const {
+const EligibilityType* Programme::FindEligibility(std::string_view type) const {
   for (const auto& e : eligibility) {
-    if (e.choice.id == id) return &e;
+    if (e.choice.id == type) return &e;
   }
   return nullptr;
 }

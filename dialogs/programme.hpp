@@ -48,7 +48,7 @@ struct Programme {
   nlohmann::json raw;  // the whole definition (funding rules, limits) for the later flows
 
   [[nodiscard]] std::vector<Choice> EligibilityChoices() const;
-  [[nodiscard]] const EligibilityType* FindEligibility(std::string_view id) const;
+  [[nodiscard]] const EligibilityType* FindEligibility(std::string_view type) const;
 
   /// Parses and checks a definition: required lists present and non-empty, ids unique per list,
   /// dates well-formed, review roles known. Every problem is named.

@@ -138,6 +138,21 @@ int DaysIn(int y, int m) {
 
 double Round4(double v) { return std::round(v * 10'000) / 10'000; }
 
+// A copy of `s` with every `from` replaced by `to` (built anew: GCC 12 warns falsely about
+// in-place std::string::replace).
+std::string ReplaceAll(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t pos = 0;;) {
+    const auto hit = s.find(from, pos);
+    out.append(s.substr(pos, hit == std::string_view::npos ? std::string_view::npos : hit - pos));
+    if (hit == std::string_view::npos) break;
+    out.append(to);
+    pos = hit + from.size();
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Date::Iso() const {
@@ -339,10 +354,7 @@ Parsed ParseChoice(std::string_view text, const std::vector<Choice>& options) {
 
 Parsed ParseChoices(std::string_view text, const std::vector<Choice>& options, int min, int max) {
   std::string s = matcher::FoldWidthAndCase(text);
-  for (const std::string_view sep : {"、", "，", "；", "/"}) {
-    for (auto pos = s.find(sep); pos != std::string::npos; pos = s.find(sep)) s.replace(pos, sep.size(), ",");
-  }
-  std::replace(s.begin(), s.end(), ';', ',');
+  for (const std::string_view sep : {"、", "，", "；", "/", ";"}) s = ReplaceAll(s, sep, ",");
   std::replace(s.begin(), s.end(), ' ', ',');
   nlohmann::json ids = nlohmann::json::array();
   std::size_t start = 0;

@@ -189,7 +189,7 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
           // Too long for one passive reply (it would be cut): answer empty, send each whole.
           for (std::size_t i = 0; i < processed.replies.size(); ++i) {
             all.push_back(Queued(dedupe_key + ":reply:" + std::to_string(i), *msg, "reply",
-                                 dialogs::OutboundMessage{"text", processed.replies[i]}));
+                                 dialogs::TextMessage(processed.replies[i])));
           }
         } else if (!text.empty()) {
           reply.content_type = "application/xml";

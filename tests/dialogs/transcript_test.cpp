@@ -189,12 +189,12 @@ Result RunTranscript(const fs::path& file, bool record) {
       facts.taken.push_back(arg(7));
     } else if (line.rfind("returned: ", 0) == 0) {
       // returned: <id> <fields,comma,separated> <values as JSON>
-      std::istringstream in(arg(10));
+      std::istringstream spec(arg(10));
       Facts::ReturnedNeed r;
       std::string fields;
-      in >> r.id >> fields;
+      spec >> r.id >> fields;
       std::string rest;
-      std::getline(in, rest);
+      std::getline(spec, rest);
       r.values = json::parse(rest);
       for (std::size_t start = 0; start <= fields.size();) {
         const auto comma = fields.find(',', start);

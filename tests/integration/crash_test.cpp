@@ -43,7 +43,8 @@ TEST(CrashTest, KilledDuringDispatchEveryMessageEndsSandboxedExactlyOnce) {
                                 std::nullopt,
                                 0,
                                 8,
-                                0};
+                                0,
+                                {}};
       store::OutboxRepository::Enqueue(c, m, 1'790'000'000'000);
     }
     tx.commit();

@@ -304,7 +304,8 @@ TEST(WeComSending, QueuedMessagesAreSentThroughTheApiAndRecorded) {
                                 std::nullopt,
                                 0,
                                 8,
-                                0};
+                                0,
+                                {}};
       store::OutboxRepository::Enqueue(c, m, 1);
     }
   }
@@ -430,7 +431,8 @@ TEST(WeComActive, ACardClickGreysOutTheButtonsFilesAreKeptAndRobotsPost) {
                               std::nullopt,
                               0,
                               8,
-                              0};
+                              0,
+                              {}};
     store::OutboxRepository::Enqueue(c, m, 1);
   }
   test::ChildProcess server(DUIJIE_BINARY, {"serve"},
@@ -555,7 +557,8 @@ TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
                               std::nullopt,
                               0,
                               8,
-                              0};
+                              0,
+                              {}};
     m.fallback = {{"sms", "+8613800000000"}};
     store::OutboxRepository::Enqueue(c, m, 1);
   }

@@ -104,7 +104,7 @@ class KfSenderTest : public ::testing::Test {
     m.id = 1;
     m.channel = "wecom_kf";
     m.recipient = to;
-    m.payload = json(dialogs::OutboundMessage{"text", text}).dump();
+    m.payload = json(dialogs::TextMessage(text)).dump();
     return m;
   }
   store::AttemptRecord Send(const store::OutboxMessage& m) { return test::RunAwaitable(ioc_, sender_.Send(m)); }
