@@ -288,6 +288,12 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       AddIdentity(c, out.person_id, "mobile", v.value("mobile", json()), now_ms);
       AddIdentity(c, out.person_id, "email", v.value("email", json()), now_ms);
       Transition(c, "person", out.person_id, "onboarding", "pending", out.person_id, event.channel, now_ms);
+    } else if (effect.kind == "set_locale") {
+      auto& upd = c.Prepare("UPDATE people SET locale = :locale, updated_at = :now WHERE id = :person");
+      upd.bind(":locale", v.value("locale", std::string(Catalogue::kDefaultLocale)));
+      upd.bind(":now", now_ms);
+      upd.bind(":person", out.person_id);
+      upd.exec();
     } else if (effect.kind == "resubmit_need") {
       const json& n = v["values"];
       auto& upd = c.Prepare(

@@ -317,6 +317,26 @@ Turn Engine::Handle(const json& state_in, const InboundEvent& event, const TurnC
   const std::string text = matcher::NormalizeSpaces(event.text);
   const Command command = ToCommand(text);
 
+  // The person's language, remembered (the runner stores it); the open question is asked again
+  // in the new language.
+  const std::string locale = text == "english" || text == "英文"   ? "en"
+                             : text == "中文" || text == "chinese" ? std::string(Catalogue::kDefaultLocale)
+                                                                   : std::string();
+  if (!locale.empty()) {
+    TurnContext switched = ctx;
+    switched.locale = locale;
+    turn.effects.push_back({"set_locale", {{"locale", locale}}});
+    turn.replies.push_back(Text(switched, "locale.switched"));
+    if (form != nullptr && !state.value("awaiting_resume", false)) {
+      if (state.value("confirming", false)) {
+        AskConfirm(*form, state, turn, switched);
+      } else {
+        Ask(*form, state, turn, switched);
+      }
+    }
+    return finish();
+  }
+
   if (form != nullptr && !state.value("awaiting_resume", false) &&
       now - last >= std::chrono::duration_cast<std::chrono::milliseconds>(ctx.resume_after).count()) {
     state["awaiting_resume"] = true;

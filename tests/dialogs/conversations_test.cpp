@@ -83,6 +83,13 @@ TEST_F(ConversationsTest, EachAddressIsOnePersonAndTheFormIsKeptPerPerson) {
   EXPECT_NE(resumed.replies[0].find("继续填写吗"), std::string::npos);
 }
 
+TEST_F(ConversationsTest, TheLanguageIsRememberedAcrossMessages) {
+  Say("wecom", "zhangsan", "English");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM people WHERE locale = 'en'"), 1);
+  const auto menu = Say("wecom", "zhangsan", "menu");
+  EXPECT_EQ(menu.replies.at(0), Catalogue::Embedded().Text("en", "menu"));
+}
+
 TEST(ChinaDate, IsUtcPlusEight) {
   EXPECT_EQ(ChinaDate(FromUnixMillis(1'795'305'600'000)).Iso(), "2026-11-22");                      // 08:00 in Beijing
   EXPECT_EQ(ChinaDate(FromUnixMillis(1'795'305'600'000 - 8 * 3'600'000 - 1)).Iso(), "2026-11-21");  // 23:59:59.999

@@ -141,6 +141,9 @@ Result RunTranscript(const fs::path& file, bool record) {
       // Round-trip the state as the store would, so nothing survives that JSON cannot hold.
       state = json::parse(state.dump());
       pending = turn.replies;
+      for (const auto& e : turn.effects) {
+        if (e.kind == "set_locale") locale = e.data["locale"].get<std::string>();  // as the runner stores it
+      }
       if (record) {
         for (const auto& reply : pending) {
           std::istringstream text(reply);
