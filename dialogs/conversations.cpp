@@ -125,6 +125,22 @@ void AddIdentity(store::Connection& c, std::int64_t person, std::string_view kin
   s.exec();
 }
 
+// A registration was submitted: the person has a role and a name now, awaits staff, and the
+// mobile and email given in the form are identities to verify.
+void BecomePending(store::Connection& c, std::int64_t person, std::string_view role, const std::string& name,
+                   const json& form, std::string_view channel, std::int64_t now) {
+  auto& upd = c.Prepare(
+      "UPDATE people SET role = :role, status = 'pending', display_name = :name, updated_at = :now WHERE id = :person");
+  upd.bind(":role", std::string(role));
+  upd.bind(":name", name);
+  upd.bind(":now", now);
+  upd.bind(":person", person);
+  upd.exec();
+  AddIdentity(c, person, "mobile", form.value("mobile", json()), now);
+  AddIdentity(c, person, "email", form.value("email", json()), now);
+  Transition(c, "person", person, "onboarding", "pending", person, channel, now);
+}
+
 std::optional<std::string> Opt(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   return std::nullopt;
@@ -227,16 +243,7 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
         out.replies.push_back(catalogue_.Text(out.locale, "invalid.credit_code_taken"));
         continue;
       }
-      auto& person = c.Prepare(
-          "UPDATE people SET role = 'enterprise_contact', status = 'pending', display_name = :name, "
-          "updated_at = :now WHERE id = :person");
-      person.bind(":name", v.value("contact_name", ""));
-      person.bind(":now", now_ms);
-      person.bind(":person", out.person_id);
-      person.exec();
-      AddIdentity(c, out.person_id, "mobile", v.value("mobile", json()), now_ms);
-      AddIdentity(c, out.person_id, "email", v.value("email", json()), now_ms);
-      Transition(c, "person", out.person_id, "onboarding", "pending", out.person_id, event.channel, now_ms);
+      BecomePending(c, out.person_id, "enterprise_contact", v.value("contact_name", ""), v, event.channel, now_ms);
     } else if (effect.kind == "register_researcher") {
       auto& unit = c.Prepare(
           "INSERT INTO units (name, kind, created_at) VALUES (:name, :kind, :now) ON CONFLICT (name) DO NOTHING");
@@ -278,16 +285,7 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       ins.bind(":programme", ProgrammeRow(c, programme_, now_ms));
       ins.bind(":now", now_ms);
       ins.exec();
-      auto& person = c.Prepare(
-          "UPDATE people SET role = 'researcher', status = 'pending', display_name = :name, updated_at = :now "
-          "WHERE id = :person");
-      person.bind(":name", v.value("name", ""));
-      person.bind(":now", now_ms);
-      person.bind(":person", out.person_id);
-      person.exec();
-      AddIdentity(c, out.person_id, "mobile", v.value("mobile", json()), now_ms);
-      AddIdentity(c, out.person_id, "email", v.value("email", json()), now_ms);
-      Transition(c, "person", out.person_id, "onboarding", "pending", out.person_id, event.channel, now_ms);
+      BecomePending(c, out.person_id, "researcher", v.value("name", ""), v, event.channel, now_ms);
     } else if (effect.kind == "set_locale") {
       auto& upd = c.Prepare("UPDATE people SET locale = :locale, updated_at = :now WHERE id = :person");
       upd.bind(":locale", v.value("locale", std::string(Catalogue::kDefaultLocale)));

@@ -124,6 +124,34 @@ constexpr const char* kNeedColumns =
     "COALESCE(n.amount_wan, 0), COALESCE(n.deadline, ''), n.returned_fields FROM needs n "
     "JOIN enterprises e ON e.id = n.enterprise_id ";
 
+struct Verdict {
+  std::string decision;  // verify | refuse
+  std::string reason;
+  std::string to;  // verified | refused
+};
+
+// The body of a verification: a decision, and a reason when refusing.
+Result<Verdict> ParseVerdict(const json& request) {
+  Verdict v{request.value("decision", ""), request.value("reason", ""), ""};
+  if (v.decision != "verify" && v.decision != "refuse") {
+    return Error(Errc::kInvalidArgument, "decision must be verify or refuse");
+  }
+  if (v.decision == "refuse" && v.reason.empty())
+    return Error(Errc::kInvalidArgument, "a reason is required to refuse");
+  v.to = v.decision == "verify" ? "verified" : "refused";
+  return v;
+}
+
+// The person's status after a verification, recorded as a transition.
+void SettlePerson(store::Connection& c, std::int64_t person, const Verdict& v, std::int64_t now) {
+  auto& upd = c.Prepare("UPDATE people SET status = :to, updated_at = :now WHERE id = :id AND status = 'pending'");
+  upd.bind(":to", v.to);
+  upd.bind(":now", now);
+  upd.bind(":id", person);
+  upd.exec();
+  Transition(c, "person", person, "pending", v.to, v.reason, now);
+}
+
 }  // namespace
 
 std::optional<Reach> ReachPerson(store::Connection& c, std::int64_t person) {
@@ -264,30 +292,24 @@ Result<StaffOutcome> VerifyEnterprise(store::Connection& c, const Catalogue& cat
   if (!SeesRegion(staff, region)) {
     return Denied("enterprise " + std::to_string(enterprise_id) + " is outside this token's region");
   }
-  const std::string decision = request.value("decision", "");
-  const std::string reason = request.value("reason", "");
-  if (decision != "verify" && decision != "refuse") {
-    return Error(Errc::kInvalidArgument, "decision must be verify or refuse");
-  }
-  if (decision == "refuse" && reason.empty()) return Error(Errc::kInvalidArgument, "a reason is required to refuse");
-  if (status != "pending")
+  const auto verdict = ParseVerdict(request);
+  if (!verdict) return verdict.error();
+  if (status != "pending") {
     return Error(Errc::kConflict, "enterprise " + std::to_string(enterprise_id) + " is " + status);
-  const std::string to = decision == "verify" ? "verified" : "refused";
+  }
+  const std::string& to = verdict->to;
   auto& upd = c.Prepare("UPDATE enterprises SET status = :to, updated_at = :now WHERE id = :id");
   upd.bind(":to", to);
   upd.bind(":now", now);
   upd.bind(":id", enterprise_id);
   upd.exec();
-  auto& person = c.Prepare("UPDATE people SET status = :to, updated_at = :now WHERE id = :id AND status = 'pending'");
-  person.bind(":to", to);
-  person.bind(":now", now);
-  person.bind(":id", contact);
-  person.exec();
-  Transition(c, "person", contact, "pending", to, reason, now);
-  Audit(c, staff, "enterprise." + decision, "enterprise:" + std::to_string(enterprise_id), {{"reason", reason}}, now);
+  SettlePerson(c, contact, *verdict, now);
+  Audit(c, staff, "enterprise." + verdict->decision, "enterprise:" + std::to_string(enterprise_id),
+        {{"reason", verdict->reason}}, now);
   const std::string locale = LocaleOf(c, contact);
-  const bool queued = Tell(c, contact, "enterprise:" + std::to_string(enterprise_id) + ":" + to,
-                           catalogue.Text(locale, "enterprise." + to, {{"name", name}, {"reason", reason}}), now);
+  const bool queued =
+      Tell(c, contact, "enterprise:" + std::to_string(enterprise_id) + ":" + to,
+           catalogue.Text(locale, "enterprise." + to, {{"name", name}, {"reason", verdict->reason}}), now);
   return StaffOutcome{{{"id", enterprise_id}, {"name", name}, {"status", to}}, queued};
 }
 
@@ -305,29 +327,21 @@ Result<StaffOutcome> VerifyResearcher(store::Connection& c, const Catalogue& cat
   }
   const std::string status = sel.getColumn(0).getString();
   sel.reset();
-  const std::string decision = request.value("decision", "");
-  const std::string reason = request.value("reason", "");
-  if (decision != "verify" && decision != "refuse") {
-    return Error(Errc::kInvalidArgument, "decision must be verify or refuse");
-  }
-  if (decision == "refuse" && reason.empty()) return Error(Errc::kInvalidArgument, "a reason is required to refuse");
+  const auto verdict = ParseVerdict(request);
+  if (!verdict) return verdict.error();
   if (status != "pending") return Error(Errc::kConflict, "researcher " + std::to_string(person_id) + " is " + status);
-  const std::string to = decision == "verify" ? "verified" : "refused";
+  const std::string& to = verdict->to;
   auto& upd = c.Prepare("UPDATE researchers SET status = :to, updated_at = :now WHERE person_id = :id");
   upd.bind(":to", to);
   upd.bind(":now", now);
   upd.bind(":id", person_id);
   upd.exec();
-  auto& person = c.Prepare("UPDATE people SET status = :to, updated_at = :now WHERE id = :id");
-  person.bind(":to", to);
-  person.bind(":now", now);
-  person.bind(":id", person_id);
-  person.exec();
-  Transition(c, "person", person_id, "pending", to, reason, now);
-  Audit(c, staff, "researcher." + decision, "person:" + std::to_string(person_id), {{"reason", reason}}, now);
+  SettlePerson(c, person_id, *verdict, now);
+  Audit(c, staff, "researcher." + verdict->decision, "person:" + std::to_string(person_id),
+        {{"reason", verdict->reason}}, now);
   const std::string locale = LocaleOf(c, person_id);
   const bool queued = Tell(c, person_id, "researcher:" + std::to_string(person_id) + ":" + to,
-                           catalogue.Text(locale, "researcher." + to, {{"reason", reason}}), now);
+                           catalogue.Text(locale, "researcher." + to, {{"reason", verdict->reason}}), now);
   return StaffOutcome{{{"person_id", person_id}, {"status", to}}, queued};
 }
 

@@ -138,30 +138,24 @@ void AddAdminRoutes(Router& router, const AdminDeps& deps) {
     };
     co_return co_await Serve(deps, req, action);
   });
-  router.Add(http::verb::post, "/api/v1/enterprises/{id}/verification",
-             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-               const auto id = IdAt(req, 3);
-               if (!id) co_return BadId();
-               const auto body = Body(req);
-               if (!body) co_return BadJson();
-               const auto now = deps.clock.Now();
-               const Action action = [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
-                 return Done(dialogs::VerifyEnterprise(c, deps.catalogue, staff, *id, *body, now));
-               };
-               co_return co_await Serve(deps, req, action);
-             });
-  router.Add(http::verb::post, "/api/v1/researchers/{id}/verification",
-             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-               const auto id = IdAt(req, 3);
-               if (!id) co_return BadId();
-               const auto body = Body(req);
-               if (!body) co_return BadJson();
-               const auto now = deps.clock.Now();
-               const Action action = [&deps, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
-                 return Done(dialogs::VerifyResearcher(c, deps.catalogue, staff, *id, *body, now));
-               };
-               co_return co_await Serve(deps, req, action);
-             });
+  // Verifying an enterprise or a researcher: the same request, a different decision function.
+  using Verify = Result<dialogs::StaffOutcome> (*)(store::Connection&, const dialogs::Catalogue&, const dialogs::Staff&,
+                                                   std::int64_t, const json&, Clock::TimePoint);
+  for (const auto& [path, verify] :
+       {std::pair<const char*, Verify>{"/api/v1/enterprises/{id}/verification", &dialogs::VerifyEnterprise},
+        std::pair<const char*, Verify>{"/api/v1/researchers/{id}/verification", &dialogs::VerifyResearcher}}) {
+    router.Add(http::verb::post, path, [deps, verify](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+      const auto id = IdAt(req, 3);
+      if (!id) co_return BadId();
+      const auto body = Body(req);
+      if (!body) co_return BadJson();
+      const auto now = deps.clock.Now();
+      const Action action = [&deps, verify, id, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+        return Done(verify(c, deps.catalogue, staff, *id, *body, now));
+      };
+      co_return co_await Serve(deps, req, action);
+    });
+  }
   router.Add(http::verb::get, "/api/v1/people/{id}/conversation",
              [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
                const auto id = IdAt(req, 3);
