@@ -141,10 +141,11 @@ void AddAdminRoutes(Router& router, const AdminDeps& deps) {
   // Verifying an enterprise or a researcher: the same request, a different decision function.
   using Verify = Result<dialogs::StaffOutcome> (*)(store::Connection&, const dialogs::Catalogue&, const dialogs::Staff&,
                                                    std::int64_t, const json&, Clock::TimePoint);
-  for (const auto& [path, verify] :
+  for (const auto& route :
        {std::pair<const char*, Verify>{"/api/v1/enterprises/{id}/verification", &dialogs::VerifyEnterprise},
         std::pair<const char*, Verify>{"/api/v1/researchers/{id}/verification", &dialogs::VerifyResearcher}}) {
-    router.Add(http::verb::post, path, [deps, verify](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const Verify verify = route.second;  // a plain variable: structured bindings cannot be captured
+    router.Add(http::verb::post, route.first, [deps, verify](const HttpRequest& req) -> net::awaitable<HttpResponse> {
       const auto id = IdAt(req, 3);
       if (!id) co_return BadId();
       const auto body = Body(req);
