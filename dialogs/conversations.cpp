@@ -3,6 +3,8 @@
 #include <chrono>
 #include <sstream>
 
+#include "store/transitions.hpp"
+
 namespace duijie::dialogs {
 namespace {
 
@@ -79,21 +81,7 @@ class DbFacts final : public Facts {
 
 void Transition(store::Connection& c, std::string_view entity, std::int64_t id, const std::optional<std::string>& from,
                 std::string_view to, std::int64_t actor, std::string_view channel, std::int64_t now) {
-  auto& s = c.Prepare(
-      "INSERT INTO transitions (entity, entity_id, from_state, to_state, actor_person_id, channel, at) "
-      "VALUES (:entity, :id, :from, :to, :actor, :channel, :at)");
-  s.bind(":entity", std::string(entity));
-  s.bind(":id", id);
-  if (from) {
-    s.bind(":from", *from);
-  } else {
-    s.bind(":from");
-  }
-  s.bind(":to", std::string(to));
-  s.bind(":actor", actor);
-  s.bind(":channel", DomainChannel(channel));
-  s.bind(":at", now);
-  s.exec();
+  store::RecordTransition(c, {std::string(entity), id, from, std::string(to), actor, DomainChannel(channel), "", now});
 }
 
 std::int64_t ProgrammeRow(store::Connection& c, const Programme& p, std::int64_t now) {
@@ -160,6 +148,13 @@ std::string IdentityKind(std::string_view channel) {
   if (channel == "wecom") return "wecom_userid";
   if (channel == "wecom_kf") return "wecom_external";
   if (channel == "sms") return "mobile";
+  return "email";
+}
+
+std::string ChannelOfIdentity(std::string_view identity_kind) {
+  if (identity_kind == "wecom_userid") return "wecom";
+  if (identity_kind == "wecom_external") return "wecom_kf";
+  if (identity_kind == "mobile") return "sms";
   return "email";
 }
 

@@ -18,6 +18,8 @@ struct Processed {
 /// The identity kind behind a channel address: wecom → wecom_userid, wecom_kf → wecom_external,
 /// sms → mobile, email → email.
 [[nodiscard]] std::string IdentityKind(std::string_view channel);
+/// The other way round: the channel that reaches an identity of this kind.
+[[nodiscard]] std::string ChannelOfIdentity(std::string_view identity_kind);
 
 /// Runs the conversation of the person behind an inbound event, in the transaction the caller
 /// holds (the one that also writes the inbox row and the outbox rows): finds the person by the

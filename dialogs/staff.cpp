@@ -4,7 +4,9 @@
 #include <array>
 
 #include "common/mask.hpp"
+#include "dialogs/conversations.hpp"
 #include "store/outbox_repository.hpp"
+#include "store/transitions.hpp"
 
 namespace duijie::dialogs {
 namespace {
@@ -16,13 +18,6 @@ constexpr std::array<std::string_view, 8> kNeedFields = {"title",    "problem", 
                                                          "category", "field",   "amount",  "deadline"};
 
 Error Denied(const std::string& why) { return Error(Errc::kPermissionDenied, why); }
-
-std::string ChannelOf(std::string_view identity_kind) {
-  if (identity_kind == "wecom_userid") return "wecom";
-  if (identity_kind == "wecom_external") return "wecom_kf";
-  if (identity_kind == "mobile") return "sms";
-  return "email";
-}
 
 std::string LocaleOf(store::Connection& c, std::int64_t person) {
   auto& s = c.Prepare("SELECT locale FROM people WHERE id = :id");
@@ -44,22 +39,10 @@ void Audit(store::Connection& c, const Staff& staff, std::string_view action, co
   s.exec();
 }
 
+// Staff decisions come through the admin API.
 void Transition(store::Connection& c, std::string_view entity, std::int64_t id, const std::string& from,
                 const std::string& to, const std::string& reason, std::int64_t now) {
-  auto& s = c.Prepare(
-      "INSERT INTO transitions (entity, entity_id, from_state, to_state, channel, reason, at) "
-      "VALUES (:entity, :id, :from, :to, 'api', :reason, :at)");
-  s.bind(":entity", std::string(entity));
-  s.bind(":id", id);
-  s.bind(":from", from);
-  s.bind(":to", to);
-  if (reason.empty()) {
-    s.bind(":reason");
-  } else {
-    s.bind(":reason", reason);
-  }
-  s.bind(":at", now);
-  s.exec();
+  store::RecordTransition(c, {std::string(entity), id, from, to, std::nullopt, "api", reason, now});
 }
 
 // Queues `text` for the person on the channel they last used; false if they cannot be reached.
@@ -164,7 +147,8 @@ std::optional<Reach> ReachPerson(store::Connection& c, std::int64_t person) {
   auto& ids =
       c.Prepare("SELECT kind, address FROM identities WHERE person_id = :p ORDER BY status = 'verified' DESC, id");
   ids.bind(":p", person);
-  while (ids.executeStep()) all.emplace_back(ChannelOf(ids.getColumn(0).getString()), ids.getColumn(1).getString());
+  while (ids.executeStep())
+    all.emplace_back(ChannelOfIdentity(ids.getColumn(0).getString()), ids.getColumn(1).getString());
   ids.reset();
   if (all.empty()) return std::nullopt;
   auto first = std::find_if(all.begin(), all.end(), [&](const auto& a) { return a.first == last; });
