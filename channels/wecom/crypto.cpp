@@ -67,35 +67,6 @@ const std::error_category& CryptoCategory() noexcept {
 
 std::error_code make_error_code(CryptoErrc e) noexcept { return {static_cast<int>(e), CryptoCategory()}; }
 
-std::string Base64Encode(std::span<const std::uint8_t> bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  // EVP_DecodeBlock skips surrounding white space and treats '=' loosely; be strict instead.
-  std::size_t pad = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '=') {
-      if (i < text.size() - 2) return std::nullopt;
-      ++pad;
-    } else if (pad > 0 || !(IsKeyChar(c) || c == '+' || c == '/')) {
-      return std::nullopt;
-    }
-  }
-  std::string out(3 * text.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
-
 Result<Crypto> Crypto::Create(std::string token, std::string_view encoding_aes_key, std::string receive_id) {
   if (encoding_aes_key.size() != 43 || !std::all_of(encoding_aes_key.begin(), encoding_aes_key.end(), IsKeyChar)) {
     return Fail(CryptoErrc::kIllegalAesKey, "expected 43 characters from [A-Za-z0-9]");
@@ -132,7 +103,7 @@ std::string Crypto::Sign(std::string_view timestamp, std::string_view nonce, std
 bool Crypto::Verify(std::string_view signature, std::string_view timestamp, std::string_view nonce,
                     std::string_view encrypt) const {
   const std::string expected = Sign(timestamp, nonce, encrypt);
-  return signature.size() == expected.size() && CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) == 0;
+  return ConstantTimeEquals(signature, expected);
 }
 
 Result<Opened> Crypto::Open(std::string_view encrypt) const {
@@ -209,7 +180,7 @@ std::string Crypto::Encrypt(std::string_view message, std::span<const std::uint8
     throw std::runtime_error("OpenSSL AES-256-CBC encryption failed");
   }
   cipher.resize(static_cast<std::size_t>(out1) + static_cast<std::size_t>(out2));
-  return Base64Encode({reinterpret_cast<const std::uint8_t*>(cipher.data()), cipher.size()});
+  return Base64Encode(cipher);
 }
 
 std::string Crypto::Encrypt(std::string_view message) const {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "common/digest.hpp"
 #include "common/error.hpp"
 
 namespace duijie::channels::wecom {
@@ -78,10 +79,8 @@ class Crypto {
   std::string receive_id_;
 };
 
-/// Standard base64 with padding. Decode refuses anything that is not canonical base64 text
-/// (wrong length, stray characters); returns nullopt then.
-[[nodiscard]] std::string Base64Encode(std::span<const std::uint8_t> bytes);
-[[nodiscard]] std::optional<std::string> Base64Decode(std::string_view text);
+using ::duijie::Base64Decode;
+using ::duijie::Base64Encode;
 
 }  // namespace duijie::channels::wecom
 

@@ -42,7 +42,7 @@ std::string SealRaw(const std::string& encoding_aes_key, const std::string& plai
                     reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
   EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + n1, &n2);
   EVP_CIPHER_CTX_free(ctx);
-  return Base64Encode({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()});
+  return Base64Encode(out);
 }
 
 TEST(WeComCrypto, EveryOfficialVectorSignsVerifiesDecryptsAndReEncryptsExactly) {
