@@ -186,6 +186,59 @@ std::vector<Spec> BuildSpecs() {
       "group robots as name=KEY pairs separated by commas; set it in the environment",
       [](Config& c, const json& v) { c.wecom_robot.keys_text = v.get<std::string>(); });
 
+  // SMS: one string key per setting; secrets marked so the example file leaves them empty.
+  const auto sms_string = [&add](std::string_view key, std::string_view type, std::string_view doc,
+                                 std::string SmsConfig::*field, Kind kind = Kind::kOptionalString) {
+    add("sms", key, kind, type, doc, [field](Config& c, const json& v) { c.sms.*field = v.get<std::string>(); });
+  };
+  add("sms", "provider", Kind::kChoice, "tencent|aliyun",
+      "provider for mainland numbers; the other one, if configured, takes over on retryable failures",
+      [](Config& c, const json& v) { c.sms.provider = v.get<std::string>(); }, 0, 0, {"tencent", "aliyun"});
+  sms_string("sign_name", "string", "the approved SMS signature text (not its id), e.g. 科技服务", &SmsConfig::sign_name);
+  sms_string("tencent_secret_id", "string", "Tencent Cloud SecretId", &SmsConfig::tencent_secret_id);
+  sms_string("tencent_secret_key", "string (secret)", "Tencent Cloud SecretKey; set it in the environment",
+             &SmsConfig::tencent_secret_key);
+  sms_string("tencent_sdk_app_id", "string", "Tencent SmsSdkAppId, e.g. 1400006666", &SmsConfig::tencent_sdk_app_id);
+  sms_string("tencent_region", "string", "Tencent region (X-TC-Region)", &SmsConfig::tencent_region, Kind::kString);
+  sms_string("tencent_endpoint", "string", "Tencent SMS API URL; tests point it at a local fake",
+             &SmsConfig::tencent_endpoint, Kind::kString);
+  sms_string("aliyun_access_key_id", "string", "Alibaba Cloud AccessKeyId", &SmsConfig::aliyun_access_key_id);
+  sms_string("aliyun_access_key_secret", "string (secret)", "Alibaba Cloud AccessKeySecret; set it in the environment",
+             &SmsConfig::aliyun_access_key_secret);
+  sms_string("aliyun_region", "string", "Alibaba RegionId", &SmsConfig::aliyun_region, Kind::kString);
+  sms_string("aliyun_endpoint", "string", "Alibaba SMS API URL; tests point it at a local fake",
+             &SmsConfig::aliyun_endpoint, Kind::kString);
+  sms_string("twilio_account_sid", "string", "Twilio Account SID (numbers outside mainland China)",
+             &SmsConfig::twilio_account_sid);
+  sms_string("twilio_auth_token", "string (secret)", "Twilio auth token; set it in the environment",
+             &SmsConfig::twilio_auth_token);
+  sms_string("twilio_from", "string", "Twilio sender number (E.164)", &SmsConfig::twilio_from);
+  sms_string("twilio_messaging_service_sid", "string", "Twilio Messaging Service SID, instead of a sender number",
+             &SmsConfig::twilio_messaging_service_sid);
+  sms_string("twilio_endpoint", "string", "Twilio API URL; tests point it at a local fake",
+             &SmsConfig::twilio_endpoint, Kind::kString);
+  sms_string("public_base_url", "string",
+             "the URL providers use to reach this gateway, e.g. https://duijie.example.cn (Twilio signs it)",
+             &SmsConfig::public_base_url);
+  sms_string("callback_secret", "string (secret)",
+             "path segment protecting the unsigned Tencent and Alibaba callbacks: /sms/<provider>/<secret>/...",
+             &SmsConfig::callback_secret);
+  sms_string("allow_ips", "string", "comma-separated source addresses allowed on those callbacks; empty = any",
+             &SmsConfig::allow_ips);
+  sms_string("templates_file", "string", "SMS templates with approved ids; empty = config/sms/templates.json",
+             &SmsConfig::templates_file);
+  sms_string("quiet_hours", "HH:MM-HH:MM", "Asia/Shanghai hours when pushes and reminders wait; empty = none",
+             &SmsConfig::quiet_hours);
+  const auto sms_int = [&add](std::string_view key, std::string_view doc, int SmsConfig::*field) {
+    add(
+        "sms", key, Kind::kInteger, "integer", doc, [field](Config& c, const json& v) { c.sms.*field = v.get<int>(); },
+        0, 1000);
+  };
+  sms_int("per_hour", "SMS pushes and reminders one number may get in an hour; 0 = no cap", &SmsConfig::per_hour);
+  sms_int("per_day", "... in any 24 hours; 0 = no cap", &SmsConfig::per_day);
+  sms_int("codes_per_hour", "verification codes one number may get in an hour", &SmsConfig::codes_per_hour);
+  sms_int("codes_per_day", "verification codes one number may get in any 24 hours", &SmsConfig::codes_per_day);
+
   for (std::string_view channel : {"wecom", "wecom_robot", "wecom_kf", "sms", "email"}) {
     add(
         channel, "rate_per_s", Kind::kNumber, "number", "messages per second sent on this channel; 0 = unlimited",
@@ -336,6 +389,25 @@ std::vector<ConfigKey> ConfigKeys() {
 
 std::string EnvName(const ConfigKey& key) { return "DUIJIE_" + Upper(key.section) + "_" + Upper(key.key); }
 
+std::optional<std::pair<int, int>> ParseQuietHours(std::string_view text) {
+  const auto minute = [](std::string_view hm) -> std::optional<int> {
+    if (hm.size() != 5 || hm[2] != ':') return std::nullopt;
+    for (const std::size_t i : {0U, 1U, 3U, 4U}) {
+      if (hm[i] < '0' || hm[i] > '9') return std::nullopt;
+    }
+    const int h = (hm[0] - '0') * 10 + (hm[1] - '0');
+    const int m = (hm[3] - '0') * 10 + (hm[4] - '0');
+    if (h > 23 || m > 59) return std::nullopt;
+    return h * 60 + m;
+  };
+  const auto dash = text.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  const auto start = minute(text.substr(0, dash));
+  const auto end = minute(text.substr(dash + 1));
+  if (!start || !end) return std::nullopt;
+  return std::make_pair(*start, *end);
+}
+
 LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const Environment& env) {
   LoadedConfig out;
   if (!text.empty()) {
@@ -409,6 +481,35 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
     }
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
+  }
+  const auto& sms = out.config.sms;
+  const auto together = [&out](std::string_view what, std::initializer_list<const std::string*> fields) {
+    const auto set = std::count_if(fields.begin(), fields.end(), [](const std::string* f) { return !f->empty(); });
+    if (set != 0 && set != static_cast<long>(fields.size())) {
+      out.problems.push_back("config: " + std::string(what) + " go together: set all of them or none");
+    }
+  };
+  together("sms.tencent_secret_id, sms.tencent_secret_key and sms.tencent_sdk_app_id",
+           {&sms.tencent_secret_id, &sms.tencent_secret_key, &sms.tencent_sdk_app_id});
+  together("sms.aliyun_access_key_id and sms.aliyun_access_key_secret",
+           {&sms.aliyun_access_key_id, &sms.aliyun_access_key_secret});
+  together("sms.twilio_account_sid and sms.twilio_auth_token", {&sms.twilio_account_sid, &sms.twilio_auth_token});
+  if ((sms.TencentConfigured() || sms.AliyunConfigured()) && sms.sign_name.empty()) {
+    out.problems.push_back("config: sms.sign_name is required when Tencent or Alibaba SMS is configured");
+  }
+  if (sms.TwilioConfigured() && sms.twilio_from.empty() && sms.twilio_messaging_service_sid.empty()) {
+    out.problems.push_back("config: sms.twilio_from or sms.twilio_messaging_service_sid is required with Twilio");
+  }
+  if (!sms.callback_secret.empty() && sms.callback_secret.size() < 16) {
+    out.problems.push_back("config: sms.callback_secret: at least 16 characters (it is the callbacks' only protection)");
+  }
+  if (!sms.callback_secret.empty() && sms.callback_secret.find_first_not_of(
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+    out.problems.push_back("config: sms.callback_secret: letters, digits, '-' and '_' only (it is a URL path segment)");
+  }
+  if (!sms.quiet_hours.empty() && !ParseQuietHours(sms.quiet_hours)) {
+    out.problems.push_back("config: sms.quiet_hours = \"" + sms.quiet_hours +
+                           "\": expected HH:MM-HH:MM, e.g. 21:00-08:00");
   }
   const auto& w = out.config.wecom;
   // Callbacks need token + aes_key, sending needs secret + agent_id; both need the corp id.

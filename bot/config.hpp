@@ -85,6 +85,42 @@ struct WeComRobotConfig {
   std::map<std::string, std::string> keys;  // parsed: name -> key
 };
 
+/// SMS (DESIGN.md §4, spec sms-email.md): Tencent Cloud or Alibaba Cloud for mainland numbers
+/// (the other one, when configured too, takes over on retryable failures), Twilio for numbers
+/// abroad. A provider is live when its credentials are set; with none the channel is in sandbox
+/// mode. Secrets belong in the environment (DUIJIE_SMS_TENCENT_SECRET_KEY, ...).
+struct SmsConfig {
+  std::string provider = "tencent";  // primary for mainland numbers
+  std::string sign_name;             // the approved signature text, e.g. 科技服务
+  std::string tencent_secret_id;
+  std::string tencent_secret_key;
+  std::string tencent_sdk_app_id;
+  std::string tencent_region = "ap-guangzhou";
+  std::string tencent_endpoint = "https://sms.tencentcloudapi.com";
+  std::string aliyun_access_key_id;
+  std::string aliyun_access_key_secret;
+  std::string aliyun_region = "cn-hangzhou";
+  std::string aliyun_endpoint = "https://dysmsapi.aliyuncs.com";
+  std::string twilio_account_sid;
+  std::string twilio_auth_token;
+  std::string twilio_from;
+  std::string twilio_messaging_service_sid;
+  std::string twilio_endpoint = "https://api.twilio.com";
+  std::string public_base_url;  // how providers reach us, e.g. https://duijie.example.cn (Twilio signs it)
+  std::string callback_secret;  // path segment of the unsigned Tencent and Alibaba callbacks
+  std::string allow_ips;        // comma-separated source addresses for those callbacks; empty = any
+  std::string templates_file;   // empty = the embedded config/sms/templates.json
+  std::string quiet_hours = "21:00-08:00";  // Asia/Shanghai; empty = none
+  int per_hour = 1;
+  int per_day = 3;
+  int codes_per_hour = 5;
+  int codes_per_day = 10;
+
+  [[nodiscard]] bool TencentConfigured() const { return !tencent_secret_id.empty(); }
+  [[nodiscard]] bool AliyunConfigured() const { return !aliyun_access_key_id.empty(); }
+  [[nodiscard]] bool TwilioConfigured() const { return !twilio_account_sid.empty(); }
+};
+
 /// Which edition of the programme the conversations run (config/programmes/<id>.json).
 struct ProgrammeConfig {
   std::string id = "hubei-2020";
@@ -98,6 +134,7 @@ struct Config {
   ProgrammeConfig programme;
   WeComConfig wecom;
   WeComRobotConfig wecom_robot;
+  SmsConfig sms;
   // WeCom silently drops app messages past 30 a minute or 1000 an hour per member, and a group
   // robot refuses more than 20 a minute (spec §4.7, §5).
   std::map<std::string, ChannelConfig> channels = {{"wecom", {50, 50, 30, 1000}},
@@ -106,6 +143,9 @@ struct Config {
                                                    {"sms", {20, 20, 0, 0}},
                                                    {"email", {10, 10, 0, 0}}};
 };
+
+/// "HH:MM-HH:MM" as minutes past midnight (start, end); nullopt if malformed.
+[[nodiscard]] std::optional<std::pair<int, int>> ParseQuietHours(std::string_view text);
 
 /// Environment variables as name -> value; only DUIJIE_* names matter.
 using Environment = std::map<std::string, std::string>;

@@ -147,15 +147,33 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   // The recipient limiters are used only here, while this round waits for the claim, so the
   // writer thread may consult them; a message over its limit goes back in the same transaction.
   auto* limiters = &recipient_limiters_;
+  const auto* gates = &options_.gates;
   std::map<std::string, int> deferred;  // by channel, for the metrics
-  const auto claim = [quota, free, instance, now, now_ms, limiters, &deferred](store::Connection& c) {
+  std::map<std::string, int> refused;
+  const auto claim = [quota, free, instance, now, now_ms, limiters, gates, &deferred, &refused](store::Connection& c) {
     Claimed out;
     int left = free;
     for (const auto& [channel, n] : quota) {
       if (left <= 0) break;
       auto batch = store::OutboxRepository::ClaimDue(c, instance, channel, now_ms, std::min(n, left));
       const auto limiter = limiters->find(channel);
+      const auto gate = gates->find(channel);
       for (auto& m : batch) {
+        if (gate != gates->end()) {
+          const auto decision = gate->second(c, m, now_ms);
+          if (decision.kind == channels::GateDecision::Kind::kDefer) {
+            store::OutboxRepository::Defer(c, m.id, m.attempts, std::max(decision.until_ms, now_ms + 1));
+            ++deferred[channel];
+            continue;
+          }
+          if (decision.kind == channels::GateDecision::Kind::kRefuse) {
+            const store::AttemptRecord record{store::AttemptOutcome::kFailed, "policy", "", decision.reason};
+            store::OutboxRepository::Finish(c, m.id, m.attempts, record, now_ms, now_ms);
+            store::OutboxRepository::EnqueueFallback(c, m.id, now_ms);
+            ++refused[channel];
+            continue;
+          }
+        }
         if (limiter != limiters->end()) {
           const auto wait = limiter->second.TryTake(m.recipient, now);
           if (wait > Clock::Duration::zero()) {
@@ -175,6 +193,9 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   if (metrics_ != nullptr) {
     for (const auto& [channel, n] : deferred) {
       for (int i = 0; i < n; ++i) metrics_->CountAttempt(channel, "deferred");
+    }
+    for (const auto& [channel, n] : refused) {
+      for (int i = 0; i < n; ++i) metrics_->CountAttempt(channel, "refused");
     }
   }
 

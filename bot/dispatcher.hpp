@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +34,11 @@ struct DispatcherOptions {
   /// Limits per recipient, by channel (WeCom: 30 a minute and 1000 an hour per member; a group
   /// robot: 20 a minute). A message over a limit is handed back unsent until the window has room.
   std::map<std::string, std::vector<WindowLimiter::Limit>> recipient_limits;
+  /// A channel's own rules, asked in the claim transaction on the writer thread (SMS: opt-out,
+  /// quiet hours, per-number caps). A deferred message goes back unsent; a refused one fails
+  /// with the reason and its fallback is queued.
+  using Gate = std::function<channels::GateDecision(store::Connection&, const store::OutboxMessage&, std::int64_t)>;
+  std::map<std::string, Gate> gates;
 };
 
 /// The outbox dispatcher (DESIGN.md "path of a message"): claims due messages, hands each to its

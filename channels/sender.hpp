@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,19 @@ struct LookupResult {
   store::Recovery recovery = store::Recovery::kStillUnknown;
   std::string provider_ref;
   std::string sent_status = "sent";  // the status a message found sent ends in
+};
+
+/// What a channel's rules say about sending a claimed message now (SMS: opt-out, quiet hours,
+/// per-number caps). Decided in the claim transaction, before anything leaves.
+struct GateDecision {
+  enum class Kind {
+    kSend,
+    kDefer,   // not now: pending again from `until_ms`, the claim undone
+    kRefuse,  // never to this address: failed with `reason`, its fallback queued
+  };
+  Kind kind = Kind::kSend;
+  std::int64_t until_ms = 0;
+  std::string reason;
 };
 
 /// Sends outbox messages through one provider. Implementations never block the calling thread,

@@ -227,6 +227,66 @@ bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, co
   return true;
 }
 
+std::optional<std::int64_t> OutboxRepository::RecordDelivery(Connection& conn, const std::string& provider_ref,
+                                                             std::optional<std::int64_t> id, bool delivered,
+                                                             const std::string& reason, std::int64_t now_ms) {
+  std::optional<OutboxMessage> msg;
+  if (!provider_ref.empty()) {
+    auto& q = conn.Prepare("SELECT id FROM outbox WHERE provider_ref = ? LIMIT 1");
+    q.bind(1, provider_ref);
+    if (q.executeStep()) msg = Find(conn, q.getColumn(0).getInt64());
+  }
+  if (!msg && id) msg = Find(conn, *id);
+  if (!msg) return std::nullopt;
+  if (msg->status == "unknown") {
+    // The receipt is the proof the lost attempt reached the provider.
+    Resolve(conn, msg->id, msg->attempts, Recovery::kWasSent, provider_ref, "sent", now_ms, now_ms);
+  } else if (msg->status != "sent") {
+    return std::nullopt;
+  }
+  auto& upd = conn.Prepare(
+      "UPDATE outbox SET status = :status, last_error = :error, updated_at = :now, "
+      "  provider_ref = COALESCE(provider_ref, :ref) "
+      "WHERE id = :id AND status = 'sent'");
+  upd.bind(":status", delivered ? "delivered" : "failed");
+  BindOptText(upd, ":error", delivered ? std::string() : "not delivered: " + reason);
+  upd.bind(":now", now_ms);
+  BindOptText(upd, ":ref", provider_ref);
+  upd.bind(":id", msg->id);
+  if (upd.exec() != 1) return std::nullopt;
+  if (!delivered) EnqueueFallback(conn, msg->id, now_ms);
+  return msg->id;
+}
+
+OutboxRepository::SentCount OutboxRepository::CountSentTo(Connection& conn, std::string_view channel,
+                                                          std::string_view recipient, std::int64_t since_ms,
+                                                          std::int64_t now_ms, std::int64_t except_id,
+                                                          const std::vector<std::string>& kinds, bool only_kinds) {
+  // At most a handful of kinds: a JSON array keeps the statement cacheable.
+  nlohmann::json list = kinds;
+  auto& q = conn.Prepare(
+      "SELECT count(*), min(updated_at) FROM outbox "
+      "WHERE channel = :channel AND recipient = :recipient AND updated_at >= :since AND id != :except "
+      // Messages claimed in this same transaction count in id order, so that of several claimed
+      // together only as many as the cap allows pass, whatever order they are checked in.
+      "  AND (status IN ('unknown', 'sent', 'delivered') "
+      "       OR (status = 'sending' AND (claimed_at < :claimed OR id < :except))) "
+      "  AND (kind IN (SELECT value FROM json_each(:kinds))) = :only");
+  q.bind(":channel", std::string(channel));
+  q.bind(":recipient", std::string(recipient));
+  q.bind(":since", since_ms);
+  q.bind(":except", except_id);
+  q.bind(":kinds", list.dump());
+  q.bind(":only", only_kinds ? 1 : 0);
+  q.bind(":claimed", now_ms);
+  SentCount out;
+  if (q.executeStep()) {
+    out.count = q.getColumn(0).getInt();
+    out.oldest_ms = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getInt64();
+  }
+  return out;
+}
+
 std::vector<OutboxMessage> OutboxRepository::InDoubt(Connection& conn, std::string_view instance,
                                                      std::int64_t stale_before_ms, std::int64_t now_ms, int limit) {
   std::vector<OutboxMessage> out;
@@ -277,8 +337,10 @@ bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, R
       "  provider_ref = COALESCE(:ref, provider_ref), "
       "  next_attempt_at = CASE :status WHEN 'pending' THEN :now WHEN 'unknown' THEN :recheck "
       "                    ELSE next_attempt_at END, "
-      "  claimed_by = NULL, claimed_at = NULL, updated_at = :now, "
-      "  finished_at = CASE WHEN :status IN ('sent', 'sandbox', 'dead') THEN :now END, "
+      // A message still unknown keeps the time its outcome was lost: lookups measure from it.
+      "  claimed_by = NULL, claimed_at = NULL, "
+      "  updated_at = CASE WHEN :status = 'unknown' AND status = 'unknown' THEN updated_at ELSE :now END, "
+      "  finished_at = CASE WHEN :status IN ('sent', 'delivered', 'sandbox', 'dead') THEN :now END, "
       "  last_error = CASE :status WHEN 'unknown' THEN 'outcome unknown; checking with the provider' "
       "               WHEN 'dead' THEN 'outcome still unknown after the give-up time; not resent' "
       "               ELSE last_error END "

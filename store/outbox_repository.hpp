@@ -127,6 +127,25 @@ class OutboxRepository {
                       const std::string& provider_ref, std::string_view sent_status, std::int64_t now_ms,
                       std::int64_t recheck_at_ms, std::int64_t give_up_before_ms = 0);
 
+  /// A provider's delivery receipt for the message it calls `provider_ref` (or, for providers
+  /// that echo our reference, message `id`): 'sent' or 'unknown' becomes 'delivered', or 'failed'
+  /// with the carrier's reason and the message's fallback queued. Never moves backward: a receipt
+  /// for a delivered or failed message, or one still being sent, changes nothing. Returns the
+  /// message id when a message changed.
+  static std::optional<std::int64_t> RecordDelivery(Connection& conn, const std::string& provider_ref,
+                                                    std::optional<std::int64_t> id, bool delivered,
+                                                    const std::string& reason, std::int64_t now_ms);
+  /// Messages to `recipient` on `channel` that reached (or may have reached) the provider since
+  /// `since_ms` (those of the kinds in `kinds`, or of all other kinds if `only_kinds` is false),
+  /// not counting `except_id`; and the oldest one's time. `now_ms` is the claim time.
+  struct SentCount {
+    int count = 0;
+    std::int64_t oldest_ms = 0;
+  };
+  static SentCount CountSentTo(Connection& conn, std::string_view channel, std::string_view recipient,
+                               std::int64_t since_ms, std::int64_t now_ms, std::int64_t except_id,
+                               const std::vector<std::string>& kinds,
+                               bool only_kinds);
   static std::optional<OutboxMessage> Find(Connection& conn, std::int64_t id);
   static std::vector<OutboxMessage> Recent(Connection& conn, int limit, std::optional<std::string> status);
   static std::vector<OutboxAttempt> Attempts(Connection& conn, std::int64_t id);

@@ -382,10 +382,27 @@ ALTER TABLE documents ADD COLUMN inbox_id INTEGER REFERENCES inbox(id);
 CREATE INDEX documents_inbox ON documents(inbox_id);
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// SMS rules: opt-outs by address (a number may opt out before anyone knows whose it is),
+// per-number caps counted from the outbox, and receipts found by the provider's message id.
+constexpr std::string_view kSms = R"sql(
+CREATE TABLE suppressions (
+  channel       TEXT NOT NULL,
+  address       TEXT NOT NULL,                 -- E.164 mobile, lower-case email
+  reason        TEXT NOT NULL,                 -- 'opt_out', 'blacklist', ...
+  source        TEXT,                          -- e.g. 'sms:TD via tencent'
+  created_at    INTEGER NOT NULL,
+  PRIMARY KEY (channel, address)
+) WITHOUT ROWID;
+
+CREATE INDEX outbox_recipient ON outbox(channel, recipient, updated_at);
+CREATE INDEX outbox_provider_ref ON outbox(provider_ref) WHERE provider_ref IS NOT NULL;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
+    {"sms", kSms},
 }};
 
 }  // namespace

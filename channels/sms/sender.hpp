@@ -1,0 +1,44 @@
+#pragma once
+#include <string>
+
+#include "channels/sender.hpp"
+#include "channels/sms/providers.hpp"
+#include "channels/sms/templates.hpp"
+#include "common/clock.hpp"
+
+namespace duijie::channels::sms {
+
+/// Which provider sends to which numbers: mainland numbers through `primary` with failover to
+/// `secondary` when the primary's failure was retryable (never after an unknown outcome: the
+/// first may have sent it); other numbers through `international`. Any may be null.
+struct Routes {
+  Provider* primary = nullptr;
+  Provider* secondary = nullptr;
+  Provider* international = nullptr;
+};
+
+/// The outbox's "sms" channel: renders the message's template (template_id and params of the
+/// neutral message; a plain text goes through the "reply" template), picks the provider by
+/// number and sends. Our reference to the provider is "dj<outbox id>", echoed back by Tencent
+/// (SessionContext) and Alibaba (OutId) for lookups and receipts.
+class SmsSender final : public channels::Sender {
+ public:
+  SmsSender(const Templates& templates, std::string sign_name, Routes routes, const Clock& clock)
+      : templates_(templates), sign_name_(std::move(sign_name)), routes_(routes), clock_(clock) {}
+
+  [[nodiscard]] std::string_view Name() const override { return "sms"; }
+  net::awaitable<store::AttemptRecord> Send(const store::OutboxMessage& msg) override;
+  net::awaitable<LookupResult> Lookup(const store::OutboxMessage& msg) override;
+
+  /// Our reference for outbox message `id`, and back.
+  [[nodiscard]] static std::string Reference(std::int64_t id);
+  [[nodiscard]] static std::optional<std::int64_t> OutboxIdOf(std::string_view reference);
+
+ private:
+  const Templates& templates_;
+  std::string sign_name_;
+  Routes routes_;
+  const Clock& clock_;
+};
+
+}  // namespace duijie::channels::sms
