@@ -1,6 +1,8 @@
 #include "bot/app.hpp"
 
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "bot/dispatcher.hpp"
 #include "bot/handlers/admin_handler.hpp"
 #include "bot/handlers/health_handler.hpp"
+#include "bot/handlers/sms_handler.hpp"
 #include "bot/handlers/wecom_handler.hpp"
 #include "bot/http/router.hpp"
 #include "bot/http/server.hpp"
@@ -20,6 +23,9 @@
 #include "bot/metrics.hpp"
 #include "channels/curl_http_client.hpp"
 #include "channels/sandbox_sender.hpp"
+#include "channels/sms/policy.hpp"
+#include "channels/sms/providers.hpp"
+#include "channels/sms/sender.hpp"
 #include "channels/wecom/crypto.hpp"
 #include "channels/wecom/kf.hpp"
 #include "channels/wecom/media.hpp"
@@ -157,6 +163,57 @@ int App::Run() {
     media_fetcher.emplace(*wecom_api, *writer, clock,
                           channels::wecom::MediaSettings{config_.store.files_dir, config_.wecom.max_media_bytes});
   }
+  // SMS: providers with credentials, routed by number (SmsSender); templates from the
+  // configured file or the embedded defaults.
+  std::optional<channels::sms::Templates> sms_templates_file;
+  if (!config_.sms.templates_file.empty()) {
+    std::ifstream in(config_.sms.templates_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto parsed = channels::sms::Templates::Parse(text.str());
+    if (!in || !parsed) {
+      log_.Error("sms.templates_file cannot be used",
+                 {{"path", config_.sms.templates_file}, {"error", parsed ? "cannot be read" : parsed.error().message}});
+      return 1;
+    }
+    sms_templates_file = std::move(*parsed);
+  }
+  const auto& sms_templates = sms_templates_file ? *sms_templates_file : channels::sms::Templates::Embedded();
+  const auto& sc = config_.sms;
+  std::optional<channels::sms::TencentProvider> tencent;
+  if (sc.TencentConfigured()) {
+    tencent.emplace(http_client, clock,
+                    channels::sms::TencentSettings{sc.tencent_endpoint, sc.tencent_region, sc.tencent_secret_id,
+                                                   sc.tencent_secret_key, sc.tencent_sdk_app_id, sc.sign_name,
+                                                   std::chrono::milliseconds(5000)});
+  }
+  std::optional<channels::sms::AliyunProvider> aliyun;
+  if (sc.AliyunConfigured()) {
+    aliyun.emplace(http_client, clock,
+                   channels::sms::AliyunSettings{sc.aliyun_endpoint, sc.aliyun_region, sc.aliyun_access_key_id,
+                                                 sc.aliyun_access_key_secret, sc.sign_name,
+                                                 std::chrono::milliseconds(5000)});
+  }
+  std::optional<channels::sms::TwilioProvider> twilio;
+  if (sc.TwilioConfigured()) {
+    twilio.emplace(http_client,
+                   channels::sms::TwilioSettings{sc.twilio_endpoint, sc.twilio_account_sid, sc.twilio_auth_token,
+                                                 sc.twilio_from, sc.twilio_messaging_service_sid,
+                                                 sc.public_base_url.empty() ? "" : sc.public_base_url + "/sms/twilio/status",
+                                                 std::chrono::milliseconds(5000)});
+  }
+  channels::sms::Provider* tencent_p = tencent ? &*tencent : nullptr;
+  channels::sms::Provider* aliyun_p = aliyun ? &*aliyun : nullptr;
+  channels::sms::Routes sms_routes;
+  sms_routes.primary = sc.provider == "aliyun" ? aliyun_p : tencent_p;
+  sms_routes.secondary = sc.provider == "aliyun" ? tencent_p : aliyun_p;
+  if (sms_routes.primary == nullptr) std::swap(sms_routes.primary, sms_routes.secondary);
+  sms_routes.international = twilio ? &*twilio : nullptr;
+  std::optional<channels::sms::SmsSender> sms_sender;
+  if (sms_routes.primary != nullptr || sms_routes.international != nullptr) {
+    sms_sender.emplace(sms_templates, sc.sign_name, sms_routes, clock);
+  }
+
   std::map<std::string, channels::Sender*> senders;
   // Pulling kf messages and fetching files are tasks, not channels: no rate settings of their own.
   senders["wecom_kf_sync"] = kf_sync ? static_cast<channels::Sender*>(&*kf_sync) : &sandbox;
@@ -166,9 +223,10 @@ int App::Run() {
     if (channel == "wecom" && wecom_sender) live = &*wecom_sender;
     if (channel == "wecom_kf" && kf_sender) live = &*kf_sender;
     if (channel == "wecom_robot" && robot_sender) live = &*robot_sender;
+    if (channel == "sms" && sms_sender) live = &*sms_sender;
     if (live != nullptr) {
       senders[channel] = live;
-      log_.Info("channel live", {{"channel", channel}, {"api_base", config_.wecom.api_base}});
+      log_.Info("channel live", {{"channel", channel}, {"sender", live->Name()}});
       continue;
     }
     senders[channel] = &sandbox;
@@ -189,6 +247,21 @@ int App::Run() {
     dopts.recipient_limits[channel] = {{cfg.recipient_per_min, std::chrono::minutes(1)},
                                        {cfg.recipient_per_hour, std::chrono::hours(1)}};
   }
+  channels::sms::PolicySettings sms_policy;
+  if (const auto quiet = ParseQuietHours(sc.quiet_hours)) {
+    sms_policy.quiet_start_minute = quiet->first;
+    sms_policy.quiet_end_minute = quiet->second;
+  } else {
+    sms_policy.quiet_start_minute = sms_policy.quiet_end_minute = 0;  // none configured
+  }
+  sms_policy.per_hour = sc.per_hour;
+  sms_policy.per_day = sc.per_day;
+  sms_policy.codes_per_hour = sc.codes_per_hour;
+  sms_policy.codes_per_day = sc.codes_per_day;
+  // The rules hold in sandbox mode too, so what the sandbox records is what would be sent.
+  dopts.gates["sms"] = [sms_policy](store::Connection& c, const store::OutboxMessage& m, std::int64_t now_ms) {
+    return channels::sms::CheckSms(c, m, now_ms, sms_policy);
+  };
   Dispatcher dispatcher(ioc.get_executor(), *writer, senders, clock, random, &metrics, log_, dopts);
   dispatcher_ref = &dispatcher;
 
@@ -210,6 +283,18 @@ int App::Run() {
   AddWeComRoutes(router, WeComDeps{wecom_crypto ? &*wecom_crypto : nullptr, &replay, *writer, clock, log_,
                                    dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window,
                                    [&dispatcher] { dispatcher.Notify(); }, &conversations});
+  std::vector<std::string> allow_ips;
+  for (std::string_view rest = sc.allow_ips; !rest.empty();) {
+    const auto comma = rest.find(',');
+    auto ip = rest.substr(0, comma);
+    while (!ip.empty() && ip.front() == ' ') ip.remove_prefix(1);
+    while (!ip.empty() && ip.back() == ' ') ip.remove_suffix(1);
+    if (!ip.empty()) allow_ips.emplace_back(ip);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  AddSmsRoutes(router, SmsDeps{*writer, clock, log_, sc.callback_secret, allow_ips, sc.twilio_auth_token,
+                               sc.public_base_url, [&dispatcher] { dispatcher.Notify(); }, &conversations});
   AddAdminRoutes(router, AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
                                    dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); }});
   metrics.SetRoutes(router.Labels());

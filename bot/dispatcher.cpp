@@ -149,7 +149,12 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   auto* limiters = &recipient_limiters_;
   const auto* gates = &options_.gates;
   std::map<std::string, int> deferred;  // by channel, for the metrics
-  std::map<std::string, int> refused;
+  struct Refusal {
+    std::int64_t id;
+    std::string channel;
+    std::string reason;
+  };
+  std::vector<Refusal> refused;
   const auto claim = [quota, free, instance, now, now_ms, limiters, gates, &deferred, &refused](store::Connection& c) {
     Claimed out;
     int left = free;
@@ -170,7 +175,7 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
             const store::AttemptRecord record{store::AttemptOutcome::kFailed, "policy", "", decision.reason};
             store::OutboxRepository::Finish(c, m.id, m.attempts, record, now_ms, now_ms);
             store::OutboxRepository::EnqueueFallback(c, m.id, now_ms);
-            ++refused[channel];
+            refused.push_back({m.id, channel, decision.reason});
             continue;
           }
         }
@@ -194,9 +199,11 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     for (const auto& [channel, n] : deferred) {
       for (int i = 0; i < n; ++i) metrics_->CountAttempt(channel, "deferred");
     }
-    for (const auto& [channel, n] : refused) {
-      for (int i = 0; i < n; ++i) metrics_->CountAttempt(channel, "refused");
-    }
+    for (const auto& r : refused) metrics_->CountAttempt(r.channel, "refused");
+  }
+  for (const auto& r : refused) {
+    log_.Warn("outbox message refused by the channel's rules",
+              {{"id", r.id}, {"channel", r.channel}, {"reason", r.reason}});
   }
 
   std::map<std::string, int> taken;

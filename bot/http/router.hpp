@@ -43,6 +43,9 @@ class Router {
   const Logger& log_;
 };
 
+/// Set by the server on every request to the connection's peer address (never the client's).
+inline constexpr std::string_view kPeerAddressField = "X-Duijie-Peer";
+
 /// The path part of a request target ("/a/b?x=1" -> "/a/b").
 [[nodiscard]] std::string_view TargetPath(std::string_view target);
 /// The path's segments ("/api/v1/needs/7" -> api, v1, needs, 7).

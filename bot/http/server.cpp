@@ -219,6 +219,10 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
 
     HttpRequest req = parser.release();
     conn->parser = nullptr;
+    // The peer address for handlers that check it (an IP allow-list); a client's own copy of
+    // the field is dropped first so it cannot claim another address.
+    req.erase(kPeerAddressField);
+    req.set(kPeerAddressField, remote);
     Router::Routed routed = co_await router_.Dispatch(req);
     HttpResponse& res = routed.response;
     const bool keep_alive = req.keep_alive() && !conn->closing;

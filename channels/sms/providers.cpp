@@ -1,8 +1,7 @@
 #include "channels/sms/providers.hpp"
 
-#include <boost/url/parse.hpp>
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
+#include <algorithm>
+
 
 #include "channels/sms/provider_util.hpp"
 
@@ -18,12 +17,45 @@ std::string FormEncode(const Params& params) {
 }
 
 std::optional<Params> FormDecode(std::string_view body) {
-  auto parsed = boost::urls::parse_query(body);
-  if (!parsed) return std::nullopt;
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = true;
+  const auto decode = [](std::string_view in) -> std::optional<std::string> {
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '+') {
+        out += ' ';
+      } else if (in[i] == '%') {
+        if (i + 2 >= in.size()) return std::nullopt;  // a '%' needs two hex digits after it
+        const auto hex = [](char c) -> int {
+          if (c >= '0' && c <= '9') return c - '0';
+          if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+          if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+          return -1;
+        };
+        const int hi = hex(in[i + 1]);
+        const int lo = hex(in[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+      } else {
+        out += in[i];
+      }
+    }
+    return out;
+  };
   Params out;
-  for (const auto& p : boost::urls::params_view(*parsed, opts)) out.emplace_back(p.key, p.value);
+  for (std::string_view rest = body; !rest.empty();) {
+    const auto amp = rest.find('&');
+    const auto pair = rest.substr(0, amp);
+    if (!pair.empty()) {
+      const auto eq = pair.find('=');
+      auto name = decode(pair.substr(0, eq));
+      auto value = decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+      if (!name || !value) return std::nullopt;
+      out.emplace_back(std::move(*name), std::move(*value));
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
   return out;
 }
 

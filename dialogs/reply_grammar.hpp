@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace duijie::channels::sms {
+namespace duijie::dialogs {
 
 /// What a one-keystroke SMS reply means (spec §5.5).
 enum class ReplyIntent {
@@ -33,4 +33,4 @@ struct ParsedReply {
 [[nodiscard]] std::string MakeReplyCode(double r1, double r2, double r3);
 [[nodiscard]] bool IsReplyCode(std::string_view token);
 
-}  // namespace duijie::channels::sms
+}  // namespace duijie::dialogs

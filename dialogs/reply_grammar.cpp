@@ -1,11 +1,11 @@
-#include "channels/sms/reply.hpp"
+#include "dialogs/reply_grammar.hpp"
 
 #include <algorithm>
 #include <array>
 
 #include "matcher/normalize.hpp"
 
-namespace duijie::channels::sms {
+namespace duijie::dialogs {
 namespace {
 
 constexpr std::string_view kLetters = "ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -162,4 +162,4 @@ ParsedReply ParseReply(std::string_view text) {
   return out;
 }
 
-}  // namespace duijie::channels::sms
+}  // namespace duijie::dialogs

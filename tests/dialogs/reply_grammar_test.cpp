@@ -1,8 +1,8 @@
-#include "channels/sms/reply.hpp"
+#include "dialogs/reply_grammar.hpp"
 
 #include <gtest/gtest.h>
 
-namespace duijie::channels::sms {
+namespace duijie::dialogs {
 namespace {
 
 struct Case {
@@ -124,4 +124,4 @@ TEST(SmsReply, CodesAvoidLookAlikes) {
 }
 
 }  // namespace
-}  // namespace duijie::channels::sms
+}  // namespace duijie::dialogs

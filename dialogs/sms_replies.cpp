@@ -1,0 +1,153 @@
+#include "dialogs/sms_replies.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include "dialogs/reply_grammar.hpp"
+#include "store/suppressions.hpp"
+#include "store/transitions.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+constexpr std::int64_t kPushWindowMs = 72LL * 3600 * 1000;
+
+struct OpenPush {
+  std::int64_t id = 0;
+  std::string code;
+  std::string title;
+};
+
+struct Person {
+  std::int64_t id = 0;
+  std::string locale = std::string(Catalogue::kDefaultLocale);
+};
+
+std::optional<Person> PersonByMobile(store::Connection& c, const std::string& number) {
+  auto& q = c.Prepare(
+      "SELECT p.id, p.locale FROM identities i JOIN people p ON p.id = i.person_id "
+      "WHERE i.kind = 'mobile' AND i.address = ?");
+  q.bind(1, number);
+  if (!q.executeStep()) return std::nullopt;
+  return Person{q.getColumn(0).getInt64(), q.getColumn(1).getString()};
+}
+
+std::vector<OpenPush> OpenPushes(store::Connection& c, std::int64_t person_id, std::int64_t since_ms) {
+  auto& q = c.Prepare(
+      "SELECT p.id, COALESCE(p.reply_code, ''), n.title FROM pushes p JOIN needs n ON n.id = p.need_id "
+      "WHERE p.researcher_person_id = ? AND p.status = 'sent' AND p.updated_at >= ? ORDER BY p.updated_at DESC");
+  q.bind(1, person_id);
+  q.bind(2, since_ms);
+  std::vector<OpenPush> out;
+  while (q.executeStep()) out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+  return out;
+}
+
+store::NewOutboxMessage Answer(const SmsReply& reply, std::string suffix, std::string kind, OutboundMessage msg,
+                               std::optional<std::int64_t> person_id) {
+  store::NewOutboxMessage m;
+  m.idempotency_key = "sms:" + reply.key + ":" + suffix;
+  m.channel = "sms";
+  m.recipient = reply.number;
+  m.kind = std::move(kind);
+  m.payload = nlohmann::json(msg).dump();
+  m.person_id = person_id;
+  m.priority = 10;
+  return m;
+}
+
+}  // namespace
+
+SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations,
+                               const Catalogue& catalogue, const SmsReply& reply, Clock::TimePoint now) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  const auto parsed = ParseReply(reply.text);
+  const auto person = PersonByMobile(conn, reply.number);
+  const std::string locale = person ? person->locale : std::string(Catalogue::kDefaultLocale);
+  const std::optional<std::int64_t> person_id = person ? std::optional(person->id) : std::nullopt;
+  SmsReplyResult out;
+
+  if (parsed.intent == ReplyIntent::kUnsubscribe) {
+    const bool added = store::Suppressions::Add(conn, "sms", reply.number, "opt_out",
+                                                "sms:" + NormalizeReply(reply.text) + " via " + reply.provider, now_ms);
+    if (!added) {
+      out.route = SmsReplyRoute::kAlreadyOptedOut;  // confirmed once, when it happened
+      return out;
+    }
+    out.route = SmsReplyRoute::kOptOut;
+    if (person) {
+      auto& consent = conn.Prepare(
+          "INSERT INTO channel_consents (person_id, channel, state, changed_at, source) VALUES (?, 'sms', 'opted_out', ?, ?) "
+          "ON CONFLICT (person_id, channel) DO UPDATE SET state = 'opted_out', changed_at = excluded.changed_at, "
+          "source = excluded.source");
+      consent.bind(1, person->id);
+      consent.bind(2, now_ms);
+      consent.bind(3, "sms:" + reply.provider);
+      consent.exec();
+    }
+    OutboundMessage confirm = TextMessage(catalogue.Text(locale, "sms.opted_out"));
+    confirm.template_id = "opt_out_confirmation";
+    out.outbox.push_back(Answer(reply, "opt_out", "opt_out_confirmation", confirm, person_id));
+    return out;
+  }
+
+  if ((parsed.intent == ReplyIntent::kAccept || parsed.intent == ReplyIntent::kDecline) && person) {
+    const auto open = OpenPushes(conn, person->id, now_ms - kPushWindowMs);
+    const OpenPush* chosen = nullptr;
+    if (parsed.code) {
+      for (const auto& p : open) {
+        if (p.code == *parsed.code) chosen = &p;
+      }
+    } else if (open.size() == 1) {
+      chosen = &open.front();
+    }
+    if (chosen == nullptr && open.size() > 1) {
+      std::string list;
+      for (const auto& p : open) list += (list.empty() ? "" : "；") + p.code + " " + p.title;
+      const std::string digit = parsed.intent == ReplyIntent::kAccept ? "1" : "2";
+      out.route = SmsReplyRoute::kAskedWhichPush;
+      out.outbox.push_back(Answer(reply, "which", "reply",
+                                  TextMessage(catalogue.Text(locale, "sms.which_push",
+                                                             {{"list", list}, {"digit", digit},
+                                                              {"example", open.front().code}})),
+                                  person_id));
+      return out;
+    }
+    if (chosen != nullptr) {
+      const bool accept = parsed.intent == ReplyIntent::kAccept;
+      auto& upd = conn.Prepare(
+          "UPDATE pushes SET status = ?, decline_reason = ?, updated_at = ? WHERE id = ? AND status = 'sent'");
+      upd.bind(1, accept ? "interested" : "declined");
+      if (accept || parsed.rest.empty()) {
+        upd.bind(2);
+      } else {
+        upd.bind(2, parsed.rest);
+      }
+      upd.bind(3, now_ms);
+      upd.bind(4, chosen->id);
+      upd.exec();
+      store::RecordTransition(conn, {"push", chosen->id, "sent", accept ? "interested" : "declined", person->id, "sms",
+                                     accept ? "" : parsed.rest, now_ms});
+      out.route = SmsReplyRoute::kPushAnswered;
+      out.outbox.push_back(Answer(reply, "answer", "reply",
+                                  TextMessage(catalogue.Text(locale, accept ? "sms.push_accepted" : "sms.push_declined",
+                                                             {{"title", chosen->title}})),
+                                  person_id));
+      return out;
+    }
+    // No open push: the digit is an answer to whatever the conversation asked.
+  }
+
+  InboundEvent event;
+  event.channel = "sms";
+  event.sender = reply.number;
+  event.kind = "text";
+  event.text = reply.text;
+  const auto processed = conversations.Process(conn, event, now);
+  for (std::size_t i = 0; i < processed.replies.size(); ++i) {
+    out.outbox.push_back(Answer(reply, "reply:" + std::to_string(i), "reply", TextMessage(processed.replies[i]),
+                                processed.person_id));
+  }
+  return out;
+}
+
+}  // namespace duijie::dialogs
