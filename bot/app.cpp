@@ -2,8 +2,8 @@
 
 #include <csignal>
 #include <fstream>
-#include <sstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include <SQLiteCpp/Exception.h>
@@ -189,18 +189,18 @@ int App::Run() {
   }
   std::optional<channels::sms::AliyunProvider> aliyun;
   if (sc.AliyunConfigured()) {
-    aliyun.emplace(http_client, clock,
-                   channels::sms::AliyunSettings{sc.aliyun_endpoint, sc.aliyun_region, sc.aliyun_access_key_id,
-                                                 sc.aliyun_access_key_secret, sc.sign_name,
-                                                 std::chrono::milliseconds(5000)});
+    aliyun.emplace(
+        http_client, clock,
+        channels::sms::AliyunSettings{sc.aliyun_endpoint, sc.aliyun_region, sc.aliyun_access_key_id,
+                                      sc.aliyun_access_key_secret, sc.sign_name, std::chrono::milliseconds(5000)});
   }
   std::optional<channels::sms::TwilioProvider> twilio;
   if (sc.TwilioConfigured()) {
-    twilio.emplace(http_client,
-                   channels::sms::TwilioSettings{sc.twilio_endpoint, sc.twilio_account_sid, sc.twilio_auth_token,
-                                                 sc.twilio_from, sc.twilio_messaging_service_sid,
-                                                 sc.public_base_url.empty() ? "" : sc.public_base_url + "/sms/twilio/status",
-                                                 std::chrono::milliseconds(5000)});
+    twilio.emplace(http_client, channels::sms::TwilioSettings{
+                                    sc.twilio_endpoint, sc.twilio_account_sid, sc.twilio_auth_token, sc.twilio_from,
+                                    sc.twilio_messaging_service_sid,
+                                    sc.public_base_url.empty() ? "" : sc.public_base_url + "/sms/twilio/status",
+                                    std::chrono::milliseconds(5000)});
   }
   channels::sms::Provider* tencent_p = tencent ? &*tencent : nullptr;
   channels::sms::Provider* aliyun_p = aliyun ? &*aliyun : nullptr;

@@ -194,7 +194,8 @@ std::vector<Spec> BuildSpecs() {
   add("sms", "provider", Kind::kChoice, "tencent|aliyun",
       "provider for mainland numbers; the other one, if configured, takes over on retryable failures",
       [](Config& c, const json& v) { c.sms.provider = v.get<std::string>(); }, 0, 0, {"tencent", "aliyun"});
-  sms_string("sign_name", "string", "the approved SMS signature text (not its id), e.g. 科技服务", &SmsConfig::sign_name);
+  sms_string("sign_name", "string", "the approved SMS signature text (not its id), e.g. 科技服务",
+             &SmsConfig::sign_name);
   sms_string("tencent_secret_id", "string", "Tencent Cloud SecretId", &SmsConfig::tencent_secret_id);
   sms_string("tencent_secret_key", "string (secret)", "Tencent Cloud SecretKey; set it in the environment",
              &SmsConfig::tencent_secret_key);
@@ -215,8 +216,8 @@ std::vector<Spec> BuildSpecs() {
   sms_string("twilio_from", "string", "Twilio sender number (E.164)", &SmsConfig::twilio_from);
   sms_string("twilio_messaging_service_sid", "string", "Twilio Messaging Service SID, instead of a sender number",
              &SmsConfig::twilio_messaging_service_sid);
-  sms_string("twilio_endpoint", "string", "Twilio API URL; tests point it at a local fake",
-             &SmsConfig::twilio_endpoint, Kind::kString);
+  sms_string("twilio_endpoint", "string", "Twilio API URL; tests point it at a local fake", &SmsConfig::twilio_endpoint,
+             Kind::kString);
   sms_string("public_base_url", "string",
              "the URL providers use to reach this gateway, e.g. https://duijie.example.cn (Twilio signs it)",
              &SmsConfig::public_base_url);
@@ -501,10 +502,12 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
     out.problems.push_back("config: sms.twilio_from or sms.twilio_messaging_service_sid is required with Twilio");
   }
   if (!sms.callback_secret.empty() && sms.callback_secret.size() < 16) {
-    out.problems.push_back("config: sms.callback_secret: at least 16 characters (it is the callbacks' only protection)");
+    out.problems.push_back(
+        "config: sms.callback_secret: at least 16 characters (it is the callbacks' only protection)");
   }
-  if (!sms.callback_secret.empty() && sms.callback_secret.find_first_not_of(
-                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+  if (!sms.callback_secret.empty() &&
+      sms.callback_secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+          std::string::npos) {
     out.problems.push_back("config: sms.callback_secret: letters, digits, '-' and '_' only (it is a URL path segment)");
   }
   if (!sms.quiet_hours.empty() && !ParseQuietHours(sms.quiet_hours)) {

@@ -106,10 +106,10 @@ struct SmsConfig {
   std::string twilio_from;
   std::string twilio_messaging_service_sid;
   std::string twilio_endpoint = "https://api.twilio.com";
-  std::string public_base_url;  // how providers reach us, e.g. https://duijie.example.cn (Twilio signs it)
-  std::string callback_secret;  // path segment of the unsigned Tencent and Alibaba callbacks
-  std::string allow_ips;        // comma-separated source addresses for those callbacks; empty = any
-  std::string templates_file;   // empty = the embedded config/sms/templates.json
+  std::string public_base_url;              // how providers reach us, e.g. https://duijie.example.cn (Twilio signs it)
+  std::string callback_secret;              // path segment of the unsigned Tencent and Alibaba callbacks
+  std::string allow_ips;                    // comma-separated source addresses for those callbacks; empty = any
+  std::string templates_file;               // empty = the embedded config/sms/templates.json
   std::string quiet_hours = "21:00-08:00";  // Asia/Shanghai; empty = none
   int per_hour = 1;
   int per_day = 3;

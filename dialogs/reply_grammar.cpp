@@ -13,21 +13,21 @@ constexpr std::string_view kDigits = "23456789";
 
 // Lower case, as NormalizeReply leaves them.
 constexpr std::array<std::string_view, 22> kAccept = {
-    "1",    "y",    "yes",  "ok",   "是",   "是的", "好",   "好的", "可以",   "接受",   "同意",
-    "愿意", "有意", "意向", "有意向", "感兴趣", "有兴趣", "我有兴趣", "行", "没问题", "参加", "我愿意"};
+    "1",    "y",    "yes",  "ok",     "是",     "是的",   "好",       "好的", "可以",   "接受", "同意",
+    "愿意", "有意", "意向", "有意向", "感兴趣", "有兴趣", "我有兴趣", "行",   "没问题", "参加", "我愿意"};
 constexpr std::array<std::string_view, 24> kDecline = {
-    "2",      "no",     "不",       "否",     "拒绝",     "不要",   "不用",   "不需要",
-    "暂不",   "暂不考虑", "不考虑", "不感兴趣", "没兴趣", "没有兴趣", "没时间", "没空",
-    "不是我的领域", "不合适", "算了", "不接受", "不同意", "不了", "不参加", "谢谢不用"};
-constexpr std::array<std::string_view, 11> kUnsubscribe = {
-    "td", "t", "r", "n", "退订", "退定", "stop", "unsubscribe", "退订短信", "拒收", "不要再发"};
+    "2",        "no",     "不",       "否",     "拒绝",     "不要",    "不用", "不需要",       "暂不",
+    "暂不考虑", "不考虑", "不感兴趣", "没兴趣", "没有兴趣", "没时间",  "没空", "不是我的领域", "不合适",
+    "算了",     "不接受", "不同意",   "不了",   "不参加",   "谢谢不用"};
+constexpr std::array<std::string_view, 11> kUnsubscribe = {"td",   "t",           "r",        "n",    "退订",    "退定",
+                                                           "stop", "unsubscribe", "退订短信", "拒收", "不要再发"};
 
 bool IsSpace(char c) { return c == ' '; }
 
 // Punctuation a keyboard adds around a one-word answer, ASCII and CJK (UTF-8).
-constexpr std::array<std::string_view, 24> kPunctuation = {
-    ".", ",", "!", "?", ";", ":", "~", "'", "\"", "-", "(", ")", "。", "，", "！", "？", "；", "：", "～",
-    "、", "…", "“", "”", "·"};
+constexpr std::array<std::string_view, 24> kPunctuation = {".",  ",",  "!",  "?",  ";",  ":",  "~",  "'",
+                                                           "\"", "-",  "(",  ")",  "。", "，", "！", "？",
+                                                           "；", "：", "～", "、", "…",  "“",  "”",  "·"};
 
 bool StripPunctuationPrefix(std::string& s) {
   for (const auto p : kPunctuation) {
@@ -148,9 +148,9 @@ ParsedReply ParseReply(std::string_view text) {
   // "不错" or "好久不见": a one-character keyword run into more Chinese is a sentence, not an
   // answer, unless the answer is a digit ("2没时间") or separated from what follows ("不，没时间").
   const std::string_view after = std::string_view(s).substr(keyword->second);
-  const bool separated = after.empty() || after.front() == ' ' ||
-                         std::any_of(kPunctuation.begin(), kPunctuation.end(),
-                                     [&](std::string_view p) { return after.starts_with(p); });
+  const bool separated =
+      after.empty() || after.front() == ' ' ||
+      std::any_of(kPunctuation.begin(), kPunctuation.end(), [&](std::string_view p) { return after.starts_with(p); });
   const bool digit = s[0] == '1' || s[0] == '2';
   constexpr std::size_t kOneCjkCharacter = 3;
   if (!separated && !digit && keyword->second <= kOneCjkCharacter) {

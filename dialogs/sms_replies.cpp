@@ -38,12 +38,13 @@ std::vector<OpenPush> OpenPushes(store::Connection& c, std::int64_t person_id, s
   q.bind(1, person_id);
   q.bind(2, since_ms);
   std::vector<OpenPush> out;
-  while (q.executeStep()) out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()});
   return out;
 }
 
-store::NewOutboxMessage Answer(const SmsReply& reply, std::string suffix, std::string kind, OutboundMessage msg,
-                               std::optional<std::int64_t> person_id) {
+store::NewOutboxMessage Answer(const SmsReply& reply, const std::string& suffix, std::string kind,
+                               const OutboundMessage& msg, std::optional<std::int64_t> person_id) {
   store::NewOutboxMessage m;
   m.idempotency_key = "sms:" + reply.key + ":" + suffix;
   m.channel = "sms";
@@ -57,8 +58,8 @@ store::NewOutboxMessage Answer(const SmsReply& reply, std::string suffix, std::s
 
 }  // namespace
 
-SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations,
-                               const Catalogue& catalogue, const SmsReply& reply, Clock::TimePoint now) {
+SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations, const Catalogue& catalogue,
+                               const SmsReply& reply, Clock::TimePoint now) {
   const std::int64_t now_ms = ToUnixMillis(now);
   const auto parsed = ParseReply(reply.text);
   const auto person = PersonByMobile(conn, reply.number);
@@ -76,7 +77,8 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
     out.route = SmsReplyRoute::kOptOut;
     if (person) {
       auto& consent = conn.Prepare(
-          "INSERT INTO channel_consents (person_id, channel, state, changed_at, source) VALUES (?, 'sms', 'opted_out', ?, ?) "
+          "INSERT INTO channel_consents (person_id, channel, state, changed_at, source) VALUES (?, 'sms', 'opted_out', "
+          "?, ?) "
           "ON CONFLICT (person_id, channel) DO UPDATE SET state = 'opted_out', changed_at = excluded.changed_at, "
           "source = excluded.source");
       consent.bind(1, person->id);
@@ -105,11 +107,11 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
       for (const auto& p : open) list += (list.empty() ? "" : "；") + p.code + " " + p.title;
       const std::string digit = parsed.intent == ReplyIntent::kAccept ? "1" : "2";
       out.route = SmsReplyRoute::kAskedWhichPush;
-      out.outbox.push_back(Answer(reply, "which", "reply",
-                                  TextMessage(catalogue.Text(locale, "sms.which_push",
-                                                             {{"list", list}, {"digit", digit},
-                                                              {"example", open.front().code}})),
-                                  person_id));
+      out.outbox.push_back(
+          Answer(reply, "which", "reply",
+                 TextMessage(catalogue.Text(locale, "sms.which_push",
+                                            {{"list", list}, {"digit", digit}, {"example", open.front().code}})),
+                 person_id));
       return out;
     }
     if (chosen != nullptr) {
@@ -144,8 +146,8 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
   event.text = reply.text;
   const auto processed = conversations.Process(conn, event, now);
   for (std::size_t i = 0; i < processed.replies.size(); ++i) {
-    out.outbox.push_back(Answer(reply, "reply:" + std::to_string(i), "reply", TextMessage(processed.replies[i]),
-                                processed.person_id));
+    out.outbox.push_back(
+        Answer(reply, "reply:" + std::to_string(i), "reply", TextMessage(processed.replies[i]), processed.person_id));
   }
   return out;
 }

@@ -11,7 +11,7 @@ namespace duijie::dialogs {
 
 /// One SMS a person sent, as a provider reported it.
 struct SmsReply {
-  std::string number;    // E.164
+  std::string number;  // E.164
   std::string text;
   std::string provider;  // 'tencent', 'aliyun', 'twilio'
   std::string key;       // the inbox key: makes the answers' idempotency keys
@@ -32,7 +32,7 @@ struct SmsReplyResult {
 ///   else the only push sent in the last 72 hours; with several open and no code, the person is
 ///   asked once which one, by code;
 /// - anything else is a conversation message (registration, questions, ...).
-SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations,
-                               const Catalogue& catalogue, const SmsReply& reply, Clock::TimePoint now);
+SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations, const Catalogue& catalogue,
+                               const SmsReply& reply, Clock::TimePoint now);
 
 }  // namespace duijie::dialogs

@@ -144,8 +144,7 @@ class OutboxRepository {
   };
   static SentCount CountSentTo(Connection& conn, std::string_view channel, std::string_view recipient,
                                std::int64_t since_ms, std::int64_t now_ms, std::int64_t except_id,
-                               const std::vector<std::string>& kinds,
-                               bool only_kinds);
+                               const std::vector<std::string>& kinds, bool only_kinds);
   static std::optional<OutboxMessage> Find(Connection& conn, std::int64_t id);
   static std::vector<OutboxMessage> Recent(Connection& conn, int limit, std::optional<std::string> status);
   static std::vector<OutboxAttempt> Attempts(Connection& conn, std::int64_t id);

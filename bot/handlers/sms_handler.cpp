@@ -69,8 +69,8 @@ net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, std::
   const auto job = [&](store::Connection& c) {
     Ingested out;
     for (const auto& r : receipts) {
-      const nlohmann::json payload = {{"kind", "status"}, {"provider_ref", r.provider_ref},
-                                      {"delivered", r.delivered}, {"reason", r.reason}};
+      const nlohmann::json payload = {
+          {"kind", "status"}, {"provider_ref", r.provider_ref}, {"delivered", r.delivered}, {"reason", r.reason}};
       const auto entry = store::InboxRepository::Begin(c, {"sms", r.key, "", payload.dump(), std::nullopt}, now_ms);
       if (entry.duplicate) continue;
       const bool changed =
@@ -82,8 +82,8 @@ net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, std::
     }
     for (const auto& m : incoming) {
       dialogs::InboundEvent event{"sms", m.number, "text", m.text, std::nullopt, std::nullopt, {}};
-      const auto entry =
-          store::InboxRepository::Begin(c, {"sms", m.key, m.number, nlohmann::json(event).dump(), std::nullopt}, now_ms);
+      const auto entry = store::InboxRepository::Begin(
+          c, {"sms", m.key, m.number, nlohmann::json(event).dump(), std::nullopt}, now_ms);
       if (entry.duplicate) continue;
       if (deps.conversations != nullptr) {
         const auto result = dialogs::ProcessSmsReply(c, *deps.conversations, dialogs::Catalogue::Embedded(),
@@ -106,8 +106,12 @@ net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, std::
 }  // namespace
 
 void AddSmsRoutes(Router& router, const SmsDeps& deps) {
-  const auto tencent_ack = [] { return TextResponse(http::status::ok, std::string(sms::kTencentAck), "application/json"); };
-  const auto aliyun_ack = [] { return TextResponse(http::status::ok, std::string(sms::kAliyunAck), "application/json"); };
+  const auto tencent_ack = [] {
+    return TextResponse(http::status::ok, std::string(sms::kTencentAck), "application/json");
+  };
+  const auto aliyun_ack = [] {
+    return TextResponse(http::status::ok, std::string(sms::kAliyunAck), "application/json");
+  };
 
   router.Add(http::verb::post, "/sms/tencent/{secret}/status",
              [deps, tencent_ack](const HttpRequest& req) -> net::awaitable<HttpResponse> {

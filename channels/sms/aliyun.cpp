@@ -11,7 +11,7 @@ namespace {
 using nlohmann::json;
 using store::AttemptOutcome;
 
-constexpr std::int64_t kBeijingOffset = 8 * 3600;
+constexpr std::int64_t kBeijingOffset = std::int64_t{8} * 3600;
 
 // Alibaba takes mainland numbers bare; others with their country code and no '+'.
 std::string AliyunNumber(std::string_view e164) {

@@ -36,7 +36,8 @@ std::optional<std::string> Field(const json& o, const char* name, std::size_t ma
 Result<json> Parse(std::string_view body, bool array) {
   json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded()) return Invalid("body is not JSON");
-  if (array ? !doc.is_array() : !doc.is_object()) return Invalid(array ? "expected a JSON array" : "expected a JSON object");
+  if (array ? !doc.is_array() : !doc.is_object())
+    return Invalid(array ? "expected a JSON array" : "expected a JSON object");
   if (array && doc.size() > kMaxBatch) return Invalid("more than " + std::to_string(kMaxBatch) + " items");
   return doc;
 }
@@ -65,7 +66,8 @@ Result<std::vector<Receipt>> ParseTencentReceipts(std::string_view body) {
     const auto sid = Field(r, "sid");
     const auto status = Field(r, "report_status");
     if (!sid || sid->empty()) return Invalid(where + "sid is missing");
-    if (!status || (*status != "SUCCESS" && *status != "FAIL")) return Invalid(where + "report_status is not SUCCESS|FAIL");
+    if (!status || (*status != "SUCCESS" && *status != "FAIL"))
+      return Invalid(where + "report_status is not SUCCESS|FAIL");
     const std::string errmsg = Field(r, "errmsg").value_or("");
     Receipt rc;
     // Spec §1.7: deduplicate on (sid, report_status, errmsg).
@@ -128,7 +130,8 @@ Result<std::vector<Incoming>> ParseAliyunUps(std::string_view body) {
     if (!r.is_object()) return Invalid(where + "not an object");
     const auto phone = Field(r, "phone_number");
     const auto content = Field(r, "content", kMaxTextBytes);
-    if (!phone || !content) return Invalid(where + "phone_number and content are required (content at most 4096 bytes)");
+    if (!phone || !content)
+      return Invalid(where + "phone_number and content are required (content at most 4096 bytes)");
     const auto number = E164("", *phone);
     if (!number) return Invalid(where + "phone_number is not a phone number");
     const auto seq = Field(r, "sequence_id");
@@ -154,7 +157,8 @@ Result<Incoming> ParseTwilioInbound(const Params& form) {
   const std::string from = FormValue(form, "From");
   const std::string body = FormValue(form, "Body");
   if (sid.empty() || sid.size() > 64) return Invalid("MessageSid is missing");
-  if (from.size() < 2 || from[0] != '+' || !Digits(std::string_view(from).substr(1))) return Invalid("From is not E.164");
+  if (from.size() < 2 || from[0] != '+' || !Digits(std::string_view(from).substr(1)))
+    return Invalid("From is not E.164");
   if (body.size() > kMaxTextBytes) return Invalid("Body is longer than 4096 bytes");
   return Incoming{"twilio:inbound:" + sid, from, body};
 }

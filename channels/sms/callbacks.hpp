@@ -11,8 +11,8 @@ namespace duijie::channels::sms {
 
 /// A delivery receipt, whatever provider sent it.
 struct Receipt {
-  std::string key;           // inbox key: the same receipt twice is one
-  std::string provider_ref;  // "<provider>:<id>" as the send recorded it
+  std::string key;                        // inbox key: the same receipt twice is one
+  std::string provider_ref;               // "<provider>:<id>" as the send recorded it
   std::optional<std::int64_t> outbox_id;  // when the provider echoes our reference (Alibaba out_id)
   bool delivered = false;
   std::string reason;  // the carrier's code and text

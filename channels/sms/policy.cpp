@@ -25,9 +25,8 @@ bool InQuietHours(int minute, const PolicySettings& s) {
 std::int64_t CapWait(store::Connection& conn, const store::OutboxMessage& msg, std::int64_t now_ms, int limit,
                      std::int64_t window, const std::vector<std::string>& kinds, bool only_kinds) {
   if (limit <= 0) return 0;
-  const auto sent =
-      store::OutboxRepository::CountSentTo(conn, msg.channel, msg.recipient, now_ms - window, now_ms, msg.id,
-                                                             kinds, only_kinds);
+  const auto sent = store::OutboxRepository::CountSentTo(conn, msg.channel, msg.recipient, now_ms - window, now_ms,
+                                                         msg.id, kinds, only_kinds);
   return sent.count >= limit ? sent.oldest_ms + window : 0;
 }
 

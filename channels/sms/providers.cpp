@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 #include "channels/sms/provider_util.hpp"
 
 namespace duijie::channels::sms {

@@ -103,7 +103,7 @@ struct TwilioSettings {
   std::string endpoint = "https://api.twilio.com";
   std::string account_sid;
   std::string auth_token;
-  std::string from;             // a Twilio number, or
+  std::string from;  // a Twilio number, or
   std::string messaging_service_sid;
   std::string status_callback;  // public URL of /sms/twilio/status; empty = none
   std::chrono::milliseconds timeout{5'000};

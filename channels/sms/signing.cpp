@@ -55,8 +55,8 @@ std::string UtcDate(std::int64_t unix_seconds) {
 std::string UtcIso8601(std::int64_t unix_seconds) {
   const Civil c = ToCivil(unix_seconds);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", c.year, c.month, c.day, c.seconds_of_day / 3600,
-                c.seconds_of_day / 60 % 60, c.seconds_of_day % 60);
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", c.year, c.month, c.day,
+                c.seconds_of_day / 3600, c.seconds_of_day / 60 % 60, c.seconds_of_day % 60);
   return buf;
 }
 
@@ -73,8 +73,7 @@ Tc3Signature SignTc3(const Tc3Input& in) {
     signed_headers += name;
   }
   Tc3Signature out;
-  out.canonical_request =
-      "POST\n/\n\n" + canonical_headers + "\n" + signed_headers + "\n" + Sha256Hex(in.payload);
+  out.canonical_request = "POST\n/\n\n" + canonical_headers + "\n" + signed_headers + "\n" + Sha256Hex(in.payload);
   const std::string date = UtcDate(in.timestamp);
   const std::string scope = date + "/" + std::string(in.service) + "/tc3_request";
   out.string_to_sign =
@@ -152,7 +151,8 @@ bool TwilioValidate(std::string_view auth_token, std::string_view signature, std
   }
   bool ok = false;
   // Every candidate is checked so that the time taken does not tell which form matched.
-  for (const auto& candidate : candidates) ok = ConstantTimeEquals(TwilioSignature(auth_token, candidate, params), signature) || ok;
+  for (const auto& candidate : candidates)
+    ok = ConstantTimeEquals(TwilioSignature(auth_token, candidate, params), signature) || ok;
   return ok;
 }
 

@@ -53,8 +53,8 @@ Result<Templates> Templates::Parse(std::string_view json_text) {
     tmpl.kind = kind;
     tmpl.type = t.value("type", "notification");
     if (tmpl.type != "verification" && tmpl.type != "notification" && tmpl.type != "marketing") {
-      return Error(Errc::kInvalidArgument, where + ".type: '" + tmpl.type +
-                                               "' is not one of verification|notification|marketing");
+      return Error(Errc::kInvalidArgument,
+                   where + ".type: '" + tmpl.type + "' is not one of verification|notification|marketing");
     }
     tmpl.urgent = t.value("urgent", false);
     if (!t.contains("text") || !t["text"].is_string() || t["text"].get<std::string>().empty()) {

@@ -95,7 +95,8 @@ net::awaitable<store::AttemptRecord> TencentProvider::Send(const SmsRequest& req
   for (const auto& status : set) {
     if (status.value("PhoneNumber", "") != req.phone && set.size() > 1) continue;
     const std::string code = status.value("Code", "");
-    if (code == "Ok") co_return detail::Outcome(Name(), AttemptOutcome::kSent, "", "tencent:" + status.value("SerialNo", ""));
+    if (code == "Ok")
+      co_return detail::Outcome(Name(), AttemptOutcome::kSent, "", "tencent:" + status.value("SerialNo", ""));
     co_return detail::Outcome(Name(), Classify(code), code + " " + status.value("Message", ""));
   }
   co_return detail::Outcome(Name(), AttemptOutcome::kUnknown, "no status for the number in the answer");

@@ -25,8 +25,8 @@ HttpResponse Post(std::uint16_t port, const std::string& target, const std::stri
                   const std::string& content_type, const std::string& extra_headers = "") {
   test::HttpConnection c(port, 20s);
   c.SendRaw("POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + content_type +
-            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra_headers + "Connection: close\r\n\r\n" +
-            body);
+            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra_headers +
+            "Connection: close\r\n\r\n" + body);
   auto r = c.ReadResponse();
   if (!r) throw std::runtime_error("no response");
   return *r;
@@ -54,9 +54,9 @@ std::string Form(const std::vector<std::pair<std::string, std::string>>& params)
 class SmsEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_ = std::make_unique<test::ChildProcess>(DUIJIE_NODE,
-                                                 std::vector<std::string>{std::string(DUIJIE_PEERS_DIR) + "/sms_fake.js"},
-                                                 std::map<std::string, std::string>{}, DUIJIE_PEERS_DIR);
+    fake_ = std::make_unique<test::ChildProcess>(
+        DUIJIE_NODE, std::vector<std::string>{std::string(DUIJIE_PEERS_DIR) + "/sms_fake.js"},
+        std::map<std::string, std::string>{}, DUIJIE_PEERS_DIR);
     const std::string line = fake_->WaitForLine("listening", 20s);
     fake_port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.find(' ') + 1)));
     const std::string base = "http://127.0.0.1:" + std::to_string(fake_port_);
@@ -99,8 +99,9 @@ class SmsEndToEnd : public ::testing::Test {
   void Mode(const json& modes) { Post(fake_port_, "/_mode", modes.dump(), "application/json"); }
 
   HttpResponse TencentReply(const std::string& text, std::int64_t time, const std::string& secret = kSecret) {
-    const json body = {{"extend", ""}, {"mobile", "13711112222"}, {"nationcode", "86"},
-                       {"sign", "科技服务"}, {"text", text}, {"time", time}};
+    const json body = {{"extend", ""},       {"mobile", "13711112222"},
+                       {"nationcode", "86"}, {"sign", "科技服务"},
+                       {"text", text},       {"time", time}};
     return Post(port_, "/sms/tencent/" + secret + "/reply", body.dump(), "application/json");
   }
 
@@ -144,17 +145,21 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
   EXPECT_EQ(Count("SELECT deliveries FROM inbox WHERE provider_key LIKE 'tencent:reply:%'"), 2);
 
   // The delivery receipt (twice, as Tencent may) marks the message delivered once.
-  const json receipt = json::array({{{"user_receive_time", "2026-11-22 10:00:00"}, {"nationcode", "86"},
-                                     {"mobile", "13711112222"}, {"report_status", "SUCCESS"}, {"errmsg", "DELIVRD"},
-                                     {"description", "用户短信送达成功"}, {"sid", first["ref"]}}});
+  const json receipt = json::array({{{"user_receive_time", "2026-11-22 10:00:00"},
+                                     {"nationcode", "86"},
+                                     {"mobile", "13711112222"},
+                                     {"report_status", "SUCCESS"},
+                                     {"errmsg", "DELIVRD"},
+                                     {"description", "用户短信送达成功"},
+                                     {"sid", first["ref"]}}});
   for (int i = 0; i < 2; ++i) {
     r = Post(port_, std::string("/sms/tencent/") + kSecret + "/status", receipt.dump(), "application/json");
     EXPECT_EQ(r.result_int(), 200);
   }
   EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE status = 'delivered'"), 1);
-  EXPECT_EQ(Post(port_, std::string("/sms/tencent/") + kSecret + "/status", "{not json", "application/json")
-                .result_int(),
-            400);
+  EXPECT_EQ(
+      Post(port_, std::string("/sms/tencent/") + kSecret + "/status", "{not json", "application/json").result_int(),
+      400);
 
   // Tencent throttles: the same attempt goes to Alibaba, whose request pop-core verifies.
   Mode({{"tencent", "limit"}});
@@ -169,27 +174,39 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
   EXPECT_FALSE(second["params"]["text"].get<std::string>().empty());
 
   // Alibaba's report finds the message by our OutId; the acknowledgement is Alibaba's.
-  const json report = json::array({{{"phone_number", "13711112222"}, {"send_time", "2026-11-22 10:00:00"},
-                                    {"report_time", "2026-11-22 10:00:05"}, {"success", true},
-                                    {"err_code", "DELIVERED"}, {"err_msg", "用户接收成功"}, {"sms_size", "1"},
-                                    {"biz_id", second["ref"]}, {"out_id", second["session"]}}});
+  const json report = json::array({{{"phone_number", "13711112222"},
+                                    {"send_time", "2026-11-22 10:00:00"},
+                                    {"report_time", "2026-11-22 10:00:05"},
+                                    {"success", true},
+                                    {"err_code", "DELIVERED"},
+                                    {"err_msg", "用户接收成功"},
+                                    {"sms_size", "1"},
+                                    {"biz_id", second["ref"]},
+                                    {"out_id", second["session"]}}});
   r = Post(port_, std::string("/sms/aliyun/") + kSecret + "/report", report.dump(), "application/json");
   EXPECT_EQ(r.result_int(), 200);
   EXPECT_EQ(json::parse(r.body()), json::parse(R"({"code":0,"msg":"接收成功"})"));
   EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE status = 'delivered'"), 2);
 
   // TD through Alibaba's SmsUp: suppressed at once, confirmed once.
-  const json td = json::array({{{"phone_number", "13711112222"}, {"content", "TD"}, {"send_time", "2026-11-22 10:01:00"},
-                                {"dest_code", "1234"}, {"sequence_id", 987654321}}});
-  EXPECT_EQ(Post(port_, std::string("/sms/aliyun/") + kSecret + "/up", td.dump(), "application/json").result_int(), 200);
+  const json td = json::array({{{"phone_number", "13711112222"},
+                                {"content", "TD"},
+                                {"send_time", "2026-11-22 10:01:00"},
+                                {"dest_code", "1234"},
+                                {"sequence_id", 987654321}}});
+  EXPECT_EQ(Post(port_, std::string("/sms/aliyun/") + kSecret + "/up", td.dump(), "application/json").result_int(),
+            200);
   seen = WaitSent(3);
   ASSERT_EQ(seen["sent"].size(), 3U) << seen.dump();
   EXPECT_EQ(seen["sent"][2]["template"], "SMS_1002");
   EXPECT_EQ(Count("SELECT count(*) FROM suppressions WHERE channel = 'sms' AND address = '+8613711112222'"), 1);
-  const json td_again = json::array({{{"phone_number", "13711112222"}, {"content", "退订"},
-                                      {"send_time", "2026-11-22 10:02:00"}, {"sequence_id", "987654322"}}});
-  EXPECT_EQ(Post(port_, std::string("/sms/aliyun/") + kSecret + "/up", td_again.dump(), "application/json").result_int(),
-            200);
+  const json td_again = json::array({{{"phone_number", "13711112222"},
+                                      {"content", "退订"},
+                                      {"send_time", "2026-11-22 10:02:00"},
+                                      {"sequence_id", "987654322"}}});
+  EXPECT_EQ(
+      Post(port_, std::string("/sms/aliyun/") + kSecret + "/up", td_again.dump(), "application/json").result_int(),
+      200);
   // A message after the opt-out is answered on no SMS: the gate refuses it.
   EXPECT_EQ(TencentReply("还在吗", 1700000004).result_int(), 200);
   duijie_->WaitForLine("refused by the channel's rules", 20s);  // the refusal is recorded before anything is sent
@@ -198,17 +215,20 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
 
   // Twilio: a reply signed by the twilio package's own helper is accepted and answered through
   // Twilio's REST API; the same request tampered with is refused and stores nothing.
-  const std::vector<std::pair<std::string, std::string>> params = {
-      {"MessageSid", "SM11111111111111111111111111111111"}, {"AccountSid", "ACfake"},
-      {"From", "+14155550100"}, {"To", "+15005550006"}, {"Body", "Hello 你好"}, {"NumMedia", "0"}};
+  const std::vector<std::pair<std::string, std::string>> params = {{"MessageSid", "SM11111111111111111111111111111111"},
+                                                                   {"AccountSid", "ACfake"},
+                                                                   {"From", "+14155550100"},
+                                                                   {"To", "+15005550006"},
+                                                                   {"Body", "Hello 你好"},
+                                                                   {"NumMedia", "0"}};
   json pmap = json::object();
   for (const auto& [k, v] : params) pmap[k] = v;
   const std::string url = std::string(kPublic) + "/sms/twilio/inbound";
-  const auto sig = json::parse(Post(fake_port_, "/_twilio_sign",
-                                    json{{"token", "twilio-fake-token"}, {"url", url}, {"params", pmap}}.dump(),
-                                    "application/json")
-                                   .body())["signature"]
-                       .get<std::string>();
+  const auto sig =
+      json::parse(Post(fake_port_, "/_twilio_sign",
+                       json{{"token", "twilio-fake-token"}, {"url", url}, {"params", pmap}}.dump(), "application/json")
+                      .body())["signature"]
+          .get<std::string>();
   auto tampered = params;
   tampered[4].second = "Hello 你好!";
   const auto inbox_twilio = Count("SELECT count(*) FROM inbox");

@@ -565,6 +565,7 @@ TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
   test::ChildProcess server(DUIJIE_BINARY, {"serve"},
                             {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
                              {"DUIJIE_STORE_PATH", dir.File("d.db")},
+                             {"DUIJIE_SMS_QUIET_HOURS", ""},  // the SMS fallback is a notification
                              {"DUIJIE_WECOM_CORP_ID", kCorp},
                              {"DUIJIE_WECOM_TOKEN", kToken},
                              {"DUIJIE_WECOM_AES_KEY", kKey},

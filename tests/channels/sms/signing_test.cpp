@@ -160,7 +160,10 @@ TEST(Aliyun, PercentEncodingIsRfc3986Strict) {
 }
 
 Params TwilioParams(std::string caller) {
-  return {{"CallSid", "CA1234567890ABCDE"}, {"Caller", caller}, {"Digits", "1234"}, {"From", caller},
+  return {{"CallSid", "CA1234567890ABCDE"},
+          {"Caller", caller},
+          {"Digits", "1234"},
+          {"From", caller},
           {"To", "+18005551212"}};
 }
 
@@ -183,8 +186,8 @@ TEST(Twilio, RepeatedNamesAppendSortedValues) {
 }
 
 TEST(Twilio, JsonBodyHashInTheUrl) {
-  const std::string url = std::string(kTwilioUrl) +
-                          "&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+  const std::string url =
+      std::string(kTwilioUrl) + "&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
   EXPECT_EQ(TwilioSignature("12345", url, {}), "a9nBmqA0ju/hNViExpshrM61xv4=");
 }
 
@@ -216,16 +219,16 @@ TEST(Twilio, ValidationAcceptsEitherPortFormAndRefusesTampering) {
   EXPECT_TRUE(TwilioValidate("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", kTwilioUrl, p));
   // Signed with :443, configured without it; and the other way round.
   EXPECT_TRUE(TwilioValidate("12345", "kvajT1Ptam85bY51eRf/AJRuM3w=", kTwilioUrl, p));
-  EXPECT_TRUE(TwilioValidate("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "https://mycompany.com:443/myapp.php?foo=1&bar=2",
-                             p));
+  EXPECT_TRUE(
+      TwilioValidate("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "https://mycompany.com:443/myapp.php?foo=1&bar=2", p));
   EXPECT_FALSE(TwilioValidate("12346", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", kTwilioUrl, p));
   EXPECT_FALSE(TwilioValidate("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8", kTwilioUrl, p));
   EXPECT_FALSE(TwilioValidate("12345", "", kTwilioUrl, p));
   auto tampered = p;
   tampered[2].second = "1235";
   EXPECT_FALSE(TwilioValidate("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", kTwilioUrl, tampered));
-  EXPECT_FALSE(TwilioValidate("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "http://mycompany.com/myapp.php?foo=1&bar=2",
-                              p));
+  EXPECT_FALSE(
+      TwilioValidate("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "http://mycompany.com/myapp.php?foo=1&bar=2", p));
 }
 
 }  // namespace

@@ -29,11 +29,13 @@ TEST(SmsTemplates, EmbeddedRenderWithTheSignatureCounted) {
 }
 
 TEST(SmsTemplates, LongPushIsCountedInParts) {
-  const auto r = Templates::Embedded().Render(
-      "match_push",
-      {{"title", "风电叶片冬季覆冰导致停机的防除冰技术"}, {"enterprise", "湖北某新能源科技有限公司"}, {"amount", 30},
-       {"why", "您的研究方向超疏水涂层与需求高度相关"}, {"code", "A7K"}},
-      "科技对接");
+  const auto r = Templates::Embedded().Render("match_push",
+                                              {{"title", "风电叶片冬季覆冰导致停机的防除冰技术"},
+                                               {"enterprise", "湖北某新能源科技有限公司"},
+                                               {"amount", 30},
+                                               {"why", "您的研究方向超疏水涂层与需求高度相关"},
+                                               {"code", "A7K"}},
+                                              "科技对接");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_GT(r->length, 70U);
   EXPECT_EQ(r->parts, SmsParts(r->length));
