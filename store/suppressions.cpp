@@ -17,13 +17,6 @@ bool Suppressions::Add(Connection& conn, std::string_view channel, std::string_v
   return ins.exec() == 1;
 }
 
-bool Suppressions::Remove(Connection& conn, std::string_view channel, std::string_view address) {
-  auto& del = conn.Prepare("DELETE FROM suppressions WHERE channel = ? AND address = ?");
-  del.bind(1, std::string(channel));
-  del.bind(2, std::string(address));
-  return del.exec() == 1;
-}
-
 std::optional<std::string> Suppressions::Find(Connection& conn, std::string_view channel, std::string_view address) {
   auto& q = conn.Prepare("SELECT reason FROM suppressions WHERE channel = ? AND address = ?");
   q.bind(1, std::string(channel));

@@ -15,8 +15,6 @@ class Suppressions {
   /// Records the suppression; false if the address was suppressed already (nothing changes).
   static bool Add(Connection& conn, std::string_view channel, std::string_view address, std::string_view reason,
                   std::string_view source, std::int64_t now_ms);
-  /// Lifts it (the person opted in again); false if there was none.
-  static bool Remove(Connection& conn, std::string_view channel, std::string_view address);
   /// The reason, if `address` is suppressed on `channel`.
   static std::optional<std::string> Find(Connection& conn, std::string_view channel, std::string_view address);
 };

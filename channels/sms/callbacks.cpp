@@ -1,9 +1,8 @@
 #include "channels/sms/callbacks.hpp"
 
-#include <charconv>
-
 #include <nlohmann/json.hpp>
 
+#include "channels/sms/providers.hpp"
 #include "common/digest.hpp"
 
 namespace duijie::channels::sms {
@@ -42,6 +41,25 @@ Result<json> Parse(std::string_view body, bool array) {
   return doc;
 }
 
+// A JSON-array batch read item by item: the first bad item refuses the whole batch, named by its
+// position, so nothing of it is stored half.
+template <class T, class ReadItem>
+Result<std::vector<T>> ParseBatch(std::string_view body, ReadItem read_item) {
+  auto doc = Parse(body, true);
+  if (!doc) return doc.error();
+  std::vector<T> out;
+  out.reserve(doc->size());
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const std::string where = "item " + std::to_string(i + 1) + ": ";
+    const json& item = (*doc)[i];
+    if (!item.is_object()) return Invalid(where + "not an object");
+    Result<T> one = read_item(item);
+    if (!one) return Invalid(where + one.error().message);
+    out.push_back(std::move(*one));
+  }
+  return out;
+}
+
 // Mainland numbers come bare (Alibaba) or with a separate country code (Tencent).
 std::optional<std::string> E164(std::string_view nationcode, std::string_view mobile) {
   if (mobile.starts_with('+')) mobile.remove_prefix(1);
@@ -56,18 +74,11 @@ std::optional<std::string> E164(std::string_view nationcode, std::string_view mo
 }  // namespace
 
 Result<std::vector<Receipt>> ParseTencentReceipts(std::string_view body) {
-  auto doc = Parse(body, true);
-  if (!doc) return doc.error();
-  std::vector<Receipt> out;
-  for (std::size_t i = 0; i < doc->size(); ++i) {
-    const json& r = (*doc)[i];
-    const std::string where = "item " + std::to_string(i + 1) + ": ";
-    if (!r.is_object()) return Invalid(where + "not an object");
+  return ParseBatch<Receipt>(body, [](const json& r) -> Result<Receipt> {
     const auto sid = Field(r, "sid");
     const auto status = Field(r, "report_status");
-    if (!sid || sid->empty()) return Invalid(where + "sid is missing");
-    if (!status || (*status != "SUCCESS" && *status != "FAIL"))
-      return Invalid(where + "report_status is not SUCCESS|FAIL");
+    if (!sid || sid->empty()) return Invalid("sid is missing");
+    if (!status || (*status != "SUCCESS" && *status != "FAIL")) return Invalid("report_status is not SUCCESS|FAIL");
     const std::string errmsg = Field(r, "errmsg").value_or("");
     Receipt rc;
     // Spec §1.7: deduplicate on (sid, report_status, errmsg).
@@ -75,9 +86,8 @@ Result<std::vector<Receipt>> ParseTencentReceipts(std::string_view body) {
     rc.provider_ref = "tencent:" + *sid;
     rc.delivered = *status == "SUCCESS";
     rc.reason = errmsg + (r.contains("description") ? " " + Field(r, "description", 1024).value_or("") : "");
-    out.push_back(std::move(rc));
-  }
-  return out;
+    return rc;
+  });
 }
 
 Result<Incoming> ParseTencentReply(std::string_view body) {
@@ -94,53 +104,34 @@ Result<Incoming> ParseTencentReply(std::string_view body) {
 }
 
 Result<std::vector<Receipt>> ParseAliyunReports(std::string_view body) {
-  auto doc = Parse(body, true);
-  if (!doc) return doc.error();
-  std::vector<Receipt> out;
-  for (std::size_t i = 0; i < doc->size(); ++i) {
-    const json& r = (*doc)[i];
-    const std::string where = "item " + std::to_string(i + 1) + ": ";
-    if (!r.is_object()) return Invalid(where + "not an object");
+  return ParseBatch<Receipt>(body, [](const json& r) -> Result<Receipt> {
     const auto biz = Field(r, "biz_id");
-    if (!biz || biz->empty()) return Invalid(where + "biz_id is missing");
-    if (!r.contains("success") || !r["success"].is_boolean()) return Invalid(where + "success must be true or false");
+    if (!biz || biz->empty()) return Invalid("biz_id is missing");
+    if (!r.contains("success") || !r["success"].is_boolean()) return Invalid("success must be true or false");
     const std::string code = Field(r, "err_code").value_or("");
     Receipt rc;
     rc.key = "aliyun:report:" + *biz + ":" + code;
     rc.provider_ref = "aliyun:" + *biz;
-    const std::string out_id = Field(r, "out_id").value_or("");
-    if (out_id.starts_with("dj")) {
-      std::int64_t id = 0;
-      if (std::from_chars(out_id.data() + 2, out_id.data() + out_id.size(), id).ec == std::errc()) rc.outbox_id = id;
-    }
+    rc.outbox_id = OutboxIdOf(Field(r, "out_id").value_or(""));
     rc.delivered = r["success"].get<bool>();
     rc.reason = code + " " + Field(r, "err_msg", 1024).value_or("");
-    out.push_back(std::move(rc));
-  }
-  return out;
+    return rc;
+  });
 }
 
 Result<std::vector<Incoming>> ParseAliyunUps(std::string_view body) {
-  auto doc = Parse(body, true);
-  if (!doc) return doc.error();
-  std::vector<Incoming> out;
-  for (std::size_t i = 0; i < doc->size(); ++i) {
-    const json& r = (*doc)[i];
-    const std::string where = "item " + std::to_string(i + 1) + ": ";
-    if (!r.is_object()) return Invalid(where + "not an object");
+  return ParseBatch<Incoming>(body, [](const json& r) -> Result<Incoming> {
     const auto phone = Field(r, "phone_number");
     const auto content = Field(r, "content", kMaxTextBytes);
-    if (!phone || !content)
-      return Invalid(where + "phone_number and content are required (content at most 4096 bytes)");
+    if (!phone || !content) return Invalid("phone_number and content are required (content at most 4096 bytes)");
     const auto number = E164("", *phone);
-    if (!number) return Invalid(where + "phone_number is not a phone number");
+    if (!number) return Invalid("phone_number is not a phone number");
     const auto seq = Field(r, "sequence_id");
     const std::string key = seq ? "aliyun:up:" + *seq
                                 : "aliyun:up:" + *number + ":" + Field(r, "send_time").value_or("") + ":" +
                                       Sha256Hex(*content).substr(0, 16);
-    out.push_back({key, *number, *content});
-  }
-  return out;
+    return Incoming{key, *number, *content};
+  });
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "channels/sms/providers.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "channels/sms/provider_util.hpp"
 
@@ -56,6 +57,17 @@ std::optional<Params> FormDecode(std::string_view body) {
     rest.remove_prefix(amp + 1);
   }
   return out;
+}
+
+std::string Reference(std::int64_t outbox_id) { return "dj" + std::to_string(outbox_id); }
+
+std::optional<std::int64_t> OutboxIdOf(std::string_view reference) {
+  if (!reference.starts_with("dj")) return std::nullopt;
+  std::int64_t id = 0;
+  const auto* end = reference.data() + reference.size();
+  const auto [ptr, ec] = std::from_chars(reference.data() + 2, end, id);
+  if (ec != std::errc() || ptr != end || id <= 0) return std::nullopt;
+  return id;
 }
 
 bool IsMainlandMobile(std::string_view e164) {

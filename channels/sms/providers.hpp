@@ -52,8 +52,7 @@ struct TencentSettings {
 /// minutes to come, so not finding one is never proof that nothing was sent.
 class TencentProvider final : public Provider {
  public:
-  TencentProvider(HttpClient& http, const Clock& clock, TencentSettings settings)
-      : http_(http), clock_(clock), settings_(std::move(settings)) {}
+  TencentProvider(HttpClient& http, const Clock& clock, TencentSettings settings);
   [[nodiscard]] std::string_view Name() const override { return "tencent"; }
   net::awaitable<store::AttemptRecord> Send(const SmsRequest& req) override;
   net::awaitable<LookupResult> Lookup(const std::string& phone, const std::string& session,
@@ -65,6 +64,8 @@ class TencentProvider final : public Provider {
   HttpClient& http_;
   const Clock& clock_;
   TencentSettings settings_;
+  std::string host_;  // signed as `host`: the endpoint's host without port
+  std::string url_;   // the endpoint with its trailing '/'
 };
 
 struct AliyunSettings {
@@ -129,6 +130,11 @@ class TwilioProvider final : public Provider {
 [[nodiscard]] std::string FormEncode(const Params& params);
 /// Parses an application/x-www-form-urlencoded body ('+' is a space); nullopt if malformed.
 [[nodiscard]] std::optional<Params> FormDecode(std::string_view body);
+
+/// Our reference for outbox message `id` as providers carry it (Tencent SessionContext, Alibaba
+/// OutId): "dj<id>"; and back, nullopt for anything else.
+[[nodiscard]] std::string Reference(std::int64_t outbox_id);
+[[nodiscard]] std::optional<std::int64_t> OutboxIdOf(std::string_view reference);
 
 /// A mainland China mobile (+86 and 11 digits starting with 1).
 [[nodiscard]] bool IsMainlandMobile(std::string_view e164);

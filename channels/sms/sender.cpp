@@ -1,7 +1,5 @@
 #include "channels/sms/sender.hpp"
 
-#include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "channels/sms/provider_util.hpp"
@@ -18,17 +16,6 @@ bool IsE164(std::string_view s) {
 }
 
 }  // namespace
-
-std::string SmsSender::Reference(std::int64_t id) { return "dj" + std::to_string(id); }
-
-std::optional<std::int64_t> SmsSender::OutboxIdOf(std::string_view reference) {
-  if (!reference.starts_with("dj")) return std::nullopt;
-  std::int64_t id = 0;
-  const auto* end = reference.data() + reference.size();
-  const auto [ptr, ec] = std::from_chars(reference.data() + 2, end, id);
-  if (ec != std::errc() || ptr != end || id <= 0) return std::nullopt;
-  return id;
-}
 
 net::awaitable<store::AttemptRecord> SmsSender::Send(const store::OutboxMessage& msg) {
   if (!IsE164(msg.recipient)) {

@@ -19,8 +19,7 @@ struct Routes {
 
 /// The outbox's "sms" channel: renders the message's template (template_id and params of the
 /// neutral message; a plain text goes through the "reply" template), picks the provider by
-/// number and sends. Our reference to the provider is "dj<outbox id>", echoed back by Tencent
-/// (SessionContext) and Alibaba (OutId) for lookups and receipts.
+/// number and sends, with Reference(outbox id) for lookups and receipts.
 class SmsSender final : public channels::Sender {
  public:
   SmsSender(const Templates& templates, std::string sign_name, Routes routes, const Clock& clock)
@@ -29,10 +28,6 @@ class SmsSender final : public channels::Sender {
   [[nodiscard]] std::string_view Name() const override { return "sms"; }
   net::awaitable<store::AttemptRecord> Send(const store::OutboxMessage& msg) override;
   net::awaitable<LookupResult> Lookup(const store::OutboxMessage& msg) override;
-
-  /// Our reference for outbox message `id`, and back.
-  [[nodiscard]] static std::string Reference(std::int64_t id);
-  [[nodiscard]] static std::optional<std::int64_t> OutboxIdOf(std::string_view reference);
 
  private:
   const Templates& templates_;

@@ -15,11 +15,6 @@ using store::AttemptOutcome;
 
 constexpr std::string_view kContentType = "application/json; charset=utf-8";
 
-std::string HostOf(const std::string& endpoint) {
-  auto u = boost::urls::parse_uri(endpoint);
-  return u ? std::string(u->host()) : std::string();
-}
-
 bool StartsWithAny(std::string_view code, std::initializer_list<std::string_view> prefixes) {
   return std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view p) { return code.starts_with(p); });
 }
@@ -39,21 +34,25 @@ AttemptOutcome Classify(std::string_view code) {
 
 }  // namespace
 
+TencentProvider::TencentProvider(HttpClient& http, const Clock& clock, TencentSettings settings)
+    : http_(http), clock_(clock), settings_(std::move(settings)), url_(settings_.endpoint) {
+  if (auto u = boost::urls::parse_uri(settings_.endpoint)) host_ = std::string(u->host());
+  if (!url_.ends_with('/')) url_ += '/';
+}
+
 net::awaitable<Result<ClientResponse>> TencentProvider::Call(std::string_view action, const std::string& body) {
   const auto timestamp = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
-  const std::string host = HostOf(settings_.endpoint);
   Tc3Input in;
   in.secret_id = settings_.secret_id;
   in.secret_key = settings_.secret_key;
   in.service = "sms";
-  in.host = host;
+  in.host = host_;
   in.content_type = kContentType;
   in.payload = body;
   in.timestamp = timestamp;
   ClientRequest req;
   req.method = "POST";
-  req.url = settings_.endpoint;
-  if (!req.url.ends_with('/')) req.url += '/';
+  req.url = url_;
   req.headers = {{"Content-Type", std::string(kContentType)},
                  {"X-TC-Action", std::string(action)},
                  {"X-TC-Version", "2021-01-11"},

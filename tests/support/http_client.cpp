@@ -50,6 +50,23 @@ bool HttpConnection::ClosedByServer() {
   return n == 0 && (ec == net::error::eof || ec == net::error::connection_reset);
 }
 
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 HttpResponse Get(std::uint16_t port, const std::string& target) {
   HttpConnection conn(port);
   return conn.Request(http::verb::get, target);

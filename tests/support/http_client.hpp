@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -30,6 +31,9 @@ class HttpConnection {
   net::ip::tcp::socket socket_;
   beast::flat_buffer buffer_;
 };
+
+/// RFC 3986 percent-encoding of a query or form value (unreserved characters kept).
+std::string UrlEncode(std::string_view s);
 
 /// One request on a fresh connection.
 HttpResponse Get(std::uint16_t port, const std::string& target);
