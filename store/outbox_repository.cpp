@@ -227,9 +227,9 @@ bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, co
   return true;
 }
 
-std::optional<std::int64_t> OutboxRepository::RecordDelivery(Connection& conn, const std::string& provider_ref,
-                                                             std::optional<std::int64_t> id, bool delivered,
-                                                             const std::string& reason, std::int64_t now_ms) {
+OutboxRepository::Delivery OutboxRepository::RecordDelivery(Connection& conn, const std::string& provider_ref,
+                                                            std::optional<std::int64_t> id, bool delivered,
+                                                            const std::string& reason, std::int64_t now_ms) {
   std::optional<OutboxMessage> msg;
   if (!provider_ref.empty()) {
     auto& q = conn.Prepare("SELECT id FROM outbox WHERE provider_ref = ? LIMIT 1");
@@ -237,12 +237,14 @@ std::optional<std::int64_t> OutboxRepository::RecordDelivery(Connection& conn, c
     if (q.executeStep()) msg = Find(conn, q.getColumn(0).getInt64());
   }
   if (!msg && id) msg = Find(conn, *id);
-  if (!msg) return std::nullopt;
+  if (!msg) return Delivery::kIgnored;
+  // A receipt can overtake the send's own answer by milliseconds.
+  if (msg->status == "sending") return Delivery::kInFlight;
   if (msg->status == "unknown") {
     // The receipt is the proof the lost attempt reached the provider.
     Resolve(conn, msg->id, msg->attempts, Recovery::kWasSent, provider_ref, "sent", now_ms, now_ms);
   } else if (msg->status != "sent") {
-    return std::nullopt;
+    return Delivery::kIgnored;
   }
   auto& upd = conn.Prepare(
       "UPDATE outbox SET status = :status, last_error = :error, updated_at = :now, "
@@ -253,9 +255,9 @@ std::optional<std::int64_t> OutboxRepository::RecordDelivery(Connection& conn, c
   upd.bind(":now", now_ms);
   BindOptText(upd, ":ref", provider_ref);
   upd.bind(":id", msg->id);
-  if (upd.exec() != 1) return std::nullopt;
+  if (upd.exec() != 1) return Delivery::kIgnored;
   if (!delivered) EnqueueFallback(conn, msg->id, now_ms);
-  return msg->id;
+  return Delivery::kRecorded;
 }
 
 OutboxRepository::SentCount OutboxRepository::CountSentTo(Connection& conn, std::string_view channel,

@@ -127,14 +127,17 @@ class OutboxRepository {
                       const std::string& provider_ref, std::string_view sent_status, std::int64_t now_ms,
                       std::int64_t recheck_at_ms, std::int64_t give_up_before_ms = 0);
 
+  /// How a delivery receipt was taken.
+  enum class Delivery {
+    kRecorded,  // the message moved to 'delivered' or 'failed'
+    kIgnored,   // no such message, or it is final already (receipts never move one backward)
+    kInFlight,  // its send is still being recorded: the receipt must be taken again later
+  };
   /// A provider's delivery receipt for the message it calls `provider_ref` (or, for providers
   /// that echo our reference, message `id`): 'sent' or 'unknown' becomes 'delivered', or 'failed'
-  /// with the carrier's reason and the message's fallback queued. Never moves backward: a receipt
-  /// for a delivered or failed message, or one still being sent, changes nothing. Returns the
-  /// message id when a message changed.
-  static std::optional<std::int64_t> RecordDelivery(Connection& conn, const std::string& provider_ref,
-                                                    std::optional<std::int64_t> id, bool delivered,
-                                                    const std::string& reason, std::int64_t now_ms);
+  /// with the carrier's reason and the message's fallback queued.
+  static Delivery RecordDelivery(Connection& conn, const std::string& provider_ref, std::optional<std::int64_t> id,
+                                 bool delivered, const std::string& reason, std::int64_t now_ms);
   /// Messages to `recipient` on `channel` that reached (or may have reached) the provider since
   /// `since_ms` (those of the kinds in `kinds`, or of all other kinds if `only_kinds` is false),
   /// not counting `except_id`; and the oldest one's time. `now_ms` is the claim time.

@@ -54,6 +54,17 @@ HttpResponse RefuseError(const Logger& log, const Error& e) {
   return Refuse(log, http::status::bad_request, "malformed_callback", e.message);
 }
 
+// A receipt for a message whose send is still being recorded.
+struct RetryLater : std::runtime_error {
+  RetryLater() : std::runtime_error("a receipt overtook its send") {}
+};
+
+// What one callback carries, whatever the provider.
+struct Batch {
+  std::vector<sms::Receipt> receipts;
+  std::vector<sms::Incoming> incoming;
+};
+
 struct Ingested {
   int receipts = 0;
   bool queued = false;
@@ -62,25 +73,26 @@ struct Ingested {
 // Receipts and replies of one callback, each through the inbox, all in one transaction: the
 // provider's retry of the whole batch changes nothing.
 // Everything by value and named at the call: GCC 12 mishandles temporaries across co_await.
-net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, std::vector<sms::Receipt> receipts,
-                                std::vector<sms::Incoming> incoming) {
+net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, Batch batch) {
   const auto now = deps.clock.Now();
   const auto now_ms = ToUnixMillis(now);
   const auto job = [&](store::Connection& c) {
     Ingested out;
-    for (const auto& r : receipts) {
+    for (const auto& r : batch.receipts) {
       const nlohmann::json payload = {
           {"kind", "status"}, {"provider_ref", r.provider_ref}, {"delivered", r.delivered}, {"reason", r.reason}};
       const auto entry = store::InboxRepository::Begin(c, {"sms", r.key, "", payload.dump(), std::nullopt}, now_ms);
       if (entry.duplicate) continue;
-      const bool changed =
-          store::OutboxRepository::RecordDelivery(c, r.provider_ref, r.outbox_id, r.delivered, r.reason, now_ms)
-              .has_value();
+      const auto taken =
+          store::OutboxRepository::RecordDelivery(c, r.provider_ref, r.outbox_id, r.delivered, r.reason, now_ms);
+      // Undo the whole batch (the writer rolls the job back) and let the provider send it again.
+      if (taken == store::OutboxRepository::Delivery::kInFlight) throw RetryLater();
+      const bool changed = taken == store::OutboxRepository::Delivery::kRecorded;
       out.queued = out.queued || (changed && !r.delivered);  // a failed delivery may queue a fallback
       store::InboxRepository::Complete(c, entry.id, changed ? "processed" : "ignored", {200, "", ""}, now_ms);
       ++out.receipts;
     }
-    for (const auto& m : incoming) {
+    for (const auto& m : batch.incoming) {
       dialogs::InboundEvent event{"sms", m.number, "text", m.text, std::nullopt, std::nullopt, {}};
       const auto entry = store::InboxRepository::Begin(
           c, {"sms", m.key, m.number, nlohmann::json(event).dump(), std::nullopt}, now_ms);
@@ -103,75 +115,91 @@ net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, std::
   co_return out;
 }
 
+// Ingest, or the answer that makes the provider deliver the callback again later.
+net::awaitable<std::optional<HttpResponse>> IngestOrRetry(const SmsDeps& deps, std::string provider, Batch batch) {
+  try {
+    co_await Ingest(deps, std::move(provider), std::move(batch));
+  } catch (const RetryLater& e) {
+    deps.log.Info("sms callback deferred", {{"reason", e.what()}});
+    co_return JsonError(http::status::service_unavailable, "retry_later",
+                        "a receipt arrived before its message's send was recorded; send it again");
+  }
+  co_return std::nullopt;
+}
+
+// One callback route: how it is protected, read and acknowledged.
+struct CallbackRoute {
+  std::string_view path;
+  std::string_view provider;
+  bool twilio_signed = false;  // else the secret path segment (and allow-list)
+  std::string_view ack;
+  std::string_view ack_type;
+  Result<Batch> (*parse)(std::string_view body, const sms::Params& form);
+};
+
+template <class T>
+Result<Batch> Receipts(Result<std::vector<T>> parsed) {
+  if (!parsed) return parsed.error();
+  if constexpr (std::is_same_v<T, sms::Receipt>)
+    return Batch{std::move(*parsed), {}};
+  else
+    return Batch{{}, std::move(*parsed)};
+}
+
+// Twilio wants TwiML back; the answers themselves go out through the outbox (REST), so a slow
+// conversation never delays the webhook.
+const CallbackRoute kRoutes[] = {
+    {"/sms/tencent/{secret}/status", "tencent", false, sms::kTencentAck, "application/json",
+     [](std::string_view body, const sms::Params&) { return Receipts(sms::ParseTencentReceipts(body)); }},
+    {"/sms/tencent/{secret}/reply", "tencent", false, sms::kTencentAck, "application/json",
+     [](std::string_view body, const sms::Params&) -> Result<Batch> {
+       auto reply = sms::ParseTencentReply(body);
+       if (!reply) return reply.error();
+       return Batch{{}, {std::move(*reply)}};
+     }},
+    {"/sms/aliyun/{secret}/report", "aliyun", false, sms::kAliyunAck, "application/json",
+     [](std::string_view body, const sms::Params&) { return Receipts(sms::ParseAliyunReports(body)); }},
+    {"/sms/aliyun/{secret}/up", "aliyun", false, sms::kAliyunAck, "application/json",
+     [](std::string_view body, const sms::Params&) { return Receipts(sms::ParseAliyunUps(body)); }},
+    {"/sms/twilio/inbound", "twilio", true, sms::kTwiMlEmpty, "text/xml",
+     [](std::string_view, const sms::Params& form) -> Result<Batch> {
+       auto incoming = sms::ParseTwilioInbound(form);
+       if (!incoming) return incoming.error();
+       return Batch{{}, {std::move(*incoming)}};
+     }},
+    {"/sms/twilio/status", "twilio", true, sms::kTwiMlEmpty, "text/xml",
+     [](std::string_view, const sms::Params& form) -> Result<Batch> {
+       auto receipt = sms::ParseTwilioStatus(form);
+       if (!receipt) return receipt.error();
+       Batch batch;
+       if (*receipt) batch.receipts.push_back(std::move(**receipt));  // only final statuses count
+       return batch;
+     }},
+};
+
 }  // namespace
 
 void AddSmsRoutes(Router& router, const SmsDeps& deps) {
-  const auto tencent_ack = [] {
-    return TextResponse(http::status::ok, std::string(sms::kTencentAck), "application/json");
-  };
-  const auto aliyun_ack = [] {
-    return TextResponse(http::status::ok, std::string(sms::kAliyunAck), "application/json");
-  };
-
-  router.Add(http::verb::post, "/sms/tencent/{secret}/status",
-             [deps, tencent_ack](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-               if (auto refused = CheckUnsigned(deps, req)) co_return std::move(*refused);
-               auto receipts = sms::ParseTencentReceipts(req.body());
-               if (!receipts) co_return RefuseError(deps.log, receipts.error());
-               std::vector<sms::Incoming> none;
-               co_await Ingest(deps, std::string("tencent"), std::move(*receipts), std::move(none));
-               co_return tencent_ack();
-             });
-  router.Add(http::verb::post, "/sms/tencent/{secret}/reply",
-             [deps, tencent_ack](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-               if (auto refused = CheckUnsigned(deps, req)) co_return std::move(*refused);
-               auto reply = sms::ParseTencentReply(req.body());
-               if (!reply) co_return RefuseError(deps.log, reply.error());
-               std::vector<sms::Incoming> one{std::move(*reply)};
-               std::vector<sms::Receipt> none;
-               co_await Ingest(deps, std::string("tencent"), std::move(none), std::move(one));
-               co_return tencent_ack();
-             });
-  router.Add(http::verb::post, "/sms/aliyun/{secret}/report",
-             [deps, aliyun_ack](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-               if (auto refused = CheckUnsigned(deps, req)) co_return std::move(*refused);
-               auto receipts = sms::ParseAliyunReports(req.body());
-               if (!receipts) co_return RefuseError(deps.log, receipts.error());
-               std::vector<sms::Incoming> none;
-               co_await Ingest(deps, std::string("aliyun"), std::move(*receipts), std::move(none));
-               co_return aliyun_ack();
-             });
-  router.Add(http::verb::post, "/sms/aliyun/{secret}/up",
-             [deps, aliyun_ack](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-               if (auto refused = CheckUnsigned(deps, req)) co_return std::move(*refused);
-               auto ups = sms::ParseAliyunUps(req.body());
-               if (!ups) co_return RefuseError(deps.log, ups.error());
-               std::vector<sms::Receipt> none;
-               co_await Ingest(deps, std::string("aliyun"), std::move(none), std::move(*ups));
-               co_return aliyun_ack();
-             });
-  router.Add(http::verb::post, "/sms/twilio/inbound", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-    auto form = CheckTwilio(deps, req);
-    if (!form) co_return RefuseError(deps.log, form.error());
-    auto incoming = sms::ParseTwilioInbound(*form);
-    if (!incoming) co_return RefuseError(deps.log, incoming.error());
-    std::vector<sms::Incoming> one{std::move(*incoming)};
-    std::vector<sms::Receipt> none;
-    co_await Ingest(deps, std::string("twilio"), std::move(none), std::move(one));
-    // Answers go out through the outbox (REST), so a slow conversation never delays the webhook.
-    co_return TextResponse(http::status::ok, std::string(sms::kTwiMlEmpty), "text/xml");
-  });
-  router.Add(http::verb::post, "/sms/twilio/status", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
-    auto form = CheckTwilio(deps, req);
-    if (!form) co_return RefuseError(deps.log, form.error());
-    auto receipt = sms::ParseTwilioStatus(*form);
-    if (!receipt) co_return RefuseError(deps.log, receipt.error());
-    std::vector<sms::Receipt> receipts;
-    if (*receipt) receipts.push_back(std::move(**receipt));
-    std::vector<sms::Incoming> none;
-    co_await Ingest(deps, std::string("twilio"), std::move(receipts), std::move(none));
-    co_return TextResponse(http::status::ok, std::string(sms::kTwiMlEmpty), "text/xml");
-  });
+  for (const CallbackRoute& route : kRoutes) {
+    router.Add(http::verb::post, std::string(route.path),
+               [deps, &route](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+                 sms::Params form;
+                 if (route.twilio_signed) {
+                   auto checked = CheckTwilio(deps, req);
+                   if (!checked) co_return RefuseError(deps.log, checked.error());
+                   form = std::move(*checked);
+                 } else if (auto refused = CheckUnsigned(deps, req)) {
+                   co_return std::move(*refused);
+                 }
+                 auto batch = route.parse(req.body(), form);
+                 if (!batch) co_return RefuseError(deps.log, batch.error());
+                 std::string provider(route.provider);
+                 if (auto retry = co_await IngestOrRetry(deps, std::move(provider), std::move(*batch))) {
+                   co_return std::move(*retry);
+                 }
+                 co_return TextResponse(http::status::ok, std::string(route.ack), route.ack_type);
+               });
+  }
 }
 
 }  // namespace duijie::bot

@@ -34,20 +34,7 @@ HttpResponse Post(std::uint16_t port, const std::string& target, const std::stri
 
 std::string Form(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
-    out += k + "=";
-    for (unsigned char c : v) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        static constexpr char kHex[] = "0123456789ABCDEF";
-        out += '%';
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      }
-    }
-  }
+  for (const auto& [k, v] : params) out += (out.empty() ? "" : "&") + k + "=" + test::UrlEncode(v);
   return out;
 }
 
@@ -72,6 +59,7 @@ class SmsEndToEnd : public ::testing::Test {
                                            {"DUIJIE_STORE_PATH", db_},
                                            {"DUIJIE_STORE_FILES_DIR", dir_.File("files")},
                                            {"DUIJIE_DISPATCHER_RETRY_BASE_MS", "10"},
+                                           {"DUIJIE_LOG_LEVEL", "debug"},  // "outbox attempt" lines
                                            {"DUIJIE_SMS_PROVIDER", "tencent"},
                                            {"DUIJIE_SMS_SIGN_NAME", "科技服务"},
                                            {"DUIJIE_SMS_TENCENT_SECRET_ID", "AKIDfake"},
@@ -138,6 +126,8 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
 
   // The same callback again (Tencent retries): acknowledged, nothing new.
   EXPECT_EQ(TencentReply("你好", 1700000001).result_int(), 200);
+  // Receipts come after the send's outcome is recorded (an earlier one is answered 503, see below).
+  duijie_->WaitForLine(R"("outcome":"sent")", 20s, 1);
   // A wrong secret: the answer of an unknown path, nothing stored.
   const auto inbox_before = Count("SELECT count(*) FROM inbox");
   EXPECT_EQ(TencentReply("你好", 1700000002, "wrong-secret-0000000000").result_int(), 404);
@@ -173,6 +163,7 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
   EXPECT_EQ(second["template"], "SMS_1001");
   EXPECT_FALSE(second["params"]["text"].get<std::string>().empty());
 
+  duijie_->WaitForLine(R"("outcome":"sent")", 20s, 2);
   // Alibaba's report finds the message by our OutId; the acknowledgement is Alibaba's.
   const json report = json::array({{{"phone_number", "13711112222"},
                                     {"send_time", "2026-11-22 10:00:00"},
