@@ -260,20 +260,21 @@ OutboxRepository::Delivery OutboxRepository::RecordDelivery(Connection& conn, co
   return Delivery::kRecorded;
 }
 
-OutboxRepository::SentCount OutboxRepository::CountSentTo(Connection& conn, std::string_view channel,
-                                                          std::string_view recipient, std::int64_t since_ms,
-                                                          std::int64_t now_ms, std::int64_t except_id,
-                                                          const std::vector<std::string>& kinds, bool only_kinds) {
+std::vector<std::int64_t> OutboxRepository::SentTimes(Connection& conn, std::string_view channel,
+                                                      std::string_view recipient, std::int64_t since_ms,
+                                                      std::int64_t now_ms, std::int64_t except_id,
+                                                      const std::vector<std::string>& kinds, bool only_kinds) {
   // At most a handful of kinds: a JSON array keeps the statement cacheable.
-  nlohmann::json list = kinds;
+  const nlohmann::json list = kinds;
   auto& q = conn.Prepare(
-      "SELECT count(*), min(updated_at) FROM outbox "
-      "WHERE channel = :channel AND recipient = :recipient AND updated_at >= :since AND id != :except "
+      "SELECT updated_at FROM outbox "
+      "WHERE channel = :channel AND recipient = :recipient AND updated_at > :since AND id != :except "
       // Messages claimed in this same transaction count in id order, so that of several claimed
       // together only as many as the cap allows pass, whatever order they are checked in.
       "  AND (status IN ('unknown', 'sent', 'delivered') "
       "       OR (status = 'sending' AND (claimed_at < :claimed OR id < :except))) "
-      "  AND (kind IN (SELECT value FROM json_each(:kinds))) = :only");
+      "  AND (kind IN (SELECT value FROM json_each(:kinds))) = :only "
+      "ORDER BY updated_at");
   q.bind(":channel", std::string(channel));
   q.bind(":recipient", std::string(recipient));
   q.bind(":since", since_ms);
@@ -281,11 +282,8 @@ OutboxRepository::SentCount OutboxRepository::CountSentTo(Connection& conn, std:
   q.bind(":kinds", list.dump());
   q.bind(":only", only_kinds ? 1 : 0);
   q.bind(":claimed", now_ms);
-  SentCount out;
-  if (q.executeStep()) {
-    out.count = q.getColumn(0).getInt();
-    out.oldest_ms = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getInt64();
-  }
+  std::vector<std::int64_t> out;
+  while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
   return out;
 }
 

@@ -138,16 +138,13 @@ class OutboxRepository {
   /// with the carrier's reason and the message's fallback queued.
   static Delivery RecordDelivery(Connection& conn, const std::string& provider_ref, std::optional<std::int64_t> id,
                                  bool delivered, const std::string& reason, std::int64_t now_ms);
-  /// Messages to `recipient` on `channel` that reached (or may have reached) the provider since
-  /// `since_ms` (those of the kinds in `kinds`, or of all other kinds if `only_kinds` is false),
-  /// not counting `except_id`; and the oldest one's time. `now_ms` is the claim time.
-  struct SentCount {
-    int count = 0;
-    std::int64_t oldest_ms = 0;
-  };
-  static SentCount CountSentTo(Connection& conn, std::string_view channel, std::string_view recipient,
-                               std::int64_t since_ms, std::int64_t now_ms, std::int64_t except_id,
-                               const std::vector<std::string>& kinds, bool only_kinds);
+  /// When the messages to `recipient` on `channel` that reached (or may have reached) the
+  /// provider in (`since_ms`, `now_ms`] were sent, oldest first: those of the kinds in `kinds`, or
+  /// of all other kinds if `only_kinds` is false; `except_id` not counted. `now_ms` is the claim
+  /// time: messages claimed in this same transaction count in id order.
+  static std::vector<std::int64_t> SentTimes(Connection& conn, std::string_view channel, std::string_view recipient,
+                                             std::int64_t since_ms, std::int64_t now_ms, std::int64_t except_id,
+                                             const std::vector<std::string>& kinds, bool only_kinds);
   static std::optional<OutboxMessage> Find(Connection& conn, std::int64_t id);
   static std::vector<OutboxMessage> Recent(Connection& conn, int limit, std::optional<std::string> status);
   static std::vector<OutboxAttempt> Attempts(Connection& conn, std::int64_t id);

@@ -21,13 +21,15 @@ bool InQuietHours(int minute, const PolicySettings& s) {
   return minute >= s.quiet_start_minute || minute < s.quiet_end_minute;  // across midnight
 }
 
-// A cap of `limit` in `window`: the time the oldest counted send leaves the window, or 0.
+// A cap of `limit` in a sliding `window`: when enough counted sends have left the window for one
+// more, or 0 when there is room now.
 std::int64_t CapWait(store::Connection& conn, const store::OutboxMessage& msg, std::int64_t now_ms, int limit,
                      std::int64_t window, const std::vector<std::string>& kinds, bool only_kinds) {
   if (limit <= 0) return 0;
-  const auto sent = store::OutboxRepository::CountSentTo(conn, msg.channel, msg.recipient, now_ms - window, now_ms,
-                                                         msg.id, kinds, only_kinds);
-  return sent.count >= limit ? sent.oldest_ms + window : 0;
+  const auto times = store::OutboxRepository::SentTimes(conn, msg.channel, msg.recipient, now_ms - window, now_ms,
+                                                        msg.id, kinds, only_kinds);
+  const auto n = static_cast<std::size_t>(limit);
+  return times.size() >= n ? times[times.size() - n] + window : 0;
 }
 
 }  // namespace

@@ -144,5 +144,77 @@ TEST_F(OutboxRepositoryTest, RecentAndCounts) {
   EXPECT_EQ(OutboxRepository::Recent(c_, 10, std::string("sending")).size(), 2U);
 }
 
+// Claims message `id` and records `record` for its first attempt.
+void SendOnce(Connection& c, std::int64_t id, const AttemptRecord& record, std::int64_t now) {
+  ASSERT_EQ(OutboxRepository::ClaimDue(c, "me", "sms", now, 10).size(), 1U);
+  ASSERT_TRUE(OutboxRepository::Finish(c, id, 1, record, now, now + 1000));
+}
+
+TEST_F(OutboxRepositoryTest, ReceiptsMoveSentMessagesForwardOnly) {
+  const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
+  SendOnce(c_, id, {AttemptOutcome::kSent, "tencent", "tencent:5000:1", ""}, kNow);
+  using D = OutboxRepository::Delivery;
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "tencent:5000:1", std::nullopt, true, "DELIVRD", kNow + 1),
+            D::kRecorded);
+  EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "delivered");
+  // A later failure receipt for the same message (out of order) changes nothing.
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "tencent:5000:1", std::nullopt, false, "UNDELIV", kNow + 2),
+            D::kIgnored);
+  EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "delivered");
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "tencent:nope", std::nullopt, true, "", kNow + 3), D::kIgnored);
+}
+
+TEST_F(OutboxRepositoryTest, AFailedDeliveryQueuesTheFallback) {
+  auto m = Msg("k");
+  m.fallback = {{"email", "a@example.cn"}};
+  const auto id = OutboxRepository::Enqueue(c_, m, kNow).id;
+  SendOnce(c_, id, {AttemptOutcome::kSent, "aliyun", "aliyun:77^0", ""}, kNow);
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "aliyun:77^0", std::nullopt, false, "MK:0001 用户关机", kNow + 1),
+            OutboxRepository::Delivery::kRecorded);
+  const auto failed = OutboxRepository::Find(c_, id);
+  EXPECT_EQ(failed->status, "failed");
+  EXPECT_EQ(failed->last_error, "not delivered: MK:0001 用户关机");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox WHERE channel = 'email' AND status = 'pending'"), 1);
+}
+
+TEST_F(OutboxRepositoryTest, AReceiptProvesAnUnknownSendAndOneOvertakingTheSendIsInFlight) {
+  const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
+  ASSERT_EQ(OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 1).size(), 1U);
+  using D = OutboxRepository::Delivery;
+  // Still 'sending': the receipt must come again later.
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "", id, true, "DELIVERED", kNow + 1), D::kInFlight);
+  ASSERT_TRUE(OutboxRepository::Finish(c_, id, 1, {AttemptOutcome::kUnknown, "aliyun", "", "timeout"}, kNow + 2,
+                                       kNow + 60'000));
+  // Found by our reference (Alibaba's out_id): the lost attempt reached the provider.
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "aliyun:9^0", id, true, "DELIVERED", kNow + 3), D::kRecorded);
+  const auto m = OutboxRepository::Find(c_, id);
+  EXPECT_EQ(m->status, "delivered");
+  EXPECT_EQ(m->provider_ref, "aliyun:9^0");
+  EXPECT_EQ(OutboxRepository::Attempts(c_, id).back().outcome, "recovered_sent");
+}
+
+TEST_F(OutboxRepositoryTest, SentTimesCountReachedMessagesAndClaimsInIdOrder) {
+  const auto a = OutboxRepository::Enqueue(c_, Msg("a"), kNow).id;
+  SendOnce(c_, a, {AttemptOutcome::kSent, "tencent", "tencent:1", ""}, kNow);
+  auto code = Msg("code");
+  code.kind = "verification_code";
+  OutboxRepository::Enqueue(c_, code, kNow);
+  const auto b = OutboxRepository::Enqueue(c_, Msg("b"), kNow).id;
+  const auto c = OutboxRepository::Enqueue(c_, Msg("c"), kNow).id;
+  ASSERT_EQ(OutboxRepository::ClaimDue(c_, "me", "sms", kNow + 10, 10).size(), 3U);  // code, b, c together
+  const std::vector<std::string> codes = {"verification_code"};
+  const std::string to = "+8613812345678";
+  // For b: a (sent) counts; c (claimed with it, later id) does not; the code is another kind.
+  EXPECT_EQ(OutboxRepository::SentTimes(c_, "sms", to, kNow - 1, kNow + 10, b, codes, false),
+            std::vector<std::int64_t>{kNow});
+  // For c: a and b (claimed with it, earlier id), oldest first.
+  EXPECT_EQ(OutboxRepository::SentTimes(c_, "sms", to, kNow - 1, kNow + 10, c, codes, false),
+            (std::vector<std::int64_t>{kNow, kNow + 10}));
+  EXPECT_EQ(OutboxRepository::SentTimes(c_, "sms", to, kNow - 1, kNow + 10, c, codes, true).size(), 1U);
+  // The window is (since, now]: a send exactly at `since` has left it.
+  EXPECT_EQ(OutboxRepository::SentTimes(c_, "sms", to, kNow, kNow + 10, c, codes, false),
+            std::vector<std::int64_t>{kNow + 10});
+}
+
 }  // namespace
 }  // namespace duijie::store
