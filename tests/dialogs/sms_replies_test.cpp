@@ -1,0 +1,113 @@
+// SMS replies against a real (temporary) database: opt-out, answers to pushes with 0, 1 and 3
+// open pushes, and everything else to the conversation.
+#include "dialogs/sms_replies.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/fakes.hpp"
+#include "support/test_db.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+constexpr const char* kNumber = "+8613711112222";
+
+class SmsRepliesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& db = db_.Conn().Db();
+    db.exec("INSERT INTO programmes (id, code, name, definition, created_at) VALUES (1, 'hubei-2020', 'h', '{}', 0)");
+    db.exec(
+        "INSERT INTO people (id, role, status, created_at, updated_at) VALUES (1, 'enterprise_contact', 'verified', 0, "
+        "0)");
+    db.exec("INSERT INTO people (id, role, status, created_at, updated_at) VALUES (2, 'researcher', 'verified', 0, 0)");
+    db.exec("INSERT INTO identities (person_id, kind, address, status, created_at) VALUES (2, 'mobile', '" +
+            std::string(kNumber) + "', 'verified', 0)");
+    db.exec(
+        "INSERT INTO enterprises (id, name, credit_code, region, industry, contact_person_id, created_at, "
+        "updated_at) VALUES (1, '某公司', '91420100MA4K00000X', '420100', 'new_materials', 1, 0, 0)");
+  }
+  // A need pushed to the researcher `hours_ago`, with its reply code.
+  void Push(int id, const std::string& title, const std::string& code, int hours_ago) {
+    const auto at = std::to_string(ToUnixMillis(clock_.Now()) - std::int64_t{hours_ago} * 3'600'000);
+    auto& db = db_.Conn().Db();
+    db.exec("INSERT INTO needs (id, enterprise_id, programme_id, title, stage, created_at, updated_at) VALUES (" +
+            std::to_string(id) + ", 1, 1, '" + title + "', 'published', 0, 0)");
+    db.exec(
+        "INSERT INTO pushes (id, need_id, researcher_person_id, reply_code, status, created_at, updated_at) VALUES (" +
+        std::to_string(id) + ", " + std::to_string(id) + ", 2, '" + code + "', 'sent', " + at + ", " + at + ")");
+  }
+  SmsReplyResult Reply(const std::string& text) {
+    return ProcessSmsReply(db_.Conn(), conversations_, Catalogue::Embedded(),
+                           {kNumber, text, "tencent", "k" + std::to_string(++n_)}, clock_.Now());
+  }
+  std::string PushStatus(int id) {
+    return db_.Conn().Db().execAndGet("SELECT status FROM pushes WHERE id = " + std::to_string(id)).getString();
+  }
+  static std::string Text(const store::NewOutboxMessage& m) { return nlohmann::json::parse(m.payload)["text"]; }
+
+  test::TestDb db_;
+  test::FakeClock clock_{FromUnixMillis(1'795'305'600'000)};
+  Conversations conversations_{Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded()};
+  int n_ = 0;
+};
+
+TEST_F(SmsRepliesTest, OptOutAtOnceAndConfirmedOnce) {
+  auto r = Reply("ＴＤ");
+  EXPECT_EQ(r.route, SmsReplyRoute::kOptOut);
+  ASSERT_EQ(r.outbox.size(), 1U);
+  EXPECT_EQ(r.outbox[0].kind, "opt_out_confirmation");
+  EXPECT_EQ(r.outbox[0].recipient, kNumber);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM suppressions WHERE address = '+8613711112222'"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM channel_consents WHERE person_id = 2 AND state = 'opted_out'"), 1);
+  r = Reply("退订");
+  EXPECT_EQ(r.route, SmsReplyRoute::kAlreadyOptedOut);
+  EXPECT_TRUE(r.outbox.empty());
+}
+
+TEST_F(SmsRepliesTest, NoOpenPushMeansTheDigitGoesToTheConversation) {
+  Push(1, "旧需求", "A7K", 80);  // older than 72 hours: closed for answers
+  const auto r = Reply("1");
+  EXPECT_EQ(r.route, SmsReplyRoute::kConversation);
+  EXPECT_EQ(PushStatus(1), "sent");
+}
+
+TEST_F(SmsRepliesTest, OneOpenPushIsAnsweredWithoutACode) {
+  Push(1, "风电叶片防冰", "A7K", 2);
+  auto r = Reply("2 没时间");
+  EXPECT_EQ(r.route, SmsReplyRoute::kPushAnswered);
+  EXPECT_EQ(PushStatus(1), "declined");
+  EXPECT_EQ(db_.Conn().Db().execAndGet("SELECT decline_reason FROM pushes WHERE id = 1").getString(), "没时间");
+  ASSERT_EQ(r.outbox.size(), 1U);
+  EXPECT_NE(Text(r.outbox[0]).find("风电叶片防冰"), std::string::npos);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'push' AND to_state = 'declined'"), 1);
+}
+
+TEST_F(SmsRepliesTest, ThreeOpenPushesAskOnceThenTheCodeDecides) {
+  Push(1, "风电叶片防冰", "A7K", 1);
+  Push(2, "锂电池热失控", "B3M", 2);
+  Push(3, "污水脱氮", "C4P", 3);
+  auto r = Reply("1");
+  EXPECT_EQ(r.route, SmsReplyRoute::kAskedWhichPush);
+  ASSERT_EQ(r.outbox.size(), 1U);
+  const auto question = Text(r.outbox[0]);
+  for (const char* code : {"A7K", "B3M", "C4P"}) EXPECT_NE(question.find(code), std::string::npos) << question;
+  EXPECT_EQ(PushStatus(1), "sent");
+  r = Reply("1 b3m");
+  EXPECT_EQ(r.route, SmsReplyRoute::kPushAnswered);
+  EXPECT_EQ(PushStatus(2), "interested");
+  EXPECT_EQ(PushStatus(1), "sent");
+  EXPECT_EQ(PushStatus(3), "sent");
+}
+
+TEST_F(SmsRepliesTest, OtherTextIsAConversationAnsweredBySms) {
+  const auto r = Reply("你好");
+  EXPECT_EQ(r.route, SmsReplyRoute::kConversation);
+  ASSERT_FALSE(r.outbox.empty());
+  EXPECT_EQ(r.outbox[0].channel, "sms");
+  EXPECT_EQ(r.outbox[0].kind, "reply");
+  EXPECT_EQ(r.outbox[0].idempotency_key, "sms:k1:reply:0");
+}
+
+}  // namespace
+}  // namespace duijie::dialogs
