@@ -1,0 +1,198 @@
+// The SMS providers in-process against the loopback fakes (tests/peers/sms_fake.js), which
+// recompute every signature with the vendors' own code: odd characters and Chinese variables,
+// many sends, and the faults that decide "never twice" (timeout after acceptance, 5xx,
+// throttling, a blacklisted number, bad credentials).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "channels/curl_http_client.hpp"
+#include "channels/sms/providers.hpp"
+#include "channels/sms/sender.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/run.hpp"
+
+namespace duijie::channels::sms {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using store::AttemptOutcome;
+using store::Recovery;
+
+constexpr const char* kNumber = "+8613711112222";
+constexpr std::string_view kTemplates = R"({
+  "notice": {"params": ["name", "title"], "text": "{name}您好：{title}", "tencent": "2001", "aliyun": "SMS_2001"}
+})";
+
+class SmsProvidersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake_ = std::make_unique<test::ChildProcess>(
+        DUIJIE_NODE, std::vector<std::string>{std::string(DUIJIE_PEERS_DIR) + "/sms_fake.js"},
+        std::map<std::string, std::string>{}, DUIJIE_PEERS_DIR);
+    const std::string line = fake_->WaitForLine("listening", 20s);
+    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.find(' ') + 1)));
+    base_ = "http://127.0.0.1:" + std::to_string(port_);
+    tencent_.emplace(http_, clock_,
+                     TencentSettings{base_ + "/tencent", "ap-guangzhou", "AKIDfake", "tencent-fake-secret",
+                                     "1400006666", "科技服务", 1500ms});
+    aliyun_.emplace(
+        http_, clock_,
+        AliyunSettings{base_ + "/aliyun", "cn-hangzhou", "LTAIfake", "aliyun-fake-secret", "科技服务", 1500ms});
+  }
+
+  SmsRequest Request(const std::string& name, const std::string& title, const std::string& session) {
+    auto r = templates_.Render("notice", {{"name", name}, {"title", title}}, "科技服务");
+    if (!r) throw std::runtime_error(r.error().message);
+    return {kNumber, std::move(*r), session};
+  }
+  template <class T>
+  T Run(net::awaitable<T> aw) {
+    return test::RunAwaitable(ioc_, std::move(aw));
+  }
+  json Seen() { return json::parse(test::Get(port_, "/_sent").body()); }
+  void Mode(const json& modes) {
+    test::HttpConnection c(port_);
+    const std::string body = modes.dump();
+    c.SendRaw("POST /_mode HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n" + body);
+    ASSERT_TRUE(c.ReadResponse());
+  }
+
+  Templates templates_ = *Templates::Parse(kTemplates);
+  std::unique_ptr<test::ChildProcess> fake_;
+  std::uint16_t port_ = 0;
+  std::string base_;
+  SystemClock clock_;
+  CurlHttpClient http_{2};
+  net::io_context ioc_;
+  std::optional<TencentProvider> tencent_;
+  std::optional<AliyunProvider> aliyun_;
+};
+
+TEST_F(SmsProvidersTest, OddCharactersAndChineseVariablesVerifyWithTheVendorsSigners) {
+  const std::vector<std::string> odd = {"张老师", "a b*c~d!'()+/=&%20", "😀 表情", "引号\"与\\反斜杠", "换行\n制表\t"};
+  int n = 0;
+  for (const auto& value : odd) {
+    const std::string session = "dj" + std::to_string(++n);
+    EXPECT_EQ(Run(tencent_->Send(Request(value, "需求：" + value, session))).outcome, AttemptOutcome::kSent) << value;
+    EXPECT_EQ(Run(aliyun_->Send(Request(value, "需求：" + value, session))).outcome, AttemptOutcome::kSent) << value;
+  }
+  const json seen = Seen();
+  EXPECT_TRUE(seen["refused"].empty()) << seen["refused"].dump();
+  ASSERT_EQ(seen["sent"].size(), odd.size() * 2);
+  for (std::size_t i = 0; i < odd.size(); ++i) {
+    EXPECT_EQ(seen["sent"][2 * i]["params"], json::array({odd[i], "需求：" + odd[i]}));  // Tencent: positional
+    EXPECT_EQ(seen["sent"][2 * i + 1]["params"], json({{"name", odd[i]}, {"title", "需求：" + odd[i]}}));  // named
+    EXPECT_EQ(seen["sent"][2 * i + 1]["phone"], "13711112222");
+    EXPECT_EQ(seen["sent"][2 * i]["sign"], "科技服务");
+  }
+}
+
+TEST_F(SmsProvidersTest, TwoHundredSendsAllVerify) {
+  for (int i = 0; i < 200; ++i) {
+    const auto r = Run(tencent_->Send(
+        Request("研究员" + std::to_string(i), "第" + std::to_string(i) + "号需求", "dj" + std::to_string(1000 + i))));
+    ASSERT_EQ(r.outcome, AttemptOutcome::kSent) << i << " " << r.error;
+    ASSERT_TRUE(r.provider_ref.starts_with("tencent:5000:"));
+  }
+  const json seen = Seen();
+  EXPECT_EQ(seen["sent"].size(), 200U);
+  EXPECT_TRUE(seen["refused"].empty());
+}
+
+TEST_F(SmsProvidersTest, ATimeoutAfterAcceptanceIsUnknownAndTheLookupFindsItSoNothingIsResent) {
+  Mode({{"tencent", "timeout"}, {"aliyun", "timeout"}});
+  const auto t = Run(tencent_->Send(Request("张老师", "超时", "dj7")));
+  EXPECT_EQ(t.outcome, AttemptOutcome::kUnknown) << t.error;
+  const auto a = Run(aliyun_->Send(Request("张老师", "超时", "dj8")));
+  EXPECT_EQ(a.outcome, AttemptOutcome::kUnknown) << a.error;
+  Mode({{"tencent", "ok"}, {"aliyun", "ok"}});
+  const std::string number = kNumber;
+  const auto tl = Run(tencent_->Lookup(number, "dj7", 10s));
+  EXPECT_EQ(tl.recovery, Recovery::kWasSent);
+  EXPECT_EQ(tl.sent_status, "delivered");
+  EXPECT_TRUE(tl.provider_ref.starts_with("tencent:5000:"));
+  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj8", 10s)).recovery, Recovery::kWasSent);
+  // Not found: Tencent's receipts may still come (unknown); Alibaba lists at once (lost after 5 min).
+  EXPECT_EQ(Run(tencent_->Lookup(number, "dj9", 3600s)).recovery, Recovery::kStillUnknown);
+  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj9", 10s)).recovery, Recovery::kStillUnknown);
+  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj9", AliyunProvider::kListedWithin)).recovery, Recovery::kWasLost);
+  EXPECT_EQ(Seen()["sent"].size(), 2U);  // the lookups sent nothing
+}
+
+TEST_F(SmsProvidersTest, AnUnknownOutcomeIsNeverFailedOverButARetryableOneIs) {
+  SmsSender sender(templates_, "科技服务", Routes{&*tencent_, &*aliyun_, nullptr}, clock_);
+  store::OutboxMessage msg;
+  msg.id = 11;
+  msg.recipient = kNumber;
+  msg.payload = R"({"kind":"text","text":"","template_id":"notice","params":{"name":"张老师","title":"测试"}})";
+  Mode({{"tencent", "timeout"}});
+  EXPECT_EQ(Run(sender.Send(msg)).outcome, AttemptOutcome::kUnknown);
+  Mode({{"tencent", "limit"}});
+  msg.id = 12;
+  const auto failover = Run(sender.Send(msg));
+  EXPECT_EQ(failover.outcome, AttemptOutcome::kSent);
+  EXPECT_EQ(failover.sender, "aliyun");
+  const json sent = Seen()["sent"];
+  ASSERT_EQ(sent.size(), 2U);  // the lost Tencent one and Alibaba's; never both for one message
+  EXPECT_EQ(sent[0]["session"], "dj11");
+  EXPECT_EQ(sent[1]["session"], "dj12");
+  // The lookup of the unknown one asks both providers and finds it at Tencent.
+  msg.id = 11;
+  msg.updated_at = ToUnixMillis(clock_.Now());
+  EXPECT_EQ(Run(sender.Lookup(msg)).recovery, Recovery::kWasSent);
+}
+
+TEST_F(SmsProvidersTest, FaultsAreClassified) {
+  Mode({{"tencent", "http500"}, {"aliyun", "http500"}});
+  EXPECT_EQ(Run(tencent_->Send(Request("a", "b", "dj1"))).outcome, AttemptOutcome::kRetryable);
+  EXPECT_EQ(Run(aliyun_->Send(Request("a", "b", "dj1"))).outcome, AttemptOutcome::kRetryable);
+  Mode({{"tencent", "limit"}});
+  EXPECT_EQ(Run(tencent_->Send(Request("a", "b", "dj2"))).outcome, AttemptOutcome::kRetryable);
+  // A 200 that refuses the number: final for that number, with the provider's code.
+  Mode({{"tencent", "blacklist"}});
+  const auto black = Run(tencent_->Send(Request("a", "b", "dj3")));
+  EXPECT_EQ(black.outcome, AttemptOutcome::kFailed);
+  EXPECT_TRUE(black.error.starts_with("FailedOperation.PhoneNumberInBlacklist")) << black.error;
+  // Wrong credentials: refused by the fake's signature check, final.
+  TencentProvider wrong(http_, clock_,
+                        TencentSettings{base_ + "/tencent", "ap-guangzhou", "AKIDfake", "not-the-secret", "1400006666",
+                                        "科技服务", 1500ms});
+  Mode({{"tencent", "ok"}});
+  const auto denied = Run(wrong.Send(Request("a", "b", "dj4")));
+  EXPECT_EQ(denied.outcome, AttemptOutcome::kFailed);
+  EXPECT_TRUE(denied.error.starts_with("AuthFailure.SignatureFailure")) << denied.error;
+  AliyunProvider wrong_ali(http_, clock_,
+                           AliyunSettings{base_ + "/aliyun", "cn-hangzhou", "LTAIfake", "nope", "科技服务", 1500ms});
+  const auto denied_ali = Run(wrong_ali.Send(Request("a", "b", "dj5")));
+  EXPECT_EQ(denied_ali.outcome, AttemptOutcome::kFailed);
+  EXPECT_TRUE(denied_ali.error.starts_with("SignatureDoesNotMatch")) << denied_ali.error;
+  // Unreachable (nothing listens): nothing was sent, retryable.
+  TencentProvider gone(http_, clock_,
+                       TencentSettings{"http://127.0.0.1:1", "ap-guangzhou", "AKIDfake", "x", "1", "科技服务", 500ms});
+  EXPECT_EQ(Run(gone.Send(Request("a", "b", "dj6"))).outcome, AttemptOutcome::kRetryable);
+  const json seen = Seen();
+  EXPECT_EQ(seen["sent"].size(), 0U);
+  EXPECT_EQ(seen["refused"].size(), 2U);
+}
+
+TEST_F(SmsProvidersTest, TwilioSendsTheTextWithBasicAuthAndRefusesBadCredentials) {
+  TwilioProvider twilio(http_, TwilioSettings{base_ + "/twilio", "ACfake", "twilio-fake-token", "+15005550006", "",
+                                              "https://duijie.example.cn/sms/twilio/status", 1500ms});
+  auto req = Request("Dr. Li", "your match", "dj1");
+  req.phone = "+14155550100";
+  const auto ok = Run(twilio.Send(req));
+  EXPECT_EQ(ok.outcome, AttemptOutcome::kSent);
+  EXPECT_TRUE(ok.provider_ref.starts_with("twilio:SM"));
+  TwilioProvider wrong(http_, TwilioSettings{base_ + "/twilio", "ACfake", "nope", "+15005550006", "", "", 1500ms});
+  EXPECT_EQ(Run(wrong.Send(req)).outcome, AttemptOutcome::kFailed);
+  const json sent = Seen()["sent"];
+  ASSERT_EQ(sent.size(), 1U);
+  EXPECT_EQ(sent[0]["body"], "Dr. Li您好：your match");
+  EXPECT_EQ(sent[0]["callback"], "https://duijie.example.cn/sms/twilio/status");
+}
+
+}  // namespace
+}  // namespace duijie::channels::sms
