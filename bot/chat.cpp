@@ -13,10 +13,14 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 
+#include "channels/sms/providers.hpp"
+#include "channels/sms/signing.hpp"
 #include "channels/wecom/crypto.hpp"
 #include "channels/wecom/message.hpp"
 #include "common/asio.hpp"
 #include "common/clock.hpp"
+#include "common/mask.hpp"
+#include "store/connection.hpp"
 
 namespace duijie::bot {
 namespace {
@@ -31,7 +35,8 @@ struct Endpoint {
 
 // One request on a fresh connection, with a deadline on the whole exchange.
 Result<HttpResponse> Post(const Endpoint& ep, const std::string& target, const std::string& body,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, const std::string& content_type = "application/xml",
+                          const std::string& signature = "") {
   net::io_context ioc;
   HttpResponse res;
   std::exception_ptr failure;
@@ -45,7 +50,8 @@ Result<HttpResponse> Post(const Endpoint& ep, const std::string& target, const s
         co_await stream.async_connect(results, net::use_awaitable);
         HttpRequest req{http::verb::post, target, 11};
         req.set(http::field::host, ep.host);
-        req.set(http::field::content_type, "application/xml");
+        req.set(http::field::content_type, content_type);
+        if (!signature.empty()) req.set("X-Twilio-Signature", signature);
         req.body() = body;
         req.prepare_payload();
         stream.expires_after(timeout);
@@ -71,9 +77,131 @@ std::string Digits(std::mt19937_64& rng, int n) {
   return s;
 }
 
+store::Connection ReadOnly(const Config& config) {
+  store::ConnectionOptions o;
+  o.read_only = true;
+  return store::Connection(config.store.path, o);
+}
+
+// Where the conversation with `number` stands: answers from before this chat are not shown.
+std::int64_t LastSmsId(const Config& config, const std::string& number) {
+  auto c = ReadOnly(config);
+  auto& q = c.Prepare("SELECT COALESCE(max(id), 0) FROM outbox WHERE channel = 'sms' AND recipient = ?");
+  q.bind(1, number);
+  q.executeStep();
+  return q.getColumn(0).getInt64();
+}
+
+// SMS answers queued for `number` after outbox id `after`: printed, and the last id returned.
+std::int64_t PrintSmsAnswers(const Config& config, const std::string& number, std::int64_t after, std::ostream& out) {
+  auto c = ReadOnly(config);
+  auto& q = c.Prepare("SELECT id, payload FROM outbox WHERE channel = 'sms' AND recipient = ? AND id > ? ORDER BY id");
+  q.bind(1, number);
+  q.bind(2, after);
+  bool any = false;
+  while (q.executeStep()) {
+    after = q.getColumn(0).getInt64();
+    const auto payload = nlohmann::json::parse(q.getColumn(1).getString(), nullptr, false);
+    out << "duijie (SMS): " << (payload.is_object() ? payload.value("text", "") : "") << "\n";
+    any = true;
+  }
+  if (!any) out << "(no SMS answer)\n";
+  return after;
+}
+
+int RunSmsChat(const Config& config, const ChatOptions& options, const Endpoint& ep, std::istream& in,
+               std::ostream& out, std::ostream& err) {
+  const auto& sms = config.sms;
+  const bool twilio = options.provider == "twilio";
+  if (options.from.size() < 8 || options.from[0] != '+') {
+    err << "duijie chat: --from: expected a mobile number in E.164, e.g. +8613711112222\n";
+    return 2;
+  }
+  if (twilio ? sms.twilio_auth_token.empty() : sms.callback_secret.empty()) {
+    err << "duijie chat: set " << (twilio ? "DUIJIE_SMS_TWILIO_AUTH_TOKEN" : "DUIJIE_SMS_CALLBACK_SECRET")
+        << " to the gateway's value\n";
+    return 1;
+  }
+  std::int64_t last = 0;
+  try {
+    last = LastSmsId(config, options.from);
+  } catch (const std::exception& e) {
+    err << "duijie chat: cannot read " << config.store.path << ": " << e.what() << "\n";
+    return 1;
+  }
+  out << "Texting the gateway as " << MaskPhone(options.from) << " through " << options.provider
+      << ". Type a message; /quit.\n";
+  SystemClock clock;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line == "/quit") break;
+    const std::int64_t now = ToUnixMillis(clock.Now()) / 1000;
+    std::string target;
+    std::string body;
+    std::string type = "application/json";
+    std::string signature;
+    const std::string national = options.from.starts_with("+86") ? options.from.substr(3) : options.from.substr(1);
+    if (options.provider == "tencent") {
+      target = "/sms/tencent/" + sms.callback_secret + "/reply";
+      body = nlohmann::json{{"extend", ""},
+                            {"mobile", national},
+                            {"nationcode", options.from.starts_with("+86") ? "86" : ""},
+                            {"sign", sms.sign_name},
+                            {"text", line},
+                            {"time", now}}
+                 .dump();
+    } else if (options.provider == "aliyun") {
+      target = "/sms/aliyun/" + sms.callback_secret + "/up";
+      body = nlohmann::json::array({{{"phone_number", national},
+                                     {"content", line},
+                                     {"send_time", FormatUtc(clock.Now())},
+                                     {"dest_code", ""},
+                                     {"sequence_id", std::to_string(rng())}}})
+                 .dump();
+    } else {
+      target = "/sms/twilio/inbound";
+      const channels::sms::Params form = {{"MessageSid", "SM" + Digits(rng, 32)},
+                                          {"AccountSid", sms.twilio_account_sid},
+                                          {"From", options.from},
+                                          {"To", sms.twilio_from},
+                                          {"Body", line},
+                                          {"NumMedia", "0"}};
+      body = channels::sms::FormEncode(form);
+      type = "application/x-www-form-urlencoded";
+      signature = channels::sms::TwilioSignature(sms.twilio_auth_token, sms.public_base_url + target, form);
+    }
+    const auto res = Post(ep, target, body, options.timeout, type, signature);
+    if (!res) {
+      err << "duijie chat: " << res.error().message << "\n";
+      return 1;
+    }
+    if (res->result() != http::status::ok) {
+      out << "! " << res->result_int() << " " << res->body() << "\n";
+      continue;
+    }
+    last = PrintSmsAnswers(config, options.from, last, out);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunChat(const Config& config, const ChatOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {
+  std::string url = options.url;
+  if (url.empty()) url = "http://" + config.http.address + ":" + std::to_string(config.http.port);
+  const auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
+    err << "duijie chat: --url " << url << ": expected http://host:port\n";
+    return 2;
+  }
+  const Endpoint ep{std::string(parsed->host()), parsed->has_port() ? std::string(parsed->port()) : "80"};
+  if (options.channel == "sms") return RunSmsChat(config, options, ep, in, out, err);
+  if (options.user.empty()) {
+    err << "duijie chat: --user is required with --channel wecom\n";
+    return 2;
+  }
   if (!config.wecom.CallbacksConfigured()) {
     err << "duijie chat: WeCom is not configured; set DUIJIE_WECOM_CORP_ID, DUIJIE_WECOM_TOKEN and "
            "DUIJIE_WECOM_AES_KEY to the gateway's values\n";
@@ -84,15 +212,6 @@ int RunChat(const Config& config, const ChatOptions& options, std::istream& in, 
     err << "duijie chat: " << crypto.error().message << "\n";
     return 1;
   }
-  std::string url = options.url;
-  if (url.empty()) url = "http://" + config.http.address + ":" + std::to_string(config.http.port);
-  const auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
-    err << "duijie chat: --url " << url << ": expected http://host:port\n";
-    return 2;
-  }
-  const Endpoint ep{std::string(parsed->host()), parsed->has_port() ? std::string(parsed->port()) : "80"};
-
   SystemClock clock;
   std::mt19937_64 rng{std::random_device{}()};
   out << "Talking to " << url << " as WeCom user " << options.user

@@ -240,5 +240,37 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
   EXPECT_TRUE(seen["refused"].empty()) << seen.dump();
 }
 
+TEST_F(SmsEndToEnd, ChatTextsAsEachProviderWouldAndShowsTheAnswers) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", db_},
+                                                  {"DUIJIE_SMS_CALLBACK_SECRET", kSecret},
+                                                  {"DUIJIE_SMS_SIGN_NAME", "科技服务"},
+                                                  {"DUIJIE_SMS_TWILIO_ACCOUNT_SID", "ACfake"},
+                                                  {"DUIJIE_SMS_TWILIO_AUTH_TOKEN", "twilio-fake-token"},
+                                                  {"DUIJIE_SMS_TWILIO_FROM", "+15005550006"},
+                                                  {"DUIJIE_SMS_PUBLIC_BASE_URL", kPublic}};
+  for (const char* provider : {"tencent", "aliyun"}) {
+    const auto chat = test::RunCommand(
+        DUIJIE_BINARY, {"chat", "--channel", "sms", "--provider", provider, "--from", "+8613700000001", "--url", url},
+        env, dir_.Path().string(), "你好\n帮助\n/quit\n");
+    EXPECT_EQ(chat.exit_code, 0) << chat.err;
+    EXPECT_NE(chat.out.find("duijie (SMS): "), std::string::npos) << provider << ": " << chat.out;
+    EXPECT_EQ(chat.out.find("! "), std::string::npos) << chat.out;
+  }
+  const auto twilio = test::RunCommand(
+      DUIJIE_BINARY, {"chat", "--channel", "sms", "--provider", "twilio", "--from", "+14155550123", "--url", url}, env,
+      dir_.Path().string(), "hello\n/quit\n");
+  EXPECT_EQ(twilio.exit_code, 0) << twilio.err;
+  EXPECT_NE(twilio.out.find("duijie (SMS): "), std::string::npos) << twilio.out;
+  // Without the secret it says what to set; a number that is not E.164 is a usage error.
+  auto missing = env;
+  missing.erase("DUIJIE_SMS_CALLBACK_SECRET");
+  const auto no_secret = test::RunCommand(DUIJIE_BINARY, {"chat", "--channel", "sms", "--from", "+8613700000001"},
+                                          missing, dir_.Path().string(), "hi\n");
+  EXPECT_EQ(no_secret.exit_code, 1);
+  EXPECT_NE(no_secret.err.find("DUIJIE_SMS_CALLBACK_SECRET"), std::string::npos) << no_secret.err;
+  EXPECT_EQ(test::RunCommand(DUIJIE_BINARY, {"chat", "--channel", "sms", "--from", "137"}, env).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace duijie
