@@ -99,9 +99,9 @@ net::awaitable<void> Dispatcher::Loop() {
       next = clock_.Now() + options_.poll_interval;
     }
     if (stopping_) break;
-    if (notified_ && in_flight_ < options_.concurrency) continue;
+    if (notified_ && sending_ < options_.concurrency) continue;
     const auto wait = next - clock_.Now();
-    if (wait <= Clock::Duration::zero() && in_flight_ < options_.concurrency) {
+    if (wait <= Clock::Duration::zero() && sending_ < options_.concurrency) {
       // Due now: yield to other work on the strand (completions) before the next round.
       co_await net::post(strand_, net::use_awaitable);
       continue;
@@ -126,7 +126,7 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   // Free slots go to channels that actually have messages due (the claim job decides), starting
   // with a different channel each round so a busy channel cannot starve the others.
   std::vector<std::pair<std::string, int>> quota;
-  const int free = options_.concurrency - in_flight_;
+  const int free = options_.concurrency - sending_;
   if (free <= 0) co_return next;
   for (auto& [channel, bucket] : buckets_) {
     const long n = std::min<long>({bucket.Available(now), options_.batch, free});
@@ -212,6 +212,7 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     (void)bucket.TryTake(now);
     ++taken[m.channel];
     ++in_flight_;
+    ++sending_;
     auto* sender = senders_.at(m.channel);
     net::co_spawn(strand_, SendOne(std::move(m), *sender), [this](const std::exception_ptr& e) {
       if (e) {
@@ -222,7 +223,6 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
         }
       }
       --in_flight_;
-      if (in_flight_ < options_.concurrency) wake_.cancel();
       WakeWaiters();
     });
   }
@@ -289,6 +289,10 @@ net::awaitable<void> Dispatcher::SendOne(store::OutboxMessage msg, channels::Sen
     // We cannot tell whether the request left: treat it as unknown and look it up later.
     record = {store::AttemptOutcome::kUnknown, std::string(sender.Name()), "", e.what()};
   }
+  // The provider is done with it: its slot may take the next message while the outcome is being
+  // committed (the message stays 'sending' in the store until then, so nobody claims it twice).
+  --sending_;
+  wake_.cancel();
   const auto now = clock_.Now();
   const std::int64_t now_ms = ToUnixMillis(now);
   std::int64_t retry_at = now_ms + options_.unknown_recheck.count();

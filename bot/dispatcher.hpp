@@ -88,7 +88,8 @@ class Dispatcher {
   std::map<std::string, WindowLimiter> recipient_limiters_;
   net::steady_timer wake_;
   net::steady_timer idle_;
-  int in_flight_ = 0;
+  int in_flight_ = 0;  // sends not yet recorded (Stop and Drain wait for them)
+  int sending_ = 0;    // sends the provider has not answered (bounded by options.concurrency)
   bool notified_ = false;
   bool stopping_ = false;
   bool loop_running_ = false;
