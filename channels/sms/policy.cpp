@@ -1,5 +1,6 @@
 #include "channels/sms/policy.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "store/suppressions.hpp"
@@ -21,15 +22,23 @@ bool InQuietHours(int minute, const PolicySettings& s) {
   return minute >= s.quiet_start_minute || minute < s.quiet_end_minute;  // across midnight
 }
 
-// A cap of `limit` in a sliding `window`: when enough counted sends have left the window for one
-// more, or 0 when there is room now.
-std::int64_t CapWait(store::Connection& conn, const store::OutboxMessage& msg, std::int64_t now_ms, int limit,
-                     std::int64_t window, const std::vector<std::string>& kinds, bool only_kinds) {
+// A cap of `limit` in a sliding `window` ending now, over the send times `times` (oldest first,
+// covering at least the window): when enough have left the window for one more, or 0.
+std::int64_t CapWait(const std::vector<std::int64_t>& times, std::int64_t now_ms, int limit, std::int64_t window) {
   if (limit <= 0) return 0;
-  const auto times = store::OutboxRepository::SentTimes(conn, msg.channel, msg.recipient, now_ms - window, now_ms,
-                                                        msg.id, kinds, only_kinds);
+  const auto first = std::upper_bound(times.begin(), times.end(), now_ms - window);
+  const auto in_window = static_cast<std::size_t>(times.end() - first);
   const auto n = static_cast<std::size_t>(limit);
-  return times.size() >= n ? times[times.size() - n] + window : 0;
+  return in_window >= n ? *(times.end() - static_cast<std::ptrdiff_t>(n)) + window : 0;
+}
+
+// The hourly and daily caps from one read of the day's sends.
+std::int64_t CapsWait(store::Connection& conn, const store::OutboxMessage& msg, std::int64_t now_ms, int per_hour,
+                      int per_day, const std::vector<std::string>& kinds, bool only_kinds) {
+  if (per_hour <= 0 && per_day <= 0) return 0;
+  const auto times = store::OutboxRepository::SentTimes(conn, msg.channel, msg.recipient, now_ms - kDay, now_ms, msg.id,
+                                                        kinds, only_kinds);
+  return std::max(CapWait(times, now_ms, per_hour, kHour), CapWait(times, now_ms, per_day, kDay));
 }
 
 }  // namespace
@@ -51,8 +60,8 @@ GateDecision CheckSms(store::Connection& conn, const store::OutboxMessage& msg, 
     }
   }
   if (msg.kind == "verification_code") {
-    const std::int64_t wait = std::max(CapWait(conn, msg, now_ms, settings.codes_per_hour, kHour, kCodeKinds, true),
-                                       CapWait(conn, msg, now_ms, settings.codes_per_day, kDay, kCodeKinds, true));
+    const std::int64_t wait =
+        CapsWait(conn, msg, now_ms, settings.codes_per_hour, settings.codes_per_day, kCodeKinds, true);
     if (wait > now_ms) return {GateDecision::Kind::kDefer, wait, "verification code cap"};
     return {};
   }
@@ -63,8 +72,7 @@ GateDecision CheckSms(store::Connection& conn, const store::OutboxMessage& msg, 
     const std::int64_t minutes_left = ((until - minute) % (24 * 60) + 24 * 60) % (24 * 60);
     return {GateDecision::Kind::kDefer, now_ms - now_ms % kMinute + minutes_left * kMinute, "quiet hours"};
   }
-  const std::int64_t wait = std::max(CapWait(conn, msg, now_ms, settings.per_hour, kHour, kUncapped, false),
-                                     CapWait(conn, msg, now_ms, settings.per_day, kDay, kUncapped, false));
+  const std::int64_t wait = CapsWait(conn, msg, now_ms, settings.per_hour, settings.per_day, kUncapped, false);
   if (wait > now_ms) return {GateDecision::Kind::kDefer, wait, "per-number cap"};
   return {};
 }

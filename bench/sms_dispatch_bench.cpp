@@ -1,0 +1,187 @@
+// SMS dispatch throughput: N pushes (distinct numbers, the SMS rules on) through the outbox —
+// claim, gate, render, sign, send, record — to the loopback fake Tencent API, against the same
+// N sends made directly with the provider (no outbox) in the same run: the fake's own accept rate
+// as our client sees it. Prints both rates, the ratio, and the resident memory while the outbox
+// drains. Driven by bench/sms_dispatch.sh, which starts the fake.
+//   sms_dispatch_bench <fake port> <messages> <concurrency> <database path>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bot/dispatcher.hpp"
+#include "channels/curl_http_client.hpp"
+#include "channels/sms/policy.hpp"
+#include "channels/sms/providers.hpp"
+#include "channels/sms/sender.hpp"
+#include "store/migrations.hpp"
+#include "store/writer.hpp"
+#include <sys/resource.h>
+
+namespace duijie {
+namespace {
+
+using Clk = std::chrono::steady_clock;
+
+constexpr std::string_view kTemplates =
+    R"({"match_push": {"params": ["title", "code"], "text": "新技术需求：{title}。回复1有意向，回复2不考虑，回复TD退订。{code}",
+                       "tencent": "3001"}})";
+
+long RssKb() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  long value = 0;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      status >> value;
+      return value;
+    }
+    status.ignore(1 << 10, '\n');
+  }
+  return 0;
+}
+
+long PeakKb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+std::string Number(int i) { return "+86139" + std::to_string(10'000'000 + i).substr(0, 8); }
+
+// N sends straight to the provider with `concurrency` in flight: the ceiling for the outbox.
+double Direct(net::io_context& ioc, channels::sms::Provider& provider, const channels::sms::Templates& templates, int n,
+              int concurrency) {
+  std::atomic<int> next{0};
+  std::atomic<int> failed{0};
+  const auto start = Clk::now();
+  for (int w = 0; w < concurrency; ++w) {
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+          for (int i = next++; i < n; i = next++) {
+            auto rendered = templates.Render(
+                "match_push", {{"title", "风电叶片防冰涂层" + std::to_string(i)}, {"code", "A7K"}}, "科技服务");
+            const channels::sms::SmsRequest req{Number(i), std::move(*rendered), "direct" + std::to_string(i)};
+            const auto r = co_await provider.Send(req);
+            if (r.outcome != store::AttemptOutcome::kSent) ++failed;
+          }
+        },
+        net::detached);
+  }
+  ioc.restart();
+  ioc.run();
+  const double seconds = std::chrono::duration<double>(Clk::now() - start).count();
+  if (failed > 0) std::cerr << "direct: " << failed << " sends failed\n";
+  return n / seconds;
+}
+
+}  // namespace
+}  // namespace duijie
+
+int main(int argc, char** argv) {
+  using namespace duijie;
+  if (argc != 5) {
+    std::cerr << "usage: sms_dispatch_bench <fake port> <messages> <concurrency> <database>\n";
+    return 2;
+  }
+  const std::string base = "http://127.0.0.1:" + std::string(argv[1]) + "/tencent";
+  const int n = std::stoi(argv[2]);
+  const int concurrency = std::stoi(argv[3]);
+  const std::string db = argv[4];
+
+  SystemClock clock;
+  SystemRandom random;
+  Logger log(clock, LogLevel::kWarn);
+  channels::CurlHttpClient http(4);
+  const auto templates = *channels::sms::Templates::Parse(kTemplates);
+  channels::sms::TencentProvider tencent(
+      http, clock,
+      channels::sms::TencentSettings{base, "ap-guangzhou", "AKIDfake", "tencent-fake-secret", "1400006666", "科技服务",
+                                     std::chrono::milliseconds(5000)});
+  const long rss_start = RssKb();
+
+  net::io_context direct_ioc;
+  const double direct = Direct(direct_ioc, tencent, templates, n, concurrency);
+
+  {
+    store::Connection c(db, {});
+    if (!store::Migrate(c)) return 1;
+  }
+  store::Writer writer(db, {}, 1024);
+  writer.RunSync([&](store::Connection& c) {
+    const auto now = ToUnixMillis(clock.Now());
+    for (int i = 0; i < n; ++i) {
+      store::NewOutboxMessage m;
+      m.idempotency_key = "push-" + std::to_string(i);
+      m.channel = "sms";
+      m.recipient = Number(i);
+      m.kind = "match_push";
+      m.payload = nlohmann::json{{"kind", "text"},
+                                 {"text", ""},
+                                 {"template_id", "match_push"},
+                                 {"params", {{"title", "风电叶片防冰涂层" + std::to_string(i)}, {"code", "A7K"}}}}
+                      .dump();
+      store::OutboxRepository::Enqueue(c, m, now);
+    }
+  });
+
+  channels::sms::SmsSender sender(templates, "科技服务", channels::sms::Routes{&tencent, nullptr, nullptr}, clock);
+  bot::DispatcherOptions options;
+  options.instance = "bench";
+  options.batch = 256;
+  options.concurrency = concurrency;
+  channels::sms::PolicySettings policy;
+  policy.quiet_start_minute = policy.quiet_end_minute = 0;  // any time of day; the caps stay on
+  options.gates["sms"] = [policy](store::Connection& c, const store::OutboxMessage& m, std::int64_t now_ms) {
+    return channels::sms::CheckSms(c, m, now_ms, policy);
+  };
+  net::io_context ioc;
+  bot::Dispatcher dispatcher(ioc.get_executor(), writer, {{"sms", &sender}}, clock, random, nullptr, log, options);
+  const auto start = Clk::now();
+  dispatcher.Start();
+  std::vector<long> rss_samples;
+  std::int64_t sent = 0;
+  net::steady_timer tick(ioc);
+  net::co_spawn(
+      ioc,
+      [&]() -> net::awaitable<void> {
+        for (;;) {
+          tick.expires_after(std::chrono::milliseconds(50));
+          co_await tick.async_wait(net::use_awaitable);
+          sent = co_await writer.Run(
+              [](store::Connection& c) { return store::OutboxRepository::CountByStatus(c)["sent"]; });
+          rss_samples.push_back(RssKb());
+          if (sent >= n) break;
+        }
+        co_await dispatcher.Stop();
+        ioc.stop();
+      },
+      net::detached);
+  std::thread second([&] { ioc.run(); });
+  ioc.run();
+  second.join();
+  const double outbox = n / std::chrono::duration<double>(Clk::now() - start).count();
+  const auto counts = writer.RunSync([](store::Connection& c) { return store::OutboxRepository::CountByStatus(c); });
+  http.Stop();
+
+  const auto quarter = [&](std::size_t q) {
+    return rss_samples.empty() ? 0 : rss_samples[(rss_samples.size() - 1) * q / 4];
+  };
+  std::cout << "messages            " << n << " (sent " << sent << ", other statuses " << counts.size() - 1 << ")\n"
+            << "concurrency         " << concurrency << "\n"
+            << "direct (fake alone) " << static_cast<long>(direct) << " msg/s\n"
+            << "through the outbox  " << static_cast<long>(outbox) << " msg/s\n"
+            << "ratio               " << outbox / direct << "\n"
+            << "RSS kB at start / 25% / 50% / 75% / end of the drain: " << rss_start << " / " << quarter(1) << " / "
+            << quarter(2) << " / " << quarter(3) << " / " << quarter(4) << "\n"
+            << "peak RSS kB         " << PeakKb() << "\n";
+  return sent == n ? 0 : 1;
+}
