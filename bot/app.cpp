@@ -283,17 +283,7 @@ int App::Run() {
   AddWeComRoutes(router, WeComDeps{wecom_crypto ? &*wecom_crypto : nullptr, &replay, *writer, clock, log_,
                                    dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window,
                                    [&dispatcher] { dispatcher.Notify(); }, &conversations});
-  std::vector<std::string> allow_ips;
-  for (std::string_view rest = sc.allow_ips; !rest.empty();) {
-    const auto comma = rest.find(',');
-    auto ip = rest.substr(0, comma);
-    while (!ip.empty() && ip.front() == ' ') ip.remove_prefix(1);
-    while (!ip.empty() && ip.back() == ' ') ip.remove_suffix(1);
-    if (!ip.empty()) allow_ips.emplace_back(ip);
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  AddSmsRoutes(router, SmsDeps{*writer, clock, log_, sc.callback_secret, allow_ips, sc.twilio_auth_token,
+  AddSmsRoutes(router, SmsDeps{*writer, clock, log_, sc.callback_secret, sc.allow_ip_list, sc.twilio_auth_token,
                                sc.public_base_url, [&dispatcher] { dispatcher.Notify(); }, &conversations});
   AddAdminRoutes(router, AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
                                    dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); }});

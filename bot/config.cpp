@@ -510,6 +510,23 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
           std::string::npos) {
     out.problems.push_back("config: sms.callback_secret: letters, digits, '-' and '_' only (it is a URL path segment)");
   }
+  out.config.sms.allow_ip_list.clear();
+  for (std::string_view rest = sms.allow_ips; !rest.empty();) {
+    const auto comma = rest.find(',');
+    std::string ip(rest.substr(0, comma));
+    ip.erase(0, ip.find_first_not_of(' '));
+    ip.erase(ip.find_last_not_of(' ') + 1);
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(ip, ec);
+    if (ec) {
+      out.problems.push_back("config: sms.allow_ips: \"" + ip +
+                             "\" is not an IP address (expected e.g. 1.2.3.4,5.6.7.8)");
+      break;
+    }
+    out.config.sms.allow_ip_list.push_back(address.to_string());
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
   if (!sms.quiet_hours.empty() && !ParseQuietHours(sms.quiet_hours)) {
     out.problems.push_back("config: sms.quiet_hours = \"" + sms.quiet_hours +
                            "\": expected HH:MM-HH:MM, e.g. 21:00-08:00");

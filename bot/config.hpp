@@ -109,6 +109,7 @@ struct SmsConfig {
   std::string public_base_url;              // how providers reach us, e.g. https://duijie.example.cn (Twilio signs it)
   std::string callback_secret;              // path segment of the unsigned Tencent and Alibaba callbacks
   std::string allow_ips;                    // comma-separated source addresses for those callbacks; empty = any
+  std::vector<std::string> allow_ip_list;   // allow_ips parsed and normalised
   std::string templates_file;               // empty = the embedded config/sms/templates.json
   std::string quiet_hours = "21:00-08:00";  // Asia/Shanghai; empty = none
   int per_hour = 1;

@@ -137,20 +137,22 @@ struct CallbackRoute {
   Result<Batch> (*parse)(std::string_view body, const sms::Params& form);
 };
 
+// A parsed batch of receipts or of incoming messages as a Batch.
 template <class T>
-Result<Batch> Receipts(Result<std::vector<T>> parsed) {
+Result<Batch> AsBatch(Result<std::vector<T>> parsed) {
   if (!parsed) return parsed.error();
-  if constexpr (std::is_same_v<T, sms::Receipt>)
+  if constexpr (std::is_same_v<T, sms::Receipt>) {
     return Batch{std::move(*parsed), {}};
-  else
+  } else {
     return Batch{{}, std::move(*parsed)};
+  }
 }
 
 // Twilio wants TwiML back; the answers themselves go out through the outbox (REST), so a slow
 // conversation never delays the webhook.
 const CallbackRoute kRoutes[] = {
     {"/sms/tencent/{secret}/status", "tencent", false, sms::kTencentAck, "application/json",
-     [](std::string_view body, const sms::Params&) { return Receipts(sms::ParseTencentReceipts(body)); }},
+     [](std::string_view body, const sms::Params&) { return AsBatch(sms::ParseTencentReceipts(body)); }},
     {"/sms/tencent/{secret}/reply", "tencent", false, sms::kTencentAck, "application/json",
      [](std::string_view body, const sms::Params&) -> Result<Batch> {
        auto reply = sms::ParseTencentReply(body);
@@ -158,9 +160,9 @@ const CallbackRoute kRoutes[] = {
        return Batch{{}, {std::move(*reply)}};
      }},
     {"/sms/aliyun/{secret}/report", "aliyun", false, sms::kAliyunAck, "application/json",
-     [](std::string_view body, const sms::Params&) { return Receipts(sms::ParseAliyunReports(body)); }},
+     [](std::string_view body, const sms::Params&) { return AsBatch(sms::ParseAliyunReports(body)); }},
     {"/sms/aliyun/{secret}/up", "aliyun", false, sms::kAliyunAck, "application/json",
-     [](std::string_view body, const sms::Params&) { return Receipts(sms::ParseAliyunUps(body)); }},
+     [](std::string_view body, const sms::Params&) { return AsBatch(sms::ParseAliyunUps(body)); }},
     {"/sms/twilio/inbound", "twilio", true, sms::kTwiMlEmpty, "text/xml",
      [](std::string_view, const sms::Params& form) -> Result<Batch> {
        auto incoming = sms::ParseTwilioInbound(form);

@@ -84,6 +84,30 @@ TEST(Config, SyntaxErrorNamesLineAndColumn) {
   EXPECT_NE(loaded.problems[0].find("f.json:3:"), std::string::npos) << loaded.problems[0];
 }
 
+TEST(Config, SmsSettingsAreCheckedTogether) {
+  const auto good = ParseConfig("{}", "test.json",
+                                {{"DUIJIE_SMS_ALLOW_IPS", " 10.0.0.1, ::1 "},
+                                 {"DUIJIE_SMS_QUIET_HOURS", "22:00-07:30"},
+                                 {"DUIJIE_SMS_CALLBACK_SECRET", "abcdefghijklmnop-_1"}});
+  ASSERT_TRUE(good.problems.empty()) << good.problems.front();
+  EXPECT_EQ(good.config.sms.allow_ip_list, (std::vector<std::string>{"10.0.0.1", "::1"}));
+  EXPECT_EQ(ParseQuietHours("22:00-07:30"), std::make_pair(22 * 60, 7 * 60 + 30));
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"DUIJIE_SMS_ALLOW_IPS", "10.0.0.1,not-an-ip"},
+           {"DUIJIE_SMS_QUIET_HOURS", "9pm-8am"},
+           {"DUIJIE_SMS_CALLBACK_SECRET", "short"},
+           {"DUIJIE_SMS_CALLBACK_SECRET", "has/slash/in/the/path"},
+           {"DUIJIE_SMS_TENCENT_SECRET_ID", "AKID"},  // without the key and app id
+           {"DUIJIE_SMS_TWILIO_ACCOUNT_SID", "AC1"}}) {
+    const auto bad = ParseConfig("{}", "test.json", {{name, value}});
+    EXPECT_FALSE(bad.problems.empty()) << name << "=" << value;
+  }
+  const auto no_sign = ParseConfig(
+      "{}", "test.json", {{"DUIJIE_SMS_ALIYUN_ACCESS_KEY_ID", "LTAI"}, {"DUIJIE_SMS_ALIYUN_ACCESS_KEY_SECRET", "s"}});
+  ASSERT_EQ(no_sign.problems.size(), 1U);
+  EXPECT_NE(no_sign.problems[0].find("sms.sign_name"), std::string::npos);
+}
+
 TEST(Config, MissingOrEmptyFileIsAProblem) {
   test::TempDir dir;
   EXPECT_EQ(LoadConfig(dir.File("missing.json"), {}).problems.size(), 1U);
