@@ -8,8 +8,8 @@
 #include "channels/curl_http_client.hpp"
 #include "channels/sms/providers.hpp"
 #include "channels/sms/sender.hpp"
+#include "sms_fake.hpp"
 #include "support/http_client.hpp"
-#include "support/process.hpp"
 #include "support/run.hpp"
 
 namespace duijie::channels::sms {
@@ -28,12 +28,7 @@ constexpr std::string_view kTemplates = R"({
 class SmsProvidersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_ = std::make_unique<test::ChildProcess>(
-        DUIJIE_NODE, std::vector<std::string>{std::string(DUIJIE_PEERS_DIR) + "/sms_fake.js"},
-        std::map<std::string, std::string>{}, DUIJIE_PEERS_DIR);
-    const std::string line = fake_->WaitForLine("listening", 20s);
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.find(' ') + 1)));
-    base_ = "http://127.0.0.1:" + std::to_string(port_);
+    base_ = fake_.Base();
     tencent_.emplace(http_, clock_,
                      TencentSettings{base_ + "/tencent", "ap-guangzhou", "AKIDfake", "tencent-fake-secret",
                                      "1400006666", "科技服务", 1500ms});
@@ -51,18 +46,11 @@ class SmsProvidersTest : public ::testing::Test {
   T Run(net::awaitable<T> aw) {
     return test::RunAwaitable(ioc_, std::move(aw));
   }
-  json Seen() { return json::parse(test::Get(port_, "/_sent").body()); }
-  void Mode(const json& modes) {
-    test::HttpConnection c(port_);
-    const std::string body = modes.dump();
-    c.SendRaw("POST /_mode HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-              std::to_string(body.size()) + "\r\n\r\n" + body);
-    ASSERT_TRUE(c.ReadResponse());
-  }
+  json Seen() { return fake_.Seen(); }
+  void Mode(const json& modes) { fake_.Mode(modes); }
 
   Templates templates_ = *Templates::Parse(kTemplates);
-  std::unique_ptr<test::ChildProcess> fake_;
-  std::uint16_t port_ = 0;
+  test::SmsFake fake_;
   std::string base_;
   SystemClock clock_;
   CurlHttpClient http_{2};

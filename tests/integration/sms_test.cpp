@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "sms_fake.hpp"
 #include "store/connection.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -41,12 +42,7 @@ std::string Form(const std::vector<std::pair<std::string, std::string>>& params)
 class SmsEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_ = std::make_unique<test::ChildProcess>(
-        DUIJIE_NODE, std::vector<std::string>{std::string(DUIJIE_PEERS_DIR) + "/sms_fake.js"},
-        std::map<std::string, std::string>{}, DUIJIE_PEERS_DIR);
-    const std::string line = fake_->WaitForLine("listening", 20s);
-    fake_port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.find(' ') + 1)));
-    const std::string base = "http://127.0.0.1:" + std::to_string(fake_port_);
+    const std::string base = fake_.Base();
     const std::string templates = dir_.File("templates.json");
     std::ofstream(templates) << R"({
       "reply": {"params": ["text"], "text": "{text}", "tencent": "1001", "aliyun": "SMS_1001"},
@@ -79,12 +75,8 @@ class SmsEndToEnd : public ::testing::Test {
     port_ = duijie_->WaitForPort();
   }
 
-  // What the fake providers accepted, once at least `count` requests reached them.
-  json WaitSent(std::size_t count) {
-    const auto r = test::Get(fake_port_, "/_wait?count=" + std::to_string(count));
-    return json::parse(r.body());
-  }
-  void Mode(const json& modes) { Post(fake_port_, "/_mode", modes.dump(), "application/json"); }
+  json WaitSent(std::size_t count) { return fake_.WaitSent(count); }
+  void Mode(const json& modes) { fake_.Mode(modes); }
 
   HttpResponse TencentReply(const std::string& text, std::int64_t time, const std::string& secret = kSecret) {
     const json body = {{"extend", ""},       {"mobile", "13711112222"},
@@ -102,9 +94,8 @@ class SmsEndToEnd : public ::testing::Test {
 
   test::TempDir dir_;
   std::string db_;
-  std::unique_ptr<test::ChildProcess> fake_;
+  test::SmsFake fake_;
   std::unique_ptr<test::ChildProcess> duijie_;
-  std::uint16_t fake_port_ = 0;
   std::uint16_t port_ = 0;
 };
 
@@ -215,11 +206,7 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
   json pmap = json::object();
   for (const auto& [k, v] : params) pmap[k] = v;
   const std::string url = std::string(kPublic) + "/sms/twilio/inbound";
-  const auto sig =
-      json::parse(Post(fake_port_, "/_twilio_sign",
-                       json{{"token", "twilio-fake-token"}, {"url", url}, {"params", pmap}}.dump(), "application/json")
-                      .body())["signature"]
-          .get<std::string>();
+  const auto sig = fake_.TwilioSignature("twilio-fake-token", url, pmap);
   auto tampered = params;
   tampered[4].second = "Hello 你好!";
   const auto inbox_twilio = Count("SELECT count(*) FROM inbox");

@@ -1,0 +1,56 @@
+#pragma once
+// The loopback fake SMS providers (tests/peers/sms_fake.js) as the integration tests use them.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+namespace duijie::test {
+
+class SmsFake {
+ public:
+  SmsFake()
+      : process_(std::make_unique<ChildProcess>(
+            DUIJIE_NODE, std::vector<std::string>{std::string(DUIJIE_PEERS_DIR) + "/sms_fake.js"},
+            std::map<std::string, std::string>{}, DUIJIE_PEERS_DIR)) {
+    const std::string line = process_->WaitForLine("listening", std::chrono::seconds(20));
+    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.find(' ') + 1)));
+  }
+
+  [[nodiscard]] std::uint16_t Port() const { return port_; }
+  [[nodiscard]] std::string Base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  /// What the fakes accepted ("sent") and refused for a bad signature ("refused").
+  [[nodiscard]] nlohmann::json Seen() const { return nlohmann::json::parse(Get(port_, "/_sent").body()); }
+  /// The same, once at least `count` requests reached the fakes (or after 15 s).
+  [[nodiscard]] nlohmann::json WaitSent(std::size_t count) const {
+    return nlohmann::json::parse(Get(port_, "/_wait?count=" + std::to_string(count)).body());
+  }
+  /// Switches faults per provider, e.g. {"tencent": "limit"}; "ok" switches them off.
+  void Mode(const nlohmann::json& modes) const { Post("/_mode", modes.dump()); }
+  /// X-Twilio-Signature for `url` and `params`, made by the twilio package's own helper.
+  [[nodiscard]] std::string TwilioSignature(const std::string& token, const std::string& url,
+                                            const nlohmann::json& params) const {
+    const auto body = nlohmann::json{{"token", token}, {"url", url}, {"params", params}}.dump();
+    return nlohmann::json::parse(Post("/_twilio_sign", body))["signature"].get<std::string>();
+  }
+
+ private:
+  std::string Post(const std::string& target, const std::string& body) const {
+    HttpConnection c(port_);
+    c.SendRaw("POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    auto r = c.ReadResponse();
+    if (!r) throw std::runtime_error("the SMS fake did not answer " + target);
+    return r->body();
+  }
+
+  std::unique_ptr<ChildProcess> process_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace duijie::test
