@@ -1,0 +1,109 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "matcher/analyzer.hpp"
+
+namespace duijie::matcher {
+
+using DocId = std::uint32_t;
+using TermId = std::uint32_t;
+inline constexpr TermId kNoTerm = std::numeric_limits<TermId>::max();
+
+struct Bm25Params {
+  float k1 = 1.2F;
+  float b = 0.75F;
+};
+
+/// One field of a document or a query with its weight (BM25F: a term in the keywords counts
+/// twice, in the bio once).
+struct WeightedText {
+  std::string_view text;
+  std::uint16_t weight = 1;
+};
+
+struct QueryTerm {
+  TermId term = kNoTerm;
+  float weight = 0;  // how often the term occurs in the query, field weights applied
+};
+
+struct Hit {
+  DocId doc = 0;
+  float score = 0;  // BM25 times the document's factor
+};
+
+/// Multiplies a document's text score (field agreement, region); 0 excludes the document
+/// (ineligible, opted out, at capacity). Must not exceed the max_factor given to Search.
+using DocFactor = std::function<float(DocId)>;
+
+/// An in-memory inverted index with field-weighted BM25 and exact top-k retrieval by MaxScore:
+/// query terms are taken in order of their best possible contribution; once the terms left
+/// cannot lift a new document into the top k, only the documents already seen are scored, and
+/// those that can no longer reach the top k are dropped. Long posting lists of common characters
+/// are then only probed, never walked.
+///
+/// Documents are added incrementally (ids are dense and increasing) and removed by a tombstone;
+/// Compact() drops tombstoned postings. Adding and removing must not run concurrently with each
+/// other or with Search; Search is const and may run on several threads at once.
+class Index {
+ public:
+  explicit Index(const Analyzer& analyzer, Bm25Params params = {});
+
+  DocId Add(std::span<const WeightedText> fields);
+  void Remove(DocId doc);
+  /// Removes the tombstoned documents' postings; document ids do not change.
+  void Compact();
+
+  [[nodiscard]] bool IsLive(DocId doc) const { return doc < live_.size() && live_[doc] != 0; }
+  [[nodiscard]] std::size_t LiveCount() const { return live_count_; }
+  [[nodiscard]] std::size_t DocCount() const { return live_.size(); }
+  [[nodiscard]] std::size_t TermCount() const { return lists_.size(); }
+  [[nodiscard]] std::size_t MemoryBytes() const;
+
+  [[nodiscard]] TermId Lookup(std::string_view term) const;
+  /// The terms of the texts that occur in the index, with their weighted frequencies.
+  [[nodiscard]] std::vector<QueryTerm> MakeQuery(std::span<const WeightedText> fields) const;
+
+  /// The k best live documents by BM25 × factor, best first, ties by lower id; documents whose
+  /// factor is 0 or that match no term are left out.
+  [[nodiscard]] std::vector<Hit> Search(std::span<const QueryTerm> query, std::size_t k, const DocFactor& factor,
+                                        float max_factor) const;
+
+  /// The BM25 contribution of one query term to one document (0 when the document lacks it).
+  [[nodiscard]] float TermScore(const QueryTerm& term, DocId doc) const;
+  [[nodiscard]] float Idf(TermId term) const;
+
+ private:
+  struct PostingList {
+    std::vector<DocId> docs;
+    std::vector<std::uint16_t> tfs;
+    std::uint16_t max_tf = 0;
+    std::uint32_t min_len = std::numeric_limits<std::uint32_t>::max();
+  };
+  struct StringHash {
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard library's name
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  [[nodiscard]] float AverageLength() const;
+  [[nodiscard]] float UpperBound(const PostingList& list, float idf, float avg) const;
+
+  const Analyzer& analyzer_;
+  Bm25Params params_;
+  std::unordered_map<std::string, TermId, StringHash, std::equal_to<>> terms_;
+  std::vector<PostingList> lists_;
+  std::vector<std::uint32_t> lengths_;
+  std::vector<std::uint8_t> live_;
+  std::size_t live_count_ = 0;
+  std::uint64_t live_length_ = 0;
+  Analysis scratch_;
+};
+
+}  // namespace duijie::matcher

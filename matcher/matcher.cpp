@@ -1,0 +1,280 @@
+#include "matcher/matcher.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace duijie::matcher {
+namespace {
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& part : parts) {
+    if (!out.empty()) out += ' ';
+    out += part;
+  }
+  return out;
+}
+
+bool Agree(std::span<const std::uint16_t> a, std::span<const std::uint16_t> b) {
+  for (const auto x : a) {
+    if (x == 0) continue;
+    if (std::find(b.begin(), b.end(), x) != b.end()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Matcher::Matcher(Analyzer analyzer, MatcherOptions options)
+    : analyzer_(std::move(analyzer)),
+      options_(options),
+      researchers_(analyzer_, options.bm25),
+      needs_(analyzer_, options.bm25) {}
+
+DocId Matcher::Side::Put(std::int64_t id, std::span<const WeightedText> texts) {
+  Drop(id);
+  const DocId doc = index.Add(texts);
+  ids.push_back(id);
+  fields.emplace_back();
+  regions.push_back(0);
+  docs[id] = doc;
+  return doc;
+}
+
+void Matcher::Side::Drop(std::int64_t id) {
+  const auto it = docs.find(id);
+  if (it == docs.end()) return;
+  index.Remove(it->second);
+  docs.erase(it);
+  // Compaction pays once a tenth of the postings belong to removed profiles.
+  if (index.DocCount() - index.LiveCount() > index.DocCount() / 10 + 1000) index.Compact();
+}
+
+Matcher::Tag Matcher::Intern(const std::string& name) {
+  if (name.empty()) return 0;
+  const auto it = tags_.find(name);
+  if (it != tags_.end()) return it->second;
+  const auto tag = static_cast<Tag>(tag_names_.size());
+  if (tag == 0) return 0;  // 65,535 distinct names: the rest get no boost rather than a wrong one
+  tags_.emplace(name, tag);
+  tag_names_.push_back(name);
+  return tag;
+}
+
+Matcher::Tag Matcher::Find(const std::string& name) const {
+  const auto it = tags_.find(name);
+  return it == tags_.end() ? 0 : it->second;
+}
+
+void Matcher::Upsert(const Researcher& researcher) {
+  const std::string keywords = Join(researcher.keywords);
+  const std::array<WeightedText, 2> texts{WeightedText{keywords, options_.keyword_weight},
+                                          WeightedText{researcher.bio, options_.bio_weight}};
+  const DocId doc = researchers_.Put(researcher.id, texts);
+  std::array<Tag, kMaxFields> tags{};
+  for (std::size_t i = 0; i < researcher.fields.size() && i < kMaxFields; ++i) {
+    tags[i] = Intern(researcher.fields[i]);
+  }
+  researchers_.fields[doc] = tags;
+  researchers_.regions[doc] = Intern(researcher.region);
+}
+
+void Matcher::Upsert(const Need& need) {
+  RemoveNeed(need.id);
+  const std::array<WeightedText, 2> texts{WeightedText{need.title, options_.title_weight},
+                                          WeightedText{need.description, options_.description_weight}};
+  const DocId doc = needs_.Put(need.id, texts);
+  needs_.fields[doc] = {Intern(need.field), 0, 0};
+  need_texts_.resize(doc + 1);
+  need_texts_[doc] = {need.title, need.description};
+  needs_.regions[doc] = Intern(need.region);
+}
+
+void Matcher::RemoveResearcher(std::int64_t id) { researchers_.Drop(id); }
+void Matcher::RemoveNeed(std::int64_t id) {
+  const auto it = needs_.docs.find(id);
+  if (it != needs_.docs.end()) {
+    need_texts_[it->second] = {};
+    const std::lock_guard lock(best_mutex_);
+    need_views_.erase(it->second);
+  }
+  needs_.Drop(id);
+}
+
+std::vector<Match> Matcher::ResearchersFor(const Need& need, std::size_t k, const Allow& allow) const {
+  const std::array<WeightedText, 2> texts{WeightedText{need.title, options_.title_weight},
+                                          WeightedText{need.description, options_.description_weight}};
+  return Rank(researchers_, texts, {Find(need.field), 0, 0}, Find(need.region), k, allow);
+}
+
+std::vector<Match> Matcher::NeedsFor(const Researcher& researcher, std::size_t k, const Allow& allow) const {
+  const std::string keywords = Join(researcher.keywords);
+  const std::array<WeightedText, 2> texts{WeightedText{keywords, options_.keyword_weight},
+                                          WeightedText{researcher.bio, options_.bio_weight}};
+  std::array<Tag, kMaxFields> tags{};
+  for (std::size_t i = 0; i < researcher.fields.size() && i < kMaxFields; ++i) {
+    tags[i] = Find(researcher.fields[i]);
+  }
+  const auto self = researchers_.docs.find(researcher.id);
+  if (options_.reciprocal_weight <= 0 || self == researchers_.docs.end()) {
+    return Rank(needs_, texts, tags, Find(researcher.region), k, allow);
+  }
+  // Reciprocal: re-rank the best needs by how this researcher ranks among all researchers for
+  // each of them. Only for a researcher in the pool: the other side's view needs their profile.
+  std::vector<Match> matches =
+      Rank(needs_, texts, tags, Find(researcher.region), std::max(k, options_.reciprocal_depth), allow);
+  if (matches.empty()) return matches;
+  const float best_direct = matches.front().score;
+  const DocId self_doc = self->second;
+  for (Match& match : matches) {
+    const DocId need_doc = needs_.docs.at(match.id);
+    const std::shared_ptr<const NeedView> view = ViewOfNeed(need_doc);
+    float pair = 0;
+    for (const QueryTerm& term : view->query) {
+      pair += researchers_.index.TermScore(term, self_doc);
+    }
+    if (Agree(tags, needs_.fields[need_doc])) pair *= 1 + options_.field_boost;
+    const float best = view->best;
+    match.score = match.score / best_direct + options_.reciprocal_weight * (best > 0 ? std::min(pair / best, 1.0F) : 0);
+  }
+  std::stable_sort(matches.begin(), matches.end(), [](const Match& x, const Match& y) { return x.score > y.score; });
+  if (matches.size() > k) matches.resize(k);
+  return matches;
+}
+
+std::array<WeightedText, 2> Matcher::NeedTexts(DocId need_doc) const {
+  const auto& [title, description] = need_texts_[need_doc];
+  return {WeightedText{title, options_.title_weight}, WeightedText{description, options_.description_weight}};
+}
+
+std::shared_ptr<const Matcher::NeedView> Matcher::ViewOfNeed(DocId need_doc) const {
+  const std::size_t pool = researchers_.index.LiveCount();
+  {
+    const std::lock_guard lock(best_mutex_);
+    // Scores drift as the pool changes; a 1% change starts the cache afresh.
+    const std::size_t slack = best_pool_size_ / 100;
+    if (pool > best_pool_size_ + slack || pool + slack < best_pool_size_) {
+      need_views_.clear();
+      best_pool_size_ = pool;
+    }
+    const auto it = need_views_.find(need_doc);
+    if (it != need_views_.end()) return it->second;
+  }
+  auto view = std::make_shared<NeedView>();
+  view->query = MakeQuery(researchers_, NeedTexts(need_doc));
+  const std::array<Tag, kMaxFields> field = needs_.fields[need_doc];
+  const DocFactor factor = [&](DocId doc) {
+    return Agree(field, researchers_.fields[doc]) ? 1 + options_.field_boost : 1.0F;
+  };
+  const std::vector<Hit> top = researchers_.index.Search(view->query, 1, factor, 1 + options_.field_boost);
+  view->best = top.empty() ? 0 : top.front().score;
+  const std::lock_guard lock(best_mutex_);
+  need_views_[need_doc] = view;
+  return view;
+}
+
+std::vector<QueryTerm> Matcher::MakeQuery(const Side& side, std::span<const WeightedText> texts) const {
+  std::vector<QueryTerm> query = side.index.MakeQuery(texts);
+  if (options_.query_k3 > 0) {
+    for (QueryTerm& term : query) {
+      term.weight = (options_.query_k3 + 1) * term.weight / (options_.query_k3 + term.weight);
+    }
+  }
+  return query;
+}
+
+std::vector<Match> Matcher::Rank(const Side& side, std::span<const WeightedText> texts,
+                                 const std::array<Tag, kMaxFields>& fields, Tag region, std::size_t k,
+                                 const Allow& allow) const {
+  const std::vector<QueryTerm> query = MakeQuery(side, texts);
+  const float field_factor = 1 + options_.field_boost;
+  const float region_factor = 1 + options_.region_boost;
+  const DocFactor factor = [&](DocId doc) {
+    if (allow && !allow(side.ids[doc])) return 0.0F;
+    float f = 1;
+    if (Agree(fields, side.fields[doc])) f *= field_factor;
+    if (region != 0 && side.regions[doc] == region) f *= region_factor;
+    return f;
+  };
+  const std::vector<Hit> hits = side.index.Search(query, k, factor, field_factor * region_factor);
+  std::vector<Match> matches;
+  matches.reserve(hits.size());
+  for (const Hit& hit : hits) {
+    Match match{side.ids[hit.doc], hit.score, Explain(side, texts, hit.doc), {}};
+    for (const Tag tag : side.fields[hit.doc]) {
+      if (tag != 0 && std::find(fields.begin(), fields.end(), tag) != fields.end()) {
+        match.shared_field = tag_names_[tag];
+        break;
+      }
+    }
+    matches.push_back(std::move(match));
+  }
+  return matches;
+}
+
+std::vector<std::string> Matcher::Explain(const Side& side, std::span<const WeightedText> texts, DocId doc) const {
+  // The query's phrases the document shares: runs of adjacent matched bigrams joined ("锂电池
+  // 电解液" from 锂电, 电池, 池电 …), and whole Latin words and numbers, by their BM25 weight.
+  std::vector<std::pair<std::string, float>> phrases;
+  Analysis analysis;
+  for (const WeightedText& text : texts) {
+    analyzer_.Analyze(text.text, analysis);
+    std::size_t chain_begin = 0;
+    std::size_t chain_end = 0;
+    std::uint32_t chain_last = 0;
+    float chain_score = 0;
+    bool in_chain = false;
+    auto close_chain = [&] {
+      if (in_chain) phrases.emplace_back(analysis.text.substr(chain_begin, chain_end - chain_begin), chain_score);
+      in_chain = false;
+    };
+    for (const TermSpan& span : analysis.terms) {
+      if (span.kind == TermKind::kHanUnigram) continue;
+      const TermId id = side.index.Lookup(analysis.Term(span));
+      const float s = id == kNoTerm ? 0 : side.index.TermScore({id, 1}, doc);
+      if (span.kind == TermKind::kWord) {
+        close_chain();
+        if (s > 0) phrases.emplace_back(std::string(analysis.Term(span)), s);
+        continue;
+      }
+      if (s <= 0) {
+        close_chain();
+        continue;
+      }
+      if (in_chain && span.han_position == chain_last + 1) {
+        chain_end = span.begin + span.size;
+        chain_score += s;
+      } else {
+        close_chain();
+        in_chain = true;
+        chain_begin = span.begin;
+        chain_end = span.begin + span.size;
+        chain_score = s;
+      }
+      chain_last = span.han_position;
+    }
+    close_chain();
+  }
+  std::sort(phrases.begin(), phrases.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  std::vector<std::string> out;
+  for (const auto& candidate : phrases) {
+    if (out.size() >= options_.explain_terms) break;
+    const std::string& phrase = candidate.first;
+    const bool covered = std::any_of(out.begin(), out.end(), [&phrase](const std::string& kept) {
+      return kept.find(phrase) != std::string::npos || phrase.find(kept) != std::string::npos;
+    });
+    if (!covered) out.push_back(phrase);
+  }
+  return out;
+}
+
+std::size_t Matcher::MemoryBytes() const {
+  std::size_t bytes = researchers_.index.MemoryBytes() + needs_.index.MemoryBytes();
+  for (const Side* side : {&researchers_, &needs_}) {
+    bytes += side->ids.capacity() * sizeof(std::int64_t) + side->fields.capacity() * sizeof(side->fields[0]) +
+             side->regions.capacity() * sizeof(Tag) + side->docs.size() * 32;
+  }
+  return bytes;
+}
+
+}  // namespace duijie::matcher

@@ -1,0 +1,153 @@
+#include "matcher/index.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace duijie::matcher {
+namespace {
+
+std::vector<QueryTerm> Query(const Index& index, std::string_view text) {
+  const std::array<WeightedText, 1> fields{WeightedText{text, 1}};
+  return index.MakeQuery(fields);
+}
+
+DocId Add(Index& index, std::string_view text, std::uint16_t weight = 1) {
+  const std::array<WeightedText, 1> fields{WeightedText{text, weight}};
+  return index.Add(fields);
+}
+
+// Every document scored the slow way: the oracle MaxScore must agree with.
+std::vector<Hit> BruteForce(const Index& index, const std::vector<QueryTerm>& query, std::size_t k,
+                            const DocFactor& factor) {
+  std::vector<Hit> hits;
+  for (DocId d = 0; d < index.DocCount(); ++d) {
+    if (!index.IsLive(d)) continue;
+    float s = 0;
+    for (const QueryTerm& t : query) s += index.TermScore(t, d);
+    s *= factor ? factor(d) : 1.0F;
+    if (s > 0) hits.push_back({d, s});
+  }
+  std::sort(hits.begin(), hits.end(),
+            [](const Hit& x, const Hit& y) { return x.score != y.score ? x.score > y.score : x.doc < y.doc; });
+  if (hits.size() > k) hits.resize(k);
+  return hits;
+}
+
+TEST(Index, ScoresAreBm25) {
+  const Analyzer analyzer;
+  Index index(analyzer, {.k1 = 1.2F, .b = 0.75F});
+  Add(index, "ab cd");
+  Add(index, "ab ab ef gh");
+  Add(index, "xy");
+  const auto query = Query(index, "ab");
+  ASSERT_EQ(query.size(), 1U);
+  // N = 3, df = 2, avgdl = 7/3; document 1 has tf = 2 and length 4.
+  const double idf = std::log(1 + (3 - 2 + 0.5) / (2 + 0.5));
+  const double norm = 1.2 * (1 - 0.75 + 0.75 * 4 / (7.0 / 3));
+  EXPECT_NEAR(index.TermScore(query[0], 1), idf * 2 * 2.2 / (2 + norm), 1e-5);
+  const auto hits = index.Search(query, 10, {}, 1);
+  ASSERT_EQ(hits.size(), 2U);
+  EXPECT_EQ(hits[0].doc, 1U);
+  EXPECT_EQ(hits[1].doc, 0U);
+}
+
+TEST(Index, FieldWeightsCountAsTermFrequency) {
+  const Analyzer analyzer;
+  Index index(analyzer);
+  const std::array<WeightedText, 2> a{WeightedText{"ab", 2}, WeightedText{"cd", 1}};
+  const std::array<WeightedText, 2> b{WeightedText{"ab ab", 1}, WeightedText{"cd", 1}};
+  Add(index, "zz");
+  index.Add(a);
+  index.Add(b);
+  const auto query = Query(index, "ab");
+  EXPECT_FLOAT_EQ(index.TermScore(query[0], 1), index.TermScore(query[0], 2));
+}
+
+TEST(Index, MaxScoreReturnsExactlyTheBruteForceTopK) {
+  // A Zipf-like vocabulary over many documents, so some lists are long and some short, and the
+  // factor both boosts and excludes: the pruning must never change the answer.
+  const Analyzer analyzer;
+  Index index(analyzer);
+  std::mt19937 rng(7);
+  std::vector<std::string> vocabulary;
+  for (int i = 0; i < 400; ++i) vocabulary.push_back("w" + std::to_string(i));
+  auto pick = [&] {
+    const double u = std::uniform_real_distribution<>(0, 1)(rng);
+    return vocabulary[static_cast<std::size_t>(std::pow(u, 3) * vocabulary.size())];
+  };
+  for (int d = 0; d < 3000; ++d) {
+    std::string text;
+    const int len = std::uniform_int_distribution<>(3, 40)(rng);
+    for (int i = 0; i < len; ++i) text += pick() + " ";
+    Add(index, text, static_cast<std::uint16_t>(1 + d % 2));
+  }
+  for (DocId d = 0; d < 3000; d += 7) index.Remove(d);
+  const DocFactor factor = [](DocId d) { return d % 11 == 0 ? 0.0F : (d % 3 == 0 ? 1.8F : 1.0F); };
+  for (int q = 0; q < 200; ++q) {
+    std::string text;
+    const int len = std::uniform_int_distribution<>(1, 30)(rng);
+    for (int i = 0; i < len; ++i) text += pick() + " ";
+    const auto query = Query(index, text);
+    for (const std::size_t k : {1U, 5U, 20U}) {
+      const auto fast = index.Search(query, k, factor, 1.8F);
+      const auto slow = BruteForce(index, query, k, factor);
+      ASSERT_EQ(fast.size(), slow.size()) << text;
+      for (std::size_t i = 0; i < fast.size(); ++i) {
+        EXPECT_EQ(fast[i].doc, slow[i].doc) << text << " rank " << i;
+        EXPECT_NEAR(fast[i].score, slow[i].score, 1e-3F * slow[i].score);
+      }
+    }
+  }
+}
+
+TEST(Index, RemovedDocumentsAreNeverReturnedAndCompactKeepsTheRanking) {
+  const Analyzer analyzer;
+  Index index(analyzer);
+  const DocId a = Add(index, "锂电池 电解液");
+  const DocId b = Add(index, "锂电池 低温");
+  Add(index, "光伏 组件");
+  index.Remove(a);
+  index.Remove(a);  // twice is harmless
+  EXPECT_EQ(index.LiveCount(), 2U);
+  const auto query = Query(index, "锂电池电解液");
+  auto hits = index.Search(query, 10, {}, 1);
+  ASSERT_EQ(hits.size(), 1U);
+  EXPECT_EQ(hits[0].doc, b);
+  index.Compact();
+  hits = index.Search(query, 10, {}, 1);
+  ASSERT_EQ(hits.size(), 1U);
+  EXPECT_EQ(hits[0].doc, b);
+  // Until Compact() the removed document's postings still count in the document frequency;
+  // after it they do not, so the idf of 锂电池's terms is exact again.
+  const auto terms = Query(index, "锂电");
+  ASSERT_EQ(terms.size(), 3U);
+  EXPECT_NEAR(index.Idf(terms[0].term), std::log(1 + (2 - 1 + 0.5) / (1 + 0.5)), 1e-6);
+}
+
+TEST(Index, TiesGoToTheLowerIdAndUnknownTermsMatchNothing) {
+  const Analyzer analyzer;
+  Index index(analyzer);
+  Add(index, "涂层");
+  Add(index, "涂层");
+  const auto hits = index.Search(Query(index, "涂层"), 1, {}, 1);
+  ASSERT_EQ(hits.size(), 1U);
+  EXPECT_EQ(hits[0].doc, 0U);
+  EXPECT_TRUE(Query(index, "量子").empty());
+  EXPECT_TRUE(index.Search(Query(index, "量子"), 5, {}, 1).empty());
+  EXPECT_TRUE(index.Search(Query(index, "涂层"), 0, {}, 1).empty());
+}
+
+TEST(Index, AnEmptyIndexAnswersNothing) {
+  const Analyzer analyzer;
+  const Index index(analyzer);
+  EXPECT_TRUE(index.Search({}, 10, {}, 1).empty());
+  EXPECT_EQ(index.Lookup("x"), kNoTerm);
+}
+
+}  // namespace
+}  // namespace duijie::matcher
