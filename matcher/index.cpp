@@ -190,8 +190,22 @@ float Index::TermScore(const QueryTerm& term, DocId doc) const {
   return term.weight * Idf(term.term) * tf * (params_.k1 + 1) / (tf + norm);
 }
 
+float Index::DocScore(std::span<const QueryTerm> query, std::span<const std::pair<TermId, std::uint32_t>> doc_terms,
+                      std::uint32_t doc_length) const {
+  const float norm = params_.k1 * (1 - params_.b + params_.b * static_cast<float>(doc_length) / AverageLength());
+  float total = 0;
+  for (const QueryTerm& term : query) {
+    const auto it = std::lower_bound(doc_terms.begin(), doc_terms.end(), term.term,
+                                     [](const auto& entry, TermId id) { return entry.first < id; });
+    if (it == doc_terms.end() || it->first != term.term) continue;
+    const auto tf = static_cast<float>(std::min(it->second, kMaxTf));
+    total += term.weight * Idf(term.term) * tf * (params_.k1 + 1) / (tf + norm);
+  }
+  return total;
+}
+
 std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, const DocFactor& factor,
-                               float max_factor) const {
+                               float max_factor, const SearchLimits& limits) const {
   if (k == 0 || live_count_ == 0) return {};
   const float avg = AverageLength();
   const float k1 = params_.k1;
@@ -230,12 +244,18 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
     return term.weight * tf * (k1 + 1) / (tf + norm);
   };
   // The k-th best final score among the candidates: a lower bound of the final k-th score.
+  // Factors are fetched when first needed, not for every document a list touches: most
+  // candidates of a long query never get near the top.
+  auto factor_of = [&](DocId d) {
+    if (doc_factor[d] < 0) doc_factor[d] = factor ? factor(d) : 1.0F;
+    return doc_factor[d];
+  };
   auto kth_best = [&]() -> float {
     if (candidates.size() < k) return 0;
     std::vector<float>& ranked = scratch.ranked;
     ranked.clear();
     for (const DocId d : candidates) {
-      ranked.push_back(score[d] * doc_factor[d]);
+      ranked.push_back(score[d] * factor_of(d));
     }
     std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k - 1), ranked.end(),
                      std::greater<>());
@@ -244,9 +264,17 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
 
   // Phase 1: walk whole lists while a document not seen yet could still reach the top k.
   float threshold = 0;
+  float best = 0;
   std::size_t next = 0;
+  std::size_t walked = 0;
+  bool cut_short = false;
   for (; next < terms.size(); ++next) {
     if (candidates.size() >= k && rest[next] * max_factor <= threshold) break;
+    if (limits.postings_budget > 0 && walked >= limits.postings_budget) {
+      cut_short = true;
+      break;
+    }
+    walked += terms[next].list->docs.size();
     const Term& term = terms[next];
     const std::vector<DocId>& docs = term.list->docs;
     for (std::size_t pos = 0; pos < docs.size(); ++pos) {
@@ -254,29 +282,60 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
       if (live_[d] == 0) continue;
       if (score[d] == 0) {
         candidates.push_back(d);
-        doc_factor[d] = factor ? factor(d) : 1.0F;
+        doc_factor[d] = -1;
       }
       score[d] += contribution(term, pos, d);
+      best = std::max(best, score[d]);
     }
-    // The threshold only grows; refreshing it costs a pass over the candidates, so do it when it
-    // can end this phase soon, not after every list.
-    const bool near_the_end = rest[next + 1] * max_factor <= 4 * threshold + 1e-6F;
-    if (candidates.size() >= k && (near_the_end || next % 8 == 7)) threshold = kth_best();
+    // The k-th best is at most best × max_factor, so while the lists left could lift a new
+    // document above that, the phase cannot end and the k-th best (a pass over all candidates)
+    // is not worth computing.
+    if (candidates.size() >= k && rest[next + 1] <= best) threshold = kth_best();
   }
 
   // Phase 2: only the candidates that can still reach the top k, scored by probing the rest.
   auto prune = [&](float left) {
     std::erase_if(candidates, [&](DocId d) {
-      const bool drop = doc_factor[d] == 0 || (score[d] + left) * doc_factor[d] < threshold;
+      const float f = factor_of(d);
+      const bool drop = f == 0 || (score[d] + left) * f < threshold;
       if (drop) score[d] = 0;
       return drop;
     });
   };
+  if (cut_short && limits.max_candidates >= k && candidates.size() > limits.max_candidates) {
+    // Keep the best candidates so far; the rest are dropped without a bound to say they could
+    // not have made it (this is where the answer stops being exact).
+    // First by text score alone (a few times more than needed, so the factors can reorder
+    // them), then by final score.
+    auto keep_best = [&](std::size_t n, bool with_factor) {
+      if (candidates.size() <= n) return;
+      std::vector<float>& ranked = scratch.ranked;
+      ranked.clear();
+      for (const DocId d : candidates) ranked.push_back(with_factor ? score[d] * factor_of(d) : score[d]);
+      const auto nth = ranked.begin() + static_cast<std::ptrdiff_t>(n - 1);
+      std::nth_element(ranked.begin(), nth, ranked.end(), std::greater<>());
+      const float keep = *nth;
+      std::size_t kept = 0;
+      std::erase_if(candidates, [&](DocId d) {
+        const float s = with_factor ? score[d] * factor_of(d) : score[d];
+        const bool drop = s < keep || (s == keep && kept >= n);
+        if (drop) {
+          score[d] = 0;
+        } else {
+          ++kept;
+        }
+        return drop;
+      });
+    };
+    keep_best(4 * limits.max_candidates, false);
+    keep_best(limits.max_candidates, true);
+  }
   if (next < terms.size()) {
     threshold = kth_best();
     prune(rest[next]);
     std::sort(candidates.begin(), candidates.end());
     for (; next < terms.size() && !candidates.empty(); ++next) {
+      if (rest[next] * max_factor < limits.negligible_share * threshold) break;
       const Term& term = terms[next];
       const std::vector<DocId>& docs = term.list->docs;
       std::size_t pos = 0;
@@ -285,15 +344,18 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
         if (pos == docs.size()) break;
         if (docs[pos] == d) score[d] += contribution(term, pos, d);
       }
-      threshold = std::max(threshold, kth_best());
-      prune(rest[next + 1]);
+      // Pruning costs a pass over the candidates; every few lists is enough.
+      if (next % 4 == 3 || next + 1 == terms.size()) {
+        threshold = std::max(threshold, kth_best());
+        prune(rest[next + 1]);
+      }
     }
   }
 
   std::vector<Hit> hits;
   hits.reserve(candidates.size());
   for (const DocId d : candidates) {
-    const float s = score[d] * doc_factor[d];
+    const float s = score[d] * factor_of(d);
     if (s > 0) hits.push_back({d, s});
   }
   const std::size_t top = std::min(k, hits.size());

@@ -39,6 +39,20 @@ struct Hit {
   float score = 0;  // BM25 times the document's factor
 };
 
+/// Bounds on the work of one search, for queries too long to answer exactly in time (a need's
+/// description is hundreds of terms). Zero means no bound: the answer is exact.
+struct SearchLimits {
+  /// Once this many postings have been walked, no new document becomes a candidate; the lists
+  /// left (the least weighty: common characters) only add to the candidates' scores.
+  std::size_t postings_budget = 0;
+  /// At that point only this many candidates, the best so far, are kept.
+  std::size_t max_candidates = 0;
+  /// Lists whose remaining contribution together is below this share of the k-th best score are
+  /// not probed at all (common characters over a million documents: the costliest probes, the
+  /// smallest change to the order).
+  float negligible_share = 0;
+};
+
 /// Multiplies a document's text score (field agreement, region); 0 excludes the document
 /// (ineligible, opted out, at capacity). Must not exceed the max_factor given to Search.
 using DocFactor = std::function<float(DocId)>;
@@ -72,12 +86,20 @@ class Index {
   [[nodiscard]] std::vector<QueryTerm> MakeQuery(std::span<const WeightedText> fields) const;
 
   /// The k best live documents by BM25 × factor, best first, ties by lower id; documents whose
-  /// factor is 0 or that match no term are left out.
+  /// factor is 0 or that match no term are left out. Exact unless limits cut the work short;
+  /// even then every returned score is the true score unless negligible_share is set.
   [[nodiscard]] std::vector<Hit> Search(std::span<const QueryTerm> query, std::size_t k, const DocFactor& factor,
-                                        float max_factor) const;
+                                        float max_factor, const SearchLimits& limits = {}) const;
 
   /// The BM25 contribution of one query term to one document (0 when the document lacks it).
   [[nodiscard]] float TermScore(const QueryTerm& term, DocId doc) const;
+  /// The same for a document given by its own terms (sorted by term, weighted frequencies) and
+  /// length: no posting list is searched, which is what scoring one document against many
+  /// queries wants.
+  [[nodiscard]] float DocScore(std::span<const QueryTerm> query,
+                               std::span<const std::pair<TermId, std::uint32_t>> doc_terms,
+                               std::uint32_t doc_length) const;
+  [[nodiscard]] std::uint32_t Length(DocId doc) const { return doc < lengths_.size() ? lengths_[doc] : 0; }
   [[nodiscard]] float Idf(TermId term) const;
 
  private:

@@ -53,6 +53,10 @@ struct MatcherOptions {
   /// researcher is among the best researchers for it (each side's score divided by that side's
   /// best, the need's side weighted by this). 0 turns it off.
   float reciprocal_weight = 1.0F;
+  /// Work bounds per query (see SearchLimits); the defaults keep a query over a million
+  /// researchers within a few milliseconds (bench/match_speed) and change nothing on pools the
+  /// size of a province.
+  SearchLimits limits{.postings_budget = 200'000, .max_candidates = 2'000, .negligible_share = 0};
   /// How many needs the reciprocal step re-ranks.
   std::size_t reciprocal_depth = 50;
   /// How many phrases an explanation names.
@@ -92,6 +96,9 @@ class Matcher {
   [[nodiscard]] std::size_t NeedCount() const { return needs_.index.LiveCount(); }
   [[nodiscard]] std::size_t MemoryBytes() const;
   [[nodiscard]] const MatcherOptions& Options() const { return options_; }
+  /// For benchmarks and tuning: exact answers (all zero) against bounded work. Not concurrent
+  /// with queries.
+  void SetSearchLimits(const SearchLimits& limits) { options_.limits = limits; }
 
  private:
   // Field and region names interned to small ids; 0 means none.
@@ -115,12 +122,17 @@ class Matcher {
   [[nodiscard]] std::vector<Match> Rank(const Side& side, std::span<const WeightedText> texts,
                                         const std::array<Tag, kMaxFields>& fields, Tag region, std::size_t k,
                                         const Allow& allow) const;
-  [[nodiscard]] std::vector<std::string> Explain(const Side& side, std::span<const WeightedText> texts,
-                                                 DocId doc) const;
+  // A query analysed once: its texts' terms with their ids on one side, and the weighted terms.
+  struct Prepared {
+    std::vector<Analysis> analyses;
+    std::vector<std::vector<TermId>> ids;
+    std::vector<QueryTerm> query;
+  };
+  [[nodiscard]] Prepared Prepare(const Side& side, std::span<const WeightedText> texts) const;
+  [[nodiscard]] std::vector<std::string> Explain(const Side& side, const Prepared& prepared, DocId doc) const;
 
-  [[nodiscard]] std::vector<QueryTerm> MakeQuery(const Side& side, std::span<const WeightedText> texts) const;
-  // A need as a query on the researchers, and the best score any researcher gets for it; cached,
-  // and the cache dropped as the researcher pool changes.
+  // A need as a query on the researchers, and the score that counts as a full fit; cached, and
+  // the cache dropped as the researcher pool changes.
   struct NeedView {
     std::vector<QueryTerm> query;
     float best = 0;

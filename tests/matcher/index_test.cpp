@@ -105,6 +105,53 @@ TEST(Index, MaxScoreReturnsExactlyTheBruteForceTopK) {
   }
 }
 
+TEST(Index, BoundedSearchReturnsTrueScoresInOrderAndIsExactWithinItsBudget) {
+  const Analyzer analyzer;
+  Index index(analyzer);
+  std::mt19937 rng(11);
+  for (int d = 0; d < 2000; ++d) {
+    std::string text;
+    for (int i = 0; i < 30; ++i) text += "w" + std::to_string(rng() % 300) + " ";
+    Add(index, text);
+  }
+  std::string text;
+  for (int i = 0; i < 80; ++i) text += "w" + std::to_string(rng() % 300) + " ";
+  const auto query = Query(index, text);
+  const auto exact = BruteForce(index, query, 20, {});
+  // A budget larger than all the postings changes nothing.
+  EXPECT_EQ(index.Search(query, 20, {}, 1, {.postings_budget = 10'000'000, .max_candidates = 50, .negligible_share = 0})
+                .size(),
+            exact.size());
+  // A tight one still answers k documents, best first, each with its true score.
+  const auto bounded =
+      index.Search(query, 20, {}, 1, {.postings_budget = 500, .max_candidates = 100, .negligible_share = 0});
+  ASSERT_EQ(bounded.size(), 20U);
+  for (std::size_t i = 0; i < bounded.size(); ++i) {
+    float truth = 0;
+    for (const QueryTerm& t : query) truth += index.TermScore(t, bounded[i].doc);
+    EXPECT_NEAR(bounded[i].score, truth, 1e-3F * truth);
+    if (i > 0) {
+      EXPECT_GE(bounded[i - 1].score, bounded[i].score);
+    }
+  }
+}
+
+TEST(Index, DocScoreFromTheDocumentsOwnTermsEqualsTheIndexedScore) {
+  const Analyzer analyzer;
+  Index index(analyzer);
+  Add(index, "锂电池 电解液 低温");
+  const DocId doc = Add(index, "锂电池 锂电池 隔膜");
+  Add(index, "光伏");
+  const auto query = Query(index, "锂电池隔膜");
+  std::vector<std::pair<TermId, std::uint32_t>> own;
+  for (const auto& t : Query(index, "锂电池 锂电池 隔膜"))
+    own.emplace_back(t.term, static_cast<std::uint32_t>(t.weight));
+  float indexed = 0;
+  for (const QueryTerm& t : query) indexed += index.TermScore(t, doc);
+  EXPECT_GT(indexed, 0);
+  EXPECT_FLOAT_EQ(index.DocScore(query, own, index.Length(doc)), indexed);
+}
+
 TEST(Index, RemovedDocumentsAreNeverReturnedAndCompactKeepsTheRanking) {
   const Analyzer analyzer;
   Index index(analyzer);
