@@ -12,6 +12,7 @@
 #include "bot/app.hpp"
 #include "bot/auth.hpp"
 #include "bot/chat.hpp"
+#include "bot/match.hpp"
 #include "common/mask.hpp"
 #include "dialogs/programme.hpp"
 #include "store/migrations.hpp"
@@ -21,7 +22,7 @@
 namespace duijie::bot {
 namespace {
 
-constexpr const char* kUsage = "usage: duijie <serve|migrate|outbox|chat|token> [options]; see duijie --help";
+constexpr const char* kUsage = "usage: duijie <serve|migrate|outbox|chat|match|token> [options]; see duijie --help";
 
 // Loads the config and prints one line per problem; nullopt when there are problems.
 std::optional<Config> LoadOrReport(const std::optional<std::string>& file, const Environment& env) {
@@ -215,6 +216,19 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   outbox->add_option("--id", id, "Show one message with every attempt")->check(CLI::PositiveNumber);
   outbox->add_flag("--json", as_json, "One JSON object per line");
 
+  auto* match = app.add_subcommand("match", "Print the ranked matches of a need or a researcher, with why");
+  add_config(match);
+  MatchCommand match_command;
+  match->add_option("side", match_command.side, "need or researcher")
+      ->required()
+      ->check(CLI::IsMember({"need", "researcher"}));
+  match->add_option("id", match_command.id, "need id, or the researcher's person id")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  match->add_option("-n,--limit", match_command.limit, "How many matches")->check(CLI::Range(1, 1000));
+  match->add_flag("--plan", match_command.plan, "Mark whom the push plan would choose (needs)");
+  match->add_flag("--json", match_command.json, "One JSON object per line");
+
   auto* token = app.add_subcommand("token", "Create, list and revoke admin API tokens");
   add_config(token);
   token->require_subcommand(1);
@@ -255,6 +269,7 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   }
   if (migrate->parsed()) return RunMigrate(*config, log);
   if (outbox->parsed()) return ListOutbox(*config, limit, status, id, as_json);
+  if (match->parsed()) return RunMatch(*config, match_command, std::cout, std::cerr);
   if (chat->parsed()) return RunChat(*config, chat_options, std::cin, std::cout, std::cerr);
   if (token->parsed()) {
     return RunToken(*config, log,

@@ -157,6 +157,24 @@ std::vector<Spec> BuildSpecs() {
   add("programme", "id", Kind::kString, "string",
       "the programme edition the conversations follow: a file name in config/programmes/ without .json",
       [](Config& c, const json& v) { c.programme.id = v.get<std::string>(); });
+  add("matcher", "opencc_config", Kind::kOptionalString, "string",
+      "OpenCC configuration that makes traditional Chinese simplified before matching; empty: no conversion",
+      [](Config& c, const json& v) { c.matcher.opencc_config = v.get<std::string>(); });
+  add(
+      "matcher", "pushes_per_week", Kind::kInteger, "integer",
+      "match pushes one researcher may get in any 7 days, across all needs",
+      [](Config& c, const json& v) { c.matcher.pushes_per_week = v.get<int>(); }, 1, 100);
+  add(
+      "matcher", "pushes_per_need_min", Kind::kInteger, "integer",
+      "researchers a published need is pushed to at least, when that many candidates exist",
+      [](Config& c, const json& v) { c.matcher.pushes_per_need_min = v.get<int>(); }, 1, 100);
+  add(
+      "matcher", "pushes_per_need_max", Kind::kInteger, "integer", "researchers a published need is pushed to at most",
+      [](Config& c, const json& v) { c.matcher.pushes_per_need_max = v.get<int>(); }, 1, 1000);
+  add(
+      "matcher", "score_floor", Kind::kNumber, "number",
+      "share of a need's best match score below which a candidate is pushed only to reach the minimum",
+      [](Config& c, const json& v) { c.matcher.score_floor = v.get<double>(); }, 0, 1);
   add("wecom", "corp_id", Kind::kOptionalString, "string",
       "CorpID of the operator's WeCom (企业ID); also the receive id",
       [](Config& c, const json& v) { c.wecom.corp_id = v.get<std::string>(); });
@@ -465,6 +483,11 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
     for (const auto& [id, p] : dialogs::Programme::Embedded()) known += (known.empty() ? "" : ", ") + id;
     out.problems.push_back("config: programme.id = \"" + out.config.programme.id +
                            "\": unknown programme; known: " + known);
+  }
+  if (out.config.matcher.pushes_per_need_min > out.config.matcher.pushes_per_need_max) {
+    out.problems.push_back(
+        "config: matcher.pushes_per_need_min = " + std::to_string(out.config.matcher.pushes_per_need_min) +
+        ": more than matcher.pushes_per_need_max (" + std::to_string(out.config.matcher.pushes_per_need_max) + ")");
   }
   // name=KEY,name2=KEY2: every pair needs both halves and a name used once.
   auto& robots = out.config.wecom_robot;

@@ -127,12 +127,23 @@ struct ProgrammeConfig {
   std::string id = "hubei-2020";
 };
 
+/// Matching and push planning (issue 6).
+struct MatcherConfig {
+  /// OpenCC's traditional → simplified configuration; empty turns the conversion off.
+  std::string opencc_config = "/usr/share/opencc/t2s.json";
+  int pushes_per_week = 3;      // per researcher, across all needs
+  int pushes_per_need_min = 5;  // a published need reaches at least this many, when there are candidates
+  int pushes_per_need_max = 10;
+  double score_floor = 0.35;  // candidates below this share of the need's best score are not pushed
+};
+
 struct Config {
   HttpConfig http;
   StoreConfig store;
   LogConfig log;
   DispatcherConfig dispatcher;
   ProgrammeConfig programme;
+  MatcherConfig matcher;
   WeComConfig wecom;
   WeComRobotConfig wecom_robot;
   SmsConfig sms;

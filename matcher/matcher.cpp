@@ -238,8 +238,11 @@ std::vector<Match> Matcher::Rank(const Side& side, std::span<const WeightedText>
   const float field_factor = 1 + options_.field_boost;
   const float region_factor = 1 + options_.region_boost;
   const DocFactor factor = [&](DocId doc) {
-    if (allow && !allow(side.ids[doc])) return 0.0F;
     float f = 1;
+    if (allow) {
+      f = std::min(allow(side.ids[doc]), 1.0F);
+      if (f <= 0) return 0.0F;
+    }
     if (Agree(fields, side.fields[doc])) f *= field_factor;
     if (region != 0 && side.regions[doc] == region) f *= region_factor;
     return f;

@@ -72,8 +72,10 @@ struct Match {
   std::string shared_field;
 };
 
-/// Which candidates may be returned (eligibility, opt-out, capacity); empty allows all.
-using Allow = std::function<bool(std::int64_t id)>;
+/// A candidate's standing apart from the text: 0 leaves them out (ineligible, opted out, at
+/// capacity), below 1 ranks them lower (e.g. after answering "not my field" in this field), at
+/// most 1. Empty: everyone at 1.
+using Allow = std::function<float(std::int64_t id)>;
 
 /// Two-way matching of needs and researchers: one index over researchers (queried with a need),
 /// one over needs (queried with a researcher). Upserts replace a profile. Queries are const and

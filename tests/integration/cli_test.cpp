@@ -40,6 +40,9 @@ TEST(Cli, UnknownCommandsFlagsAndBadValuesExit2WithAUsageLine) {
                                              {"outbox", "--limit", "0"},
                                              {"outbox", "--limit", "many"},
                                              {"outbox", "--status", "flying"},
+                                             {"match", "need"},
+                                             {"match", "vendor", "1"},
+                                             {"match", "need", "0"},
                                              {"serve", "--config", "/nonexistent/duijie.json"}}) {
     const auto r = RunDuijie(args);
     EXPECT_EQ(r.exit_code, 2) << (args.empty() ? "(none)" : args.back()) << "\n" << r.err;
@@ -94,6 +97,15 @@ TEST(Cli, MigrateThenOutboxListsMessagesWithMaskedRecipients) {
   EXPECT_EQ(one.exit_code, 0);
   EXPECT_NE(one.out.find("attempt_log"), std::string::npos);
   EXPECT_EQ(RunDuijie({"outbox", "--id", "99"}, env).exit_code, 1);
+}
+
+TEST(Cli, MatchOnAnEmptyStoreSaysThereIsNoSuchNeed) {
+  test::TempDir dir;
+  const std::map<std::string, std::string> env{{"DUIJIE_STORE_PATH", dir.File("duijie.db")}};
+  const auto r = RunDuijie({"match", "need", "1"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("no need 1"), std::string::npos) << r.err;
+  EXPECT_NE(RunDuijie({"match", "--help"}).out.find("need or researcher"), std::string::npos);
 }
 
 TEST(Cli, OutboxWithoutADatabaseSaysWhatToDo) {

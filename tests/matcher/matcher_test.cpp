@@ -62,6 +62,16 @@ TEST_F(MatcherTest, AllowFiltersCandidatesOut) {
   EXPECT_FALSE(matches.empty());
 }
 
+TEST_F(MatcherTest, AFactorBelowOneRanksACandidateLower) {
+  const Need need{99, "冬季挂冰", "", "", ""};
+  auto ids = Ids(matcher_.ResearchersFor(need, 2));
+  ASSERT_EQ(ids.size(), 2U);
+  const std::int64_t first = ids[0];
+  ids = Ids(matcher_.ResearchersFor(need, 2, [first](std::int64_t id) { return id == first ? 0.01F : 1.0F; }));
+  ASSERT_EQ(ids.size(), 2U);
+  EXPECT_EQ(ids[1], first);
+}
+
 TEST_F(MatcherTest, NeedsForAResearcherBothInAndOutOfThePool) {
   const Researcher inside =
       MakeResearcher(2, {"建筑与土木"}, {"隧道防排水", "渗漏治理"}, "研究隧道渗漏水与冬季挂冰的成因和整治技术。");

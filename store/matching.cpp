@@ -1,0 +1,121 @@
+#include "store/matching.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace duijie::store {
+namespace {
+
+// A JSON array of strings as stored in researchers.fields / keywords; anything else is empty.
+std::vector<std::string> Strings(const std::string& text) {
+  std::vector<std::string> out;
+  const auto value = nlohmann::json::parse(text, nullptr, false);
+  if (!value.is_array()) return out;
+  for (const auto& item : value) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::string Text(const SQLite::Column& column) { return column.isNull() ? std::string() : column.getString(); }
+
+constexpr const char* kResearcherColumns =
+    "SELECT person_id, fields, keywords, bio, region, eligibility FROM researchers";
+constexpr const char* kNeedColumns =
+    "SELECT n.id, n.title, n.problem, n.targets, n.constraints_text, n.field, e.region "
+    "FROM needs n LEFT JOIN enterprises e ON e.id = n.enterprise_id";
+
+matcher::Researcher ReadResearcher(SQLite::Statement& row) {
+  matcher::Researcher r;
+  r.id = row.getColumn(0).getInt64();
+  r.fields = Strings(Text(row.getColumn(1)));
+  r.keywords = Strings(Text(row.getColumn(2)));
+  r.bio = Text(row.getColumn(3));
+  r.region = Text(row.getColumn(4));
+  r.eligibility = Text(row.getColumn(5));
+  return r;
+}
+
+matcher::Need ReadNeed(SQLite::Statement& row) {
+  matcher::Need n;
+  n.id = row.getColumn(0).getInt64();
+  n.title = Text(row.getColumn(1));
+  for (int c : {2, 3, 4}) {
+    const std::string part = Text(row.getColumn(c));
+    if (part.empty()) continue;
+    if (!n.description.empty()) n.description += "\n";
+    n.description += part;
+  }
+  n.field = Text(row.getColumn(5));
+  n.region = Text(row.getColumn(6));
+  return n;
+}
+
+}  // namespace
+
+MatchingPool LoadMatchingPool(Connection& conn) {
+  MatchingPool pool;
+  auto& researchers = conn.Prepare(std::string(kResearcherColumns) + " WHERE status <> 'refused' ORDER BY person_id");
+  while (researchers.executeStep()) pool.researchers.push_back(ReadResearcher(researchers));
+  auto& needs = conn.Prepare(std::string(kNeedColumns) + " WHERE n.stage IN " + kMatchableStages + " ORDER BY n.id");
+  while (needs.executeStep()) pool.needs.push_back(ReadNeed(needs));
+  conn.ResetStatements();
+  return pool;
+}
+
+std::optional<matcher::Need> LoadNeed(Connection& conn, std::int64_t need_id) {
+  auto& row = conn.Prepare(std::string(kNeedColumns) + " WHERE n.id = ?");
+  row.bind(1, need_id);
+  std::optional<matcher::Need> out;
+  if (row.executeStep()) out = ReadNeed(row);
+  row.reset();
+  return out;
+}
+
+std::optional<matcher::Researcher> LoadResearcher(Connection& conn, std::int64_t person_id) {
+  auto& row = conn.Prepare(std::string(kResearcherColumns) + " WHERE person_id = ?");
+  row.bind(1, person_id);
+  std::optional<matcher::Researcher> out;
+  if (row.executeStep()) out = ReadResearcher(row);
+  row.reset();
+  return out;
+}
+
+ResearcherLabel LabelResearcher(Connection& conn, std::int64_t person_id) {
+  auto& row = conn.Prepare(
+      "SELECT p.display_name, u.name, r.title FROM people p LEFT JOIN researchers r ON r.person_id = p.id "
+      "LEFT JOIN units u ON u.id = r.unit_id WHERE p.id = ?");
+  row.bind(1, person_id);
+  ResearcherLabel label;
+  if (row.executeStep()) {
+    label.name = Text(row.getColumn(0));
+    label.unit = Text(row.getColumn(1));
+    label.title = Text(row.getColumn(2));
+  }
+  row.reset();
+  return label;
+}
+
+std::map<std::int64_t, int> PushesSince(Connection& conn, std::int64_t since_ms) {
+  auto& rows = conn.Prepare(
+      "SELECT researcher_person_id, count(*) FROM pushes WHERE created_at > ? AND status <> 'planned' "
+      "GROUP BY researcher_person_id");
+  rows.bind(1, since_ms);
+  std::map<std::int64_t, int> out;
+  while (rows.executeStep()) out[rows.getColumn(0).getInt64()] = rows.getColumn(1).getInt();
+  rows.reset();
+  return out;
+}
+
+std::map<std::int64_t, int> NotMyFieldDeclines(Connection& conn, const std::string& field) {
+  auto& rows = conn.Prepare(
+      "SELECT p.researcher_person_id, count(*) FROM pushes p JOIN needs n ON n.id = p.need_id "
+      "WHERE p.status = 'declined' AND p.decline_reason = 'not_my_field' AND n.field = ? "
+      "GROUP BY p.researcher_person_id");
+  rows.bind(1, field);
+  std::map<std::int64_t, int> out;
+  while (rows.executeStep()) out[rows.getColumn(0).getInt64()] = rows.getColumn(1).getInt();
+  rows.reset();
+  return out;
+}
+
+}  // namespace duijie::store
