@@ -8,8 +8,11 @@
 
 #include <SQLiteCpp/Exception.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/dispatcher.hpp"
@@ -20,6 +23,8 @@
 #include "bot/http/router.hpp"
 #include "bot/http/server.hpp"
 #include "bot/kf_sync.hpp"
+#include "bot/match.hpp"
+#include "bot/match_service.hpp"
 #include "bot/metrics.hpp"
 #include "channels/curl_http_client.hpp"
 #include "channels/sandbox_sender.hpp"
@@ -108,6 +113,16 @@ int App::Run() {
                                                static_cast<std::size_t>(config_.store.readers));
   } catch (const SQLite::Exception& e) {
     log_.Error("cannot open the database", {{"path", config_.store.path}, {"error", e.what()}});
+    return 1;
+  }
+
+  // The matcher is built from the store after the server is up (a national pool takes most of a
+  // minute), then kept current; until then its route answers 503.
+  std::unique_ptr<MatchService> matches;
+  try {
+    matches = std::make_unique<MatchService>(AnalyzerFromConfig(config_.matcher));
+  } catch (const std::runtime_error& e) {
+    log_.Error("cannot start the matcher", {{"error", e.what()}});
     return 1;
   }
 
@@ -286,7 +301,8 @@ int App::Run() {
   AddSmsRoutes(router, SmsDeps{*writer, clock, log_, sc.callback_secret, sc.allow_ip_list, sc.twilio_auth_token,
                                sc.public_base_url, [&dispatcher] { dispatcher.Notify(); }, &conversations});
   AddAdminRoutes(router, AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
-                                   dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); }});
+                                   dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); },
+                                   readers.get(), matches.get()});
   metrics.SetRoutes(router.Labels());
 
   ServerOptions sopts;
@@ -341,6 +357,33 @@ int App::Run() {
 
   server.Start();
   if (config_.dispatcher.enabled) dispatcher.Start();
+  net::co_spawn(
+      ioc,
+      [&]() -> net::awaitable<void> {
+        net::steady_timer timer(ioc);
+        const auto refresh = [&matches](store::Connection& c) { return matches->Refresh(c); };
+        for (bool first = true;; first = false) {
+          const auto started = std::chrono::steady_clock::now();
+          try {
+            const auto done = co_await readers->Run(refresh);
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+            if (first) {
+              log_.Info(
+                  "matcher ready",
+                  {{"researchers", matches->ResearcherCount()}, {"needs", matches->NeedCount()}, {"ms", ms.count()}});
+            } else if (done.upserts + done.removals > 0) {
+              log_.Debug("matcher refreshed", {{"indexed", done.upserts}, {"removed", done.removals}});
+            }
+          } catch (const std::exception& e) {
+            log_.Warn("matcher refresh failed; trying again", {{"error", e.what()}});
+          }
+          timer.expires_after(config_.matcher.refresh);
+          boost::system::error_code ec;
+          co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+        }
+      },
+      net::detached);
   const std::string listen =
       endpoint->address().is_v6() ? "[" + endpoint->address().to_string() + "]" : endpoint->address().to_string();
   log_.Info("listening", {{"address", listen + ":" + std::to_string(endpoint->port())},

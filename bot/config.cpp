@@ -175,6 +175,10 @@ std::vector<Spec> BuildSpecs() {
       "matcher", "score_floor", Kind::kNumber, "number",
       "share of a need's best match score below which a candidate is pushed only to reach the minimum",
       [](Config& c, const json& v) { c.matcher.score_floor = v.get<double>(); }, 0, 1);
+  add(
+      "matcher", "refresh_ms", Kind::kMillis, "milliseconds",
+      "how often the gateway indexes the researchers and needs that changed in the store",
+      [ms](Config& c, const json& v) { c.matcher.refresh = ms(v); }, 100, 3'600'000);
   add("wecom", "corp_id", Kind::kOptionalString, "string",
       "CorpID of the operator's WeCom (企业ID); also the receive id",
       [](Config& c, const json& v) { c.wecom.corp_id = v.get<std::string>(); });

@@ -1,5 +1,7 @@
 #include "store/matching.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace duijie::store {
@@ -18,11 +20,12 @@ std::vector<std::string> Strings(const std::string& text) {
 
 std::string Text(const SQLite::Column& column) { return column.isNull() ? std::string() : column.getString(); }
 
-constexpr const char* kResearcherColumns =
-    "SELECT person_id, fields, keywords, bio, region, eligibility FROM researchers";
+// The columns Read* read, first in every query; callers may add more after them.
+constexpr const char* kResearcherColumns = "SELECT person_id, fields, keywords, bio, region, eligibility";
+constexpr const char* kResearcherFrom = " FROM researchers";
 constexpr const char* kNeedColumns =
-    "SELECT n.id, n.title, n.problem, n.targets, n.constraints_text, n.field, e.region "
-    "FROM needs n LEFT JOIN enterprises e ON e.id = n.enterprise_id";
+    "SELECT n.id, n.title, n.problem, n.targets, n.constraints_text, n.field, e.region";
+constexpr const char* kNeedFrom = " FROM needs n LEFT JOIN enterprises e ON e.id = n.enterprise_id";
 
 matcher::Researcher ReadResearcher(SQLite::Statement& row) {
   matcher::Researcher r;
@@ -54,16 +57,47 @@ matcher::Need ReadNeed(SQLite::Statement& row) {
 
 MatchingPool LoadMatchingPool(Connection& conn) {
   MatchingPool pool;
-  auto& researchers = conn.Prepare(std::string(kResearcherColumns) + " WHERE status <> 'refused' ORDER BY person_id");
+  auto& researchers =
+      conn.Prepare(std::string(kResearcherColumns) + kResearcherFrom + " WHERE status <> 'refused' ORDER BY person_id");
   while (researchers.executeStep()) pool.researchers.push_back(ReadResearcher(researchers));
-  auto& needs = conn.Prepare(std::string(kNeedColumns) + " WHERE n.stage IN " + kMatchableStages + " ORDER BY n.id");
+  auto& needs =
+      conn.Prepare(std::string(kNeedColumns) + kNeedFrom + " WHERE n.stage IN " + kMatchableStages + " ORDER BY n.id");
   while (needs.executeStep()) pool.needs.push_back(ReadNeed(needs));
   conn.ResetStatements();
   return pool;
 }
 
+MatchingChanges LoadMatchingChanges(Connection& conn, std::int64_t since_ms) {
+  MatchingChanges changes;
+  changes.newest = since_ms;
+  auto& researchers = conn.Prepare(std::string(kResearcherColumns) + ", status, updated_at" + kResearcherFrom +
+                                   " WHERE updated_at >= ? ORDER BY person_id");
+  researchers.bind(1, since_ms);
+  while (researchers.executeStep()) {
+    changes.newest = std::max(changes.newest, researchers.getColumn(7).getInt64());
+    if (researchers.getColumn(6).getString() == "refused") {
+      changes.removed_researchers.push_back(researchers.getColumn(0).getInt64());
+    } else {
+      changes.researchers.push_back(ReadResearcher(researchers));
+    }
+  }
+  auto& needs = conn.Prepare(std::string(kNeedColumns) + ", n.stage IN " + kMatchableStages + ", n.updated_at" +
+                             kNeedFrom + " WHERE n.updated_at >= ? ORDER BY n.id");
+  needs.bind(1, since_ms);
+  while (needs.executeStep()) {
+    changes.newest = std::max(changes.newest, needs.getColumn(8).getInt64());
+    if (needs.getColumn(7).getInt() != 0) {
+      changes.needs.push_back(ReadNeed(needs));
+    } else {
+      changes.removed_needs.push_back(needs.getColumn(0).getInt64());
+    }
+  }
+  conn.ResetStatements();
+  return changes;
+}
+
 std::optional<matcher::Need> LoadNeed(Connection& conn, std::int64_t need_id) {
-  auto& row = conn.Prepare(std::string(kNeedColumns) + " WHERE n.id = ?");
+  auto& row = conn.Prepare(std::string(kNeedColumns) + kNeedFrom + " WHERE n.id = ?");
   row.bind(1, need_id);
   std::optional<matcher::Need> out;
   if (row.executeStep()) out = ReadNeed(row);
@@ -72,7 +106,7 @@ std::optional<matcher::Need> LoadNeed(Connection& conn, std::int64_t need_id) {
 }
 
 std::optional<matcher::Researcher> LoadResearcher(Connection& conn, std::int64_t person_id) {
-  auto& row = conn.Prepare(std::string(kResearcherColumns) + " WHERE person_id = ?");
+  auto& row = conn.Prepare(std::string(kResearcherColumns) + kResearcherFrom + " WHERE person_id = ?");
   row.bind(1, person_id);
   std::optional<matcher::Researcher> out;
   if (row.executeStep()) out = ReadResearcher(row);

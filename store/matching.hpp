@@ -22,6 +22,18 @@ struct MatchingPool {
 };
 [[nodiscard]] MatchingPool LoadMatchingPool(Connection& conn);
 
+/// What changed since `since_ms` (updated_at at or after it): profiles to index again and ids to
+/// drop (refused researchers, needs that left the matchable stages), plus the newest updated_at
+/// seen, the next call's `since_ms`.
+struct MatchingChanges {
+  std::vector<matcher::Researcher> researchers;
+  std::vector<std::int64_t> removed_researchers;
+  std::vector<matcher::Need> needs;
+  std::vector<std::int64_t> removed_needs;
+  std::int64_t newest = 0;
+};
+[[nodiscard]] MatchingChanges LoadMatchingChanges(Connection& conn, std::int64_t since_ms);
+
 /// One need whatever its stage, or one researcher by person id; nullopt when there is none.
 [[nodiscard]] std::optional<matcher::Need> LoadNeed(Connection& conn, std::int64_t need_id);
 [[nodiscard]] std::optional<matcher::Researcher> LoadResearcher(Connection& conn, std::int64_t person_id);

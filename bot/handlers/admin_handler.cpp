@@ -6,7 +6,9 @@
 
 #include "bot/auth.hpp"
 #include "bot/http/responses.hpp"
+#include "dialogs/push_plan.hpp"
 #include "dialogs/staff.hpp"
+#include "store/matching.hpp"
 
 namespace duijie::bot {
 namespace {
@@ -119,6 +121,57 @@ void AddAdminRoutes(Router& router, const AdminDeps& deps) {
     };
     co_return co_await Serve(deps, req, action);
   });
+  router.Add(
+      http::verb::get, "/api/v1/needs/{id}/matches", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+        const auto id = IdAt(req, 3);
+        if (!id) co_return BadId();
+        int limit = 20;
+        if (const auto text = Query(req.target(), "limit")) {
+          const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+          if (ec != std::errc{} || ptr != text->data() + text->size() || limit < 1 || limit > 100) {
+            co_return JsonError(http::status::bad_request, "invalid_request", "limit must be a number from 1 to 100");
+          }
+        }
+        if (deps.matches == nullptr || deps.readers == nullptr) {
+          co_return JsonError(http::status::service_unavailable, "unavailable", "matching is not running");
+        }
+        if (!deps.matches->Ready()) {
+          co_return JsonError(http::status::service_unavailable, "unavailable", "the matcher is still being built");
+        }
+        // The token and the staff member's right to see this need first (one writer job, like
+        // every admin call), then the ranking on a reader thread.
+        auto need = std::make_shared<std::optional<matcher::Need>>();
+        const Action action = [id, need](store::Connection& c, const dialogs::Staff& staff) {
+          const auto visible = dialogs::GetNeed(c, staff, *id);
+          if (!visible) return FromError(visible.error());
+          *need = store::LoadNeed(c, *id);
+          return Reply{http::status::ok, json::object(), false};
+        };
+        auto checked = co_await Serve(deps, req, action);
+        if (checked.result() != http::status::ok || !need->has_value()) co_return checked;
+        const MatchService* matches = deps.matches;
+        const auto rank = [matches, need, limit](store::Connection& c) {
+          const auto declines = store::NotMyFieldDeclines(c, (*need)->field);
+          const matcher::Allow weigh = [&declines](std::int64_t researcher) {
+            const auto it = declines.find(researcher);
+            return dialogs::NotMyFieldFactor(it == declines.end() ? 0 : it->second);
+          };
+          json list = json::array();
+          for (const auto& m : matches->ResearchersFor(**need, static_cast<std::size_t>(limit), weigh)) {
+            const auto label = store::LabelResearcher(c, m.id);
+            list.push_back({{"researcher_id", m.id},
+                            {"name", label.name},
+                            {"unit", label.unit},
+                            {"title", label.title},
+                            {"score", m.score},
+                            {"terms", m.terms},
+                            {"shared_field", m.shared_field}});
+          }
+          return json{{"need_id", (*need)->id}, {"matches", std::move(list)}};
+        };
+        const json body = co_await deps.readers->Run(rank);
+        co_return JsonResponse(http::status::ok, body);
+      });
   router.Add(http::verb::post, "/api/v1/needs/{id}/reviews",
              [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
                const auto id = IdAt(req, 3);

@@ -2,10 +2,12 @@
 #include <functional>
 
 #include "bot/http/router.hpp"
+#include "bot/match_service.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "dialogs/catalogue.hpp"
 #include "dialogs/programme.hpp"
+#include "store/readers.hpp"
 #include "store/writer.hpp"
 
 namespace duijie::bot {
@@ -17,6 +19,10 @@ struct AdminDeps {
   const dialogs::Programme& programme;
   const dialogs::Catalogue& catalogue;
   std::function<void()> outbox_notify;
+  /// For GET /api/v1/needs/{id}/matches: the matcher, and the reader threads it runs on (a
+  /// ranking over a large pool takes milliseconds, too long for an I/O thread). Absent: 503.
+  store::Readers* readers = nullptr;
+  const MatchService* matches = nullptr;
 };
 
 /// The admin API under /api/v1 (docs/openapi.yaml): bearer token → staff member → the action

@@ -5,6 +5,7 @@
 #include "bot/auth.hpp"
 #include "bot/handlers/admin_handler.hpp"
 #include "dialogs/conversations.hpp"
+#include "store/matching.hpp"
 #include "support/fakes.hpp"
 #include "support/run.hpp"
 #include "support/test_db.hpp"
@@ -17,7 +18,9 @@ using nlohmann::json;
 class AdminApiTest : public ::testing::Test {
  protected:
   AdminApiTest() : writer_(db_.Path(), {}), router_(log_) {
-    AddAdminRoutes(router_, AdminDeps{writer_, clock_, log_, programme_, dialogs::Catalogue::Embedded(), {}});
+    AddAdminRoutes(
+        router_,
+        AdminDeps{writer_, clock_, log_, programme_, dialogs::Catalogue::Embedded(), {}, &readers_, &matches_});
     writer_.RunSync([this](store::Connection& c) {
       const auto now = ToUnixMillis(clock_.Now());
       tokens_["admin"] = Tokens::Create(c, "hq", "admin", std::nullopt, now)->secret;
@@ -73,6 +76,8 @@ class AdminApiTest : public ::testing::Test {
   test::FakeClock clock_{FromUnixMillis(1'795'305'600'000)};
   Logger log_{clock_, LogLevel::kOff};
   const dialogs::Programme& programme_ = dialogs::Programme::Embedded().at("hubei-2020");
+  store::Readers readers_{db_.Path(), {}, 1};
+  MatchService matches_{matcher::AnalyzerOptions{}};
   Router router_;
   net::io_context ioc_;
   std::map<std::string, std::string> tokens_;
@@ -153,6 +158,67 @@ TEST_F(AdminApiTest, EveryRouteForEveryRole) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM audit_log"), 4);
   // Each decision told the person on the channel they use (here WeCom, in sandbox mode).
   EXPECT_EQ(Scalar("SELECT count(*) FROM outbox WHERE kind = 'notice' AND channel = 'wecom'"), 4);
+}
+
+TEST_F(AdminApiTest, MatchesForANeedRankResearchersWithWhyWithinTheStaffsRegion) {
+  const std::string n = std::to_string(Scalar("SELECT id FROM needs"));
+  const auto researcher = Scalar("SELECT person_id FROM researchers");
+  const std::string target = "/api/v1/needs/" + n + "/matches";
+  EXPECT_EQ(Call(http::verb::get, target, "admin").result(), http::status::service_unavailable);  // not built yet
+  const auto refreshed = matches_.Refresh(db_.Conn());
+  EXPECT_EQ(refreshed.upserts, 1U);  // the researcher; the need is not published yet
+  EXPECT_EQ(matches_.ResearcherCount(), 1U);
+  EXPECT_EQ(matches_.NeedCount(), 0U);
+
+  const auto res = Call(http::verb::get, target + "?limit=5", "bureau_reviewer");
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  const auto body = json::parse(res.body());
+  ASSERT_EQ(body["matches"].size(), 1U);
+  EXPECT_EQ(body["matches"][0]["researcher_id"], researcher);
+  EXPECT_EQ(body["matches"][0]["name"], "李四");
+  EXPECT_EQ(body["matches"][0]["unit"], "华中科技大学");
+  EXPECT_FALSE(body["matches"][0]["terms"].empty());
+
+  EXPECT_EQ(Call(http::verb::get, target, "bureau_elsewhere").result(), http::status::forbidden);
+  EXPECT_EQ(Call(http::verb::get, target, "").result(), http::status::unauthorized);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/needs/999/matches", "admin").result(), http::status::not_found);
+  for (const char* bad : {"?limit=0", "?limit=101", "?limit=many"}) {
+    EXPECT_EQ(Call(http::verb::get, target + bad, "admin").result(), http::status::bad_request) << bad;
+  }
+}
+
+TEST_F(AdminApiTest, TheMatcherFollowsTheStoreAsProfilesAndNeedsChange) {
+  const auto need = Scalar("SELECT id FROM needs");
+  const auto researcher = Scalar("SELECT person_id FROM researchers");
+  (void)matches_.Refresh(db_.Conn());
+  EXPECT_EQ(matches_.NeedCount(), 0U);
+  db_.Conn().Exec("UPDATE needs SET stage = 'published', updated_at = updated_at + 1 WHERE id = " +
+                  std::to_string(need));
+  auto r = matches_.Refresh(db_.Conn());
+  EXPECT_EQ(matches_.NeedCount(), 1U);
+  EXPECT_GE(r.upserts, 1U);
+  // Edited keywords are indexed again: the need's words now find nothing of the old profile.
+  const auto mentions_cathode = [&] {
+    bool found = false;
+    for (const auto& m : matches_.NeedsFor(*store::LoadResearcher(db_.Conn(), researcher), 5)) {
+      for (const auto& t : m.terms) found = found || t.find("正极") != std::string::npos;
+    }
+    return found;
+  };
+  EXPECT_TRUE(mentions_cathode());
+  db_.Conn().Exec(
+      "UPDATE researchers SET keywords = '[\"古籍修复\"]', bio = '研究古籍纸张修复工艺', updated_at = updated_at + 1 "
+      "WHERE person_id = " +
+      std::to_string(researcher));
+  (void)matches_.Refresh(db_.Conn());
+  EXPECT_FALSE(mentions_cathode());
+  // Refused researchers and needs leaving the open stages are dropped.
+  db_.Conn().Exec("UPDATE researchers SET status = 'refused', updated_at = updated_at + 1");
+  db_.Conn().Exec("UPDATE needs SET stage = 'withdrawn', updated_at = updated_at + 1");
+  r = matches_.Refresh(db_.Conn());
+  EXPECT_EQ(r.removals, 2U);
+  EXPECT_EQ(matches_.ResearcherCount(), 0U);
+  EXPECT_EQ(matches_.NeedCount(), 0U);
 }
 
 TEST_F(AdminApiTest, BadTokensAndBadRequestsAreRefusedClearly) {
