@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <set>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
 
 #include "match_data.hpp"
 #include "matcher/analyzer.hpp"
@@ -219,6 +221,16 @@ int main(int argc, char** argv) {
         change(a, o);
         systems.push_back({name, RunMatcher(data, a, o)});
       };
+      if (std::ifstream in("config/matcher/synonyms.json"); in) {
+        const auto doc = nlohmann::json::parse(in);
+        const auto groups = doc.at("groups").get<std::vector<std::vector<std::string>>>();
+        for (float w : {0.15F, 0.3F, 0.6F}) {
+          variant("+ synonyms " + std::to_string(w), [&groups, w](auto&, auto& o) {
+            o.synonyms = groups;
+            o.synonym_weight = w;
+          });
+        }
+      }
       variant("- reciprocal", [](auto&, auto& o) { o.reciprocal_weight = 0; });
       variant("- query k3", [](auto&, auto& o) { o.query_k3 = 0; });
       variant("- field agreement", [](auto&, auto& o) { o.field_boost = 0; });

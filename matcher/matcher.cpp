@@ -32,7 +32,37 @@ Matcher::Matcher(Analyzer analyzer, MatcherOptions options)
     : analyzer_(std::move(analyzer)),
       options_(options),
       researchers_(analyzer_, options.bm25),
-      needs_(analyzer_, options.bm25) {}
+      needs_(analyzer_, options.bm25) {
+  for (std::size_t g = 0; g < options_.synonyms.size(); ++g) {
+    for (const std::string& word : options_.synonyms[g]) {
+      const Analysis analysis = analyzer_.Analyze(word);
+      SynonymMember member{analysis.text, g, {}};
+      for (const TermSpan& span : analysis.terms) {
+        // Bigrams and words carry the meaning; a synonym's single characters would pull in noise.
+        if (span.kind != TermKind::kHanUnigram) member.terms.emplace_back(analysis.Term(span));
+      }
+      if (!member.text.empty()) synonyms_.push_back(std::move(member));
+    }
+  }
+}
+
+void Matcher::Expand(const Side& side, const Analysis& analysis, float weight,
+                     std::vector<std::pair<TermId, float>>& bag) const {
+  std::vector<std::size_t> groups;
+  for (const SynonymMember& member : synonyms_) {
+    if (analysis.text.find(member.text) != std::string::npos) groups.push_back(member.group);
+  }
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  for (const SynonymMember& member : synonyms_) {
+    if (!std::binary_search(groups.begin(), groups.end(), member.group)) continue;
+    if (analysis.text.find(member.text) != std::string::npos) continue;
+    for (const std::string& term : member.terms) {
+      const TermId id = side.index.Lookup(term);
+      if (id != kNoTerm) bag.emplace_back(id, weight);
+    }
+  }
+}
 
 DocId Matcher::Side::Put(std::int64_t id, std::span<const WeightedText> texts) {
   Drop(id);
@@ -212,6 +242,9 @@ Matcher::Prepared Matcher::Prepare(const Side& side, std::span<const WeightedTex
       const TermId id = side.index.Lookup(analysis.Term(span));
       ids.push_back(id);
       if (id != kNoTerm) bag.emplace_back(id, static_cast<float>(texts[i].weight));
+    }
+    if (!synonyms_.empty()) {
+      Expand(side, analysis, options_.synonym_weight * static_cast<float>(texts[i].weight), bag);
     }
   }
   std::sort(bag.begin(), bag.end());

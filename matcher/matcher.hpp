@@ -59,6 +59,10 @@ struct MatcherOptions {
   SearchLimits limits{.postings_budget = 200'000, .max_candidates = 2'000, .negligible_share = 0};
   /// How many needs the reciprocal step re-ranks.
   std::size_t reciprocal_depth = 50;
+  /// Groups of words naming the same problem or discipline ("挂冰" … "覆冰" … "防冰"): a query
+  /// holding one member is also searched for the others' bigrams and words, at synonym_weight.
+  std::vector<std::vector<std::string>> synonyms;
+  float synonym_weight = 0.3F;
   /// How many phrases an explanation names.
   std::size_t explain_terms = 3;
 };
@@ -142,8 +146,19 @@ class Matcher {
   [[nodiscard]] std::shared_ptr<const NeedView> ViewOfNeed(DocId need_doc) const;
   [[nodiscard]] std::array<WeightedText, 2> NeedTexts(DocId need_doc) const;
 
+  // A synonym group member as analysed text, and the terms searched when another member is
+  // found in a query.
+  struct SynonymMember {
+    std::string text;
+    std::size_t group = 0;
+    std::vector<std::string> terms;
+  };
+  void Expand(const Side& side, const Analysis& analysis, float weight,
+              std::vector<std::pair<TermId, float>>& bag) const;
+
   Analyzer analyzer_;
   MatcherOptions options_;
+  std::vector<SynonymMember> synonyms_;
   Side researchers_;
   Side needs_;
   std::unordered_map<std::string, Tag> tags_;

@@ -104,6 +104,28 @@ TEST_F(MatcherTest, UpsertReplacesAndRemoveForgets) {
   EXPECT_EQ(ids, (std::vector<std::int64_t>{10}));
 }
 
+TEST(MatcherSynonyms, AQueryWordAlsoFindsItsSynonymsAtALowerWeight) {
+  const Researcher coating = MakeResearcher(1, {"新材料"}, {"覆冰防护"}, "研究叶片表面覆冰");
+  const Researcher other = MakeResearcher(2, {"新材料"}, {"隧道衬砌"}, "研究隧道施工");
+  const Need need{1, "冬天挂冰", "", "新材料", ""};
+  Matcher plain(Analyzer{});
+  plain.Upsert(coating);
+  plain.Upsert(other);
+  auto matches = plain.ResearchersFor(need, 5);
+  const float before = matches.empty() ? 0 : matches[0].score;  // only the shared 冰 character
+  MatcherOptions options;
+  options.synonyms = {{"挂冰", "覆冰", "防冰"}, {"隧道", "盾构"}};
+  Matcher expanded(Analyzer{}, options);
+  expanded.Upsert(coating);
+  expanded.Upsert(other);
+  matches = expanded.ResearchersFor(need, 5);
+  ASSERT_FALSE(matches.empty());
+  EXPECT_EQ(matches[0].id, 1);
+  EXPECT_GT(matches[0].score, before);
+  // Only groups the query touches are expanded: the tunnel researcher is not found.
+  for (const auto& m : matches) EXPECT_NE(m.id, 2);
+}
+
 TEST(MatcherRegion, RegionBoostPrefersTheSameRegionWhenAsked) {
   MatcherOptions options;
   options.region_boost = 0.5F;
