@@ -30,9 +30,9 @@ bool Agree(std::span<const std::uint16_t> a, std::span<const std::uint16_t> b) {
 
 Matcher::Matcher(Analyzer analyzer, MatcherOptions options)
     : analyzer_(std::move(analyzer)),
-      options_(options),
-      researchers_(analyzer_, options.bm25),
-      needs_(analyzer_, options.bm25) {
+      options_(std::move(options)),
+      researchers_(analyzer_, options_.bm25),
+      needs_(analyzer_, options_.bm25) {
   for (std::size_t g = 0; g < options_.synonyms.size(); ++g) {
     for (const std::string& word : options_.synonyms[g]) {
       const Analysis analysis = analyzer_.Analyze(word);
