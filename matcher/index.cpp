@@ -1,6 +1,7 @@
 #include "matcher/index.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <utility>
@@ -307,17 +308,17 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
     // not have made it (this is where the answer stops being exact).
     // First by text score alone (a few times more than needed, so the factors can reorder
     // them), then by final score.
-    auto keep_best = [&](std::size_t n, bool with_factor) {
+    auto keep_best = [&](std::size_t n) {
       if (candidates.size() <= n) return;
       std::vector<float>& ranked = scratch.ranked;
       ranked.clear();
-      for (const DocId d : candidates) ranked.push_back(with_factor ? score[d] * factor_of(d) : score[d]);
+      for (const DocId d : candidates) ranked.push_back(score[d] * factor_of(d));
       const auto nth = ranked.begin() + static_cast<std::ptrdiff_t>(n - 1);
       std::nth_element(ranked.begin(), nth, ranked.end(), std::greater<>());
       const float keep = *nth;
       std::size_t kept = 0;
       std::erase_if(candidates, [&](DocId d) {
-        const float s = with_factor ? score[d] * factor_of(d) : score[d];
+        const float s = score[d] * factor_of(d);
         const bool drop = s < keep || (s == keep && kept >= n);
         if (drop) {
           score[d] = 0;
@@ -327,8 +328,25 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
         return drop;
       });
     };
-    keep_best(4 * limits.max_candidates, false);
-    keep_best(limits.max_candidates, true);
+    // The first cut by a histogram of the text scores (one pass, no sort): keep the buckets
+    // from the top down until they hold enough.
+    const std::size_t wanted = 4 * limits.max_candidates;
+    if (candidates.size() > wanted && best > 0) {
+      constexpr std::size_t kBuckets = 1024;
+      std::array<std::uint32_t, kBuckets> histogram{};
+      const float scale = static_cast<float>(kBuckets - 1) / best;
+      for (const DocId d : candidates) ++histogram[static_cast<std::size_t>(score[d] * scale)];
+      std::size_t bucket = kBuckets;
+      std::size_t held = 0;
+      while (bucket > 0 && held < wanted) held += histogram[--bucket];
+      const float keep = static_cast<float>(bucket) / scale;
+      std::erase_if(candidates, [&](DocId d) {
+        const bool drop = score[d] < keep;
+        if (drop) score[d] = 0;
+        return drop;
+      });
+    }
+    keep_best(limits.max_candidates);
   }
   if (next < terms.size()) {
     threshold = kth_best();
