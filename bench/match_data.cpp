@@ -1,10 +1,13 @@
 #include "match_data.hpp"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "matcher/utf8.hpp"
 
 namespace duijie::bench {
 namespace {
@@ -96,6 +99,29 @@ std::string PlainText(const matcher::Researcher& researcher) {
   for (const auto& f : researcher.fields) text += f + " ";
   for (const auto& k : researcher.keywords) text += k + " ";
   return text + researcher.bio;
+}
+
+std::string Fts5TrigramQuery(const std::string& text) {
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t len = matcher::DecodeUtf8(text, i, cp);
+    starts.push_back(i);
+    i += len == 0 ? 1 : len;
+  }
+  starts.push_back(text.size());
+  std::set<std::string> grams;
+  for (std::size_t i = 0; i + 3 < starts.size(); ++i) {
+    std::string gram = text.substr(starts[i], starts[i + 3] - starts[i]);
+    if (gram.find_first_of(" \t\r\n\"") != std::string::npos) continue;
+    grams.insert(std::move(gram));
+  }
+  std::string query;
+  for (const auto& g : grams) {
+    if (!query.empty()) query += " OR ";
+    query += "\"" + g + "\"";
+  }
+  return query;
 }
 
 }  // namespace duijie::bench

@@ -30,4 +30,8 @@ struct MatchDataset {
 [[nodiscard]] std::string PlainText(const matcher::Need& need);
 [[nodiscard]] std::string PlainText(const matcher::Researcher& researcher);
 
+/// The query SQLite FTS5's trigram tokenizer answers for a whole text: every distinct
+/// three-character window without white space or quotes, quoted, OR-ed together.
+[[nodiscard]] std::string Fts5TrigramQuery(const std::string& text);
+
 }  // namespace duijie::bench

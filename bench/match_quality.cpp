@@ -86,31 +86,6 @@ Rankings RunBigram(const MatchDataset& data) {
   return out;
 }
 
-// The query for FTS5's trigram tokenizer: every distinct three-character window without white
-// space, quoted, OR-ed together.
-std::string TrigramQuery(const std::string& text) {
-  std::vector<std::size_t> starts;
-  for (std::size_t i = 0; i < text.size();) {
-    char32_t cp = 0;
-    const std::size_t len = m::DecodeUtf8(text, i, cp);
-    starts.push_back(i);
-    i += len == 0 ? 1 : len;
-  }
-  starts.push_back(text.size());
-  std::set<std::string> grams;
-  for (std::size_t i = 0; i + 3 < starts.size(); ++i) {
-    std::string gram = text.substr(starts[i], starts[i + 3] - starts[i]);
-    if (gram.find_first_of(" \t\r\n\"") != std::string::npos) continue;
-    grams.insert(std::move(gram));
-  }
-  std::string query;
-  for (const auto& g : grams) {
-    if (!query.empty()) query += " OR ";
-    query += "\"" + g + "\"";
-  }
-  return query;
-}
-
 Rankings RunFts5(const MatchDataset& data) {
   auto run = [&](const auto& docs, const auto& queries, auto& out) {
     SQLite::Database db(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -127,7 +102,7 @@ Rankings RunFts5(const MatchDataset& data) {
     SQLite::Statement search(db, "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?");
     for (const auto& q : queries) {
       auto& ranked = out[q.id];
-      const std::string query = TrigramQuery(PlainText(q));
+      const std::string query = duijie::bench::Fts5TrigramQuery(PlainText(q));
       if (query.empty()) continue;
       search.bind(1, query);
       search.bind(2, static_cast<int>(kDepth));

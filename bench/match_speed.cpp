@@ -67,29 +67,6 @@ struct Latency {
   }
 };
 
-std::string TrigramQuery(const std::string& text) {
-  std::vector<std::size_t> starts;
-  for (std::size_t i = 0; i < text.size();) {
-    char32_t cp = 0;
-    const std::size_t len = m::DecodeUtf8(text, i, cp);
-    starts.push_back(i);
-    i += len == 0 ? 1 : len;
-  }
-  starts.push_back(text.size());
-  std::set<std::string> grams;
-  for (std::size_t i = 0; i + 3 < starts.size(); ++i) {
-    std::string gram = text.substr(starts[i], starts[i + 3] - starts[i]);
-    if (gram.find_first_of(" \t\r\n\"") != std::string::npos) continue;
-    grams.insert(std::move(gram));
-  }
-  std::string query;
-  for (const auto& g : grams) {
-    if (!query.empty()) query += " OR ";
-    query += "\"" + g + "\"";
-  }
-  return query;
-}
-
 void Row(const char* what, const Latency& l) {
   std::printf("  %-34s %6zu %9.2f %9.2f %9.2f\n", what, l.ms.size(), l.Percentile(0.5), l.Percentile(0.99), l.Mean());
 }
@@ -248,7 +225,7 @@ int main(int argc, char** argv) {
         db, "SELECT rowid FROM researchers WHERE researchers MATCH ? ORDER BY bm25(researchers) LIMIT 20");
     SQLite::Statement find_needs(db, "SELECT rowid FROM needs WHERE needs MATCH ? ORDER BY bm25(needs) LIMIT 20");
     for (std::size_t i = 0; i < fts_queries && i < need_queries.size(); ++i) {
-      const std::string q = TrigramQuery(PlainText(need_queries[i]));
+      const std::string q = duijie::bench::Fts5TrigramQuery(PlainText(need_queries[i]));
       const auto t = Clock::now();
       find_researchers.bind(1, q);
       while (find_researchers.executeStep()) {
@@ -258,7 +235,7 @@ int main(int argc, char** argv) {
       same_n2r.ms.push_back(n2r.ms[i]);
     }
     for (std::size_t i = 0; i < fts_queries && i < researcher_queries.size(); ++i) {
-      const std::string q = TrigramQuery(PlainText(*researcher_queries[i]));
+      const std::string q = duijie::bench::Fts5TrigramQuery(PlainText(*researcher_queries[i]));
       const auto t = Clock::now();
       find_needs.bind(1, q);
       while (find_needs.executeStep()) {

@@ -7,7 +7,7 @@
 namespace duijie::bot {
 
 MatchService::MatchService(matcher::AnalyzerOptions analyzer, matcher::MatcherOptions options)
-    : matcher_(matcher::Analyzer(std::move(analyzer)), options) {}
+    : matcher_(matcher::Analyzer(std::move(analyzer)), std::move(options)) {}
 
 MatchService::Refreshed MatchService::Refresh(store::Connection& conn) {
   const std::lock_guard one_at_a_time(refresh_mutex_);
