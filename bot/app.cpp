@@ -164,9 +164,14 @@ int App::Run() {
   // The kf sync task tells the dispatcher about the answers it queued; the dispatcher is built
   // below, from these senders.
   Dispatcher* dispatcher_ref = nullptr;
+  // "推荐需求" asks the matcher on the writer thread (inside the message's transaction): a few
+  // milliseconds at national scale, for an occasional question.
+  const dialogs::NeedRecommender recommender = [&matches](const matcher::Researcher& r, std::size_t limit) {
+    return matches->Ready() ? matches->NeedsFor(r, limit) : std::vector<matcher::Match>{};
+  };
   const dialogs::Conversations conversations(dialogs::Engine::Standard(),
                                              dialogs::Programme::Embedded().at(config_.programme.id),
-                                             dialogs::Catalogue::Embedded());
+                                             dialogs::Catalogue::Embedded(), recommender);
   std::optional<KfSync> kf_sync;
   if (wecom_api) {
     kf_sync.emplace(*wecom_api, *writer, clock, conversations, log_, [&dispatcher_ref] {

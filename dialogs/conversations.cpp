@@ -3,6 +3,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "store/matching.hpp"
 #include "store/transitions.hpp"
 
 namespace duijie::dialogs {
@@ -22,8 +23,22 @@ std::optional<std::int64_t> OptionalId(SQLite::Statement& s) {
 
 class DbFacts final : public Facts {
  public:
-  DbFacts(store::Connection& conn, std::int64_t person, const Catalogue& catalogue, std::string locale)
-      : conn_(conn), person_(person), catalogue_(catalogue), locale_(std::move(locale)) {}
+  DbFacts(store::Connection& conn, std::int64_t person, const Catalogue& catalogue, std::string locale,
+          const NeedRecommender& recommender)
+      : conn_(conn), person_(person), catalogue_(catalogue), locale_(std::move(locale)), recommender_(recommender) {}
+
+  [[nodiscard]] std::optional<std::vector<Recommendation>> Recommendations() const override {
+    const auto researcher = store::LoadResearcher(conn_, person_);
+    if (!researcher) return std::nullopt;
+    std::vector<Recommendation> out;
+    if (!recommender_) return out;
+    // Five fit a chat message; the matcher only holds needs open to matching.
+    for (const auto& match : recommender_(*researcher, 5)) {
+      const auto need = store::LoadNeed(conn_, match.id);
+      if (need) out.push_back({need->title, match.terms, match.shared_field});
+    }
+    return out;
+  }
 
   [[nodiscard]] bool CreditCodeTaken(std::string_view code) const override {
     auto& s = conn_.Prepare("SELECT id FROM enterprises WHERE credit_code = :code");
@@ -77,6 +92,7 @@ class DbFacts final : public Facts {
   std::int64_t person_;
   const Catalogue& catalogue_;
   std::string locale_;
+  const NeedRecommender& recommender_;
 };
 
 void Transition(store::Connection& c, std::string_view entity, std::int64_t id, const std::optional<std::string>& from,
@@ -213,7 +229,7 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
   if (load.executeStep()) state = json::parse(load.getColumn(0).getString(), nullptr, false);
   load.reset();
 
-  const DbFacts facts(c, out.person_id, catalogue_, out.locale);
+  const DbFacts facts(c, out.person_id, catalogue_, out.locale, recommender_);
   const TurnContext ctx{programme_, catalogue_, facts, now, ChinaDate(now), out.locale};
   Turn turn = engine_.Handle(state, event, ctx);
   out.replies = std::move(turn.replies);

@@ -1,9 +1,12 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dialogs/engine.hpp"
+#include "matcher/matcher.hpp"
 #include "store/connection.hpp"
 
 namespace duijie::dialogs {
@@ -26,10 +29,15 @@ struct Processed {
 /// identity (a new address starts a new person in onboarding), loads the conversation, runs the
 /// engine, applies its effects (an enterprise, a researcher, a need — each with its transition
 /// record) and saves the conversation. Only reads and writes through `conn`.
+/// Published needs for a researcher, best first (the gateway's matcher); empty: none known.
+using NeedRecommender =
+    std::function<std::vector<matcher::Match>(const matcher::Researcher& researcher, std::size_t limit)>;
+
 class Conversations {
  public:
-  Conversations(const Engine& engine, const Programme& programme, const Catalogue& catalogue)
-      : engine_(engine), programme_(programme), catalogue_(catalogue) {}
+  Conversations(const Engine& engine, const Programme& programme, const Catalogue& catalogue,
+                NeedRecommender recommender = {})
+      : engine_(engine), programme_(programme), catalogue_(catalogue), recommender_(std::move(recommender)) {}
 
   Processed Process(store::Connection& conn, const InboundEvent& event, Clock::TimePoint now) const;
 
@@ -37,6 +45,7 @@ class Conversations {
   const Engine& engine_;
   const Programme& programme_;
   const Catalogue& catalogue_;
+  NeedRecommender recommender_;
 };
 
 /// The civil date in China (UTC+8, no DST) at `t`: what "today" means to the people writing.

@@ -198,7 +198,10 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
     std::string_view text;
     std::string_view target;  // a form id, or "needs"
   };
-  static constexpr std::array<Phrase, 14> kPhrases = {{{"注册企业", "enterprise_registration"},
+  static constexpr std::array<Phrase, 17> kPhrases = {{{"注册企业", "enterprise_registration"},
+                                                       {"推荐需求", "recommend"},
+                                                       {"匹配需求", "recommend"},
+                                                       {"有什么需求", "recommend"},
                                                        {"修改需求", "fix"},
                                                        {"修改技术需求", "fix"},
                                                        {"企业注册", "enterprise_registration"},
@@ -219,6 +222,33 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
       std::string list;
       for (std::size_t i = 0; i < needs.size(); ++i) list += (i ? "\n" : "") + std::to_string(i + 1) + ". " + needs[i];
       turn.replies.push_back(needs.empty() ? Text(ctx, "needs.none") : Text(ctx, "needs.list", {{"list", list}}));
+      return true;
+    }
+    if (p.target == "recommend") {
+      const auto found = ctx.facts.Recommendations();
+      if (!found) {
+        turn.replies.push_back(Text(ctx, "recommend.register_first"));
+      } else if (found->empty()) {
+        turn.replies.push_back(Text(ctx, "recommend.none"));
+      } else {
+        std::string list;
+        for (std::size_t i = 0; i < found->size(); ++i) {
+          const auto& r = (*found)[i];
+          std::string why;
+          for (const auto& t : r.terms) why += (why.empty() ? "" : "、") + t;
+          if (!r.field.empty()) {
+            std::string name = r.field;
+            for (const auto& f : ctx.programme.fields) {
+              if (f.id == r.field) name = f.name;
+            }
+            const std::string field = Text(ctx, "recommend.field", {{"field", name}});
+            why += (why.empty() ? "" : "；") + field;
+          }
+          list += (i ? "\n" : "") + std::to_string(i + 1) + ". " +
+                  (why.empty() ? r.title : Text(ctx, "recommend.item", {{"title", r.title}, {"why", why}}));
+        }
+        turn.replies.push_back(Text(ctx, "recommend.list", {{"list", list}}));
+      }
       return true;
     }
     if (p.target == "fix") {

@@ -34,6 +34,15 @@ class Facts {
     std::vector<std::string> fields;
   };
   [[nodiscard]] virtual std::optional<ReturnedNeed> Returned() const = 0;
+  /// Published needs the matcher recommends to the person, best first, for "推荐需求": the
+  /// title, the phrases that matched and the shared field id. nullopt when the person is not a
+  /// registered researcher.
+  struct Recommendation {
+    std::string title;
+    std::vector<std::string> terms;
+    std::string field;
+  };
+  [[nodiscard]] virtual std::optional<std::vector<Recommendation>> Recommendations() const = 0;
 };
 
 /// Everything a turn depends on besides the state and the event: no I/O, no global clock.

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/matching.hpp"
 #include "support/fakes.hpp"
 #include "support/test_db.hpp"
 
@@ -57,6 +58,36 @@ TEST_F(ConversationsTest, AnEnterpriseRegistersAndPostsANeedThatItsListShows) {
   const auto mine = Say("wecom", "zhangsan", "我的需求");
   ASSERT_EQ(mine.replies.size(), 1U);
   EXPECT_NE(mine.replies[0].find("高镍正极材料循环寿命提升（待地方初审）"), std::string::npos) << mine.replies[0];
+}
+
+TEST_F(ConversationsTest, ARegisteredResearcherGetsThePublishedNeedsTheMatcherRecommends) {
+  Register("zhangsan", "91350100M000100Y43");
+  for (const char* answer : {"发布需求", "高镍正极材料循环寿命提升", "现有工艺下材料循环500次后容量衰减超过20%",
+                             "循环1000次容量保持率不低于90%", "跳过", "1", "新能源", "二十万", "明年3月底", "确认"}) {
+    Say("wecom", "zhangsan", answer);
+  }
+  db_.Conn().Exec("UPDATE needs SET stage = 'published'");
+  // A matcher over the store, as the gateway keeps one.
+  matcher::Matcher matcher(matcher::Analyzer{});
+  const auto pool = store::LoadMatchingPool(db_.Conn());
+  Conversations with_matcher{
+      Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(),
+      [&matcher](const matcher::Researcher& r, std::size_t limit) { return matcher.NeedsFor(r, limit); }};
+  const auto ask = [&](const std::string& who) {
+    InboundEvent e{"wecom", who, "text", "推荐需求", std::nullopt, std::nullopt, {}};
+    return with_matcher.Process(db_.Conn(), e, clock_.Now());
+  };
+  EXPECT_NE(ask("lisi").replies.at(0).find("科技人员注册"), std::string::npos);  // not a researcher yet
+  for (const char* t : {"科技人员注册", "李四", "华中科技大学", "教授", "1", "6", "锂电池正极材料",
+                        "从事锂离子电池高镍正极材料循环寿命研究十余年", "武汉", "2", "13912345678", "跳过", "确认"}) {
+    Say("wecom", "lisi", t);
+  }
+  for (const auto& n : pool.needs) matcher.Upsert(n);
+  for (const auto& r : store::LoadMatchingPool(db_.Conn()).researchers) matcher.Upsert(r);
+  const auto answer = ask("lisi");
+  ASSERT_EQ(answer.replies.size(), 1U);
+  EXPECT_NE(answer.replies[0].find("1. 高镍正极材料循环寿命提升（匹配依据："), std::string::npos) << answer.replies[0];
+  EXPECT_NE(answer.replies[0].find("正极材料"), std::string::npos) << answer.replies[0];
 }
 
 TEST_F(ConversationsTest, ACreditCodeRegisteredByAnotherPersonIsRefusedFromTheStore) {

@@ -34,7 +34,9 @@ class MemoryFacts final : public Facts {
   [[nodiscard]] std::vector<std::string> NeedSummaries() const override { return needs; }
   [[nodiscard]] bool HasEnterprise() const override { return has_enterprise; }
   [[nodiscard]] std::optional<ReturnedNeed> Returned() const override { return returned; }
+  [[nodiscard]] std::optional<std::vector<Recommendation>> Recommendations() const override { return recommendations; }
   std::optional<ReturnedNeed> returned;
+  std::optional<std::vector<Recommendation>> recommendations;  // nullopt: not a researcher
   bool has_enterprise = true;
   std::vector<std::string> taken;
   std::vector<std::string> needs;
@@ -206,6 +208,25 @@ Result RunTranscript(const fs::path& file, bool record) {
         start = comma + 1;
       }
       facts.returned = r;
+    } else if (line == "researcher: yes") {
+      if (!facts.recommendations) facts.recommendations.emplace();
+    } else if (line.rfind("recommend: ", 0) == 0) {
+      // recommend: <title> | <terms, comma separated> | <field id>
+      const std::string spec = arg(11);
+      const auto bar1 = spec.find(" | ");
+      const auto bar2 = spec.find(" | ", bar1 + 3);
+      Facts::Recommendation r;
+      r.title = spec.substr(0, bar1);
+      const std::string terms = spec.substr(bar1 + 3, bar2 - bar1 - 3);
+      for (std::size_t start = 0; start < terms.size();) {
+        const auto comma = terms.find(',', start);
+        r.terms.push_back(terms.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      r.field = spec.substr(bar2 + 3);
+      if (!facts.recommendations) facts.recommendations.emplace();
+      facts.recommendations->push_back(r);
     } else if (line == "enterprise: none") {
       facts.has_enterprise = false;
     } else if (line.rfind("need: ", 0) == 0) {
