@@ -68,12 +68,19 @@ int RunMatch(const Config& config, const MatchCommand& command, std::ostream& ou
         err << "duijie match: no need " << command.id << "\n";
         return 1;
       }
-      const auto declines = store::NotMyFieldDeclines(conn, need->field);
-      const matcher::Allow weigh = [&declines](std::int64_t id) {
-        const auto it = declines.find(id);
-        return dialogs::NotMyFieldFactor(it == declines.end() ? 0 : it->second);
-      };
-      matches = matcher.ResearchersFor(*need, limit, weigh);
+      // More than asked for, so that leaving out the ineligible and those at capacity still
+      // fills the list.
+      auto candidates = matcher.ResearchersFor(*need, 3 * limit + 10);
+      std::vector<std::int64_t> ids;
+      ids.reserve(candidates.size());
+      for (const auto& m : candidates) ids.push_back(m.id);
+      const auto standings = store::LoadStandings(conn, need->field, ids);
+      if (programme != nullptr) {
+        matches = dialogs::Shortlist(std::move(candidates), standings, *programme, limit);
+      } else {
+        matches = std::move(candidates);
+        if (matches.size() > limit) matches.resize(limit);
+      }
       if (!command.json) {
         out << "need " << need->id << " 「" << need->title << "」 field " << FieldName(programme, need->field)
             << ", region " << (need->region.empty() ? "-" : need->region) << "; pool: " << pool.researchers.size()

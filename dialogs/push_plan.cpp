@@ -40,4 +40,23 @@ float NotMyFieldFactor(int declines_in_field) {
   return std::max(0.1F, std::pow(kNotMyFieldFactor, static_cast<float>(declines_in_field)));
 }
 
+std::vector<matcher::Match> Shortlist(std::vector<matcher::Match> candidates,
+                                      const std::map<std::int64_t, store::Standing>& standings,
+                                      const Programme& programme, std::size_t limit) {
+  std::erase_if(candidates, [&](matcher::Match& m) {
+    const auto it = standings.find(m.id);
+    if (it == standings.end()) return true;  // no longer a researcher
+    const store::Standing& s = it->second;
+    const EligibilityType* type = programme.FindEligibility(s.eligibility);
+    if (type != nullptr && !type->eligible) return true;
+    if (s.active >= s.capacity) return true;
+    m.score *= NotMyFieldFactor(s.not_my_field);
+    return false;
+  });
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const matcher::Match& x, const matcher::Match& y) { return x.score > y.score; });
+  if (candidates.size() > limit) candidates.resize(limit);
+  return candidates;
+}
+
 }  // namespace duijie::dialogs

@@ -1,10 +1,13 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <span>
 #include <vector>
 
+#include "dialogs/programme.hpp"
 #include "matcher/matcher.hpp"
+#include "store/matching.hpp"
 
 namespace duijie::dialogs {
 
@@ -30,5 +33,12 @@ inline constexpr float kNotMyFieldFactor = 0.5F;
 /// The factor for a candidate who has declined `declines_in_field` needs of this field as not
 /// theirs: 1, 0.5, 0.25 … (floored at 0.1, so a strong match can still come through).
 [[nodiscard]] float NotMyFieldFactor(int declines_in_field);
+
+/// The matcher's candidates for a need made into the list push planning and staff see: people
+/// of an ineligible type (the programme's rule) or at capacity left out, each "not my field"
+/// answer in this field weighing the score down, best first, at most `limit`.
+[[nodiscard]] std::vector<matcher::Match> Shortlist(std::vector<matcher::Match> candidates,
+                                                    const std::map<std::int64_t, store::Standing>& standings,
+                                                    const Programme& programme, std::size_t limit);
 
 }  // namespace duijie::dialogs

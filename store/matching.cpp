@@ -129,23 +129,33 @@ ResearcherLabel LabelResearcher(Connection& conn, std::int64_t person_id) {
   return label;
 }
 
+std::map<std::int64_t, Standing> LoadStandings(Connection& conn, const std::string& field,
+                                               const std::vector<std::int64_t>& researchers) {
+  auto& row = conn.Prepare(
+      "SELECT r.eligibility, r.capacity, "
+      "(SELECT count(*) FROM pushes p WHERE p.researcher_person_id = r.person_id AND p.status IN "
+      "('interested', 'shortlisted', 'talking', 'chosen')), "
+      "(SELECT count(*) FROM pushes p JOIN needs n ON n.id = p.need_id WHERE p.researcher_person_id = r.person_id "
+      "AND p.status = 'declined' AND p.decline_reason = 'not_my_field' AND n.field = :field) "
+      "FROM researchers r WHERE r.person_id = :person");
+  std::map<std::int64_t, Standing> out;
+  for (const std::int64_t id : researchers) {
+    row.bind(":field", field);
+    row.bind(":person", id);
+    if (row.executeStep()) {
+      out[id] = Standing{Text(row.getColumn(0)), row.getColumn(1).getInt(), row.getColumn(2).getInt(),
+                         row.getColumn(3).getInt()};
+    }
+    row.reset();
+  }
+  return out;
+}
+
 std::map<std::int64_t, int> PushesSince(Connection& conn, std::int64_t since_ms) {
   auto& rows = conn.Prepare(
       "SELECT researcher_person_id, count(*) FROM pushes WHERE created_at > ? AND status <> 'planned' "
       "GROUP BY researcher_person_id");
   rows.bind(1, since_ms);
-  std::map<std::int64_t, int> out;
-  while (rows.executeStep()) out[rows.getColumn(0).getInt64()] = rows.getColumn(1).getInt();
-  rows.reset();
-  return out;
-}
-
-std::map<std::int64_t, int> NotMyFieldDeclines(Connection& conn, const std::string& field) {
-  auto& rows = conn.Prepare(
-      "SELECT p.researcher_person_id, count(*) FROM pushes p JOIN needs n ON n.id = p.need_id "
-      "WHERE p.status = 'declined' AND p.decline_reason = 'not_my_field' AND n.field = ? "
-      "GROUP BY p.researcher_person_id");
-  rows.bind(1, field);
   std::map<std::int64_t, int> out;
   while (rows.executeStep()) out[rows.getColumn(0).getInt64()] = rows.getColumn(1).getInt();
   rows.reset();

@@ -46,11 +46,20 @@ struct ResearcherLabel {
 };
 [[nodiscard]] ResearcherLabel LabelResearcher(Connection& conn, std::int64_t person_id);
 
+/// What decides whether a candidate may get a need apart from the text: the eligibility type, how
+/// many projects they take at once (researchers.capacity), how many they are in now (pushes
+/// interested, shortlisted, talking or chosen), and their "not my field" answers for needs of
+/// the given field.
+struct Standing {
+  std::string eligibility;
+  int capacity = 1;
+  int active = 0;
+  int not_my_field = 0;
+};
+[[nodiscard]] std::map<std::int64_t, Standing> LoadStandings(Connection& conn, const std::string& field,
+                                                             const std::vector<std::int64_t>& researchers);
+
 /// Pushes per researcher created since `since_ms` (for the weekly cap).
 [[nodiscard]] std::map<std::int64_t, int> PushesSince(Connection& conn, std::int64_t since_ms);
-
-/// Per researcher, how many needs of this field they declined as "not my field"
-/// (pushes.decline_reason = 'not_my_field').
-[[nodiscard]] std::map<std::int64_t, int> NotMyFieldDeclines(Connection& conn, const std::string& field);
 
 }  // namespace duijie::store

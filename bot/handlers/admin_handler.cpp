@@ -150,14 +150,17 @@ void AddAdminRoutes(Router& router, const AdminDeps& deps) {
         auto checked = co_await Serve(deps, req, action);
         if (checked.result() != http::status::ok || !need->has_value()) co_return checked;
         const MatchService* matches = deps.matches;
-        const auto rank = [matches, need, limit](store::Connection& c) {
-          const auto declines = store::NotMyFieldDeclines(c, (*need)->field);
-          const matcher::Allow weigh = [&declines](std::int64_t researcher) {
-            const auto it = declines.find(researcher);
-            return dialogs::NotMyFieldFactor(it == declines.end() ? 0 : it->second);
-          };
+        const auto rank = [matches, need, limit, &programme = deps.programme](store::Connection& c) {
+          // More than asked for, so that leaving out the ineligible and those at capacity still
+          // fills the list.
+          auto candidates = matches->ResearchersFor(**need, 3 * static_cast<std::size_t>(limit) + 10);
+          std::vector<std::int64_t> ids;
+          ids.reserve(candidates.size());
+          for (const auto& m : candidates) ids.push_back(m.id);
+          const auto standings = store::LoadStandings(c, (*need)->field, ids);
           json list = json::array();
-          for (const auto& m : matches->ResearchersFor(**need, static_cast<std::size_t>(limit), weigh)) {
+          for (const auto& m :
+               dialogs::Shortlist(std::move(candidates), standings, programme, static_cast<std::size_t>(limit))) {
             const auto label = store::LabelResearcher(c, m.id);
             list.push_back({{"researcher_id", m.id},
                             {"name", label.name},

@@ -104,6 +104,20 @@ TEST_F(MatchCliTest, NotMyFieldLowersThatResearcherForNeedsOfTheField) {
   EXPECT_TRUE(seen);
 }
 
+TEST_F(MatchCliTest, ResearchersAtCapacityOrOfAnIneligibleTypeAreLeftOut) {
+  db_.Conn().Db().exec(
+      "INSERT INTO needs (id, enterprise_id, programme_id, title, field, stage, created_at, updated_at) VALUES "
+      "(8, 1, 1, '另一个项目', 'energy', 'published', 0, 0)");
+  db_.Conn().Db().exec(
+      "INSERT INTO pushes (need_id, researcher_person_id, status, created_at, updated_at) VALUES (8, 11, 'talking', 0, "
+      "0)");
+  db_.Conn().Db().exec("UPDATE researchers SET eligibility = 'masters_student' WHERE person_id = 12");
+  ASSERT_EQ(Run({.side = "need", .id = 5, .limit = 5, .plan = false, .json = true}), 0) << err_.str();
+  EXPECT_EQ(out_.str().find("\"id\":11"), std::string::npos) << out_.str();  // capacity 1, one project on
+  EXPECT_EQ(out_.str().find("\"id\":12"), std::string::npos) << out_.str();  // not admitted by the programme
+  EXPECT_NE(out_.str().find("\"id\":13"), std::string::npos) << out_.str();
+}
+
 TEST_F(MatchCliTest, UnknownIdsAreAClearError) {
   EXPECT_EQ(Run({.side = "need", .id = 99, .limit = 5, .plan = false, .json = false}), 1);
   EXPECT_NE(err_.str().find("no need 99"), std::string::npos);

@@ -65,6 +65,24 @@ TEST(PlanPushes, FairAcrossAThousandNeeds) {
   EXPECT_EQ(pushes[1], 3);
 }
 
+TEST(Shortlist, LeavesOutTheIneligibleAndThoseAtCapacityAndWeighsNotMyField) {
+  const auto& programme = Programme::Embedded().at("hubei-2020");
+  const auto ranked = Ranked({{1, 10}, {2, 9}, {3, 8}, {4, 7}, {5, 6}, {6, 5}});
+  const std::map<std::int64_t, store::Standing> standings = {
+      {1, {"masters_student", 1, 0, 0}},   // the programme does not admit this type
+      {2, {"university_staff", 1, 1, 0}},  // already in one project, takes one at a time
+      {3, {"university_staff", 2, 1, 0}},  // room for one more
+      {4, {"university_staff", 1, 0, 2}},  // said "not my field" twice: 7 × 0.25
+      {5, {"institute_staff", 1, 0, 0}}};  // 6 has no standing: no longer a researcher
+  const auto list = Shortlist(ranked, standings, programme, 10);
+  ASSERT_EQ(list.size(), 3U);
+  EXPECT_EQ(list[0].id, 3);
+  EXPECT_EQ(list[1].id, 5);
+  EXPECT_EQ(list[2].id, 4);
+  EXPECT_FLOAT_EQ(list[2].score, 7 * 0.25F);
+  EXPECT_EQ(Shortlist(ranked, standings, programme, 1).size(), 1U);
+}
+
 TEST(NotMyFieldFactor, HalvesPerAnswerWithAFloor) {
   EXPECT_FLOAT_EQ(NotMyFieldFactor(0), 1.0F);
   EXPECT_FLOAT_EQ(NotMyFieldFactor(1), 0.5F);
