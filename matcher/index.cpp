@@ -11,20 +11,6 @@ namespace {
 
 constexpr std::uint32_t kMaxTf = std::numeric_limits<std::uint16_t>::max();
 
-// Weighted term frequencies of one text, sorted by term and merged.
-void Merge(std::vector<std::pair<TermId, std::uint32_t>>& bag) {
-  std::sort(bag.begin(), bag.end());
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < bag.size(); ++i) {
-    if (out > 0 && bag[out - 1].first == bag[i].first) {
-      bag[out - 1].second += bag[i].second;
-    } else {
-      bag[out++] = bag[i];
-    }
-  }
-  bag.resize(out);
-}
-
 // Galloping search: the first position at or after `from` whose doc is >= target.
 std::size_t Seek(const std::vector<DocId>& docs, std::size_t from, DocId target) {
   std::size_t step = 1;
@@ -78,7 +64,7 @@ DocId Index::Add(std::span<const WeightedText> fields) {
       bag.emplace_back(it->second, field.weight);
     }
   }
-  Merge(bag);
+  MergeTerms(bag);
   const auto doc = static_cast<DocId>(lengths_.size());
   std::uint32_t length = 0;
   for (const auto& [term, tf] : bag) {
@@ -153,7 +139,7 @@ std::vector<QueryTerm> Index::MakeQuery(std::span<const WeightedText> fields) co
       if (id != kNoTerm) bag.emplace_back(id, field.weight);
     }
   }
-  Merge(bag);
+  MergeTerms(bag);
   std::vector<QueryTerm> query;
   query.reserve(bag.size());
   for (const auto& [term, tf] : bag) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -7,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "matcher/analyzer.hpp"
@@ -38,6 +40,22 @@ struct Hit {
   DocId doc = 0;
   float score = 0;  // BM25 times the document's factor
 };
+
+/// A bag of (term, count) pairs sorted by term with the counts of each term added up: how a
+/// text's terms become a document's frequencies or a query's weights.
+template <class Count>
+void MergeTerms(std::vector<std::pair<TermId, Count>>& bag) {
+  std::sort(bag.begin(), bag.end());
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < bag.size(); ++i) {
+    if (out > 0 && bag[out - 1].first == bag[i].first) {
+      bag[out - 1].second += bag[i].second;
+    } else {
+      bag[out++] = bag[i];
+    }
+  }
+  bag.resize(out);
+}
 
 /// Bounds on the work of one search, for queries too long to answer exactly in time (a need's
 /// description is hundreds of terms). Zero means no bound: the answer is exact.

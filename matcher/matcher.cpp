@@ -167,16 +167,7 @@ std::vector<Match> Matcher::NeedsFor(const Researcher& researcher, std::size_t k
       if (id != kNoTerm) own_terms.emplace_back(id, texts[field].weight);
     }
   }
-  std::sort(own_terms.begin(), own_terms.end());
-  std::size_t merged = 0;
-  for (const auto& entry : own_terms) {
-    if (merged > 0 && own_terms[merged - 1].first == entry.first) {
-      own_terms[merged - 1].second += entry.second;
-    } else {
-      own_terms[merged++] = entry;
-    }
-  }
-  own_terms.resize(merged);
+  MergeTerms(own_terms);
   const std::uint32_t own_length = researchers_.index.Length(self->second);
   for (Match& match : matches) {
     const DocId need_doc = needs_.docs.at(match.id);
@@ -247,14 +238,9 @@ Matcher::Prepared Matcher::Prepare(const Side& side, std::span<const WeightedTex
       Expand(side, analysis, options_.synonym_weight * static_cast<float>(texts[i].weight), bag);
     }
   }
-  std::sort(bag.begin(), bag.end());
-  for (const auto& [id, weight] : bag) {
-    if (!prepared.query.empty() && prepared.query.back().term == id) {
-      prepared.query.back().weight += weight;
-    } else {
-      prepared.query.push_back({id, weight});
-    }
-  }
+  MergeTerms(bag);
+  prepared.query.reserve(bag.size());
+  for (const auto& [id, weight] : bag) prepared.query.push_back({id, weight});
   if (options_.query_k3 > 0) {
     for (QueryTerm& term : prepared.query) {
       term.weight = (options_.query_k3 + 1) * term.weight / (options_.query_k3 + term.weight);
