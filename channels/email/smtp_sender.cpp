@@ -1,0 +1,197 @@
+#include "channels/email/smtp_sender.hpp"
+
+#include <cstring>
+#include <memory>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/digest.hpp"
+#include <curl/curl.h>
+
+namespace duijie::channels::email {
+namespace {
+
+struct ListDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+struct Upload {
+  const std::string* data;
+  std::size_t offset = 0;
+};
+
+std::size_t OnRead(char* buffer, std::size_t size, std::size_t n, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  const std::size_t room = size * n;
+  const std::size_t left = up->data->size() - up->offset;
+  const std::size_t len = std::min(room, left);
+  std::memcpy(buffer, up->data->data() + up->offset, len);
+  up->offset += len;
+  return len;
+}
+
+}  // namespace
+
+store::AttemptOutcome ClassifySmtp(const SmtpOutcome& o) {
+  if (o.curl_code == CURLE_OK && o.reply_code >= 200 && o.reply_code < 400) return store::AttemptOutcome::kSent;
+  if (o.curl_code == CURLE_OK && o.reply_code == 0) return store::AttemptOutcome::kSent;
+  if (o.reply_code >= 500 && o.reply_code < 600) {
+    // 530/535 (authentication) are our configuration, not the message: worth another try once
+    // the operator fixes it.
+    if (o.reply_code == 530 || o.reply_code == 535 || o.reply_code == 534) return store::AttemptOutcome::kRetryable;
+    return store::AttemptOutcome::kFailed;
+  }
+  switch (o.curl_code) {
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return store::AttemptOutcome::kFailed;
+    default:
+      return store::AttemptOutcome::kRetryable;
+  }
+}
+
+SmtpSender::SmtpSender(SmtpSettings smtp, MailSettings mail, const dialogs::Catalogue& catalogue, const Clock& clock)
+    : smtp_(std::move(smtp)),
+      mail_(std::move(mail)),
+      catalogue_(catalogue),
+      clock_(clock),
+      pool_(smtp_.connections == 0 ? 1 : smtp_.connections),
+      reaper_(pool_.get_executor()) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  ScheduleReaper();
+}
+
+SmtpSender::~SmtpSender() { Stop(); }
+
+void SmtpSender::Stop() {
+  {
+    const std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  net::post(reaper_.get_executor(), [this] { reaper_.cancel(); });
+  pool_.join();
+  const std::lock_guard lock(mu_);
+  for (auto& s : idle_) curl_easy_cleanup(static_cast<CURL*>(s.handle));  // QUIT
+  idle_.clear();
+}
+
+void SmtpSender::ScheduleReaper() {
+  reaper_.expires_after(smtp_.idle_close / 2);
+  reaper_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    CloseIdle();
+    const std::lock_guard lock(mu_);
+    if (!stopped_) ScheduleReaper();
+  });
+}
+
+void SmtpSender::CloseIdle() {
+  std::vector<Session> expired;
+  {
+    const std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if (now - it->last_used >= smtp_.idle_close) {
+        expired.push_back(*it);
+        it = idle_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& s : expired) curl_easy_cleanup(static_cast<CURL*>(s.handle));
+}
+
+void* SmtpSender::Acquire() {
+  {
+    const std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    while (!idle_.empty()) {
+      const Session s = idle_.back();
+      idle_.pop_back();
+      if (now - s.last_used < smtp_.idle_close) return s.handle;
+      curl_easy_cleanup(static_cast<CURL*>(s.handle));
+    }
+  }
+  return curl_easy_init();
+}
+
+void SmtpSender::Release(void* handle) {
+  const std::lock_guard lock(mu_);
+  idle_.push_back({handle, std::chrono::steady_clock::now()});
+}
+
+SmtpOutcome SmtpSender::Transfer(const std::string& message, const std::string& from,
+                                 const std::vector<std::string>& to) {
+  auto* h = static_cast<CURL*>(Acquire());
+  if (h == nullptr) return {CURLE_FAILED_INIT, 0, "curl_easy_init failed"};
+  // A handle keeps its connection across curl_easy_reset: every option is set again.
+  curl_easy_reset(h);
+  std::unique_ptr<curl_slist, ListDeleter> rcpt;
+  for (const auto& r : to) rcpt.reset(curl_slist_append(rcpt.release(), ("<" + r + ">").c_str()));
+  Upload upload{&message};
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  const std::string mail_from = "<" + from + ">";
+  curl_easy_setopt(h, CURLOPT_URL, smtp_.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  // STARTTLS on smtp:// is required unless plain text was allowed explicitly; never TRY, which
+  // would continue in the clear (spec §6.1).
+  curl_easy_setopt(h, CURLOPT_USE_SSL, smtp_.allow_plain ? CURLUSESSL_NONE : CURLUSESSL_ALL);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!smtp_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, smtp_.ca_file.c_str());
+  if (!smtp_.username.empty()) {
+    curl_easy_setopt(h, CURLOPT_USERNAME, smtp_.username.c_str());
+    curl_easy_setopt(h, CURLOPT_PASSWORD, smtp_.password.c_str());
+  }
+  curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from.c_str());
+  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt.get());
+  curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRead);
+  curl_easy_setopt(h, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<std::int64_t>(smtp_.timeout.count(), 10'000)));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(smtp_.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  const CURLcode code = curl_easy_perform(h);
+  long reply = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
+  SmtpOutcome out{static_cast<int>(code), reply, ""};
+  if (code != CURLE_OK) {
+    out.error =
+        std::string(curl_easy_strerror(code)) + (error_buffer[0] != '\0' ? std::string(": ") + error_buffer : "");
+    if (reply != 0) out.error += " (SMTP " + std::to_string(reply) + ")";
+    curl_easy_cleanup(h);  // the session's state is unknown: never reuse it
+    return out;
+  }
+  Release(h);
+  return out;
+}
+
+net::awaitable<store::AttemptRecord> SmtpSender::Send(const store::OutboxMessage& msg) {
+  const auto now = ToUnixMillis(clock_.Now()) / 1000;
+  auto mail = RenderOutbox(msg, mail_, catalogue_, now, RandomHex(8));
+  if (!mail) co_return store::AttemptRecord{store::AttemptOutcome::kFailed, "smtp", "", mail.error().message};
+  std::string message = Compose(*mail);
+  std::vector<std::string> to = EnvelopeRecipients(*mail);
+  std::string from = mail->from.address;
+  std::string message_id = mail->message_id;
+  const auto transfer = [this, message = std::move(message), from = std::move(from),
+                         to = std::move(to)]() -> net::awaitable<SmtpOutcome> {
+    co_return Transfer(message, from, to);
+  };
+  const SmtpOutcome outcome = co_await net::co_spawn(pool_.get_executor(), transfer, net::use_awaitable);
+  const auto result = ClassifySmtp(outcome);
+  co_return store::AttemptRecord{result, "smtp", result == store::AttemptOutcome::kSent ? message_id : "",
+                                 outcome.error};
+}
+
+net::awaitable<LookupResult> SmtpSender::Lookup(const store::OutboxMessage& /*msg*/) {
+  co_return LookupResult{store::Recovery::kWasLost, "", "sent"};
+}
+
+}  // namespace duijie::channels::email

@@ -1,0 +1,79 @@
+#pragma once
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "channels/email/render.hpp"
+#include "channels/sender.hpp"
+#include "common/clock.hpp"
+
+namespace duijie::channels::email {
+
+/// How to reach the submission server (spec sms-email.md §6.1).
+struct SmtpSettings {
+  std::string url;       // smtps://host:465 (implicit TLS) or smtp://host:587 (STARTTLS, required)
+  std::string username;  // often the mailbox; QQ/163 want an 授权码 as the password
+  std::string password;
+  bool allow_plain = false;  // smtp:// without TLS: only for a relay on the same host
+  std::string ca_file;       // empty: the system's trust store
+  std::chrono::milliseconds timeout{30'000};
+  std::chrono::milliseconds idle_close{20'000};  // a connection idle this long is closed (QUIT)
+  std::size_t connections = 2;                   // parallel SMTP sessions
+};
+
+/// What one SMTP transaction ended in, before it becomes an attempt record.
+struct SmtpOutcome {
+  int curl_code = 0;
+  long reply_code = 0;  // the server's last reply code
+  std::string error;
+};
+/// 2xx: sent; 5xx and a refused message: failed for good; 4xx, connection and TLS trouble:
+/// retryable (the same Message-ID goes again, so a duplicate the network caused collapses in
+/// the reader's client).
+[[nodiscard]] store::AttemptOutcome ClassifySmtp(const SmtpOutcome& outcome);
+
+/// Sends outbox messages as mail through libcurl's SMTP. Each transfer runs on a small pool of
+/// its own threads, never on an I/O thread; connections are kept between messages and closed
+/// when idle longer than `idle_close`, before the server's own timeout.
+class SmtpSender final : public Sender {
+ public:
+  SmtpSender(SmtpSettings smtp, MailSettings mail, const dialogs::Catalogue& catalogue, const Clock& clock);
+  ~SmtpSender() override;
+  SmtpSender(const SmtpSender&) = delete;
+  SmtpSender& operator=(const SmtpSender&) = delete;
+
+  [[nodiscard]] std::string_view Name() const override { return "smtp"; }
+  net::awaitable<store::AttemptRecord> Send(const store::OutboxMessage& msg) override;
+  /// SMTP has no way to ask: the message is sent again, under the same Message-ID.
+  net::awaitable<LookupResult> Lookup(const store::OutboxMessage& msg) override;
+
+  /// Closes the pooled connections and stops the pool.
+  void Stop();
+
+ private:
+  struct Session {
+    void* handle = nullptr;  // CURL*
+    std::chrono::steady_clock::time_point last_used;
+  };
+  SmtpOutcome Transfer(const std::string& message, const std::string& from, const std::vector<std::string>& to);
+  void* Acquire();
+  void Release(void* handle);
+  void CloseIdle();
+  void ScheduleReaper();
+
+  SmtpSettings smtp_;
+  MailSettings mail_;
+  const dialogs::Catalogue& catalogue_;
+  const Clock& clock_;
+  net::thread_pool pool_;
+  net::steady_timer reaper_;
+  std::mutex mu_;
+  std::vector<Session> idle_;
+  bool stopped_ = false;
+};
+
+}  // namespace duijie::channels::email
