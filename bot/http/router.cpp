@@ -40,8 +40,25 @@ std::vector<std::string_view> PathSegments(std::string_view target) {
   return out;
 }
 
-void Router::Add(http::verb method, std::string path, Handler handler) {
-  routes_.push_back(Route{method, std::move(path), std::move(handler)});
+void Router::Add(http::verb method, std::string path, Handler handler, std::size_t max_body_bytes) {
+  routes_.push_back(Route{method, std::move(path), std::move(handler), max_body_bytes});
+}
+
+std::size_t Router::BodyLimit(http::verb method, std::string_view target) const {
+  const std::string_view path = TargetPath(target);
+  for (const auto& route : routes_) {
+    if (route.method != method) continue;
+    if (route.path == path || (route.path.find('{') != std::string::npos && PathMatches(route.path, path))) {
+      return route.max_body_bytes;
+    }
+  }
+  return 0;
+}
+
+std::size_t Router::LargestBodyLimit() const {
+  std::size_t out = 0;
+  for (const auto& route : routes_) out = std::max(out, route.max_body_bytes);
+  return out;
 }
 
 std::vector<Metrics::RouteLabel> Router::Labels() const {

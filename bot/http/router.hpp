@@ -24,7 +24,14 @@ class Router {
 
   /// Path match on the target without its query string; a segment written "{name}" in `path`
   /// matches any one non-empty segment (the handler reads it with PathSegments).
-  void Add(http::verb method, std::string path, Handler handler);
+  /// `max_body_bytes` > 0 lets this route take bodies larger than the server's default (inbound
+  /// mail with attachments); 0 keeps the default.
+  void Add(http::verb method, std::string path, Handler handler, std::size_t max_body_bytes = 0);
+
+  /// The body limit of the route `method` `target` reaches, or 0 for the server's default.
+  [[nodiscard]] std::size_t BodyLimit(http::verb method, std::string_view target) const;
+  /// The largest body limit any route sets (0: none sets one).
+  [[nodiscard]] std::size_t LargestBodyLimit() const;
 
   /// 404 for an unknown path, 405 with Allow for a known path and another method, 500 (logged)
   /// when a handler throws. HEAD is served by the GET handler without the body.
@@ -38,6 +45,7 @@ class Router {
     http::verb method;
     std::string path;
     Handler handler;
+    std::size_t max_body_bytes = 0;
   };
   std::vector<Route> routes_;
   const Logger& log_;

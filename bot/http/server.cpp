@@ -169,7 +169,9 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
 
   for (bool first = true;; first = false) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(options_.max_body_bytes);
+    // The largest limit any route allows while the header is read (Beast checks Content-Length
+    // against it there); the route's own limit once the header says which route it is.
+    parser.body_limit(std::max(options_.max_body_bytes, router_.LargestBodyLimit()));
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     conn->parser = &parser;
     conn->busy = false;
@@ -177,6 +179,7 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
     // A new connection must send its first request promptly; a kept-alive one may idle longer.
     conn->ExpireAfter(first || buffer.size() > 0 ? options_.read_timeout : options_.idle_timeout);
 
+    std::size_t body_limit = options_.max_body_bytes;
     auto [ec, n] = co_await http::async_read_header(socket, buffer, parser, kTuple);
     const auto started = SteadyClock::now();
     if (!ec) {
@@ -187,7 +190,12 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
                                        {"path", TargetPath(parser.get().target())},
                                        {"remote", remote}});
       }
-      if (!parser.is_done()) {
+      const std::size_t route_limit = router_.BodyLimit(parser.get().method(), parser.get().target());
+      body_limit = route_limit > 0 ? route_limit : options_.max_body_bytes;
+      parser.body_limit(body_limit);
+      if (parser.content_length() && *parser.content_length() > body_limit) {
+        ec = http::error::body_limit;
+      } else if (!parser.is_done()) {
         std::tie(ec, n) = co_await http::async_read(socket, buffer, parser, kTuple);
       }
     }
@@ -203,7 +211,7 @@ net::awaitable<void> Server::RunSession(tcp::socket socket, std::shared_ptr<Conn
         }
       } else if (ec == http::error::body_limit) {
         co_await WriteError(*conn, http::status::payload_too_large, "payload_too_large",
-                            "the body is larger than " + std::to_string(options_.max_body_bytes) + " bytes", version);
+                            "the body is larger than " + std::to_string(body_limit) + " bytes", version);
       } else if (ec == http::error::header_limit) {
         co_await WriteError(*conn, http::status::request_header_fields_too_large, "header_too_large",
                             "the header is larger than " + std::to_string(options_.max_header_bytes) + " bytes",

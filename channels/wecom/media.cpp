@@ -1,16 +1,14 @@
 #include "channels/wecom/media.hpp"
 
 #include <array>
-#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "channels/wecom/message.hpp"
 #include "common/digest.hpp"
 #include "dialogs/message.hpp"
-#include <fcntl.h>
+#include "store/documents.hpp"
 #include <openssl/evp.h>
-#include <unistd.h>
 
 namespace duijie::channels::wecom {
 namespace {
@@ -24,35 +22,6 @@ store::AttemptRecord Record(store::AttemptOutcome outcome, std::string ref, std:
 std::string Header(const ClientResponse& res, std::string_view name) {
   for (const auto& [key, value] : res.headers) {
     if (key.size() == name.size() && strncasecmp(key.c_str(), name.data(), name.size()) == 0) return value;
-  }
-  return {};
-}
-
-// Writes `bytes` to `path` durably: a temporary file, fsync, rename. An existing file with the
-// same name has the same content (the name is its hash) and is kept.
-Result<void> WriteOnce(const std::filesystem::path& path, std::string_view bytes) {
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return {};
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return Error(Errc::kUnavailable, "cannot create " + path.parent_path().string() + ": " + ec.message());
-  const auto tmp = path.string() + ".part";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return Error(Errc::kUnavailable, "cannot write " + tmp);
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Error(Errc::kUnavailable, "cannot write " + tmp);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Error(Errc::kUnavailable, "cannot store " + path.string());
   }
   return {};
 }
@@ -125,56 +94,24 @@ net::awaitable<store::AttemptRecord> MediaFetcher::Send(const store::OutboxMessa
     co_return Record(store::AttemptOutcome::kFailed, "", "media/get answered JSON, not a file");
   }
   const std::string& bytes = result.raw.body;
-  StoredFile file;
-  file.sha256 = Sha256Hex(bytes);
-  file.size = bytes.size();
-  file.media_type = Header(result.raw, "Content-Type");
-  if (file.media_type.empty()) file.media_type = "application/octet-stream";
-  file.media_type = file.media_type.substr(0, 127);
-  file.file_name = FileNameFrom(Header(result.raw, "Content-Disposition"), kind + "-" + file.sha256.substr(0, 12));
-  file.storage_path = file.sha256.substr(0, 2) + "/" + file.sha256;
-
+  store::NewDocument doc;
+  doc.media_type = Header(result.raw, "Content-Type");
+  if (doc.media_type.empty()) doc.media_type = "application/octet-stream";
+  doc.file_name = FileNameFrom(Header(result.raw, "Content-Disposition"), kind + "-" + Sha256Hex(bytes).substr(0, 12));
+  doc.source_channel = source;
   const auto dir = settings_.files_dir;
   const std::int64_t now_ms = ToUnixMillis(clock_.Now());
   // The file and its row are written by the store's own thread, never an I/O thread.
-  const auto store_file = [&bytes, &file, &dir, &source, &msg, now_ms](store::Connection& c) -> Result<bool> {
-    if (auto written = WriteOnce(dir / file.storage_path, bytes); !written) return written.error();
+  const auto store_file = [&bytes, &doc, &dir, &msg, now_ms](store::Connection& c) -> Result<store::StoredDocument> {
     auto& find = c.Prepare("SELECT inbox_id FROM outbox WHERE id = :id");
     find.bind(":id", msg.id);
-    std::optional<std::int64_t> inbox;
-    if (find.executeStep() && !find.getColumn(0).isNull()) inbox = find.getColumn(0).getInt64();
+    if (find.executeStep() && !find.getColumn(0).isNull()) doc.inbox_id = find.getColumn(0).getInt64();
     find.reset();
-    auto& exists = c.Prepare("SELECT 1 FROM documents WHERE sha256 = :sha AND inbox_id IS :inbox");
-    exists.bind(":sha", file.sha256);
-    if (inbox) {
-      exists.bind(":inbox", *inbox);
-    } else {
-      exists.bind(":inbox");
-    }
-    const bool known = exists.executeStep();
-    exists.reset();
-    if (known) return false;
-    auto& ins = c.Prepare(
-        "INSERT INTO documents (kind, file_name, media_type, size_bytes, sha256, storage_path, source_channel, "
-        "inbox_id, created_at) VALUES ('other', :name, :type, :size, :sha, :path, :source, :inbox, :now)");
-    ins.bind(":name", file.file_name);
-    ins.bind(":type", file.media_type);
-    ins.bind(":size", static_cast<std::int64_t>(file.size));
-    ins.bind(":sha", file.sha256);
-    ins.bind(":path", file.storage_path);
-    ins.bind(":source", source);
-    if (inbox) {
-      ins.bind(":inbox", *inbox);
-    } else {
-      ins.bind(":inbox");
-    }
-    ins.bind(":now", now_ms);
-    ins.exec();
-    return true;
+    return store::AddDocument(c, dir, bytes, doc, now_ms);
   };
   const auto stored = co_await writer_.Run(store_file);
   if (!stored) co_return Record(store::AttemptOutcome::kRetryable, "", stored.error().message);
-  co_return Record(store::AttemptOutcome::kSent, file.sha256, "");
+  co_return Record(store::AttemptOutcome::kSent, stored->sha256, "");
 }
 
 net::awaitable<LookupResult> MediaFetcher::Lookup(const store::OutboxMessage&) {

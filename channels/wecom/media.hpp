@@ -15,15 +15,6 @@ struct MediaSettings {
   std::size_t max_bytes = std::size_t{20} << 20;  // WeCom's own file limit is 20 MB
 };
 
-/// A file as stored: content-addressed under the files directory.
-struct StoredFile {
-  std::string sha256;  // lower-case hex
-  std::string file_name;
-  std::string media_type;
-  std::size_t size = 0;
-  std::string storage_path;  // relative to the files directory: ab/abcdef...
-};
-
 /// The file name of a Content-Disposition header, made safe to show and store (no path, no
 /// control characters, at most 255 bytes); `fallback` when there is none.
 [[nodiscard]] std::string FileNameFrom(std::string_view content_disposition, std::string_view fallback);
