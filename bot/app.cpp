@@ -17,6 +17,7 @@
 
 #include "bot/dispatcher.hpp"
 #include "bot/handlers/admin_handler.hpp"
+#include "bot/handlers/email_handler.hpp"
 #include "bot/handlers/health_handler.hpp"
 #include "bot/handlers/sms_handler.hpp"
 #include "bot/handlers/wecom_handler.hpp"
@@ -27,6 +28,7 @@
 #include "bot/match_service.hpp"
 #include "bot/metrics.hpp"
 #include "channels/curl_http_client.hpp"
+#include "channels/email/smtp_sender.hpp"
 #include "channels/sandbox_sender.hpp"
 #include "channels/sms/policy.hpp"
 #include "channels/sms/providers.hpp"
@@ -37,9 +39,11 @@
 #include "channels/wecom/replay_cache.hpp"
 #include "channels/wecom/robot_sender.hpp"
 #include "channels/wecom/sender.hpp"
+#include "common/digest.hpp"
 #include "dialogs/catalogue.hpp"
 #include "store/migrations.hpp"
 #include "store/readers.hpp"
+#include "store/suppressions.hpp"
 #include "store/writer.hpp"
 #include <unistd.h>
 
@@ -57,6 +61,14 @@ std::string InstanceId(const Clock& clock) {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
   return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(ToUnixMillis(clock.Now()));
+}
+
+// The key of reply tokens and Message-ID tags: the configured one, else one the database keeps
+// (a restart must not orphan the replies in flight).
+std::string EmailTokenSecret(const Config& config, const Clock& clock) {
+  if (!config.email.token_secret.empty()) return config.email.token_secret;
+  store::Connection conn(config.store.path, ConnectionOptionsFrom(config.store));
+  return store::LocalSecret(conn, "email.token_secret", RandomHex(32), ToUnixMillis(clock.Now()));
 }
 
 bool MigrateDatabase(const StoreConfig& store_config, const Logger& log) {
@@ -234,6 +246,27 @@ int App::Run() {
     sms_sender.emplace(sms_templates, sc.sign_name, sms_routes, clock);
   }
 
+  // Email: SMTP when a server is configured; threading and unsubscribe tokens either way.
+  const std::string email_secret = EmailTokenSecret(config_, clock);
+  const auto& email_config = config_.email;
+  channels::email::MailSettings mail_settings;
+  mail_settings.from = {email_config.from_name, email_config.from};
+  mail_settings.reply_address = email_config.reply_address;
+  mail_settings.message_id_domain = email_config.message_id_domain;
+  mail_settings.token_secret = email_secret;
+  mail_settings.unsubscribe_mailto = email_config.unsubscribe_mailto;
+  mail_settings.public_base_url = email_config.public_base_url;
+  mail_settings.files_dir = config_.store.files_dir;
+  std::optional<channels::email::SmtpSender> smtp_sender;
+  if (email_config.SmtpConfigured()) {
+    smtp_sender.emplace(
+        channels::email::SmtpSettings{email_config.smtp_url, email_config.smtp_username, email_config.smtp_password,
+                                      email_config.smtp_allow_plain, email_config.smtp_ca_file,
+                                      email_config.smtp_timeout, email_config.smtp_idle_close,
+                                      static_cast<std::size_t>(email_config.smtp_connections)},
+        mail_settings, dialogs::Catalogue::Embedded(), clock);
+  }
+
   std::map<std::string, channels::Sender*> senders;
   // Pulling kf messages and fetching files are tasks, not channels: no rate settings of their own.
   senders["wecom_kf_sync"] = kf_sync ? static_cast<channels::Sender*>(&*kf_sync) : &sandbox;
@@ -244,6 +277,7 @@ int App::Run() {
     if (channel == "wecom_kf" && kf_sender) live = &*kf_sender;
     if (channel == "wecom_robot" && robot_sender) live = &*robot_sender;
     if (channel == "sms" && sms_sender) live = &*sms_sender;
+    if (channel == "email" && smtp_sender) live = &*smtp_sender;
     if (live != nullptr) {
       senders[channel] = live;
       log_.Info("channel live", {{"channel", channel}, {"sender", live->Name()}});
@@ -282,6 +316,13 @@ int App::Run() {
   dopts.gates["sms"] = [sms_policy](store::Connection& c, const store::OutboxMessage& m, std::int64_t now_ms) {
     return channels::sms::CheckSms(c, m, now_ms, sms_policy);
   };
+  // Bounced and unsubscribed addresses get no more mail; the message falls back to the next channel.
+  dopts.gates["email"] = [](store::Connection& c, const store::OutboxMessage& m, std::int64_t) {
+    if (auto reason = store::Suppressions::Find(c, "email", m.recipient)) {
+      return channels::GateDecision{channels::GateDecision::Kind::kRefuse, 0, "email suppressed: " + *reason};
+    }
+    return channels::GateDecision{};
+  };
   Dispatcher dispatcher(ioc.get_executor(), *writer, senders, clock, random, &metrics, log_, dopts);
   dispatcher_ref = &dispatcher;
 
@@ -305,6 +346,13 @@ int App::Run() {
                                    [&dispatcher] { dispatcher.Notify(); }, &conversations});
   AddSmsRoutes(router, SmsDeps{*writer, clock, log_, sc.callback_secret, sc.allow_ip_list, sc.twilio_auth_token,
                                sc.public_base_url, [&dispatcher] { dispatcher.Notify(); }, &conversations});
+  channels::email::UsedTokens mailgun_tokens(clock, std::chrono::seconds(2 * email_config.mailgun_max_age_s));
+  channels::email::ParseLimits mail_limits;
+  mail_limits.max_bytes = email_config.max_inbound_bytes;
+  AddEmailRoutes(router, EmailDeps{*writer, clock, log_, dialogs::Catalogue::Embedded(), email_secret,
+                                   email_config.inbound_secret, email_config.mailgun_signing_key,
+                                   std::chrono::seconds(email_config.mailgun_max_age_s), &mailgun_tokens, mail_limits,
+                                   config_.store.files_dir, [&dispatcher] { dispatcher.Notify(); }, &conversations});
   AddAdminRoutes(router, AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
                                    dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); },
                                    readers.get(), matches.get()});
@@ -406,6 +454,7 @@ int App::Run() {
 
   // Everything the dispatcher and the handlers queued is committed before the process exits.
   http_client.Stop();
+  if (smtp_sender) smtp_sender->Stop();
   writer->Stop();
   readers->Stop();
   const auto stats = writer->GetStats();

@@ -13,13 +13,17 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 
+#include "channels/email/compose.hpp"
+#include "channels/email/render.hpp"
 #include "channels/sms/providers.hpp"
 #include "channels/sms/signing.hpp"
 #include "channels/wecom/crypto.hpp"
 #include "channels/wecom/message.hpp"
 #include "common/asio.hpp"
 #include "common/clock.hpp"
+#include "common/digest.hpp"
 #include "common/mask.hpp"
+#include "dialogs/catalogue.hpp"
 #include "store/connection.hpp"
 
 namespace duijie::bot {
@@ -186,6 +190,112 @@ int RunSmsChat(const Config& config, const ChatOptions& options, const Endpoint&
   return 0;
 }
 
+// The gateway's key for Message-ID tags: configured, or the one its database keeps.
+std::string EmailSecret(const Config& config) {
+  if (!config.email.token_secret.empty()) return config.email.token_secret;
+  auto c = ReadOnly(config);
+  auto& q = c.Prepare("SELECT value FROM local_secrets WHERE name = 'email.token_secret'");
+  return q.executeStep() ? q.getColumn(0).getString() : std::string();
+}
+
+struct MailSeen {
+  std::int64_t last_id = 0;
+  std::string last_subject;
+};
+
+// Mail queued for `address` after outbox id `after`, rendered as the gateway sends it.
+MailSeen PrintMail(const Config& config, const std::string& address, const std::string& secret, MailSeen seen,
+                   std::ostream& out) {
+  auto c = ReadOnly(config);
+  auto& q = c.Prepare(
+      "SELECT id, kind, payload FROM outbox WHERE channel = 'email' AND recipient = ? AND id > ? ORDER BY id");
+  q.bind(1, address);
+  q.bind(2, seen.last_id);
+  channels::email::MailSettings settings;
+  settings.from = {config.email.from_name, config.email.from};
+  settings.token_secret = secret;
+  settings.reply_address = config.email.reply_address;
+  bool any = false;
+  while (q.executeStep()) {
+    store::OutboxMessage m;
+    m.id = q.getColumn(0).getInt64();
+    m.kind = q.getColumn(1).getString();
+    m.payload = q.getColumn(2).getString();
+    m.channel = "email";
+    m.recipient = address;
+    seen.last_id = m.id;
+    const auto mail = channels::email::RenderOutbox(m, settings, dialogs::Catalogue::Embedded(), 0, "chat");
+    if (!mail) continue;
+    seen.last_subject = mail->subject;
+    out << "duijie (email) Subject: " << mail->subject << "\n" << mail->text << "\n";
+    any = true;
+  }
+  if (!any) out << "(no mail in answer)\n";
+  return seen;
+}
+
+int RunEmailChat(const Config& config, const ChatOptions& options, const Endpoint& ep, std::istream& in,
+                 std::ostream& out, std::ostream& err) {
+  std::string from = options.from;
+  std::transform(from.begin(), from.end(), from.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!channels::email::PlausibleAddress(from)) {
+    err << "duijie chat: --from: expected an email address, e.g. zhang.san@example.edu.cn\n";
+    return 2;
+  }
+  if (config.email.inbound_secret.empty()) {
+    err << "duijie chat: set DUIJIE_EMAIL_INBOUND_SECRET to the gateway's value\n";
+    return 1;
+  }
+  MailSeen seen;
+  std::string secret;
+  try {
+    secret = EmailSecret(config);
+    auto c = ReadOnly(config);
+    auto& q = c.Prepare("SELECT COALESCE(max(id), 0) FROM outbox WHERE channel = 'email' AND recipient = ?");
+    q.bind(1, from);
+    q.executeStep();
+    seen.last_id = q.getColumn(0).getInt64();
+  } catch (const std::exception& e) {
+    err << "duijie chat: cannot read " << config.store.path << ": " << e.what() << "\n";
+    return 1;
+  }
+  out << "Mailing the gateway as " << MaskEmail(from) << ". Type a message; /quit.\n";
+  SystemClock clock;
+  const std::string domain = config.email.message_id_domain.empty()
+                                 ? config.email.from.substr(config.email.from.find('@') + 1)
+                                 : config.email.message_id_domain;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line == "/quit") break;
+    channels::email::OutgoingMail mail;
+    mail.from = {"", from};
+    mail.to = {{"", config.email.reply_address.empty() ? config.email.from : config.email.reply_address}};
+    mail.subject = seen.last_subject.empty()                 ? std::string("duijie chat")
+                   : seen.last_subject.rfind("Re: ", 0) == 0 ? seen.last_subject
+                                                             : "Re: " + seen.last_subject;
+    mail.message_id = "chat." + RandomHex(8) + "@" + from.substr(from.find('@') + 1);
+    if (seen.last_id > 0 && !secret.empty()) {
+      mail.in_reply_to = channels::email::MessageIdFor(seen.last_id, secret, domain);
+    }
+    mail.text = line;
+    mail.date_unix = ToUnixMillis(clock.Now()) / 1000;
+    mail.boundary_seed = RandomHex(8);
+    const auto res = Post(ep, "/email/inbound/" + config.email.inbound_secret, channels::email::Compose(mail),
+                          options.timeout, "message/rfc822");
+    if (!res) {
+      err << "duijie chat: " << res.error().message << "\n";
+      return 1;
+    }
+    if (res->result() != http::status::ok) {
+      out << "! " << res->result_int() << " " << res->body() << "\n";
+      continue;
+    }
+    seen = PrintMail(config, from, secret, seen, out);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunChat(const Config& config, const ChatOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -198,6 +308,7 @@ int RunChat(const Config& config, const ChatOptions& options, std::istream& in, 
   }
   const Endpoint ep{std::string(parsed->host()), parsed->has_port() ? std::string(parsed->port()) : "80"};
   if (options.channel == "sms") return RunSmsChat(config, options, ep, in, out, err);
+  if (options.channel == "email") return RunEmailChat(config, options, ep, in, out, err);
   if (options.user.empty()) {
     err << "duijie chat: --user is required with --channel wecom\n";
     return 2;

@@ -10,7 +10,7 @@ namespace duijie::bot {
 struct ChatOptions {
   std::string channel = "wecom";
   std::string user;                  // WeCom UserID (--channel wecom)
-  std::string from;                  // E.164 mobile (--channel sms)
+  std::string from;                  // E.164 mobile (--channel sms) or address (--channel email)
   std::string provider = "tencent";  // whose reply callback to play: tencent, aliyun, twilio
   std::string url;                   // empty: http://<http.listen>
   std::chrono::milliseconds timeout{10'000};
@@ -22,7 +22,10 @@ struct ChatOptions {
 /// /quit. For SMS it posts each line as the provider's reply callback (Tencent or Alibaba with
 /// the configured callback secret, Twilio signed with the auth token) and prints the SMS answers
 /// the gateway queued for the number, read from its database (SMS answers go out asynchronously;
-/// they are queued before the callback is acknowledged). Returns the exit code.
+/// they are queued before the callback is acknowledged). For email it posts each line as a mail
+/// (raw MIME, threaded under the last mail the gateway sent to the address) to
+/// /email/inbound/<email.inbound_secret> and prints the mail queued in answer: subject and text.
+/// Returns the exit code.
 int RunChat(const Config& config, const ChatOptions& options, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace duijie::bot

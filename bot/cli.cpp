@@ -190,14 +190,15 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   add_config(serve);
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
   add_config(migrate);
-  auto* chat = app.add_subcommand("chat", "Talk to the running gateway as a WeCom or SMS user would");
+  auto* chat = app.add_subcommand("chat", "Talk to the running gateway as a WeCom, SMS or email user would");
   add_config(chat);
   ChatOptions chat_options;
   chat->add_option("--channel", chat_options.channel, "Channel to talk on")
-      ->check(CLI::IsMember({"wecom", "sms"}))
+      ->check(CLI::IsMember({"wecom", "sms", "email"}))
       ->capture_default_str();
   chat->add_option("--user", chat_options.user, "WeCom UserID to talk as (--channel wecom)");
-  chat->add_option("--from", chat_options.from, "mobile number in E.164 to text from (--channel sms)");
+  chat->add_option("--from", chat_options.from,
+                   "E.164 mobile (--channel sms) or email address (--channel email) to write from");
   chat->add_option("--provider", chat_options.provider, "SMS provider whose reply callback to play")
       ->check(CLI::IsMember({"tencent", "aliyun", "twilio"}))
       ->capture_default_str();

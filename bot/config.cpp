@@ -262,6 +262,58 @@ std::vector<Spec> BuildSpecs() {
   sms_int("codes_per_hour", "verification codes one number may get in an hour", &SmsConfig::codes_per_hour);
   sms_int("codes_per_day", "verification codes one number may get in any 24 hours", &SmsConfig::codes_per_day);
 
+  const auto email_string = [&add](std::string_view key, std::string_view type, std::string_view doc,
+                                   std::string EmailConfig::*field, Kind kind = Kind::kOptionalString) {
+    add("email", key, kind, type, doc, [field](Config& c, const json& v) { c.email.*field = v.get<std::string>(); });
+  };
+  email_string("smtp_url", "string",
+               "smtps://host:465 (implicit TLS) or smtp://host:587 (STARTTLS, required); empty = sandbox",
+               &EmailConfig::smtp_url);
+  email_string("smtp_username", "string", "SMTP login, usually the mailbox", &EmailConfig::smtp_username);
+  email_string("smtp_password", "string (secret)", "SMTP password or 授权码; set it in the environment",
+               &EmailConfig::smtp_password);
+  add("email", "smtp_allow_plain", Kind::kBoolean, "boolean",
+      "send over smtp:// without TLS (a relay on the same host only); never for credentials on a network",
+      [](Config& c, const json& v) { c.email.smtp_allow_plain = v.get<bool>(); });
+  email_string("smtp_ca_file", "string", "CA bundle for the SMTP server's certificate; empty = system store",
+               &EmailConfig::smtp_ca_file);
+  add(
+      "email", "smtp_timeout_ms", Kind::kMillis, "milliseconds", "deadline of one SMTP transaction",
+      [ms](Config& c, const json& v) { c.email.smtp_timeout = ms(v); }, 1000, 600'000);
+  add(
+      "email", "smtp_idle_close_ms", Kind::kMillis, "milliseconds",
+      "an SMTP connection idle this long is closed, before the server's own timeout",
+      [ms](Config& c, const json& v) { c.email.smtp_idle_close = ms(v); }, 1000, 600'000);
+  add(
+      "email", "smtp_connections", Kind::kInteger, "integer", "SMTP sessions in parallel",
+      [](Config& c, const json& v) { c.email.smtp_connections = v.get<int>(); }, 1, 64);
+  email_string("from", "string", "sender address (From and envelope)", &EmailConfig::from, Kind::kString);
+  email_string("from_name", "string", "sender name; empty = the message catalogue's email.from_name",
+               &EmailConfig::from_name);
+  email_string("reply_address", "string",
+               "address replies go to, with a per-message plus token: reply@inbound.example.cn -> reply+<token>@...",
+               &EmailConfig::reply_address);
+  email_string("message_id_domain", "string", "domain of our Message-IDs; empty = the domain of email.from",
+               &EmailConfig::message_id_domain);
+  email_string("token_secret", "string (secret)",
+               "keys Message-ID tags and reply tokens; empty = a random one kept in the database",
+               &EmailConfig::token_secret);
+  email_string("unsubscribe_mailto", "string", "mailto address in List-Unsubscribe, e.g. unsubscribe@notify.example.cn",
+               &EmailConfig::unsubscribe_mailto);
+  email_string("public_base_url", "string", "https base URL of this gateway for one-click unsubscribe links",
+               &EmailConfig::public_base_url);
+  email_string("inbound_secret", "string (secret)",
+               "path segment of POST /email/inbound/<secret> (raw MIME, e.g. piped from Postfix); empty = off",
+               &EmailConfig::inbound_secret);
+  email_string("mailgun_signing_key", "string (secret)", "Mailgun HTTP webhook signing key; empty = route off",
+               &EmailConfig::mailgun_signing_key);
+  add(
+      "email", "mailgun_max_age_s", Kind::kInteger, "integer", "Mailgun webhooks older than this are refused",
+      [](Config& c, const json& v) { c.email.mailgun_max_age_s = v.get<int>(); }, 60, 86'400);
+  add(
+      "email", "max_inbound_bytes", Kind::kInteger, "integer", "largest inbound mail (raw MIME or webhook body)",
+      [](Config& c, const json& v) { c.email.max_inbound_bytes = v.get<std::size_t>(); }, 65'536, 104'857'600);
+
   for (std::string_view channel : {"wecom", "wecom_robot", "wecom_kf", "sms", "email"}) {
     add(
         channel, "rate_per_s", Kind::kNumber, "number", "messages per second sent on this channel; 0 = unlimited",
@@ -536,6 +588,29 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
       sms.callback_secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
           std::string::npos) {
     out.problems.push_back("config: sms.callback_secret: letters, digits, '-' and '_' only (it is a URL path segment)");
+  }
+  const auto& email = out.config.email;
+  if (!email.smtp_url.empty() && email.smtp_url.rfind("smtps://", 0) != 0 && email.smtp_url.rfind("smtp://", 0) != 0) {
+    out.problems.push_back("config: email.smtp_url = \"" + email.smtp_url +
+                           "\": expected smtps://host:465 or smtp://host:587");
+  }
+  together("email.smtp_username and email.smtp_password", {&email.smtp_username, &email.smtp_password});
+  if (email.from.find('@') == std::string::npos) {
+    out.problems.push_back("config: email.from = \"" + email.from + "\": expected an address like noreply@example.cn");
+  }
+  if (!email.reply_address.empty() && email.reply_address.find('@') == std::string::npos) {
+    out.problems.push_back("config: email.reply_address = \"" + email.reply_address +
+                           "\": expected an address like reply@inbound.example.cn");
+  }
+  if (!email.token_secret.empty() && email.token_secret.size() < 16) {
+    out.problems.push_back("config: email.token_secret: at least 16 characters");
+  }
+  if (!email.inbound_secret.empty() &&
+      (email.inbound_secret.size() < 16 ||
+       email.inbound_secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+           std::string::npos)) {
+    out.problems.push_back(
+        "config: email.inbound_secret: at least 16 letters, digits, '-' or '_' (it is a URL path segment)");
   }
   out.config.sms.allow_ip_list.clear();
   for (std::string_view rest = sms.allow_ips; !rest.empty();) {

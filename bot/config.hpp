@@ -122,6 +122,31 @@ struct SmsConfig {
   [[nodiscard]] bool TwilioConfigured() const { return !twilio_account_sid.empty(); }
 };
 
+/// Email (issue 8, spec sms-email.md §6): SMTP out, raw MIME and Mailgun in.
+struct EmailConfig {
+  std::string smtp_url;  // smtps://host:465 or smtp://host:587 (STARTTLS required); empty = sandbox
+  std::string smtp_username;
+  std::string smtp_password;
+  bool smtp_allow_plain = false;  // smtp:// without TLS, for a relay on the same host only
+  std::string smtp_ca_file;       // empty = the system trust store
+  Millis smtp_timeout{30'000};
+  Millis smtp_idle_close{20'000};
+  int smtp_connections = 2;
+  std::string from = "noreply@duijie.invalid";
+  std::string from_name;            // empty = the catalogue's email.from_name
+  std::string reply_address;        // e.g. reply@inbound.example.cn: Reply-To reply+<token>@…
+  std::string message_id_domain;    // empty = the domain of `from`
+  std::string token_secret;         // keys Message-IDs and reply tokens; empty = one kept in the database
+  std::string unsubscribe_mailto;   // e.g. unsubscribe@notify.example.cn
+  std::string public_base_url;      // https://…: one-click unsubscribe links
+  std::string inbound_secret;       // path segment of POST /email/inbound/<secret>; empty = route off
+  std::string mailgun_signing_key;  // empty = POST /email/mailgun answers 503
+  int mailgun_max_age_s = 900;
+  std::size_t max_inbound_bytes = std::size_t{25} << 20;
+
+  [[nodiscard]] bool SmtpConfigured() const { return !smtp_url.empty(); }
+};
+
 /// Which edition of the programme the conversations run (config/programmes/<id>.json).
 struct ProgrammeConfig {
   std::string id = "hubei-2020";
@@ -148,6 +173,7 @@ struct Config {
   WeComConfig wecom;
   WeComRobotConfig wecom_robot;
   SmsConfig sms;
+  EmailConfig email;
   // WeCom silently drops app messages past 30 a minute or 1000 an hour per member, and a group
   // robot refuses more than 20 a minute (spec §4.7, §5).
   std::map<std::string, ChannelConfig> channels = {{"wecom", {50, 50, 30, 1000}},

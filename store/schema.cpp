@@ -398,11 +398,22 @@ CREATE INDEX outbox_recipient ON outbox(channel, recipient, updated_at);
 CREATE INDEX outbox_provider_ref ON outbox(provider_ref) WHERE provider_ref IS NOT NULL;
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{
+// Email: secrets the gateway makes for itself when the operator sets none (the key of reply
+// tokens must outlive a restart, or every reply in flight would lose its thread).
+constexpr std::string_view kEmail = R"sql(
+CREATE TABLE local_secrets (
+  name          TEXT PRIMARY KEY,
+  value         TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
     {"sms", kSms},
+    {"email", kEmail},
 }};
 
 }  // namespace

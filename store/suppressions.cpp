@@ -25,4 +25,19 @@ std::optional<std::string> Suppressions::Find(Connection& conn, std::string_view
   return q.getColumn(0).getString();
 }
 
+std::string LocalSecret(Connection& conn, std::string_view name, std::string_view candidate, std::int64_t now_ms) {
+  auto& ins = conn.Prepare("INSERT OR IGNORE INTO local_secrets (name, value, created_at) VALUES (:n, :v, :t)");
+  ins.bind(":n", std::string(name));
+  ins.bind(":v", std::string(candidate));
+  ins.bind(":t", now_ms);
+  ins.exec();
+  ins.reset();
+  auto& get = conn.Prepare("SELECT value FROM local_secrets WHERE name = :n");
+  get.bind(":n", std::string(name));
+  get.executeStep();
+  std::string value = get.getColumn(0).getString();
+  get.reset();
+  return value;
+}
+
 }  // namespace duijie::store

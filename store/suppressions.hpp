@@ -19,4 +19,8 @@ class Suppressions {
   static std::optional<std::string> Find(Connection& conn, std::string_view channel, std::string_view address);
 };
 
+/// The secret called `name` kept in the database, made from `candidate` the first time.
+[[nodiscard]] std::string LocalSecret(Connection& conn, std::string_view name, std::string_view candidate,
+                                      std::int64_t now_ms);
+
 }  // namespace duijie::store
