@@ -2,6 +2,9 @@
 // certificate made for the run) whose every message mailparser reads back: the SMTP sender in
 // process, then the real binary taking mail in (raw MIME, Mailgun) and answering by mail.
 #include <fstream>
+#include <memory>
+
+#include <iconv.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -13,6 +16,8 @@
 #include "dialogs/message.hpp"
 #include "smtp_peer.hpp"
 #include "store/connection.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
 #include "support/run.hpp"
 
 namespace duijie {
@@ -108,9 +113,19 @@ TEST_F(SmtpSenderTest, StartTlsAuthAndEveryByteReadBackByMailparser) {
   EXPECT_EQ(p["headers"]["list-unsubscribe-post"], "List-Unsubscribe=One-Click");
   // The raw message: ASCII only, CRLF, no line over 998 octets, no word over 75 characters.
   const std::string raw = Base64Of(got[0]["raw"]);
+  std::size_t line_start = 0;
   for (std::size_t i = 0; i < raw.size(); ++i) {
     ASSERT_LT(static_cast<unsigned char>(raw[i]), 0x80U);
-    if (raw[i] == '\n') ASSERT_EQ(raw[i - 1], '\r');
+    if (raw[i] == '\n') {
+      ASSERT_EQ(raw[i - 1], '\r');
+      ASSERT_LE(i - 1 - line_start, 998U);
+      line_start = i + 1;
+    }
+  }
+  for (auto at = raw.find("=?"); at != std::string::npos; at = raw.find("=?", at + 2)) {
+    const auto end = raw.find("?=", raw.find('?', raw.find('?', at + 2) + 1) + 1);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_LE(end + 2 - at, 75U) << raw.substr(at, end + 2 - at);
   }
 }
 
@@ -152,6 +167,224 @@ TEST_F(SmtpSenderTest, ReplyCodesDecideRetryOrGiveUp) {
   EXPECT_EQ(r.outcome, AttemptOutcome::kRetryable) << "our credentials, not the message";
   EXPECT_EQ(peer_.WaitAuthFailures(1)["auth_failures"], 1);
   EXPECT_EQ(peer_.Mail(0).size(), 0U);
+}
+
+
+// ---- The binary: mail in, mail out ----
+
+constexpr const char* kInboundSecret = "inbound-secret-0123456789";
+constexpr const char* kMailgunKey = "key-mailgun-test-0123456789";
+
+std::string Gbk(const std::string& utf8) {
+  iconv_t cd = iconv_open("GB18030", "UTF-8");
+  std::string in = utf8;
+  std::string out(in.size() * 2 + 8, '\0');
+  char* ip = in.data();
+  char* op = out.data();
+  std::size_t il = in.size();
+  std::size_t ol = out.size();
+  iconv(cd, &ip, &il, &op, &ol);
+  iconv_close(cd);
+  out.resize(out.size() - ol);
+  return out;
+}
+
+// A mail as a Chinese client writes it: GBK everywhere, base64 body, the quote below.
+std::string ClientMail(const std::string& from, const std::string& to, const std::string& subject,
+                       const std::string& message_id, const std::string& body, const std::string& in_reply_to = "") {
+  std::string m = "From: =?GBK?B?" + Base64Encode(Gbk("张三")) + "?= <" + from + ">\r\n";
+  m += "To: " + to + "\r\n";
+  m += "Subject: =?GBK?B?" + Base64Encode(Gbk(subject)) + "?=\r\n";
+  m += "Message-ID: <" + message_id + ">\r\n";
+  if (!in_reply_to.empty()) m += "In-Reply-To: <" + in_reply_to + ">\r\nReferences: <" + in_reply_to + ">\r\n";
+  m += "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=GBK\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+  m += channels::email::Base64Lines(Gbk(body));
+  return m;
+}
+
+class EmailEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.File("duijie.db");
+    duijie_ = std::make_unique<test::ChildProcess>(
+        DUIJIE_BINARY, std::vector<std::string>{"serve"},
+        std::map<std::string, std::string>{{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
+                                           {"DUIJIE_STORE_PATH", db_},
+                                           {"DUIJIE_STORE_FILES_DIR", dir_.File("files")},
+                                           {"DUIJIE_DISPATCHER_RETRY_BASE_MS", "10"},
+                                           {"DUIJIE_EMAIL_SMTP_URL", peer_.Url()},
+                                           {"DUIJIE_EMAIL_SMTP_USERNAME", test::SmtpPeer::kUser},
+                                           {"DUIJIE_EMAIL_SMTP_PASSWORD", test::SmtpPeer::kPassword},
+                                           {"DUIJIE_EMAIL_SMTP_CA_FILE", peer_.CaFile()},
+                                           {"DUIJIE_EMAIL_FROM", "noreply@notify.example.cn"},
+                                           {"DUIJIE_EMAIL_REPLY_ADDRESS", "reply@inbound.example.cn"},
+                                           {"DUIJIE_EMAIL_PUBLIC_BASE_URL", "https://duijie.example.cn"},
+                                           {"DUIJIE_EMAIL_INBOUND_SECRET", kInboundSecret},
+                                           {"DUIJIE_EMAIL_MAILGUN_SIGNING_KEY", kMailgunKey}});
+    port_ = duijie_->WaitForPort();
+  }
+
+  HttpResponse Post(const std::string& target, const std::string& body, const std::string& type) {
+    test::HttpConnection c(port_, 20s);
+    c.SendRaw("POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + type +
+              "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    auto r = c.ReadResponse();
+    if (!r) throw std::runtime_error("no response");
+    return *r;
+  }
+  HttpResponse PostMail(const std::string& raw) {
+    return Post(std::string("/email/inbound/") + kInboundSecret, raw, "message/rfc822");
+  }
+  std::int64_t Count(const std::string& sql) {
+    store::Connection c(db_, store::ConnectionOptions{});
+    return c.Db().execAndGet(sql).getInt64();
+  }
+  std::string Mailgun(const std::string& timestamp, const std::string& token, const std::string& key,
+                      const std::string& message_id, const std::string& text) {
+    const std::string signature = HexEncode(HmacSha256(key, timestamp + token));
+    const json headers = json::array({json::array({"Message-Id", "<" + message_id + ">"})});
+    std::string form;
+    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+             {"recipient", "reply@inbound.example.cn"},
+             {"sender", "li.si@example.edu.cn"},
+             {"from", "李四 <li.si@example.edu.cn>"},
+             {"subject", "注册"},
+             {"body-plain", text},
+             {"message-headers", headers.dump()},
+             {"timestamp", timestamp},
+             {"token", token},
+             {"signature", signature}}) {
+      form += (form.empty() ? "" : "&") + k + "=" + test::UrlEncode(v);
+    }
+    return form;
+  }
+
+  test::SmtpPeer peer_;
+  test::TempDir dir_;
+  std::string db_;
+  std::unique_ptr<test::ChildProcess> duijie_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(EmailEndToEnd, AnsweredByMailThreadedAndContinuedFromAnotherAddressByInReplyTo) {
+  const auto first = PostMail(ClientMail("Zhang.San@example.edu.cn", "reply@inbound.example.cn", kLongSubject,
+                                         "m1@example.edu.cn", "你好\n\n在 2026-11-20，科技服务 写道：\n> 旧的内容"));
+  ASSERT_EQ(first.result_int(), 200) << first.body();
+  const json one = peer_.Mail(1);
+  ASSERT_EQ(one.size(), 1U);
+  const json& answer = one[0]["parsed"];
+  EXPECT_EQ(one[0]["envelope"]["to"], json::array({"zhang.san@example.edu.cn"}));
+  EXPECT_EQ(answer["subject"], "Re: " + kLongSubject);
+  EXPECT_EQ(answer["inReplyTo"], "<m1@example.edu.cn>");
+  EXPECT_EQ(answer["replyTo"][0]["address"].get<std::string>().rfind("reply+o", 0), 0U);
+  EXPECT_FALSE(answer["text"].get<std::string>().empty());
+  // The provider delivers the same mail again: answered once.
+  const auto again = PostMail(ClientMail("Zhang.San@example.edu.cn", "reply@inbound.example.cn", kLongSubject,
+                                         "m1@example.edu.cn", "你好"));
+  EXPECT_EQ(json::parse(again.body())["status"], "duplicate");
+  // A reply from another address of the same person, without the plus-address: only
+  // In-Reply-To names the conversation.
+  const std::string ours = answer["messageId"].get<std::string>().substr(1, answer["messageId"].get<std::string>().size() - 2);
+  const auto second = PostMail(ClientMail("zhang.alias@other.cn", "reply@inbound.example.cn", "Re: " + kLongSubject,
+                                          "m2@other.cn", "菜单", ours));
+  ASSERT_EQ(second.result_int(), 200) << second.body();
+  const json two = peer_.Mail(2);
+  ASSERT_EQ(two.size(), 2U);
+  EXPECT_EQ(two[1]["envelope"]["to"], json::array({"zhang.san@example.edu.cn"})) << "the conversation continued";
+  EXPECT_EQ(two[1]["parsed"]["inReplyTo"], "<m2@other.cn>");
+  EXPECT_EQ(Count("SELECT count(*) FROM identities WHERE kind = 'email'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox WHERE channel = 'email'"), 2);
+}
+
+TEST_F(EmailEndToEnd, MailgunSignedIsTakenForgedStaleAndReplayedAreRefused) {
+  const auto now = std::to_string(ToUnixMillis(SystemClock().Now()) / 1000);
+  const std::string good = Mailgun(now, "token-0001-abcdefghijklmnopqrstuvwxyz", kMailgunKey, "mg1@x.cn", "你好");
+  const auto taken = Post("/email/mailgun", good, "application/x-www-form-urlencoded");
+  ASSERT_EQ(taken.result_int(), 200) << taken.body();
+  EXPECT_EQ(peer_.Mail(1)[0]["envelope"]["to"], json::array({"li.si@example.edu.cn"}));
+  EXPECT_EQ(Post("/email/mailgun", good, "application/x-www-form-urlencoded").result_int(), 406) << "replayed token";
+  EXPECT_EQ(Post("/email/mailgun", Mailgun(now, "token-0002-abcdefghijklmnopqrstuvwxyz", "wrong-key", "mg2@x.cn", "x"),
+                 "application/x-www-form-urlencoded")
+                .result_int(),
+            403);
+  const auto old = std::to_string(ToUnixMillis(SystemClock().Now()) / 1000 - 3600);
+  EXPECT_EQ(Post("/email/mailgun", Mailgun(old, "token-0003-abcdefghijklmnopqrstuvwxyz", kMailgunKey, "mg3@x.cn", "x"),
+                 "application/x-www-form-urlencoded")
+                .result_int(),
+            406);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox WHERE channel = 'email'"), 1);
+}
+
+TEST_F(EmailEndToEnd, BadMailGetsAClearErrorAndChangesNothing) {
+  {  // 30 MB, refused from its Content-Length before the body is read
+    test::HttpConnection c(port_, 20s);
+    c.SendRaw(std::string("POST /email/inbound/") + kInboundSecret +
+              " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: message/rfc822\r\nContent-Length: 31457280\r\n\r\n");
+    auto r = c.ReadResponse();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 413);
+  }
+  std::string deep;
+  for (int i = 0; i < 40; ++i) {
+    deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
+  }
+  EXPECT_EQ(PostMail("From: a@b.cn\r\nMessage-ID: <bomb1@b.cn>\r\n" + deep).result_int(), 413);
+  std::string wide = "From: a@b.cn\r\nMessage-ID: <bomb2@b.cn>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int i = 0; i < 5000; ++i) wide += "--b\r\n\r\nx\r\n";
+  EXPECT_EQ(PostMail(wide + "--b--\r\n").result_int(), 413);
+  const auto base64 = PostMail(
+      "From: a@b.cn\r\nMessage-ID: <b64@b.cn>\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "5oKo!!5aW9\r\n");
+  EXPECT_EQ(base64.result_int(), 400);
+  EXPECT_NE(base64.body().find("base64"), std::string::npos) << base64.body();
+  const auto charset =
+      PostMail("From: a@b.cn\r\nMessage-ID: <cs@b.cn>\r\nContent-Type: text/plain; charset=x-unknown-7\r\n\r\nhi\r\n");
+  EXPECT_EQ(charset.result_int(), 400);
+  EXPECT_NE(charset.body().find("x-unknown-7"), std::string::npos) << charset.body();
+  EXPECT_EQ(Post("/email/inbound/wrong-secret-0123456789", "From: a@b.cn\r\n\r\nhi", "message/rfc822").result_int(),
+            404);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 0);
+}
+
+TEST_F(EmailEndToEnd, OneClickUnsubscribeAndBouncesStopMailToTheAddress) {
+  ASSERT_EQ(PostMail(ClientMail("li.si@example.edu.cn", "reply@inbound.example.cn", "注册", "u1@x.cn", "你好")).result_int(),
+            200);
+  const json one = peer_.Mail(1);
+  ASSERT_EQ(one.size(), 1U);
+  const std::string reply_to = one[0]["parsed"]["replyTo"][0]["address"];
+  const std::string token = reply_to.substr(6, reply_to.find('@') - 6);  // reply+<token>@
+  // A GET (a link scanner, a preview) never unsubscribes; the one-click POST does.
+  EXPECT_EQ(test::Get(port_, "/email/unsubscribe/" + token).result_int(), 200);
+  EXPECT_EQ(Count("SELECT count(*) FROM suppressions WHERE channel = 'email'"), 0);
+  EXPECT_EQ(Post("/email/unsubscribe/" + token, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded")
+                .result_int(),
+            200);
+  EXPECT_EQ(Count("SELECT count(*) FROM suppressions WHERE channel = 'email' AND address = 'li.si@example.edu.cn'"), 1);
+  EXPECT_EQ(Post("/email/unsubscribe/o1-0000000000000000", "List-Unsubscribe=One-Click", "x").result_int(), 404);
+  // Li Si writes again: the answer is refused by the channel's rules, never sent.
+  ASSERT_EQ(PostMail(ClientMail("li.si@example.edu.cn", "reply@inbound.example.cn", "注册", "u2@x.cn", "菜单")).result_int(),
+            200);
+  duijie_->WaitForLine("refused by the channel's rules", 20s);
+  // Wang Wu's answer bounces: the message fails and the address is suppressed.
+  ASSERT_EQ(PostMail(ClientMail("wang.wu@example.edu.cn", "reply@inbound.example.cn", "注册", "w1@x.cn", "你好")).result_int(),
+            200);
+  const json two = peer_.Mail(2);
+  ASSERT_EQ(two.size(), 2U) << "the refused answer never reached the server";
+  EXPECT_EQ(two[1]["envelope"]["to"], json::array({"wang.wu@example.edu.cn"}));
+  const std::string id = two[1]["parsed"]["messageId"];
+  const std::string dsn =
+      "From: MAILER-DAEMON@mx.example.edu.cn\r\nTo: noreply@notify.example.cn\r\nSubject: Undelivered Mail\r\n"
+      "Message-ID: <dsn-1@mx.example.edu.cn>\r\nContent-Type: multipart/report; report-type=delivery-status; "
+      "boundary=R\r\n\r\n--R\r\nContent-Type: text/plain\r\n\r\nUser unknown\r\n--R\r\nContent-Type: "
+      "message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.edu.cn\r\n\r\nFinal-Recipient: rfc822; "
+      "wang.wu@example.edu.cn\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--R\r\nContent-Type: "
+      "text/rfc822-headers\r\n\r\nMessage-ID: " + id + "\r\n\r\n--R--\r\n";
+  ASSERT_EQ(PostMail(dsn).result_int(), 200);
+  EXPECT_EQ(Count("SELECT count(*) FROM suppressions WHERE channel = 'email' AND address = 'wang.wu@example.edu.cn' "
+                  "AND reason = 'bounce'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE recipient = 'wang.wu@example.edu.cn' AND status = 'failed'"), 1);
 }
 
 }  // namespace
