@@ -323,6 +323,12 @@ int App::Run() {
     }
     return channels::GateDecision{};
   };
+  dopts.after_failure["email"] = [](store::Connection& c, const store::OutboxMessage& m,
+                                    const store::AttemptRecord& record, std::int64_t now_ms) {
+    if (channels::email::RecipientRefused(record)) {
+      store::Suppressions::Add(c, "email", m.recipient, "bounce", "smtp: " + record.error.substr(0, 200), now_ms);
+    }
+  };
   Dispatcher dispatcher(ioc.get_executor(), *writer, senders, clock, random, &metrics, log_, dopts);
   dispatcher_ref = &dispatcher;
 

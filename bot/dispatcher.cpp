@@ -305,11 +305,17 @@ net::awaitable<void> Dispatcher::SendOne(store::OutboxMessage msg, channels::Sen
   };
   Finished finished;
   try {
-    const auto finish = [id = msg.id, attempt = msg.attempts, &record, now_ms, retry_at](store::Connection& c) {
+    const auto after = options_.after_failure.find(msg.channel);
+    const DispatcherOptions::AfterFailure* after_failure =
+        after == options_.after_failure.end() ? nullptr : &after->second;
+    const auto finish = [&msg, &record, now_ms, retry_at, after_failure](store::Connection& c) {
       Finished f;
-      f.recorded = store::OutboxRepository::Finish(c, id, attempt, record, now_ms, retry_at);
+      f.recorded = store::OutboxRepository::Finish(c, msg.id, msg.attempts, record, now_ms, retry_at);
+      if (f.recorded && after_failure != nullptr && record.outcome == store::AttemptOutcome::kFailed) {
+        (*after_failure)(c, msg, record, now_ms);
+      }
       // A final failure hands the message to the next address in the same transaction.
-      if (f.recorded) f.fallback = store::OutboxRepository::EnqueueFallback(c, id, now_ms);
+      if (f.recorded) f.fallback = store::OutboxRepository::EnqueueFallback(c, msg.id, now_ms);
       return f;
     };
     finished = co_await writer_.Run(finish);

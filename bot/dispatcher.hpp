@@ -39,6 +39,11 @@ struct DispatcherOptions {
   /// with the reason and its fallback is queued.
   using Gate = std::function<channels::GateDecision(store::Connection&, const store::OutboxMessage&, std::int64_t)>;
   std::map<std::string, Gate> gates;
+  /// What a channel records when one of its messages fails for good, in the transaction that
+  /// records the failure (email: a 550 for the recipient suppresses the address).
+  using AfterFailure =
+      std::function<void(store::Connection&, const store::OutboxMessage&, const store::AttemptRecord&, std::int64_t)>;
+  std::map<std::string, AfterFailure> after_failure;
 };
 
 /// The outbox dispatcher (DESIGN.md "path of a message"): claims due messages, hands each to its

@@ -51,6 +51,14 @@ store::AttemptOutcome ClassifySmtp(const SmtpOutcome& o) {
   }
 }
 
+bool RecipientRefused(const store::AttemptRecord& record) {
+  if (record.outcome != store::AttemptOutcome::kFailed) return false;
+  for (std::string_view code : {"(SMTP 550)", "(SMTP 551)", "(SMTP 553)"}) {
+    if (record.error.find(code) != std::string::npos) return true;
+  }
+  return false;
+}
+
 SmtpSender::SmtpSender(SmtpSettings smtp, MailSettings mail, const dialogs::Catalogue& catalogue, const Clock& clock)
     : smtp_(std::move(smtp)),
       mail_(std::move(mail)),

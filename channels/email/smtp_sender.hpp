@@ -36,6 +36,10 @@ struct SmtpOutcome {
 /// the reader's client).
 [[nodiscard]] store::AttemptOutcome ClassifySmtp(const SmtpOutcome& outcome);
 
+/// Whether a failed attempt says the mailbox does not exist or refuses mail for good (550, 551,
+/// 553): the address is then suppressed like a bounce.
+[[nodiscard]] bool RecipientRefused(const store::AttemptRecord& record);
+
 /// Sends outbox messages as mail through libcurl's SMTP. Each transfer runs on a small pool of
 /// its own threads, never on an I/O thread; connections are kept between messages and closed
 /// when idle longer than `idle_close`, before the server's own timeout.

@@ -4,8 +4,6 @@
 #include <fstream>
 #include <memory>
 
-#include <iconv.h>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +17,7 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/run.hpp"
+#include <iconv.h>
 
 namespace duijie {
 namespace {
@@ -156,8 +155,9 @@ TEST_F(SmtpSenderTest, NeverFallsBackToPlainText) {
 
 TEST_F(SmtpSenderTest, ReplyCodesDecideRetryOrGiveUp) {
   channels::email::SmtpSender sender(Smtp(peer_.Url()), Mail(), dialogs::Catalogue::Embedded(), clock_);
-  EXPECT_EQ(Send(sender, Message(1, "gone@example.edu.cn", dialogs::TextMessage("x"))).outcome,
-            AttemptOutcome::kFailed);
+  const auto gone = Send(sender, Message(1, "gone@example.edu.cn", dialogs::TextMessage("x")));
+  EXPECT_EQ(gone.outcome, AttemptOutcome::kFailed) << gone.error;
+  EXPECT_TRUE(channels::email::RecipientRefused(gone)) << gone.error;  // suppressed like a bounce
   EXPECT_EQ(Send(sender, Message(2, "busy@example.edu.cn", dialogs::TextMessage("x"))).outcome,
             AttemptOutcome::kRetryable);
   auto wrong = Smtp(peer_.Url());
@@ -168,7 +168,6 @@ TEST_F(SmtpSenderTest, ReplyCodesDecideRetryOrGiveUp) {
   EXPECT_EQ(peer_.WaitAuthFailures(1)["auth_failures"], 1);
   EXPECT_EQ(peer_.Mail(0).size(), 0U);
 }
-
 
 // ---- The binary: mail in, mail out ----
 
@@ -244,16 +243,16 @@ class EmailEndToEnd : public ::testing::Test {
     const std::string signature = HexEncode(HmacSha256(key, timestamp + token));
     const json headers = json::array({json::array({"Message-Id", "<" + message_id + ">"})});
     std::string form;
-    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-             {"recipient", "reply@inbound.example.cn"},
-             {"sender", "li.si@example.edu.cn"},
-             {"from", "李四 <li.si@example.edu.cn>"},
-             {"subject", "注册"},
-             {"body-plain", text},
-             {"message-headers", headers.dump()},
-             {"timestamp", timestamp},
-             {"token", token},
-             {"signature", signature}}) {
+    for (const auto& [k, v] :
+         std::vector<std::pair<std::string, std::string>>{{"recipient", "reply@inbound.example.cn"},
+                                                          {"sender", "li.si@example.edu.cn"},
+                                                          {"from", "李四 <li.si@example.edu.cn>"},
+                                                          {"subject", "注册"},
+                                                          {"body-plain", text},
+                                                          {"message-headers", headers.dump()},
+                                                          {"timestamp", timestamp},
+                                                          {"token", token},
+                                                          {"signature", signature}}) {
       form += (form.empty() ? "" : "&") + k + "=" + test::UrlEncode(v);
     }
     return form;
@@ -279,12 +278,13 @@ TEST_F(EmailEndToEnd, AnsweredByMailThreadedAndContinuedFromAnotherAddressByInRe
   EXPECT_EQ(answer["replyTo"][0]["address"].get<std::string>().rfind("reply+o", 0), 0U);
   EXPECT_FALSE(answer["text"].get<std::string>().empty());
   // The provider delivers the same mail again: answered once.
-  const auto again = PostMail(ClientMail("Zhang.San@example.edu.cn", "reply@inbound.example.cn", kLongSubject,
-                                         "m1@example.edu.cn", "你好"));
+  const auto again = PostMail(
+      ClientMail("Zhang.San@example.edu.cn", "reply@inbound.example.cn", kLongSubject, "m1@example.edu.cn", "你好"));
   EXPECT_EQ(json::parse(again.body())["status"], "duplicate");
   // A reply from another address of the same person, without the plus-address: only
   // In-Reply-To names the conversation.
-  const std::string ours = answer["messageId"].get<std::string>().substr(1, answer["messageId"].get<std::string>().size() - 2);
+  const std::string ours =
+      answer["messageId"].get<std::string>().substr(1, answer["messageId"].get<std::string>().size() - 2);
   const auto second = PostMail(ClientMail("zhang.alias@other.cn", "reply@inbound.example.cn", "Re: " + kLongSubject,
                                           "m2@other.cn", "菜单", ours));
   ASSERT_EQ(second.result_int(), 200) << second.body();
@@ -326,7 +326,8 @@ TEST_F(EmailEndToEnd, BadMailGetsAClearErrorAndChangesNothing) {
   }
   std::string deep;
   for (int i = 0; i < 40; ++i) {
-    deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
+    deep +=
+        "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
   }
   EXPECT_EQ(PostMail("From: a@b.cn\r\nMessage-ID: <bomb1@b.cn>\r\n" + deep).result_int(), 413);
   std::string wide = "From: a@b.cn\r\nMessage-ID: <bomb2@b.cn>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
@@ -348,8 +349,9 @@ TEST_F(EmailEndToEnd, BadMailGetsAClearErrorAndChangesNothing) {
 }
 
 TEST_F(EmailEndToEnd, OneClickUnsubscribeAndBouncesStopMailToTheAddress) {
-  ASSERT_EQ(PostMail(ClientMail("li.si@example.edu.cn", "reply@inbound.example.cn", "注册", "u1@x.cn", "你好")).result_int(),
-            200);
+  ASSERT_EQ(
+      PostMail(ClientMail("li.si@example.edu.cn", "reply@inbound.example.cn", "注册", "u1@x.cn", "你好")).result_int(),
+      200);
   const json one = peer_.Mail(1);
   ASSERT_EQ(one.size(), 1U);
   const std::string reply_to = one[0]["parsed"]["replyTo"][0]["address"];
@@ -363,11 +365,13 @@ TEST_F(EmailEndToEnd, OneClickUnsubscribeAndBouncesStopMailToTheAddress) {
   EXPECT_EQ(Count("SELECT count(*) FROM suppressions WHERE channel = 'email' AND address = 'li.si@example.edu.cn'"), 1);
   EXPECT_EQ(Post("/email/unsubscribe/o1-0000000000000000", "List-Unsubscribe=One-Click", "x").result_int(), 404);
   // Li Si writes again: the answer is refused by the channel's rules, never sent.
-  ASSERT_EQ(PostMail(ClientMail("li.si@example.edu.cn", "reply@inbound.example.cn", "注册", "u2@x.cn", "菜单")).result_int(),
-            200);
+  ASSERT_EQ(
+      PostMail(ClientMail("li.si@example.edu.cn", "reply@inbound.example.cn", "注册", "u2@x.cn", "菜单")).result_int(),
+      200);
   duijie_->WaitForLine("refused by the channel's rules", 20s);
   // Wang Wu's answer bounces: the message fails and the address is suppressed.
-  ASSERT_EQ(PostMail(ClientMail("wang.wu@example.edu.cn", "reply@inbound.example.cn", "注册", "w1@x.cn", "你好")).result_int(),
+  ASSERT_EQ(PostMail(ClientMail("wang.wu@example.edu.cn", "reply@inbound.example.cn", "注册", "w1@x.cn", "你好"))
+                .result_int(),
             200);
   const json two = peer_.Mail(2);
   ASSERT_EQ(two.size(), 2U) << "the refused answer never reached the server";
@@ -379,7 +383,8 @@ TEST_F(EmailEndToEnd, OneClickUnsubscribeAndBouncesStopMailToTheAddress) {
       "boundary=R\r\n\r\n--R\r\nContent-Type: text/plain\r\n\r\nUser unknown\r\n--R\r\nContent-Type: "
       "message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.edu.cn\r\n\r\nFinal-Recipient: rfc822; "
       "wang.wu@example.edu.cn\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--R\r\nContent-Type: "
-      "text/rfc822-headers\r\n\r\nMessage-ID: " + id + "\r\n\r\n--R--\r\n";
+      "text/rfc822-headers\r\n\r\nMessage-ID: " +
+      id + "\r\n\r\n--R--\r\n";
   ASSERT_EQ(PostMail(dsn).result_int(), 200);
   EXPECT_EQ(Count("SELECT count(*) FROM suppressions WHERE channel = 'email' AND address = 'wang.wu@example.edu.cn' "
                   "AND reason = 'bounce'"),

@@ -118,6 +118,9 @@ TEST(ClassifySmtp, RetryOrGiveUp) {
   EXPECT_EQ(ClassifySmtp({CURLE_COULDNT_CONNECT, 0, ""}), O::kRetryable);
   EXPECT_EQ(ClassifySmtp({CURLE_USE_SSL_FAILED, 0, ""}), O::kRetryable);  // no STARTTLS: never plain
   EXPECT_EQ(ClassifySmtp({CURLE_URL_MALFORMAT, 0, ""}), O::kFailed);
+  EXPECT_TRUE(RecipientRefused({O::kFailed, "smtp", "", "Failed sending data to the peer (SMTP 550)"}));
+  EXPECT_FALSE(RecipientRefused({O::kFailed, "smtp", "", "Failed sending data to the peer (SMTP 552)"}));
+  EXPECT_FALSE(RecipientRefused({O::kRetryable, "smtp", "", "(SMTP 550)"}));
 }
 
 }  // namespace
