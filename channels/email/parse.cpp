@@ -1,8 +1,8 @@
 #include "channels/email/parse.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include "common/digest.hpp"
@@ -415,8 +415,9 @@ Result<std::string> ToUtf8(std::string_view bytes, std::string_view charset) {
         out_ptr = out.data() + used;
         out_left = out.size() - used;
       }
-      std::memcpy(out_ptr, "\xEF\xBF\xBD", 3);
-      out_ptr += 3;
+      constexpr std::array<char, 3> kReplacement = {'\xEF', '\xBF', '\xBD'};  // U+FFFD
+      std::copy(kReplacement.begin(), kReplacement.end(), out_ptr);
+      out_ptr += kReplacement.size();
       out_left -= 3;
       ++in_ptr;
       --in_left;

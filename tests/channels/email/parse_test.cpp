@@ -114,9 +114,10 @@ TEST(ParseMail, BadInputIsRefusedClearly) {
 TEST(ParseMail, MimeBombsHitTheLimits) {
   // Deep nesting.
   std::string deep;
-  for (int i = 0; i < 50; ++i)
+  for (int i = 0; i < 50; ++i) {
     deep +=
         "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
+  }
   deep += "Content-Type: text/plain\r\n\r\nx\r\n";
   auto nested = ParseMail(deep);
   ASSERT_FALSE(nested);
