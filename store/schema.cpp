@@ -408,12 +408,26 @@ CREATE TABLE local_secrets (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations = {{
+// Match pushes (issue 7): a need is planned once (its round), each push remembers the channel
+// it went out on and when the one reminder was sent.
+constexpr std::string_view kPushes = R"sql(
+CREATE TABLE push_rounds (
+  need_id       INTEGER PRIMARY KEY REFERENCES needs(id),
+  planned       INTEGER NOT NULL,               -- pushes created (0: nobody fitted)
+  created_at    INTEGER NOT NULL
+);
+ALTER TABLE pushes ADD COLUMN channel TEXT;
+ALTER TABLE pushes ADD COLUMN reminded_at INTEGER;
+CREATE INDEX pushes_open ON pushes(status, updated_at);
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
     {"sms", kSms},
     {"email", kEmail},
+    {"pushes", kPushes},
 }};
 
 }  // namespace

@@ -1,0 +1,272 @@
+#include "dialogs/pushes.hpp"
+
+#include <iomanip>
+#include <optional>
+#include <sstream>
+
+#include "dialogs/message.hpp"
+#include "dialogs/reply_grammar.hpp"
+#include "store/transitions.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+using nlohmann::json;
+
+struct NeedInfo {
+  std::string title;
+  std::string region;
+  double amount = 0;
+};
+
+std::optional<NeedInfo> PublishedNeed(store::Connection& c, std::int64_t need_id) {
+  auto& q = c.Prepare(
+      "SELECT n.title, e.region, COALESCE(n.amount_wan, 0) FROM needs n JOIN enterprises e ON e.id = n.enterprise_id "
+      "WHERE n.id = ? AND n.stage = 'published'");
+  q.bind(1, need_id);
+  std::optional<NeedInfo> out;
+  if (q.executeStep())
+    out = NeedInfo{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getDouble()};
+  q.reset();
+  return out;
+}
+
+std::string NameOf(const std::vector<Choice>& list, const std::string& id) {
+  for (const auto& c : list) {
+    if (c.id == id) return c.name;
+  }
+  return id;
+}
+
+std::string Amount(double wan) {
+  std::ostringstream os;
+  os << std::setprecision(10) << wan;  // 20, 20.5, 0.5: never 20.000000
+  return os.str();
+}
+
+// At most `n` characters (not bytes), with an ellipsis when cut: SMS variables are short.
+std::string Clip(const std::string& utf8, std::size_t n) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    if ((static_cast<unsigned char>(utf8[i]) & 0xC0U) != 0x80U && chars++ == n) return utf8.substr(0, i) + "…";
+  }
+  return utf8;
+}
+
+struct Address {
+  std::string channel;
+  std::string address;
+};
+
+// Where a researcher is reached, in order: the preferred channel, then SMS, email, WeCom.
+std::vector<Address> AddressesOf(store::Connection& c, std::int64_t person) {
+  auto& pref = c.Prepare("SELECT COALESCE(preferred_channel, ''), locale FROM people WHERE id = ?");
+  pref.bind(1, person);
+  const std::string preferred = pref.executeStep() ? pref.getColumn(0).getString() : "";
+  pref.reset();
+  auto& q = c.Prepare(
+      "SELECT kind, address FROM identities WHERE person_id = ? AND kind IN ('mobile', 'email', 'wecom_userid') "
+      "ORDER BY CASE status WHEN 'verified' THEN 0 ELSE 1 END, id");
+  q.bind(1, person);
+  std::vector<Address> found;
+  while (q.executeStep()) {
+    const std::string kind = q.getColumn(0).getString();
+    const std::string channel = kind == "mobile" ? "sms" : kind == "email" ? "email" : "wecom";
+    bool seen = false;
+    for (const auto& a : found) seen = seen || a.channel == channel;
+    if (!seen) found.push_back({channel, q.getColumn(1).getString()});
+  }
+  q.reset();
+  const auto rank = [&preferred](const Address& a) {
+    if (a.channel == preferred) return 0;
+    return a.channel == "sms" ? 1 : a.channel == "email" ? 2 : 3;
+  };
+  std::stable_sort(found.begin(), found.end(),
+                   [&rank](const Address& a, const Address& b) { return rank(a) < rank(b); });
+  return found;
+}
+
+std::string LocaleOf(store::Connection& c, std::int64_t person) {
+  auto& q = c.Prepare("SELECT locale FROM people WHERE id = ?");
+  q.bind(1, person);
+  std::string out = q.executeStep() ? q.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
+  q.reset();
+  return out;
+}
+
+// A code none of the researcher's open pushes carries (codes are per person).
+std::string FreshCode(store::Connection& c, std::int64_t person, Random& random) {
+  auto& q = c.Prepare("SELECT 1 FROM pushes WHERE researcher_person_id = ? AND reply_code = ? AND status = 'sent'");
+  std::string code;
+  for (int tries = 0; tries < 50; ++tries) {
+    code = MakeReplyCode(random.Uniform(), random.Uniform(), random.Uniform());
+    q.bind(1, person);
+    q.bind(2, code);
+    const bool taken = q.executeStep();
+    q.reset();
+    if (!taken) break;
+  }
+  return code;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> NeedsToPush(store::Connection& conn, int limit) {
+  auto& q = conn.Prepare(
+      "SELECT n.id FROM needs n WHERE n.stage = 'published' AND NOT EXISTS "
+      "(SELECT 1 FROM push_rounds r WHERE r.need_id = n.id) ORDER BY n.updated_at, n.id LIMIT ?");
+  q.bind(1, limit);
+  std::vector<std::int64_t> out;
+  while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
+  q.reset();
+  return out;
+}
+
+std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const Programme& programme,
+                                                  const Catalogue& catalogue, std::int64_t need_id,
+                                                  std::span<const PushCandidate> candidates, Random& random,
+                                                  Clock::TimePoint now) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  std::vector<store::NewOutboxMessage> out;
+  auto& done = conn.Prepare("SELECT 1 FROM push_rounds WHERE need_id = ?");
+  done.bind(1, need_id);
+  const bool planned_before = done.executeStep();
+  done.reset();
+  if (planned_before) return out;
+  const auto need = PublishedNeed(conn, need_id);
+  if (!need) return out;
+  int created = 0;
+  for (const auto& cand : candidates) {
+    const auto addresses = AddressesOf(conn, cand.researcher);
+    if (addresses.empty()) continue;  // nobody to tell: not pushed
+    const std::string locale = LocaleOf(conn, cand.researcher);
+    const std::string code = FreshCode(conn, cand.researcher, random);
+    std::string why;
+    for (const auto& t : cand.terms) why += (why.empty() ? "" : "、") + t;
+    why = why.empty()
+              ? catalogue.Text(locale, "push.why_field", {{"field", NameOf(programme.fields, cand.shared_field)}})
+              : catalogue.Text(locale, "push.why", {{"terms", why}});
+    const std::string region = NameOf(programme.regions, need->region);
+    const std::string enterprise = region.empty() ? catalogue.Text(locale, "push.enterprise_unknown")
+                                                  : catalogue.Text(locale, "push.enterprise", {{"region", region}});
+    auto& ins = conn.Prepare(
+        "INSERT INTO pushes (need_id, researcher_person_id, score, explanation, reply_code, status, channel, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'sent', ?, ?, ?) ON CONFLICT (need_id, researcher_person_id) "
+        "DO NOTHING");
+    ins.bind(1, need_id);
+    ins.bind(2, cand.researcher);
+    ins.bind(3, cand.score);
+    ins.bind(4, why);
+    ins.bind(5, code);
+    ins.bind(6, addresses.front().channel);
+    ins.bind(7, now_ms);
+    ins.bind(8, now_ms);
+    const bool inserted = ins.exec() == 1;
+    ins.reset();
+    if (!inserted) continue;
+    const std::int64_t push_id = conn.Db().getLastInsertRowid();
+    store::RecordTransition(conn, {"push", push_id, "planned", "sent", std::nullopt, "system", why, now_ms});
+    // One payload for every channel: SMS reads the template and its parameters, mail and
+    // WeCom the text (a fallback carries the same message to the next address).
+    const json params = {{"title", need->title},
+                         {"enterprise", enterprise},
+                         {"amount", Amount(need->amount)},
+                         {"why", why},
+                         {"code", code}};
+    OutboundMessage msg = TextMessage(catalogue.Text(locale, "push.text", params));
+    msg.template_id = "match_push";
+    msg.params = {{"title", Clip(need->title, 20)},
+                  {"enterprise", Clip(enterprise, 12)},
+                  {"amount", Amount(need->amount)},
+                  {"why", Clip(why, 20)},
+                  {"code", code},
+                  {"locale", locale}};
+    store::NewOutboxMessage m;
+    m.idempotency_key = "push:" + std::to_string(push_id);
+    m.channel = addresses.front().channel;
+    m.recipient = addresses.front().address;
+    m.kind = "match_push";
+    m.payload = json(msg).dump();
+    m.person_id = cand.researcher;
+    for (std::size_t i = 1; i < addresses.size(); ++i)
+      m.fallback.push_back({addresses[i].channel, addresses[i].address});
+    out.push_back(std::move(m));
+    ++created;
+  }
+  auto& round = conn.Prepare("INSERT INTO push_rounds (need_id, planned, created_at) VALUES (?, ?, ?)");
+  round.bind(1, need_id);
+  round.bind(2, created);
+  round.bind(3, now_ms);
+  round.exec();
+  round.reset();
+  return out;
+}
+
+FollowUps FollowUpPushes(store::Connection& conn, const Catalogue& catalogue, Clock::TimePoint now,
+                         std::chrono::hours remind_after, std::chrono::hours close_after) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  const std::int64_t remind_before =
+      now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(remind_after).count();
+  const std::int64_t close_before = now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(close_after).count();
+  FollowUps out;
+  auto& stale = conn.Prepare("SELECT id FROM pushes WHERE status = 'sent' AND created_at < ? ORDER BY id LIMIT 500");
+  stale.bind(1, close_before);
+  std::vector<std::int64_t> to_close;
+  while (stale.executeStep()) to_close.push_back(stale.getColumn(0).getInt64());
+  stale.reset();
+  for (const auto id : to_close) {
+    auto& upd =
+        conn.Prepare("UPDATE pushes SET status = 'unanswered', updated_at = ? WHERE id = ? AND status = 'sent'");
+    upd.bind(1, now_ms);
+    upd.bind(2, id);
+    if (upd.exec() == 1) {
+      store::RecordTransition(conn, {"push", id, "sent", "unanswered", std::nullopt, "system", "no answer", now_ms});
+      ++out.closed;
+    }
+    upd.reset();
+  }
+  auto& due = conn.Prepare(
+      "SELECT p.id, p.researcher_person_id, p.reply_code, n.title, o.channel, o.recipient FROM pushes p "
+      "JOIN needs n ON n.id = p.need_id "
+      "JOIN outbox o ON o.idempotency_key = 'push:' || p.id "
+      "WHERE p.status = 'sent' AND p.reminded_at IS NULL AND p.created_at < ? ORDER BY p.id LIMIT 500");
+  due.bind(1, remind_before);
+  struct Due {
+    std::int64_t id;
+    std::int64_t person;
+    std::string code;
+    std::string title;
+    std::string channel;
+    std::string recipient;
+  };
+  std::vector<Due> reminders;
+  while (due.executeStep()) {
+    reminders.push_back({due.getColumn(0).getInt64(), due.getColumn(1).getInt64(), due.getColumn(2).getString(),
+                         due.getColumn(3).getString(), due.getColumn(4).getString(), due.getColumn(5).getString()});
+  }
+  due.reset();
+  for (const auto& d : reminders) {
+    auto& mark = conn.Prepare("UPDATE pushes SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL");
+    mark.bind(1, now_ms);
+    mark.bind(2, d.id);
+    const bool marked = mark.exec() == 1;
+    mark.reset();
+    if (!marked) continue;
+    const std::string locale = LocaleOf(conn, d.person);
+    const std::string text = catalogue.Text(locale, "push.reminder", {{"title", d.title}, {"code", d.code}});
+    OutboundMessage msg = TextMessage(text);
+    msg.template_id = "reminder";
+    msg.params = {{"text", text}, {"locale", locale}};
+    store::NewOutboxMessage m;
+    m.idempotency_key = "push:" + std::to_string(d.id) + ":reminder";
+    m.channel = d.channel;
+    m.recipient = d.recipient;
+    m.kind = "reminder";
+    m.payload = json(msg).dump();
+    m.person_id = d.person;
+    out.reminders.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace duijie::dialogs

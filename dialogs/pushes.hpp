@@ -1,0 +1,48 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "dialogs/catalogue.hpp"
+#include "dialogs/programme.hpp"
+#include "store/connection.hpp"
+#include "store/outbox_repository.hpp"
+
+namespace duijie::dialogs {
+
+/// A researcher the push plan chose for a need, with why (the matcher's explanation).
+struct PushCandidate {
+  std::int64_t researcher = 0;  // person id
+  double score = 0;
+  std::vector<std::string> terms;
+  std::string shared_field;
+};
+
+/// Published needs whose pushes have not been planned yet, oldest first.
+[[nodiscard]] std::vector<std::int64_t> NeedsToPush(store::Connection& conn, int limit);
+
+/// The pushes of published need `need_id`, in the caller's transaction: one push row per
+/// candidate (status 'sent', a reply code none of the researcher's open pushes has) and one
+/// message each on the researcher's preferred channel — SMS by default (the match_push
+/// template), else email, else WeCom — with their other addresses as fallback; the need's round
+/// recorded so it is planned once. Nothing happens (empty result) if the round is done or the
+/// need is no longer published.
+[[nodiscard]] std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const Programme& programme,
+                                                                const Catalogue& catalogue, std::int64_t need_id,
+                                                                std::span<const PushCandidate> candidates,
+                                                                Random& random, Clock::TimePoint now);
+
+struct FollowUps {
+  std::vector<store::NewOutboxMessage> reminders;
+  int closed = 0;
+};
+/// Pushes still unanswered: `remind_after` their sending, one reminder on the channel the push
+/// went out on; `close_after` it, the push closes as 'unanswered' (the researcher's capacity and
+/// weekly count free again).
+[[nodiscard]] FollowUps FollowUpPushes(store::Connection& conn, const Catalogue& catalogue, Clock::TimePoint now,
+                                       std::chrono::hours remind_after, std::chrono::hours close_after);
+
+}  // namespace duijie::dialogs

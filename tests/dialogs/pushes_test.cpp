@@ -1,0 +1,150 @@
+// Match pushes against a real (temporary) database: one per chosen researcher on their channel
+// with the rest as fallback, planned once per need, answered by SMS with the reply code, and
+// followed up by one reminder, then closed.
+#include "dialogs/pushes.hpp"
+
+#include <gtest/gtest.h>
+
+#include "dialogs/reply_grammar.hpp"
+#include "dialogs/sms_replies.hpp"
+#include "support/fakes.hpp"
+#include "support/test_db.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class PushesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& db = db_.Conn().Db();
+    db.exec("INSERT INTO programmes (id, code, name, definition, created_at) VALUES (1, 'hubei-2020', 'h', '{}', 0)");
+    db.exec(
+        "INSERT INTO people (id, role, status, created_at, updated_at) VALUES (1, 'enterprise_contact', 'verified', 0, "
+        "0)");
+    db.exec(
+        "INSERT INTO enterprises (id, name, credit_code, region, industry, contact_person_id, created_at, updated_at) "
+        "VALUES (1, '某风电公司', '91420100MA4K00000X', 'hb01', 'energy', 1, 0, 0)");
+    db.exec(
+        "INSERT INTO needs (id, enterprise_id, programme_id, title, field, amount_wan, stage, created_at, updated_at) "
+        "VALUES (7, 1, 1, '风机叶片冬季覆冰', 'energy', 20, 'published', 0, 0)");
+    // 2: mobile and email; 3: email only, prefers email; 4: nowhere to reach; 5: prefers WeCom.
+    for (int id = 2; id <= 5; ++id) {
+      db.exec("INSERT INTO people (id, role, status, preferred_channel, created_at, updated_at) VALUES (" +
+              std::to_string(id) + ", 'researcher', 'verified', " +
+              (id == 3   ? "'email'"
+               : id == 5 ? "'wecom'"
+                         : "NULL") +
+              ", 0, 0)");
+    }
+    db.exec(
+        "INSERT INTO identities (person_id, kind, address, status, created_at) VALUES "
+        "(2, 'mobile', '+8613711112222', 'verified', 0), (2, 'email', 'r2@hust.edu.cn', 'unverified', 0), "
+        "(3, 'email', 'r3@whu.edu.cn', 'verified', 0), "
+        "(5, 'mobile', '+8613733334444', 'verified', 0), (5, 'wecom_userid', 'wangwu', 'verified', 0)");
+  }
+  std::vector<store::NewOutboxMessage> Push(std::int64_t need, std::vector<PushCandidate> candidates) {
+    return CreatePushes(db_.Conn(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(), need, candidates,
+                        random_, clock_.Now());
+  }
+  static std::vector<PushCandidate> Candidates() {
+    return {{2, 9.5, {"风机叶片", "覆冰"}, "energy"},
+            {3, 8.1, {}, "energy"},
+            {4, 7.0, {"覆冰"}, ""},
+            {5, 6.2, {"叶片"}, ""}};
+  }
+
+  test::TestDb db_;
+  test::FakeClock clock_{FromUnixMillis(1'795'305'600'000)};
+  test::FakeRandom random_{{0.1, 0.2, 0.3}};
+};
+
+TEST_F(PushesTest, OnePushEachOnTheirChannelWithTheRestAsFallback) {
+  const auto msgs = Push(7, Candidates());
+  ASSERT_EQ(msgs.size(), 3U) << "researcher 4 has no address";
+  EXPECT_EQ(msgs[0].channel, "sms");
+  EXPECT_EQ(msgs[0].recipient, "+8613711112222");
+  ASSERT_EQ(msgs[0].fallback.size(), 1U);
+  EXPECT_EQ(msgs[0].fallback[0].channel, "email");
+  EXPECT_EQ(msgs[1].channel, "email");
+  EXPECT_EQ(msgs[1].recipient, "r3@whu.edu.cn");
+  EXPECT_EQ(msgs[2].channel, "wecom");
+  EXPECT_EQ(msgs[2].fallback[0].channel, "sms");
+  const json sms = json::parse(msgs[0].payload);
+  EXPECT_EQ(sms["template_id"], "match_push");
+  EXPECT_EQ(sms["params"]["title"], "风机叶片冬季覆冰");
+  EXPECT_EQ(sms["params"]["amount"], "20");
+  EXPECT_EQ(sms["params"]["why"], "匹配：风机叶片、覆冰");
+  const std::string code = sms["params"]["code"];
+  EXPECT_TRUE(IsReplyCode(code));
+  EXPECT_NE(sms["text"].get<std::string>().find("风机叶片冬季覆冰"), std::string::npos);
+  EXPECT_NE(sms["text"].get<std::string>().find(code), std::string::npos);
+  // Without phrases in common the field is the explanation.
+  EXPECT_NE(json::parse(msgs[1].payload)["text"].get<std::string>().find("领域："), std::string::npos);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM pushes WHERE need_id = 7 AND status = 'sent'"), 3);
+  EXPECT_EQ(db_.Scalar("SELECT planned FROM push_rounds WHERE need_id = 7"), 3);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'push' AND to_state = 'sent'"), 3);
+  EXPECT_TRUE(Push(7, Candidates()).empty()) << "a need is planned once";
+}
+
+TEST_F(PushesTest, CodesDoNotRepeatAmongAResearchersOpenPushes) {
+  db_.Conn().Db().exec(
+      "INSERT INTO needs (id, enterprise_id, programme_id, title, stage, created_at, updated_at) VALUES "
+      "(8, 1, 1, '第二个需求', 'published', 0, 0)");
+  // The fake randomness gives the same code again: the second push must take another one.
+  test::FakeRandom same{{0.1, 0.2, 0.3, 0.1, 0.2, 0.3, 0.9, 0.9, 0.9}};
+  const auto first = CreatePushes(db_.Conn(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(), 7,
+                                  std::vector<PushCandidate>{{2, 1, {"覆冰"}, ""}}, same, clock_.Now());
+  const auto second = CreatePushes(db_.Conn(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(), 8,
+                                   std::vector<PushCandidate>{{2, 1, {"覆冰"}, ""}}, same, clock_.Now());
+  ASSERT_EQ(first.size(), 1U);
+  ASSERT_EQ(second.size(), 1U);
+  EXPECT_NE(json::parse(first[0].payload)["params"]["code"], json::parse(second[0].payload)["params"]["code"]);
+}
+
+TEST_F(PushesTest, OnlyPublishedNeedsArePushed) {
+  db_.Conn().Db().exec("UPDATE needs SET stage = 'submitted' WHERE id = 7");
+  EXPECT_TRUE(NeedsToPush(db_.Conn(), 10).empty());
+  EXPECT_TRUE(Push(7, Candidates()).empty());
+  db_.Conn().Db().exec("UPDATE needs SET stage = 'published' WHERE id = 7");
+  EXPECT_EQ(NeedsToPush(db_.Conn(), 10), std::vector<std::int64_t>{7});
+  (void)Push(7, {});
+  EXPECT_TRUE(NeedsToPush(db_.Conn(), 10).empty()) << "a round with nobody to push is still a round";
+}
+
+TEST_F(PushesTest, TheResearcherAnswersBySmsWithTheCode) {
+  const auto msgs = Push(7, Candidates());
+  const std::string code = json::parse(msgs[0].payload)["params"]["code"];
+  const Conversations conversations(Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded());
+  const auto r = ProcessSmsReply(db_.Conn(), conversations, Catalogue::Embedded(),
+                                 {"+8613711112222", "1 " + code, "tencent", "k1"}, clock_.Now());
+  EXPECT_EQ(r.route, SmsReplyRoute::kPushAnswered);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM pushes WHERE researcher_person_id = 2 AND status = 'interested'"), 1);
+}
+
+TEST_F(PushesTest, OneReminderThenClosed) {
+  auto msgs = Push(7, Candidates());
+  // The outbox rows the reminders go back to.
+  for (const auto& m : msgs) store::OutboxRepository::Enqueue(db_.Conn(), m, ToUnixMillis(clock_.Now()));
+  clock_.Advance(47h);
+  auto f = FollowUpPushes(db_.Conn(), Catalogue::Embedded(), clock_.Now(), 48h, 96h);
+  EXPECT_TRUE(f.reminders.empty());
+  clock_.Advance(2h);
+  f = FollowUpPushes(db_.Conn(), Catalogue::Embedded(), clock_.Now(), 48h, 96h);
+  ASSERT_EQ(f.reminders.size(), 3U);
+  EXPECT_EQ(f.reminders[0].channel, "sms");
+  EXPECT_EQ(f.reminders[0].kind, "reminder");
+  EXPECT_EQ(json::parse(f.reminders[0].payload)["template_id"], "reminder");
+  EXPECT_EQ(f.closed, 0);
+  EXPECT_TRUE(FollowUpPushes(db_.Conn(), Catalogue::Embedded(), clock_.Now(), 48h, 96h).reminders.empty())
+      << "one reminder only";
+  clock_.Advance(48h);
+  f = FollowUpPushes(db_.Conn(), Catalogue::Embedded(), clock_.Now(), 48h, 96h);
+  EXPECT_EQ(f.closed, 3);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM pushes WHERE status = 'unanswered'"), 3);
+}
+
+}  // namespace
+}  // namespace duijie::dialogs
