@@ -27,6 +27,7 @@
 #include "bot/match.hpp"
 #include "bot/match_service.hpp"
 #include "bot/metrics.hpp"
+#include "bot/push_planner.hpp"
 #include "channels/curl_http_client.hpp"
 #include "channels/email/smtp_sender.hpp"
 #include "channels/sandbox_sender.hpp"
@@ -416,6 +417,13 @@ int App::Run() {
 
   server.Start();
   if (config_.dispatcher.enabled) dispatcher.Start();
+  PushPlannerOptions push_options;
+  push_options.policy = {config_.matcher.pushes_per_week, config_.matcher.pushes_per_need_min,
+                         config_.matcher.pushes_per_need_max, config_.matcher.score_floor};
+  push_options.remind_after = std::chrono::hours(config_.matcher.push_remind_hours);
+  push_options.close_after = std::chrono::hours(config_.matcher.push_close_hours);
+  PushPlanner pushes(*writer, *readers, *matches, dialogs::Programme::Embedded().at(config_.programme.id),
+                     dialogs::Catalogue::Embedded(), clock, random, push_options);
   net::co_spawn(
       ioc,
       [&]() -> net::awaitable<void> {
@@ -436,6 +444,19 @@ int App::Run() {
             }
           } catch (const std::exception& e) {
             log_.Warn("matcher refresh failed; trying again", {{"error", e.what()}});
+          }
+          // Newly published needs are pushed once the matcher has seen the pool change.
+          try {
+            const auto pushed = co_await pushes.RunOnce();
+            if (pushed.Queued()) dispatcher.Notify();
+            if (pushed.needs + pushed.reminders + pushed.closed > 0) {
+              log_.Info("match pushes", {{"needs", pushed.needs},
+                                         {"pushes", pushed.pushes},
+                                         {"reminders", pushed.reminders},
+                                         {"closed", pushed.closed}});
+            }
+          } catch (const std::exception& e) {
+            log_.Warn("match pushes failed; trying again", {{"error", e.what()}});
           }
           timer.expires_after(config_.matcher.refresh);
           boost::system::error_code ec;

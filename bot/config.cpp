@@ -179,6 +179,14 @@ std::vector<Spec> BuildSpecs() {
       "matcher", "refresh_ms", Kind::kMillis, "milliseconds",
       "how often the gateway indexes the researchers and needs that changed in the store",
       [ms](Config& c, const json& v) { c.matcher.refresh = ms(v); }, 100, 3'600'000);
+  add(
+      "matcher", "push_remind_hours", Kind::kInteger, "integer",
+      "hours after which an unanswered match push gets its one reminder",
+      [](Config& c, const json& v) { c.matcher.push_remind_hours = v.get<int>(); }, 1, 24 * 30);
+  add(
+      "matcher", "push_close_hours", Kind::kInteger, "integer",
+      "hours after which an unanswered match push closes as unanswered",
+      [](Config& c, const json& v) { c.matcher.push_close_hours = v.get<int>(); }, 1, 24 * 60);
   add("wecom", "corp_id", Kind::kOptionalString, "string",
       "CorpID of the operator's WeCom (企业ID); also the receive id",
       [](Config& c, const json& v) { c.wecom.corp_id = v.get<std::string>(); });
@@ -539,6 +547,11 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
     for (const auto& [id, p] : dialogs::Programme::Embedded()) known += (known.empty() ? "" : ", ") + id;
     out.problems.push_back("config: programme.id = \"" + out.config.programme.id +
                            "\": unknown programme; known: " + known);
+  }
+  if (out.config.matcher.push_remind_hours >= out.config.matcher.push_close_hours) {
+    out.problems.push_back(
+        "config: matcher.push_remind_hours = " + std::to_string(out.config.matcher.push_remind_hours) +
+        ": must be less than matcher.push_close_hours (" + std::to_string(out.config.matcher.push_close_hours) + ")");
   }
   if (out.config.matcher.pushes_per_need_min > out.config.matcher.pushes_per_need_max) {
     out.problems.push_back(

@@ -1,0 +1,124 @@
+// Match pushes through the real binary: a published need in the store is planned against the
+// researchers the matcher ranks, the push goes out by SMS (the loopback Tencent fake checks every
+// signature with the vendor's signer), and the researcher's "1 <code>" reply marks the push
+// interested and is answered.
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "sms_fake.hpp"
+#include "store/connection.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace duijie {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kSecret = "test-callback-secret-0123";
+
+class PushEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.File("duijie.db");
+    test::ChildProcess migrate(DUIJIE_BINARY, {"migrate"}, {{"DUIJIE_STORE_PATH", db_}});
+    ASSERT_EQ(migrate.Wait(20s), 0);
+    store::Connection c(db_, store::ConnectionOptions{});
+    auto& db = c.Db();
+    db.exec("INSERT INTO programmes (id, code, name, definition, created_at) VALUES (1, 'hubei-2020', 'h', '{}', 0)");
+    db.exec(
+        "INSERT INTO people (id, role, status, created_at, updated_at) VALUES (1, 'enterprise_contact', 'verified', 0, "
+        "0)");
+    db.exec(
+        "INSERT INTO enterprises (id, name, credit_code, region, industry, contact_person_id, status, created_at, "
+        "updated_at) VALUES (1, '某风电公司', '91420100MA4K00000X', 'hb01', 'energy', 1, 'verified', 0, 0)");
+    // The right researcher (anti-icing coatings), a wrong one (pharmacy), and one of a type the
+    // programme does not admit.
+    const std::vector<std::tuple<int, std::string, std::string, std::string, std::string>> researchers = {
+        {2, "+8613711112222", "university_staff", R"(["energy"])", "风机叶片 覆冰 超疏水涂层 低冰黏附"},
+        {3, "+8613722223333", "university_staff", R"(["biomed"])", "药物制剂 缓释 微球"},
+        {4, "+8613733334444", "masters_student", R"(["energy"])", "风机叶片 覆冰 除冰"}};
+    for (const auto& [id, mobile, type, fields, words] : researchers) {
+      const std::string pid = std::to_string(id);
+      db.exec("INSERT INTO people (id, display_name, role, status, created_at, updated_at) VALUES (" + pid +
+              ", '研究员" + pid + "', 'researcher', 'verified', 0, 0)");
+      db.exec("INSERT INTO identities (person_id, kind, address, status, created_at) VALUES (" + pid + ", 'mobile', '" +
+              mobile + "', 'verified', 0)");
+      db.exec(
+          "INSERT INTO researchers (person_id, eligibility, fields, keywords, bio, capacity, status, created_at, "
+          "updated_at) VALUES (" +
+          pid + ", '" + type + "', '" + fields + "', '[]', '" + words + "', 2, 'verified', 0, 0)");
+    }
+    db.exec(
+        "INSERT INTO needs (id, enterprise_id, programme_id, title, problem, targets, field, amount_wan, stage, "
+        "created_at, updated_at) VALUES (7, 1, 1, '风机叶片冬季覆冰', '冬天风机叶片挂冰，只能停机', "
+        "'覆冰后两小时内恢复发电', "
+        "'energy', 20, 'published', 0, 0)");
+  }
+
+  test::SmsFake fake_;
+  test::TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(PushEndToEnd, APublishedNeedIsPushedBySmsAndTheAnswerIsTaken) {
+  const std::string templates = dir_.File("templates.json");
+  std::ofstream(templates) << R"({
+    "match_push": {"params": ["title", "enterprise", "amount", "why", "code"],
+                   "text": "新技术需求：{title}（{enterprise}，{amount}万元）。{why}。回复1有意向，回复2不考虑，回复TD退订。{code}",
+                   "tencent": "1003", "aliyun": "SMS_1003"},
+    "reply": {"params": ["text"], "text": "{text}", "tencent": "1001", "aliyun": "SMS_1001"}
+  })";
+  test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
+                            {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
+                             {"DUIJIE_STORE_PATH", db_},
+                             {"DUIJIE_MATCHER_REFRESH_MS", "100"},
+                             {"DUIJIE_SMS_QUIET_HOURS", ""},
+                             {"DUIJIE_SMS_PROVIDER", "tencent"},
+                             {"DUIJIE_SMS_SIGN_NAME", "科技服务"},
+                             {"DUIJIE_SMS_TENCENT_SECRET_ID", "AKIDfake"},
+                             {"DUIJIE_SMS_TENCENT_SECRET_KEY", "tencent-fake-secret"},
+                             {"DUIJIE_SMS_TENCENT_SDK_APP_ID", "1400006666"},
+                             {"DUIJIE_SMS_TENCENT_ENDPOINT", fake_.Base() + "/tencent"},
+                             {"DUIJIE_SMS_CALLBACK_SECRET", kSecret},
+                             {"DUIJIE_SMS_TEMPLATES_FILE", templates}});
+  const auto port = duijie.WaitForPort();
+  duijie.WaitForLine("match pushes", 20s);
+  const json sent = fake_.WaitSent(1)["sent"];
+  if (sent.size() != 1U) {
+    for (const auto& l : duijie.Lines()) std::cerr << l << "\n";
+  }
+  ASSERT_EQ(sent.size(), 1U) << "only the researcher who fits, of an admitted type: " << sent.dump();
+  EXPECT_EQ(sent[0]["phone"], "+8613711112222");
+  const json params = sent[0]["params"];  // title, enterprise, amount, why, code
+  ASSERT_EQ(params.size(), 5U) << params.dump();
+  EXPECT_EQ(params[0], "风机叶片冬季覆冰");
+  EXPECT_EQ(params[1], "武汉市一家企业");
+  EXPECT_EQ(params[2], "20");
+  EXPECT_NE(params[3].get<std::string>().find("覆冰"), std::string::npos) << params[3];
+  const std::string code = params[4];
+
+  const json reply = {{"extend", ""},       {"mobile", "13711112222"}, {"nationcode", "86"},
+                      {"sign", "科技服务"}, {"text", "1 " + code},     {"time", 1795305600}};
+  test::HttpConnection c(port, 20s);
+  const std::string body = reply.dump();
+  c.SendRaw(std::string("POST /sms/tencent/") + kSecret +
+            "/reply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  const auto res = c.ReadResponse();
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->result_int(), 200) << res->body();
+  const json answer = fake_.WaitSent(2)["sent"];
+  ASSERT_EQ(answer.size(), 2U);
+  EXPECT_EQ(answer[1]["phone"], "+8613711112222");
+  store::Connection check(db_, store::ConnectionOptions{});
+  EXPECT_EQ(check.Db().execAndGet("SELECT status FROM pushes WHERE need_id = 7").getString(), "interested");
+  EXPECT_EQ(check.Db().execAndGet("SELECT planned FROM push_rounds WHERE need_id = 7").getInt(), 1);
+}
+
+}  // namespace
+}  // namespace duijie
