@@ -4,6 +4,7 @@
 
 #include "dialogs/message.hpp"
 #include "dialogs/reply_grammar.hpp"
+#include "dialogs/sms_replies.hpp"
 #include "store/suppressions.hpp"
 
 namespace duijie::dialogs {
@@ -63,28 +64,49 @@ bool ProcessBounce(store::Connection& conn, std::optional<std::int64_t> outbox_i
   return changed;
 }
 
-EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversations, const EmailIn& mail,
-                         Clock::TimePoint now) {
+EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversations, const Catalogue& catalogue,
+                         const EmailIn& mail, Clock::TimePoint now) {
   EmailResult out;
   if (IsEmailUnsubscribe(mail.text)) {
     out.route = UnsubscribeEmail(conn, mail.address, "email:reply", now) ? EmailRoute::kUnsubscribed
                                                                          : EmailRoute::kAlreadyUnsubscribed;
     return out;
   }
-  InboundEvent event;
-  event.channel = "email";
-  event.sender = mail.address;
-  event.kind = mail.text.empty() && !mail.attachments.empty() ? "file" : "text";
-  event.text = mail.text;
-  if (!mail.message_id.empty()) event.reply_to = mail.message_id;
-  event.attachments = mail.attachments;
-  const auto processed = conversations.Process(conn, event, now);
-  if (processed.replies.empty()) return out;
+  std::vector<std::string> replies;
+  std::optional<std::int64_t> person_id;
+  std::string locale(Catalogue::kDefaultLocale);
+  // "1" / "有意向" / "2 A7K" answer an open push, as by SMS; only the explicit words above
+  // unsubscribe (a lone "N" or "T" in a mail means nothing of the kind).
+  if (const auto person = PersonByEmail(conn, mail.address)) {
+    auto& q = conn.Prepare("SELECT locale FROM people WHERE id = ?");
+    q.bind(1, *person);
+    if (q.executeStep()) locale = q.getColumn(0).getString();
+    q.reset();
+    if (auto answered = AnswerOpenPush(conn, catalogue, *person, locale, ParseReply(mail.text), "email", now)) {
+      out.route = EmailRoute::kPushAnswered;
+      replies.push_back(answered->text);
+      person_id = *person;
+    }
+  }
+  if (replies.empty()) {
+    InboundEvent event;
+    event.channel = "email";
+    event.sender = mail.address;
+    event.kind = mail.text.empty() && !mail.attachments.empty() ? "file" : "text";
+    event.text = mail.text;
+    if (!mail.message_id.empty()) event.reply_to = mail.message_id;
+    event.attachments = mail.attachments;
+    auto processed = conversations.Process(conn, event, now);
+    replies = std::move(processed.replies);
+    person_id = processed.person_id;
+    if (!processed.locale.empty()) locale = processed.locale;
+  }
+  if (replies.empty()) return out;
   // Mail is one message, not a chat: every answer in one mail, under the one it answers.
   std::string text;
-  for (const auto& r : processed.replies) text += (text.empty() ? "" : "\n\n") + r;
+  for (const auto& r : replies) text += (text.empty() ? "" : "\n\n") + r;
   OutboundMessage answer = TextMessage(std::move(text));
-  answer.params["locale"] = processed.locale.empty() ? std::string(Catalogue::kDefaultLocale) : processed.locale;
+  answer.params["locale"] = locale;
   if (!mail.message_id.empty()) {
     answer.params["email_in_reply_to"] = mail.message_id;
     answer.params["email_references"] = mail.references;
@@ -96,7 +118,7 @@ EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversat
   m.recipient = mail.address;
   m.kind = "reply";
   m.payload = nlohmann::json(answer).dump();
-  m.person_id = processed.person_id;
+  m.person_id = person_id;
   m.priority = 10;
   out.outbox.push_back(std::move(m));
   return out;

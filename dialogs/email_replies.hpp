@@ -21,7 +21,7 @@ struct EmailIn {
   std::vector<std::string> attachments;  // documents kept (sha256)
 };
 
-enum class EmailRoute { kUnsubscribed, kAlreadyUnsubscribed, kConversation };
+enum class EmailRoute { kUnsubscribed, kAlreadyUnsubscribed, kPushAnswered, kConversation };
 
 struct EmailResult {
   EmailRoute route = EmailRoute::kConversation;
@@ -29,10 +29,11 @@ struct EmailResult {
 };
 
 /// The business side of a mail, in the caller's (inbox) transaction: a reply that only says
-/// 退订 / unsubscribe stops email to the address (other channels still work); anything else is
-/// a conversation message, answered in one mail threaded under it ("Re: subject").
-EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversations, const EmailIn& mail,
-                         Clock::TimePoint now);
+/// 退订 / unsubscribe stops email to the address (other channels still work); 1 / 2 (and their
+/// synonyms, with or without the code) answer an open push as by SMS; anything else is a
+/// conversation message. Answers go in one mail threaded under it ("Re: subject").
+EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversations, const Catalogue& catalogue,
+                         const EmailIn& mail, Clock::TimePoint now);
 
 /// Stops email to `address` (a one-click unsubscribe, a mailto unsubscribe, an 退订 reply):
 /// suppressed by address, the person's email consent opted out. False if it was already.

@@ -58,6 +58,50 @@ store::NewOutboxMessage Answer(const SmsReply& reply, const std::string& suffix,
 
 }  // namespace
 
+std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogue& catalogue, std::int64_t person_id,
+                                         const std::string& locale, const ParsedReply& parsed, std::string_view channel,
+                                         Clock::TimePoint now) {
+  if (parsed.intent != ReplyIntent::kAccept && parsed.intent != ReplyIntent::kDecline) return std::nullopt;
+  const std::int64_t now_ms = ToUnixMillis(now);
+  const auto open = OpenPushes(conn, person_id, now_ms - kPushWindowMs);
+  const OpenPush* chosen = nullptr;
+  if (parsed.code) {
+    for (const auto& p : open) {
+      if (p.code == *parsed.code) chosen = &p;
+    }
+  } else if (open.size() == 1) {
+    chosen = &open.front();
+  }
+  if (chosen == nullptr && open.size() > 1) {
+    std::string list;
+    for (const auto& p : open) list += (list.empty() ? "" : "；") + p.code + " " + p.title;
+    const std::string digit = parsed.intent == ReplyIntent::kAccept ? "1" : "2";
+    return PushAnswer{
+        SmsReplyRoute::kAskedWhichPush,
+        catalogue.Text(locale, "sms.which_push", {{"list", list}, {"digit", digit}, {"example", open.front().code}})};
+  }
+  // No open push: the digit is an answer to whatever the conversation asked.
+  if (chosen == nullptr) return std::nullopt;
+  const bool accept = parsed.intent == ReplyIntent::kAccept;
+  auto& upd =
+      conn.Prepare("UPDATE pushes SET status = ?, decline_reason = ?, updated_at = ? WHERE id = ? AND status = 'sent'");
+  upd.bind(1, accept ? "interested" : "declined");
+  if (accept || parsed.rest.empty()) {
+    upd.bind(2);
+  } else {
+    upd.bind(2, parsed.rest);
+  }
+  upd.bind(3, now_ms);
+  upd.bind(4, chosen->id);
+  upd.exec();
+  upd.reset();
+  store::RecordTransition(conn, {"push", chosen->id, "sent", accept ? "interested" : "declined", person_id,
+                                 std::string(channel), accept ? "" : parsed.rest, now_ms});
+  return PushAnswer{
+      SmsReplyRoute::kPushAnswered,
+      catalogue.Text(locale, accept ? "sms.push_accepted" : "sms.push_declined", {{"title", chosen->title}})};
+}
+
 SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations, const Catalogue& catalogue,
                                const SmsReply& reply, Clock::TimePoint now) {
   const std::int64_t now_ms = ToUnixMillis(now);
@@ -92,51 +136,13 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
     return out;
   }
 
-  if ((parsed.intent == ReplyIntent::kAccept || parsed.intent == ReplyIntent::kDecline) && person) {
-    const auto open = OpenPushes(conn, person->id, now_ms - kPushWindowMs);
-    const OpenPush* chosen = nullptr;
-    if (parsed.code) {
-      for (const auto& p : open) {
-        if (p.code == *parsed.code) chosen = &p;
-      }
-    } else if (open.size() == 1) {
-      chosen = &open.front();
-    }
-    if (chosen == nullptr && open.size() > 1) {
-      std::string list;
-      for (const auto& p : open) list += (list.empty() ? "" : "；") + p.code + " " + p.title;
-      const std::string digit = parsed.intent == ReplyIntent::kAccept ? "1" : "2";
-      out.route = SmsReplyRoute::kAskedWhichPush;
-      out.outbox.push_back(
-          Answer(reply, "which", "reply",
-                 TextMessage(catalogue.Text(locale, "sms.which_push",
-                                            {{"list", list}, {"digit", digit}, {"example", open.front().code}})),
-                 person_id));
+  if (person) {
+    if (auto answered = AnswerOpenPush(conn, catalogue, person->id, locale, parsed, "sms", now)) {
+      out.route = answered->route;
+      out.outbox.push_back(Answer(reply, answered->route == SmsReplyRoute::kAskedWhichPush ? "which" : "answer",
+                                  "reply", TextMessage(answered->text), person_id));
       return out;
     }
-    if (chosen != nullptr) {
-      const bool accept = parsed.intent == ReplyIntent::kAccept;
-      auto& upd = conn.Prepare(
-          "UPDATE pushes SET status = ?, decline_reason = ?, updated_at = ? WHERE id = ? AND status = 'sent'");
-      upd.bind(1, accept ? "interested" : "declined");
-      if (accept || parsed.rest.empty()) {
-        upd.bind(2);
-      } else {
-        upd.bind(2, parsed.rest);
-      }
-      upd.bind(3, now_ms);
-      upd.bind(4, chosen->id);
-      upd.exec();
-      store::RecordTransition(conn, {"push", chosen->id, "sent", accept ? "interested" : "declined", person->id, "sms",
-                                     accept ? "" : parsed.rest, now_ms});
-      out.route = SmsReplyRoute::kPushAnswered;
-      out.outbox.push_back(Answer(reply, "answer", "reply",
-                                  TextMessage(catalogue.Text(locale, accept ? "sms.push_accepted" : "sms.push_declined",
-                                                             {{"title", chosen->title}})),
-                                  person_id));
-      return out;
-    }
-    // No open push: the digit is an answer to whatever the conversation asked.
   }
 
   InboundEvent event;

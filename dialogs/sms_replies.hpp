@@ -4,6 +4,7 @@
 
 #include "dialogs/catalogue.hpp"
 #include "dialogs/conversations.hpp"
+#include "dialogs/reply_grammar.hpp"
 #include "store/connection.hpp"
 #include "store/outbox_repository.hpp"
 
@@ -24,6 +25,20 @@ struct SmsReplyResult {
   SmsReplyRoute route = SmsReplyRoute::kConversation;
   std::vector<store::NewOutboxMessage> outbox;  // answers, by SMS to the number
 };
+
+/// How a reply that may answer a push was taken (any channel).
+struct PushAnswer {
+  SmsReplyRoute route = SmsReplyRoute::kPushAnswered;  // kPushAnswered or kAskedWhichPush
+  std::string text;                                    // what to answer the person
+};
+/// If `reply` (already parsed) accepts or declines one of the person's open pushes — the one
+/// its code names, else the only one sent in the last 72 hours — records the answer (status,
+/// decline reason, transition) and returns the confirmation; with several open and no code,
+/// returns the question which one. nullopt: not an answer to a push (the conversation takes it).
+[[nodiscard]] std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogue& catalogue,
+                                                       std::int64_t person_id, const std::string& locale,
+                                                       const ParsedReply& reply, std::string_view channel,
+                                                       Clock::TimePoint now);
 
 /// The business side of an SMS reply, in the caller's (inbox) transaction:
 /// - an unsubscribe keyword suppresses SMS to the number at once (other channels still work)

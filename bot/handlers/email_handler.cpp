@@ -106,8 +106,10 @@ net::awaitable<Ingested> Ingest(const EmailDeps& deps, email::ParsedMail mail, s
         in.attachments.push_back(stored->sha256);
       }
       if (deps.conversations != nullptr) {
-        auto result = dialogs::ProcessEmail(c, *deps.conversations, in, now);
-        out.outcome = result.route == dialogs::EmailRoute::kConversation ? "conversation" : "unsubscribed";
+        auto result = dialogs::ProcessEmail(c, *deps.conversations, deps.catalogue, in, now);
+        out.outcome = result.route == dialogs::EmailRoute::kConversation   ? "conversation"
+                      : result.route == dialogs::EmailRoute::kPushAnswered ? "push_answered"
+                                                                           : "unsubscribed";
         for (auto& m : result.outbox) {
           m.inbox_id = entry.id;
           store::OutboxRepository::Enqueue(c, m, now_ms);
