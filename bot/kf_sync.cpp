@@ -141,6 +141,7 @@ net::awaitable<store::AttemptRecord> KfSync::Pull(const std::string& open_kfid, 
             answer.priority = 10;
             out.push_back(std::move(answer));
           }
+          out.insert(out.end(), processed.outbox.begin(), processed.outbox.end());
         }
         if (p.fetch) out.push_back(*p.fetch);
         for (auto& m : out) {

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <sstream>
 
+#include "common/mask.hpp"
+#include "dialogs/message.hpp"
 #include "store/matching.hpp"
 #include "store/transitions.hpp"
 
@@ -38,6 +40,16 @@ class DbFacts final : public Facts {
       if (need) out.push_back({need->title, match.terms, match.shared_field});
     }
     return out;
+  }
+
+  [[nodiscard]] bool OwnsVerified(std::string_view kind, std::string_view address) const override {
+    auto& s = conn_.Prepare(
+        "SELECT id FROM identities WHERE person_id = :person AND kind = :kind AND address = :address AND status = "
+        "'verified'");
+    s.bind(":person", person_);
+    s.bind(":kind", std::string(kind));
+    s.bind(":address", std::string(address));
+    return OptionalId(s).has_value();
   }
 
   [[nodiscard]] bool CreditCodeTaken(std::string_view code) const override {
@@ -158,6 +170,54 @@ void BindOpt(SQLite::Statement& s, const char* name, const std::optional<std::st
   }
 }
 
+// A mobile the person proved with a code: theirs from now on. One held by someone who never got
+// past onboarding (e.g. who texted once) moves over; one of a registered person stays theirs.
+bool LinkIdentity(store::Connection& c, std::int64_t person, const std::string& kind, const std::string& address,
+                  std::string_view channel, std::int64_t now) {
+  auto& owner = c.Prepare(
+      "SELECT i.id, i.person_id, p.role FROM identities i JOIN people p ON p.id = i.person_id "
+      "WHERE i.kind = :kind AND i.address = :address");
+  owner.bind(":kind", kind);
+  owner.bind(":address", address);
+  std::optional<std::int64_t> identity;
+  std::int64_t holder = 0;
+  std::string holder_role;
+  if (owner.executeStep()) {
+    identity = owner.getColumn(0).getInt64();
+    holder = owner.getColumn(1).getInt64();
+    holder_role = owner.getColumn(2).getString();
+  }
+  owner.reset();
+  if (identity && holder != person && holder_role != "unknown") return false;
+  if (identity) {
+    auto& upd =
+        c.Prepare("UPDATE identities SET person_id = :person, status = 'verified', verified_at = :now WHERE id = :id");
+    upd.bind(":person", person);
+    upd.bind(":now", now);
+    upd.bind(":id", *identity);
+    upd.exec();
+    if (holder != person) {
+      // The empty onboarding person it came from keeps no conversation of its own.
+      auto& drop = c.Prepare("DELETE FROM conversations WHERE person_id = :holder");
+      drop.bind(":holder", holder);
+      drop.exec();
+    }
+  } else {
+    auto& ins = c.Prepare(
+        "INSERT INTO identities (person_id, kind, address, status, verified_at, created_at) "
+        "VALUES (:person, :kind, :address, 'verified', :now, :now)");
+    ins.bind(":person", person);
+    ins.bind(":kind", kind);
+    ins.bind(":address", address);
+    ins.bind(":now", now);
+    ins.exec();
+    identity = c.Db().getLastInsertRowid();
+  }
+  store::RecordTransition(
+      c, {"identity", *identity, "unverified", "verified", person, DomainChannel(channel), "sms code", now});
+  return true;
+}
+
 }  // namespace
 
 std::string IdentityKind(std::string_view channel) {
@@ -179,6 +239,19 @@ Date ChinaDate(Clock::TimePoint t) {
   const std::chrono::year_month_day ymd{std::chrono::sys_days(shifted.time_since_epoch())};
   return {static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
           static_cast<int>(static_cast<unsigned>(ymd.day()))};
+}
+
+Conversations::Conversations(const Engine& engine, const Programme& programme, const Catalogue& catalogue,
+                             NeedRecommender recommender, Random* random)
+    : engine_(engine),
+      programme_(programme),
+      catalogue_(catalogue),
+      recommender_(std::move(recommender)),
+      random_(random) {
+  if (random_ == nullptr) {
+    static SystemRandom system;
+    random_ = &system;
+  }
 }
 
 Processed Conversations::Process(store::Connection& c, const InboundEvent& event, Clock::TimePoint now) const {
@@ -230,7 +303,15 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
   load.reset();
 
   const DbFacts facts(c, out.person_id, catalogue_, out.locale, recommender_);
-  const TurnContext ctx{programme_, catalogue_, facts, now, ChinaDate(now), out.locale};
+  const TurnContext ctx{.programme = programme_,
+                        .catalogue = catalogue_,
+                        .facts = facts,
+                        .now = now,
+                        .today = ChinaDate(now),
+                        .locale = out.locale,
+                        .channel = event.channel,
+                        .sender = event.sender,
+                        .random = random_};
   Turn turn = engine_.Handle(state, event, ctx);
   out.replies = std::move(turn.replies);
 
@@ -297,6 +378,27 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       ins.bind(":now", now_ms);
       ins.exec();
       BecomePending(c, out.person_id, "researcher", v.value("name", ""), v, event.channel, now_ms);
+    } else if (effect.kind == "send_code") {
+      // The code goes by SMS even when the person writes on WeCom or by mail: that is the proof.
+      OutboundMessage code =
+          TextMessage(catalogue_.Text(out.locale, "verify.code_text", {{"code", v.value("code", "")}}));
+      code.template_id = "verification_code";
+      code.params = {{"code", v.value("code", "")}};
+      store::NewOutboxMessage m;
+      m.idempotency_key = "code:" + std::to_string(out.person_id) + ":" + std::to_string(now_ms);
+      m.channel = v.value("channel", "sms");
+      m.recipient = v.value("address", "");
+      m.kind = "verification_code";
+      m.payload = json(code).dump();
+      m.person_id = out.person_id;
+      m.priority = 30;
+      m.max_attempts = 3;  // a code late by minutes is useless
+      out.outbox.push_back(std::move(m));
+    } else if (effect.kind == "verify_identity") {
+      const std::string address = v.value("address", "");
+      if (!LinkIdentity(c, out.person_id, v.value("kind", "mobile"), address, event.channel, now_ms)) {
+        out.replies.push_back(catalogue_.Text(out.locale, "verify.taken", {{"mobile", MaskPhone(address)}}));
+      }
     } else if (effect.kind == "set_locale") {
       auto& upd = c.Prepare("UPDATE people SET locale = :locale, updated_at = :now WHERE id = :person");
       upd.bind(":locale", v.value("locale", std::string(Catalogue::kDefaultLocale)));

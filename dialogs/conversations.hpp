@@ -8,6 +8,7 @@
 #include "dialogs/engine.hpp"
 #include "matcher/matcher.hpp"
 #include "store/connection.hpp"
+#include "store/outbox_repository.hpp"
 
 namespace duijie::dialogs {
 
@@ -16,6 +17,9 @@ struct Processed {
   std::int64_t person_id = 0;
   std::vector<std::string> replies;
   std::string locale;
+  /// Messages for elsewhere than the answer (a verification code by SMS): the caller queues
+  /// them with the answer.
+  std::vector<store::NewOutboxMessage> outbox;
 };
 
 /// The identity kind behind a channel address: wecom → wecom_userid, wecom_kf → wecom_external,
@@ -35,9 +39,9 @@ using NeedRecommender =
 
 class Conversations {
  public:
+  /// `random` makes verification codes; null: the operating system's generator.
   Conversations(const Engine& engine, const Programme& programme, const Catalogue& catalogue,
-                NeedRecommender recommender = {})
-      : engine_(engine), programme_(programme), catalogue_(catalogue), recommender_(std::move(recommender)) {}
+                NeedRecommender recommender = {}, Random* random = nullptr);
 
   Processed Process(store::Connection& conn, const InboundEvent& event, Clock::TimePoint now) const;
 
@@ -46,6 +50,7 @@ class Conversations {
   const Programme& programme_;
   const Catalogue& catalogue_;
   NeedRecommender recommender_;
+  Random* random_;
 };
 
 /// The civil date in China (UTC+8, no DST) at `t`: what "today" means to the people writing.

@@ -53,9 +53,11 @@ bool ProcessBounce(store::Connection& conn, std::optional<std::int64_t> outbox_i
   if (outbox_id) {
     if (const auto msg = store::OutboxRepository::Find(conn, *outbox_id); msg && msg->channel == "email") {
       if (address.empty()) address = msg->recipient;
-      changed = store::OutboxRepository::RecordDelivery(conn, msg->provider_ref.value_or(""), *outbox_id, false,
-                                                        "bounced " + status,
-                                                        now_ms) == store::OutboxRepository::Delivery::kRecorded;
+      const auto taken = store::OutboxRepository::RecordDelivery(conn, msg->provider_ref.value_or(""), *outbox_id,
+                                                                 false, "bounced " + status, now_ms);
+      // The bounce overtook the record of its own send: the caller undoes this and asks again.
+      if (taken == store::OutboxRepository::Delivery::kInFlight) throw BounceTooEarly();
+      changed = taken == store::OutboxRepository::Delivery::kRecorded;
     }
   }
   if (!address.empty()) {
@@ -97,6 +99,7 @@ EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversat
     if (!mail.message_id.empty()) event.reply_to = mail.message_id;
     event.attachments = mail.attachments;
     auto processed = conversations.Process(conn, event, now);
+    out.outbox.insert(out.outbox.end(), processed.outbox.begin(), processed.outbox.end());
     replies = std::move(processed.replies);
     person_id = processed.person_id;
     if (!processed.locale.empty()) locale = processed.locale;

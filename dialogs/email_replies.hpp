@@ -1,5 +1,6 @@
 #pragma once
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversat
 /// suppressed by address, the person's email consent opted out. False if it was already.
 bool UnsubscribeEmail(store::Connection& conn, const std::string& address, const std::string& source,
                       Clock::TimePoint now);
+
+/// Thrown by ProcessBounce when the bounced message's send is still being recorded: the
+/// transaction must be undone and the bounce taken again later (answer the sender "retry").
+struct BounceTooEarly : std::runtime_error {
+  BounceTooEarly() : std::runtime_error("a bounce arrived before its message's send was recorded") {}
+};
 
 /// A permanent bounce (RFC 3464, 5.x.x) for our message `outbox_id` (if known) to `recipient`:
 /// the message is failed (its fallback queued) and email to the address suppressed. Returns

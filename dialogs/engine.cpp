@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
 
+#include "common/digest.hpp"
+#include "common/mask.hpp"
 #include "matcher/normalize.hpp"
 
 namespace duijie::dialogs {
@@ -132,7 +135,85 @@ void Engine::Answer(const FormSpec& form, const std::string& text, json& state, 
     turn.replies.push_back(std::move(reply));
     return;
   }
-  state["values"][field.name] = *parsed.value;
+  state["tries"] = 0;
+  if (field.verify_mobile) {
+    const std::string mobile = parsed.value->get<std::string>();
+    const bool proved = (ctx.channel == "sms" && ctx.sender == mobile) || ctx.facts.OwnsVerified("mobile", mobile);
+    if (!proved) {
+      SendCode(mobile, state, turn, ctx);
+      return;
+    }
+  }
+  Accept(form, *parsed.value, state, turn, ctx);
+}
+
+void Engine::SendCode(const std::string& mobile, json& state, Turn& turn, const TurnContext& ctx) const {
+  if (ctx.random == nullptr) throw std::logic_error("a form verifies a mobile but the turn has no randomness");
+  std::string code;
+  for (int i = 0; i < 6; ++i)
+    code += static_cast<char>('0' + std::min(9, static_cast<int>(ctx.random->Uniform() * 10)));
+  const std::int64_t now = Ms(ctx.now);
+  const int tries = state.contains("verify") ? state["verify"].value("tries", 0) : 0;
+  // Only a digest is kept in the saved state.
+  state["verify"] = {{"mobile", mobile},
+                     {"digest", Sha256Hex(code + ":" + mobile)},
+                     {"expires_at", now + std::chrono::duration_cast<std::chrono::milliseconds>(kCodeValidity).count()},
+                     {"sent_at", now},
+                     {"tries", tries}};
+  turn.effects.push_back({"send_code", {{"channel", "sms"}, {"address", mobile}, {"code", code}}});
+  turn.replies.push_back(Text(ctx, "verify.sent", {{"mobile", MaskPhone(mobile)}}));
+}
+
+void Engine::Verify(const FormSpec& form, const std::string& text, json& state, Turn& turn,
+                    const TurnContext& ctx) const {
+  json& v = state["verify"];
+  const std::string mobile = v.value("mobile", "");
+  const std::int64_t now = Ms(ctx.now);
+  std::string digits;
+  for (const char c : text) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  const bool looks_like_code = digits.size() == 6 && text.size() <= 12;
+  if (text == "重发" || text == "resend" || text == "重新发送") {
+    const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(kCodeResendAfter).count();
+    const std::int64_t left = v.value("sent_at", std::int64_t{0}) + wait_ms - now;
+    if (left > 0) {
+      turn.replies.push_back(Text(ctx, "verify.wait", {{"seconds", (left + 999) / 1000}}));
+      return;
+    }
+    SendCode(mobile, state, turn, ctx);
+    return;
+  }
+  if (!looks_like_code) {
+    turn.replies.push_back(Text(ctx, "verify.prompt", {{"mobile", MaskPhone(mobile)}}));
+    return;
+  }
+  if (now > v.value("expires_at", std::int64_t{0})) {
+    turn.replies.push_back(Text(ctx, "verify.expired"));
+    return;
+  }
+  if (!ConstantTimeEquals(Sha256Hex(digits + ":" + mobile), v.value("digest", ""))) {
+    const int tries = v.value("tries", 0) + 1;
+    if (tries >= kCodeTries) {
+      state.erase("verify");
+      turn.replies.push_back(Text(ctx, "verify.too_many"));
+      Ask(form, state, turn, ctx);
+      return;
+    }
+    v["tries"] = tries;
+    turn.replies.push_back(Text(ctx, "verify.wrong", {{"left", kCodeTries - tries}}));
+    return;
+  }
+  state.erase("verify");
+  turn.effects.push_back({"verify_identity", {{"kind", "mobile"}, {"address", mobile}}});
+  turn.replies.push_back(Text(ctx, "verify.done", {{"mobile", MaskPhone(mobile)}}));
+  Accept(form, json(mobile), state, turn, ctx);
+}
+
+void Engine::Accept(const FormSpec& form, const json& value, json& state, Turn& turn, const TurnContext& ctx) const {
+  const auto idx = state.value("field", 0);
+  const auto& field = form.fields.at(static_cast<std::size_t>(idx));
+  state["values"][field.name] = value;
   state["tries"] = 0;
   if (state.contains("fix") && !state.value("editing", false)) {
     // Fixing a returned need: the next flagged field, then the preview.
@@ -403,6 +484,19 @@ Turn Engine::Handle(const json& state_in, const InboundEvent& event, const TurnC
   }
 
   const bool confirming = state.value("confirming", false);
+  if (state.contains("verify") && !confirming) {
+    if (command == Command::kBack) {
+      // Another number: the mobile question again.
+      state.erase("verify");
+      Ask(*form, state, turn, ctx);
+      return finish();
+    }
+    if (command != Command::kCancel && command != Command::kHelp && command != Command::kMenu &&
+        command != Command::kStatus) {
+      Verify(*form, text, state, turn, ctx);
+      return finish();
+    }
+  }
   switch (command) {
     case Command::kHelp: {
       if (confirming) {

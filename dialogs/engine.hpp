@@ -43,6 +43,10 @@ class Facts {
     std::string field;
   };
   [[nodiscard]] virtual std::optional<std::vector<Recommendation>> Recommendations() const = 0;
+  /// Whether the person already holds this identity verified (a mobile confirmed before).
+  [[nodiscard]] virtual bool OwnsVerified(std::string_view /*kind*/, std::string_view /*address*/) const {
+    return false;
+  }
 };
 
 /// Everything a turn depends on besides the state and the event: no I/O, no global clock.
@@ -55,7 +59,16 @@ struct TurnContext {
   std::string locale = std::string(Catalogue::kDefaultLocale);
   std::chrono::hours resume_after{24};       // an open form older than this asks "继续填写？"
   std::chrono::hours form_expires{24 * 30};  // an open form older than this is dropped
+  std::string channel;                       // where the person writes from ('sms' proves a mobile)
+  std::string sender;                        // their address on it
+  Random* random = nullptr;                  // verification codes; required by forms that verify
 };
+
+/// How a mobile given in a form is proved: a 6-digit code by SMS, valid 5 minutes, 5 tries, a
+/// new one at most once a minute.
+inline constexpr std::chrono::minutes kCodeValidity{5};
+inline constexpr int kCodeTries = 5;
+inline constexpr std::chrono::seconds kCodeResendAfter{60};
 
 /// A change the runner applies in the transaction of the inbound message.
 struct Effect {
@@ -83,6 +96,9 @@ struct FieldSpec {
   std::function<std::vector<Choice>(const TurnContext&)> options;
   /// A check against the store after parsing (e.g. a credit code already registered).
   std::function<std::optional<Parsed>(const nlohmann::json&, const TurnContext&)> check;
+  /// A mobile the person must prove with an SMS code before the form goes on (unless they write
+  /// from that number, or hold it verified already).
+  bool verify_mobile = false;
 };
 
 /// A form: fields asked in order, a preview to confirm, and the effect of finishing it.
@@ -116,6 +132,13 @@ class Engine {
   void AskConfirm(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;
   void Answer(const FormSpec& form, const std::string& text, nlohmann::json& state, Turn& turn,
               const TurnContext& ctx) const;
+  // A valid value for the open field: stored, then the next question (or the preview).
+  void Accept(const FormSpec& form, const nlohmann::json& value, nlohmann::json& state, Turn& turn,
+              const TurnContext& ctx) const;
+  // The person's answer while a verification code is awaited.
+  void Verify(const FormSpec& form, const std::string& text, nlohmann::json& state, Turn& turn,
+              const TurnContext& ctx) const;
+  void SendCode(const std::string& mobile, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;
   void Confirm(const FormSpec& form, const std::string& text, nlohmann::json& state, Turn& turn,
                const TurnContext& ctx) const;
   void Start(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;

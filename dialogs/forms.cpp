@@ -72,8 +72,10 @@ std::vector<FormSpec> Build() {
   enterprise.fields.push_back(ChoiceField(e, "industry", Fields));
   enterprise.fields.push_back(Text(e, "sme_number", 4, 40, true));
   enterprise.fields.push_back(Text(e, "contact_name", 2, 20));
-  enterprise.fields.push_back(
-      With(Text(e, "mobile", 1, 1), [](std::string_view t, const TurnContext&) { return ParseMobile(t); }));
+  auto enterprise_mobile =
+      With(Text(e, "mobile", 1, 1), [](std::string_view t, const TurnContext&) { return ParseMobile(t); });
+  enterprise_mobile.verify_mobile = true;  // the programme asks for a verified contact mobile
+  enterprise.fields.push_back(std::move(enterprise_mobile));
   enterprise.fields.push_back(
       With(Text(e, "email", 1, 1, true), [](std::string_view t, const TurnContext&) { return ParseEmail(t); }));
   forms.push_back(std::move(enterprise));
@@ -116,8 +118,10 @@ std::vector<FormSpec> Build() {
   researcher.fields.push_back(ChoiceField(r, "region", Regions));
   researcher.fields.push_back(
       With(Text(r, "capacity", 1, 1), [](std::string_view t, const TurnContext&) { return ParseCount(t, 1, 10); }));
-  researcher.fields.push_back(
-      With(Text(r, "mobile", 1, 1), [](std::string_view t, const TurnContext&) { return ParseMobile(t); }));
+  auto researcher_mobile =
+      With(Text(r, "mobile", 1, 1), [](std::string_view t, const TurnContext&) { return ParseMobile(t); });
+  researcher_mobile.verify_mobile = true;  // pushes go to it
+  researcher.fields.push_back(std::move(researcher_mobile));
   researcher.fields.push_back(
       With(Text(r, "email", 1, 1, true), [](std::string_view t, const TurnContext&) { return ParseEmail(t); }));
   forms.push_back(std::move(researcher));

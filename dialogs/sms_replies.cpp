@@ -151,6 +151,7 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
   event.kind = "text";
   event.text = reply.text;
   const auto processed = conversations.Process(conn, event, now);
+  out.outbox.insert(out.outbox.end(), processed.outbox.begin(), processed.outbox.end());
   for (std::size_t i = 0; i < processed.replies.size(); ++i) {
     out.outbox.push_back(
         Answer(reply, "reply:" + std::to_string(i), "reply", TextMessage(processed.replies[i]), processed.person_id));

@@ -128,6 +128,24 @@ net::awaitable<Ingested> Ingest(const EmailDeps& deps, email::ParsedMail mail, s
   co_return out;
 }
 
+// Ingest, or the answer that makes the sender deliver the mail again later (a bounce that
+// overtook the record of its own send).
+struct Taken {
+  Ingested done;
+  std::optional<HttpResponse> retry;
+};
+net::awaitable<Taken> IngestOrRetry(const EmailDeps& deps, email::ParsedMail mail, std::string digest) {
+  Taken out;
+  try {
+    out.done = co_await Ingest(deps, std::move(mail), std::move(digest));
+  } catch (const dialogs::BounceTooEarly& e) {
+    deps.log.Info("inbound mail deferred", {{"reason", e.what()}});
+    out.retry = JsonError(http::status::service_unavailable, "retry_later",
+                          "the bounced message's send is still being recorded; send it again");
+  }
+  co_return out;
+}
+
 std::optional<std::int64_t> ParseInt(std::string_view s) {
   std::int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -164,8 +182,9 @@ void AddEmailRoutes(Router& router, const EmailDeps& deps) {
         auto mail = email::ParseMail(req.body(), deps.limits);
         if (!mail) co_return RefuseParse(deps.log, mail.error(), http::status::bad_request);
         std::string digest = Sha256Hex(req.body());
-        const Ingested done = co_await Ingest(deps, std::move(*mail), std::move(digest));
-        co_return JsonResponse(http::status::ok, {{"status", done.duplicate ? "duplicate" : "accepted"}});
+        Taken taken = co_await IngestOrRetry(deps, std::move(*mail), std::move(digest));
+        if (taken.retry) co_return std::move(*taken.retry);
+        co_return JsonResponse(http::status::ok, {{"status", taken.done.duplicate ? "duplicate" : "accepted"}});
       },
       limit);
 
@@ -197,10 +216,11 @@ void AddEmailRoutes(Router& router, const EmailDeps& deps) {
         auto mail = email::MailgunMail(*form, deps.limits);
         if (!mail) co_return RefuseParse(deps.log, mail.error(), http::status::not_acceptable);
         std::string digest = Sha256Hex(req.body());
-        const Ingested done = co_await Ingest(deps, std::move(*mail), std::move(digest));
+        Taken taken = co_await IngestOrRetry(deps, std::move(*mail), std::move(digest));
+        if (taken.retry) co_return std::move(*taken.retry);
         // Remembered once processed: a delivery we failed to take can still be retried.
         if (deps.used_tokens != nullptr) deps.used_tokens->Remember(token);
-        co_return JsonResponse(http::status::ok, {{"status", done.duplicate ? "duplicate" : "accepted"}});
+        co_return JsonResponse(http::status::ok, {{"status", taken.done.duplicate ? "duplicate" : "accepted"}});
       },
       limit);
 

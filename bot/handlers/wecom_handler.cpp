@@ -183,6 +183,7 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
       store::StoredReply reply{200, "text/plain", ""};
       if (converse) {
         const auto processed = deps.conversations->Process(c, event, now);
+        all.insert(all.end(), processed.outbox.begin(), processed.outbox.end());
         std::string text;
         for (const auto& r : processed.replies) text += (text.empty() ? "" : "\n\n") + r;
         if (text.size() > wecom::kAppTextBytes) {

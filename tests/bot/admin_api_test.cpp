@@ -29,7 +29,10 @@ class AdminApiTest : public ::testing::Test {
       tokens_["bureau_elsewhere"] = Tokens::Create(c, "yichang", "bureau_reviewer", "hb04", now)->secret;
       tokens_["viewer"] = Tokens::Create(c, "dashboard", "viewer", std::nullopt, now)->secret;
       // An enterprise in 武汉 (hb01) with a submitted need, and a researcher.
-      const dialogs::Conversations conv(dialogs::Engine::Standard(), programme_, dialogs::Catalogue::Embedded());
+      // Verification codes are all 666666.
+      test::FakeRandom random({0.65});
+      const dialogs::Conversations conv(dialogs::Engine::Standard(), programme_, dialogs::Catalogue::Embedded(), {},
+                                        &random);
       const auto say = [&](const std::string& who, const std::string& text) {
         conv.Process(c, {"wecom", who, "text", text, std::nullopt, std::nullopt, {}}, clock_.Now());
       };
@@ -41,6 +44,7 @@ class AdminApiTest : public ::testing::Test {
                             "跳过",
                             "张三",
                             "13812345678",
+                            "666666",
                             "跳过",
                             "确认",
                             "发布需求",
@@ -56,7 +60,7 @@ class AdminApiTest : public ::testing::Test {
         say("zhangsan", t);
       }
       for (const char* t : {"科技人员注册", "李四", "华中科技大学", "教授", "1", "4", "锂电池",
-                            "从事锂离子电池正极材料研究十余年", "武汉", "2", "13912345678", "跳过", "确认"}) {
+                            "从事锂离子电池正极材料研究十余年", "武汉", "2", "13912345678", "666666", "跳过", "确认"}) {
         say("lisi", t);
       }
       return 0;

@@ -21,14 +21,18 @@ class ConversationsTest : public ::testing::Test {
   void Register(const std::string& who, const std::string& credit_code) {
     for (const char* answer : {"注册企业", "武汉光谷新材料科技有限公司"}) Say("wecom", who, answer);
     Say("wecom", who, credit_code);
-    for (const char* answer : {"1", "4", "跳过", "张三", "13812345678", "zhangsan@example.com", "确认"}) {
+    for (const char* answer : {"1", "4", "跳过", "张三", "13812345678", kCode, "zhangsan@example.com", "确认"}) {
       Say("wecom", who, answer);
     }
   }
 
   test::TestDb db_;
   test::FakeClock clock_{FromUnixMillis(1'795'305'600'000)};  // 2026-11-22T00:00Z
-  Conversations conversations_{Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded()};
+  // Every verification code is 666666.
+  static constexpr const char* kCode = "666666";
+  test::FakeRandom random_{{0.65}};
+  Conversations conversations_{
+      Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(), {}, &random_};
 };
 
 TEST_F(ConversationsTest, AnEnterpriseRegistersAndPostsANeedThatItsListShows) {
@@ -39,10 +43,11 @@ TEST_F(ConversationsTest, AnEnterpriseRegistersAndPostsANeedThatItsListShows) {
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM people WHERE role = 'enterprise_contact' AND status = 'pending' AND "
                        "display_name = '张三'"),
             1);
-  // The WeCom userid is authenticated by WeCom; the mobile and email typed in are not yet.
+  // The WeCom userid is authenticated by WeCom, the mobile by its SMS code; the email typed in
+  // is not yet.
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'wecom_userid' AND status = 'verified'"), 1);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'mobile' AND address = '+8613812345678' AND "
-                       "status = 'unverified'"),
+                       "status = 'verified'"),
             1);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'email' AND status = 'unverified'"), 1);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'person' AND to_state = 'pending'"), 1);
@@ -78,8 +83,9 @@ TEST_F(ConversationsTest, ARegisteredResearcherGetsThePublishedNeedsTheMatcherRe
     return with_matcher.Process(db_.Conn(), e, clock_.Now());
   };
   EXPECT_NE(ask("lisi").replies.at(0).find("科技人员注册"), std::string::npos);  // not a researcher yet
-  for (const char* t : {"科技人员注册", "李四", "华中科技大学", "教授", "1", "6", "锂电池正极材料",
-                        "从事锂离子电池高镍正极材料循环寿命研究十余年", "武汉", "2", "13912345678", "跳过", "确认"}) {
+  for (const char* t :
+       {"科技人员注册", "李四", "华中科技大学", "教授", "1", "6", "锂电池正极材料",
+        "从事锂离子电池高镍正极材料循环寿命研究十余年", "武汉", "2", "13912345678", kCode, "跳过", "确认"}) {
     Say("wecom", "lisi", t);
   }
   for (const auto& n : pool.needs) matcher.Upsert(n);
@@ -125,6 +131,52 @@ TEST(ChinaDate, IsUtcPlusEight) {
   EXPECT_EQ(ChinaDate(FromUnixMillis(1'795'305'600'000)).Iso(), "2026-11-22");                      // 08:00 in Beijing
   EXPECT_EQ(ChinaDate(FromUnixMillis(1'795'305'600'000 - 8 * 3'600'000 - 1)).Iso(), "2026-11-21");  // 23:59:59.999
   EXPECT_EQ(ChinaDate(FromUnixMillis(1'795'305'600'000 - 8 * 3'600'000)).Iso(), "2026-11-22");      // midnight
+}
+
+TEST_F(ConversationsTest, AMobileProvedByCodeContinuesTheSameFormBySms) {
+  // The number texted once before: an empty onboarding person holds it.
+  Say("sms", "+8613812345678", "你好");
+  for (const char* answer :
+       {"注册企业", "武汉光谷新材料科技有限公司", "91350100M000100Y43", "1", "4", "跳过", "张三"}) {
+    Say("wecom", "zhangsan", answer);
+  }
+  const auto sent = Say("wecom", "zhangsan", "13812345678");
+  ASSERT_EQ(sent.outbox.size(), 1U) << "the code goes by SMS";
+  EXPECT_EQ(sent.outbox[0].channel, "sms");
+  EXPECT_EQ(sent.outbox[0].recipient, "+8613812345678");
+  EXPECT_EQ(sent.outbox[0].kind, "verification_code");
+  const auto payload = nlohmann::json::parse(sent.outbox[0].payload);
+  EXPECT_EQ(payload["template_id"], "verification_code");
+  EXPECT_EQ(payload["params"]["code"], kCode);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM conversations WHERE state LIKE '%666666%'"), 0)
+      << "only a digest of the code is kept";
+  const auto done = Say("wecom", "zhangsan", kCode);
+  EXPECT_NE(done.replies.at(0).find("已验证"), std::string::npos) << done.replies[0];
+  const std::int64_t person =
+      db_.Scalar("SELECT person_id FROM identities WHERE kind = 'wecom_userid' AND address = 'zhangsan'");
+  EXPECT_EQ(db_.Scalar("SELECT person_id FROM identities WHERE kind = 'mobile' AND address = '+8613812345678'"), person)
+      << "the number moved from the empty onboarding person";
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'identity' AND to_state = 'verified'"), 1);
+  // Now by SMS from that number: the same person, the same open form (the email question).
+  const auto by_sms = Say("sms", "+8613812345678", "状态");
+  EXPECT_EQ(by_sms.person_id, person);
+  EXPECT_NE(by_sms.replies.at(0).find("张三"), std::string::npos) << by_sms.replies[0];
+  Say("sms", "+8613812345678", "跳过");
+  Say("sms", "+8613812345678", "确认");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM enterprises WHERE contact_person_id = " + std::to_string(person)), 1);
+}
+
+TEST_F(ConversationsTest, AMobileOfARegisteredPersonIsNotTakenOver) {
+  Register("zhangsan", "91350100M000100Y43");
+  for (const char* answer : {"注册企业", "另一家公司", "91350100M000200Y1H", "1", "4", "跳过", "李四", "13812345678"}) {
+    Say("wecom", "lisi", answer);
+  }
+  const auto r = Say("wecom", "lisi", kCode);
+  const std::string all = r.replies.at(0) + r.replies.back();
+  EXPECT_NE(all.find("另一个账号"), std::string::npos) << all;
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities i JOIN people p ON p.id = i.person_id WHERE i.address = "
+                       "'+8613812345678' AND p.display_name = '张三'"),
+            1);
 }
 
 }  // namespace

@@ -117,6 +117,11 @@ TEST_F(EmailRepliesTest, APermanentBounceFailsTheMessageAndSuppressesTheAddress)
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM suppressions WHERE address = 'li.si@whu.edu.cn' AND reason = 'bounce'"),
             1);
   EXPECT_FALSE(ProcessBounce(db_.Conn(), id, "", "5.1.1", clock_.Now())) << "the same bounce twice changes nothing";
+  // A bounce for a message whose send is still being recorded asks to be taken again later.
+  m.idempotency_key = "k2";
+  const auto sending = store::OutboxRepository::Enqueue(db_.Conn(), m, 0).id;
+  db_.Conn().Db().exec("UPDATE outbox SET status = 'sending' WHERE id = " + std::to_string(sending));
+  EXPECT_THROW((void)ProcessBounce(db_.Conn(), sending, "", "5.1.1", clock_.Now()), BounceTooEarly);
 }
 
 }  // namespace

@@ -2,12 +2,14 @@
 // clock. The format, one directive per line:
 //   # comment                      programme: hubei-2020       today: 2026-11-22
 //   taken: <credit code>           need: <summary line>        channel: sms
+//   sender: +8613812345678         (the person's address on the channel; default person-1)
 //   enterprise: none               (the person has no registered enterprise)
 //   returned: <need id> <field,field> <values JSON>   (a need returned for changes)
 //   > what the person says         > /subscribe  (an event)   > /file  (a file)
 //   < what the bot answers         | the answer's next line
 //   + 3d | 5h | 10m                (the clock moves)
 //   ! effect_kind {"json": "subset"}
+// Verification codes sent by SMS are 123456, then 666666 (scripted randomness).
 // Every answer must be listed, in order. DUIJIE_TRANSCRIPT_RECORD=1 rewrites the answers from
 // what the engine says (then read the diff before committing it).
 #include <cstdlib>
@@ -66,6 +68,9 @@ Result RunTranscript(const fs::path& file, bool record) {
   Date today{2026, 11, 22};
   std::string programme = "hubei-2020";
   std::string channel = "wecom";
+  std::string sender = "person-1";
+  // Verification codes are 123456 (the digits drawn in turn).
+  test::FakeRandom random({0.15, 0.25, 0.35, 0.45, 0.55, 0.65});
   MemoryFacts facts;
   json state;
   std::vector<std::string> pending;  // answers not yet matched
@@ -127,7 +132,7 @@ Result RunTranscript(const fs::path& file, bool record) {
       fail(i, "continuation without an answer");
     } else if (line.rfind("> ", 0) == 0) {
       expect_drained(i);
-      InboundEvent event{channel, "person-1", "text", arg(2), std::nullopt, std::nullopt, {}};
+      InboundEvent event{channel, sender, "text", arg(2), std::nullopt, std::nullopt, {}};
       if (event.text == "/subscribe" || event.text == "/enter") {
         event.kind = "event";
         event.event = event.text == "/subscribe" ? "subscribe" : "enter_agent";
@@ -136,8 +141,15 @@ Result RunTranscript(const fs::path& file, bool record) {
         event.kind = "file";
         event.text = "MEDIA";
       }
-      const TurnContext ctx{
-          Programme::Embedded().at(programme), Catalogue::Embedded(), facts, clock.Now(), today, locale};
+      const TurnContext ctx{.programme = Programme::Embedded().at(programme),
+                            .catalogue = Catalogue::Embedded(),
+                            .facts = facts,
+                            .now = clock.Now(),
+                            .today = today,
+                            .locale = locale,
+                            .channel = channel,
+                            .sender = sender,
+                            .random = &random};
       Turn turn = Engine::Standard().Handle(state, event, ctx);
       state = turn.state;
       // Round-trip the state as the store would, so nothing survives that JSON cannot hold.
@@ -188,6 +200,8 @@ Result RunTranscript(const fs::path& file, bool record) {
       programme = arg(11);
     } else if (line.rfind("channel: ", 0) == 0) {
       channel = arg(9);
+    } else if (line.rfind("sender: ", 0) == 0) {
+      sender = arg(8);
     } else if (line.rfind("locale: ", 0) == 0) {
       locale = arg(8);
     } else if (line.rfind("taken: ", 0) == 0) {
