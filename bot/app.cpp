@@ -422,6 +422,7 @@ int App::Run() {
                          config_.matcher.pushes_per_need_max, config_.matcher.score_floor};
   push_options.remind_after = std::chrono::hours(config_.matcher.push_remind_hours);
   push_options.close_after = std::chrono::hours(config_.matcher.push_close_hours);
+  push_options.digest_after = std::chrono::minutes(config_.matcher.proposal_digest_minutes);
   PushPlanner pushes(*writer, *readers, *matches, dialogs::Programme::Embedded().at(config_.programme.id),
                      dialogs::Catalogue::Embedded(), clock, random, push_options);
   net::co_spawn(
@@ -449,11 +450,12 @@ int App::Run() {
           try {
             const auto pushed = co_await pushes.RunOnce();
             if (pushed.Queued()) dispatcher.Notify();
-            if (pushed.needs + pushed.reminders + pushed.closed > 0) {
+            if (pushed.needs + pushed.reminders + pushed.closed + pushed.digests > 0) {
               log_.Info("match pushes", {{"needs", pushed.needs},
                                          {"pushes", pushed.pushes},
                                          {"reminders", pushed.reminders},
-                                         {"closed", pushed.closed}});
+                                         {"closed", pushed.closed},
+                                         {"digests", pushed.digests}});
             }
           } catch (const std::exception& e) {
             log_.Warn("match pushes failed; trying again", {{"error", e.what()}});

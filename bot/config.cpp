@@ -187,6 +187,10 @@ std::vector<Spec> BuildSpecs() {
       "matcher", "push_close_hours", Kind::kInteger, "integer",
       "hours after which an unanswered match push closes as unanswered",
       [](Config& c, const json& v) { c.matcher.push_close_hours = v.get<int>(); }, 1, 24 * 60);
+  add(
+      "matcher", "proposal_digest_minutes", Kind::kInteger, "integer",
+      "researchers' proposals for a need reach its enterprise in one digest once none came for this long",
+      [](Config& c, const json& v) { c.matcher.proposal_digest_minutes = v.get<int>(); }, 0, 24 * 60);
   add("wecom", "corp_id", Kind::kOptionalString, "string",
       "CorpID of the operator's WeCom (企业ID); also the receive id",
       [](Config& c, const json& v) { c.wecom.corp_id = v.get<std::string>(); });

@@ -159,10 +159,11 @@ struct MatcherConfig {
   int pushes_per_week = 3;      // per researcher, across all needs
   int pushes_per_need_min = 5;  // a published need reaches at least this many, when there are candidates
   int pushes_per_need_max = 10;
-  double score_floor = 0.35;   // candidates below this share of the need's best score are not pushed
-  Millis refresh{5'000};       // how often the gateway indexes what changed in the store
-  int push_remind_hours = 48;  // an unanswered push gets one reminder after this
-  int push_close_hours = 96;   // ... and closes as unanswered after this
+  double score_floor = 0.35;         // candidates below this share of the need's best score are not pushed
+  Millis refresh{5'000};             // how often the gateway indexes what changed in the store
+  int push_remind_hours = 48;        // an unanswered push gets one reminder after this
+  int push_close_hours = 96;         // ... and closes as unanswered after this
+  int proposal_digest_minutes = 10;  // proposals reach the enterprise in a digest after this quiet spell
 };
 
 struct Config {

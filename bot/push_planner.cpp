@@ -1,5 +1,8 @@
 #include "bot/push_planner.hpp"
 
+#include <array>
+
+#include "dialogs/proposals.hpp"
 #include "dialogs/pushes.hpp"
 #include "store/matching.hpp"
 
@@ -57,13 +60,16 @@ net::awaitable<PushPlanner::Done> PushPlanner::RunOnce() {
   const auto now = clock_.Now();
   const auto follow = [this, now](store::Connection& c) {
     auto f = dialogs::FollowUpPushes(c, catalogue_, now, options_.remind_after, options_.close_after);
+    const auto digests = dialogs::ProposalDigests(c, catalogue_, now, options_.digest_after);
     const std::int64_t at = ToUnixMillis(now);
     for (const auto& m : f.reminders) store::OutboxRepository::Enqueue(c, m, at);
-    return std::make_pair(static_cast<int>(f.reminders.size()), f.closed);
+    for (const auto& m : digests) store::OutboxRepository::Enqueue(c, m, at);
+    return std::array<int, 3>{static_cast<int>(f.reminders.size()), f.closed, static_cast<int>(digests.size())};
   };
-  const auto [reminders, closed] = co_await writer_.Run(follow);
-  done.reminders = reminders;
-  done.closed = closed;
+  const auto counts = co_await writer_.Run(follow);
+  done.reminders = counts[0];
+  done.closed = counts[1];
+  done.digests = counts[2];
   co_return done;
 }
 

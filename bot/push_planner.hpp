@@ -16,10 +16,12 @@ struct PushPlannerOptions {
   dialogs::PushPolicy policy;
   std::chrono::hours remind_after{48};
   std::chrono::hours close_after{96};
+  std::chrono::minutes digest_after{10};
   int needs_per_round = 20;
 };
 
-/// Sends the pushes of newly published needs and follows up the unanswered ones. Run after each
+/// Sends the pushes of newly published needs, follows up the unanswered ones and tells the
+/// enterprises of new proposals (in digests). Run after each
 /// matcher refresh (so a need published a moment ago is planned against a current pool): the
 /// matcher ranks on a reader, the plan (shortlist, weekly cap) is made there too, and the pushes
 /// with their messages are written in one transaction per need — a need is planned once even if
@@ -43,7 +45,8 @@ class PushPlanner {
     int pushes = 0;
     int reminders = 0;
     int closed = 0;
-    [[nodiscard]] bool Queued() const { return pushes + reminders > 0; }
+    int digests = 0;
+    [[nodiscard]] bool Queued() const { return pushes + reminders + digests > 0; }
   };
   net::awaitable<Done> RunOnce();
 

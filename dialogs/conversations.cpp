@@ -5,6 +5,7 @@
 
 #include "common/mask.hpp"
 #include "dialogs/message.hpp"
+#include "dialogs/proposals.hpp"
 #include "store/matching.hpp"
 #include "store/transitions.hpp"
 
@@ -312,7 +313,19 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
                         .channel = event.channel,
                         .sender = event.sender,
                         .random = random_};
-  Turn turn = engine_.Handle(state, event, ctx);
+  // A researcher who just said yes to a push writes their proposal next, outside any form.
+  const bool no_form = !state.is_object() || !state.contains("form") || state["form"].is_null();
+  std::optional<std::string> proposal;
+  if (no_form && event.kind == "text") {
+    proposal = TakeProposal(c, catalogue_, out.person_id, out.locale, event.text, event.channel, now);
+  }
+  Turn turn;
+  if (proposal) {
+    turn.state = state.is_object() ? state : json::object();
+    turn.replies = {*proposal};
+  } else {
+    turn = engine_.Handle(state, event, ctx);
+  }
   out.replies = std::move(turn.replies);
 
   for (const auto& effect : turn.effects) {

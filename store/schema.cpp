@@ -409,7 +409,8 @@ CREATE TABLE local_secrets (
 )sql";
 
 // Match pushes (issue 7): a need is planned once (its round), each push remembers the channel
-// it went out on and when the one reminder was sent.
+// it went out on and when the one reminder was sent; a push has at most one proposal, told to
+// the enterprise once, in a digest.
 constexpr std::string_view kPushes = R"sql(
 CREATE TABLE push_rounds (
   need_id       INTEGER PRIMARY KEY REFERENCES needs(id),
@@ -419,6 +420,9 @@ CREATE TABLE push_rounds (
 ALTER TABLE pushes ADD COLUMN channel TEXT;
 ALTER TABLE pushes ADD COLUMN reminded_at INTEGER;
 CREATE INDEX pushes_open ON pushes(status, updated_at);
+ALTER TABLE proposals ADD COLUMN updated_at INTEGER;
+ALTER TABLE proposals ADD COLUMN notified_at INTEGER;   -- told to the enterprise in a digest
+CREATE UNIQUE INDEX proposals_push ON proposals(push_id);
 )sql";
 
 constexpr std::array<Migration, 6> kMigrations = {{

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dialogs/proposals.hpp"
 #include "dialogs/reply_grammar.hpp"
 #include "dialogs/sms_replies.hpp"
 #include "support/fakes.hpp"
@@ -144,6 +145,55 @@ TEST_F(PushesTest, OneReminderThenClosed) {
   f = FollowUpPushes(db_.Conn(), Catalogue::Embedded(), clock_.Now(), 48h, 96h);
   EXPECT_EQ(f.closed, 3);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM pushes WHERE status = 'unanswered'"), 3);
+}
+
+TEST_F(PushesTest, AfterSayingYesTheNextMessageIsTheProposalAndTheEnterpriseGetsOneDigest) {
+  auto& db = db_.Conn().Db();
+  db.exec(
+      "INSERT INTO identities (person_id, kind, address, status, created_at) VALUES "
+      "(1, 'wecom_userid', 'boss', 'verified', 0)");
+  db.exec("UPDATE people SET display_name = '王五' WHERE id = 5");
+  const auto msgs = Push(7, Candidates());
+  const std::string code2 = json::parse(msgs[0].payload)["params"]["code"];
+  const std::string code5 = json::parse(msgs[2].payload)["params"]["code"];
+  const Conversations conversations(Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded());
+  const auto sms = [&](const std::string& number, const std::string& text) {
+    static int n = 0;
+    return ProcessSmsReply(db_.Conn(), conversations, Catalogue::Embedded(),
+                           {number, text, "tencent", "p" + std::to_string(++n)}, clock_.Now());
+  };
+  // Not interested yet: a long message is a conversation, not a proposal.
+  EXPECT_FALSE(TakeProposal(db_.Conn(), Catalogue::Embedded(), 2, "zh-CN", "我们做过类似的风电叶片防冰项目", "sms",
+                            clock_.Now()));
+  sms("+8613711112222", "1 " + code2);
+  const auto first = sms("+8613711112222", "思路：超疏水涂层加电热融冰；做过两个风场项目；约三个月。");
+  ASSERT_EQ(first.outbox.size(), 1U);
+  EXPECT_NE(json::parse(first.outbox[0].payload)["text"].get<std::string>().find("已收到"), std::string::npos);
+  clock_.Advance(std::chrono::minutes(2));
+  sms("+8613711112222", "补充：可先在一台风机上试用，费用在预算内。");  // SMS splits: joins the same proposal
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM proposals"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM proposals WHERE body LIKE '%超疏水%' AND body LIKE '%试用%'"), 1);
+  EXPECT_EQ(sms("+8613711112222", "菜单").route, SmsReplyRoute::kConversation) << "short texts stay commands";
+  sms("+8613733334444", "1 " + code5);
+  sms("+8613733334444", "我们课题组研究叶片除冰机器人，可以现场测试。");
+  // Still arriving: no digest; once quiet for 10 minutes, one for the need with both.
+  EXPECT_TRUE(ProposalDigests(db_.Conn(), Catalogue::Embedded(), clock_.Now(), 10min).empty());
+  clock_.Advance(11min);
+  const auto digests = ProposalDigests(db_.Conn(), Catalogue::Embedded(), clock_.Now(), 10min);
+  ASSERT_EQ(digests.size(), 1U);
+  EXPECT_EQ(digests[0].channel, "wecom");
+  EXPECT_EQ(digests[0].recipient, "boss");
+  EXPECT_EQ(digests[0].kind, "proposal_digest");
+  const std::string text = json::parse(digests[0].payload)["text"];
+  EXPECT_NE(text.find("2份新方案"), std::string::npos) << text;
+  EXPECT_NE(text.find("王五"), std::string::npos) << text;
+  EXPECT_NE(text.find("除冰机器人"), std::string::npos) << text;
+  EXPECT_EQ(text.find("+86137"), std::string::npos) << "contact details stay hidden";
+  EXPECT_TRUE(ProposalDigests(db_.Conn(), Catalogue::Embedded(), clock_.Now(), 10min).empty()) << "told once";
+  // Half an hour later the proposal is complete: a long message is a conversation again.
+  clock_.Advance(31min);
+  EXPECT_FALSE(TakeProposal(db_.Conn(), Catalogue::Embedded(), 2, "zh-CN", "请问企业什么时候可以回复我们？", "sms",
+                            clock_.Now()));
 }
 
 }  // namespace
