@@ -17,17 +17,11 @@ constexpr const char* kAddress = "li.si@whu.edu.cn";
 class EmailRepliesTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    db_.SeedEnterprise();
     auto& db = db_.Conn().Db();
-    db.exec("INSERT INTO programmes (id, code, name, definition, created_at) VALUES (1, 'hubei-2020', 'h', '{}', 0)");
-    db.exec(
-        "INSERT INTO people (id, role, status, created_at, updated_at) VALUES (1, 'enterprise_contact', 'verified', 0, "
-        "0)");
     db.exec("INSERT INTO people (id, role, status, created_at, updated_at) VALUES (2, 'researcher', 'verified', 0, 0)");
     db.exec("INSERT INTO identities (person_id, kind, address, status, created_at) VALUES (2, 'email', '" +
             std::string(kAddress) + "', 'verified', 0)");
-    db.exec(
-        "INSERT INTO enterprises (id, name, credit_code, region, industry, contact_person_id, created_at, updated_at) "
-        "VALUES (1, '某公司', '91420100MA4K00000X', 'hb01', 'energy', 1, 0, 0)");
   }
   void Push(int id, const std::string& code) {
     const auto at = std::to_string(ToUnixMillis(clock_.Now()));

@@ -20,14 +20,8 @@ using namespace std::chrono_literals;
 class PushesTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    db_.SeedEnterprise("某风电公司");
     auto& db = db_.Conn().Db();
-    db.exec("INSERT INTO programmes (id, code, name, definition, created_at) VALUES (1, 'hubei-2020', 'h', '{}', 0)");
-    db.exec(
-        "INSERT INTO people (id, role, status, created_at, updated_at) VALUES (1, 'enterprise_contact', 'verified', 0, "
-        "0)");
-    db.exec(
-        "INSERT INTO enterprises (id, name, credit_code, region, industry, contact_person_id, created_at, updated_at) "
-        "VALUES (1, '某风电公司', '91420100MA4K00000X', 'hb01', 'energy', 1, 0, 0)");
     db.exec(
         "INSERT INTO needs (id, enterprise_id, programme_id, title, field, amount_wan, stage, created_at, updated_at) "
         "VALUES (7, 1, 1, '风机叶片冬季覆冰', 'energy', 20, 'published', 0, 0)");

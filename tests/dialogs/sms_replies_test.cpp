@@ -15,17 +15,11 @@ constexpr const char* kNumber = "+8613711112222";
 class SmsRepliesTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    db_.SeedEnterprise("某公司", "420100", "new_materials");
     auto& db = db_.Conn().Db();
-    db.exec("INSERT INTO programmes (id, code, name, definition, created_at) VALUES (1, 'hubei-2020', 'h', '{}', 0)");
-    db.exec(
-        "INSERT INTO people (id, role, status, created_at, updated_at) VALUES (1, 'enterprise_contact', 'verified', 0, "
-        "0)");
     db.exec("INSERT INTO people (id, role, status, created_at, updated_at) VALUES (2, 'researcher', 'verified', 0, 0)");
     db.exec("INSERT INTO identities (person_id, kind, address, status, created_at) VALUES (2, 'mobile', '" +
             std::string(kNumber) + "', 'verified', 0)");
-    db.exec(
-        "INSERT INTO enterprises (id, name, credit_code, region, industry, contact_person_id, created_at, "
-        "updated_at) VALUES (1, '某公司', '91420100MA4K00000X', '420100', 'new_materials', 1, 0, 0)");
   }
   // A need pushed to the researcher `hours_ago`, with its reply code.
   void Push(int id, const std::string& title, const std::string& code, int hours_ago) {

@@ -143,6 +143,16 @@ TEST_F(SmtpSenderTest, OneConnectionForManyMessagesClosedWhenIdle) {
   EXPECT_EQ(peer_.WaitClosed(1)["closed"], 1);
 }
 
+TEST_F(SmtpSenderTest, ImplicitTlsOnSmtps) {
+  channels::email::SmtpSender sender(Smtp(peer_.ImplicitTlsUrl()), Mail(), dialogs::Catalogue::Embedded(), clock_);
+  const auto r = Send(sender, Message(9, "zhang.san@example.edu.cn", dialogs::TextMessage("端口465")));
+  ASSERT_EQ(r.outcome, AttemptOutcome::kSent) << r.error;
+  const json got = peer_.Mail(1);
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_TRUE(got[0]["secure"].get<bool>());
+  EXPECT_NE(got[0]["parsed"]["text"].get<std::string>().find("端口465"), std::string::npos);
+}
+
 TEST_F(SmtpSenderTest, NeverFallsBackToPlainText) {
   channels::email::SmtpSender sender(Smtp(peer_.PlainUrl()), Mail(), dialogs::Catalogue::Embedded(), clock_);
   const auto r = Send(sender, Message(1, "zhang.san@example.edu.cn", dialogs::TextMessage("x")));
@@ -395,6 +405,34 @@ TEST_F(EmailEndToEnd, OneClickUnsubscribeAndBouncesStopMailToTheAddress) {
                   "AND reason = 'bounce'"),
             1);
   EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE recipient = 'wang.wu@example.edu.cn' AND status = 'failed'"), 1);
+}
+
+TEST_F(EmailEndToEnd, ChatMailsTheGatewayAndShowsTheMailItSendsBack) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", db_},
+                                                  {"DUIJIE_EMAIL_FROM", "noreply@notify.example.cn"},
+                                                  {"DUIJIE_EMAIL_REPLY_ADDRESS", "reply@inbound.example.cn"},
+                                                  {"DUIJIE_EMAIL_INBOUND_SECRET", kInboundSecret}};
+  const auto chat =
+      test::RunCommand(DUIJIE_BINARY, {"chat", "--channel", "email", "--from", "Zhao.Liu@example.edu.cn", "--url", url},
+                       env, dir_.Path().string(), "你好\n菜单\n/quit\n");
+  EXPECT_EQ(chat.exit_code, 0) << chat.err;
+  EXPECT_NE(chat.out.find("duijie (email) Subject: Re: duijie chat"), std::string::npos) << chat.out;
+  EXPECT_EQ(chat.out.find("! "), std::string::npos) << chat.out;
+  // The second line was threaded under the gateway's first answer (In-Reply-To), and both
+  // answers really went out through SMTP.
+  const json sent = peer_.Mail(2);
+  ASSERT_EQ(sent.size(), 2U);
+  EXPECT_EQ(sent[1]["envelope"]["to"], json::array({"zhao.liu@example.edu.cn"}));
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox WHERE channel = 'email'"), 2);
+  auto missing = env;
+  missing.erase("DUIJIE_EMAIL_INBOUND_SECRET");
+  const auto no_secret = test::RunCommand(DUIJIE_BINARY, {"chat", "--channel", "email", "--from", "a@b.cn"}, missing,
+                                          dir_.Path().string(), "hi\n");
+  EXPECT_EQ(no_secret.exit_code, 1);
+  EXPECT_NE(no_secret.err.find("DUIJIE_EMAIL_INBOUND_SECRET"), std::string::npos) << no_secret.err;
+  EXPECT_EQ(test::RunCommand(DUIJIE_BINARY, {"chat", "--channel", "email", "--from", "not-an-address"}, env).exit_code,
+            2);
 }
 
 }  // namespace

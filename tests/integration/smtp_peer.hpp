@@ -32,12 +32,14 @@ class SmtpPeer {
         DUIJIE_PEERS_DIR);
     std::istringstream line(process_->WaitForLine("listening", std::chrono::seconds(20)));
     std::string word;
-    line >> word >> starttls_port_ >> plain_port_ >> http_port_;
+    line >> word >> starttls_port_ >> plain_port_ >> http_port_ >> implicit_port_;
   }
 
   [[nodiscard]] std::string Url() const { return "smtp://127.0.0.1:" + std::to_string(starttls_port_); }
   /// A server that does not offer STARTTLS.
   [[nodiscard]] std::string PlainUrl() const { return "smtp://127.0.0.1:" + std::to_string(plain_port_); }
+  /// Implicit TLS from the first byte, as on port 465.
+  [[nodiscard]] std::string ImplicitTlsUrl() const { return "smtps://127.0.0.1:" + std::to_string(implicit_port_); }
   [[nodiscard]] std::string CaFile() const { return dir_.File("cert.pem"); }
 
   /// Every message accepted so far, once there are at least `count` (or after 8 s).
@@ -60,6 +62,7 @@ class SmtpPeer {
   int starttls_port_ = 0;
   int plain_port_ = 0;
   int http_port_ = 0;
+  int implicit_port_ = 0;
 };
 
 }  // namespace duijie::test

@@ -8,7 +8,8 @@
 // GET /_stats answers {connections, closed, auth_failures, plain_attempts}; GET
 // /_wait_closed?count=N waits until N connections closed. A RCPT to an address starting with
 // "gone" gets 550 5.1.1, one starting with "busy" gets 450.
-// Usage: node smtp_peer.js -> prints "listening <starttls-port> <no-tls-port> <http-port>".
+// A third listener speaks implicit TLS from the first byte (port 465 style).
+// Usage: node smtp_peer.js -> prints "listening <starttls-port> <no-tls-port> <http-port> <tls-port>".
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -26,8 +27,9 @@ function settle() {
   }
 }
 
-function options(hideStartTls) {
+function options(hideStartTls, secure = false) {
   return {
+    secure,
     key: fs.readFileSync(process.env.SMTP_KEY),
     cert: fs.readFileSync(process.env.SMTP_CERT),
     hideSTARTTLS: hideStartTls,
@@ -90,8 +92,10 @@ function options(hideStartTls) {
 
 const starttls = new SMTPServer(options(false));
 const plain = new SMTPServer(options(true));
+const implicit = new SMTPServer(options(false, true));
 starttls.on('error', () => {});
 plain.on('error', () => {});
+implicit.on('error', () => {});
 
 const control = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
@@ -112,7 +116,10 @@ const control = http.createServer((req, res) => {
 starttls.listen(0, '127.0.0.1', () => {
   plain.listen(0, '127.0.0.1', () => {
     control.listen(0, '127.0.0.1', () => {
-      process.stderr.write(`listening ${starttls.server.address().port} ${plain.server.address().port} ${control.address().port}\n`);
+      implicit.listen(0, '127.0.0.1', () => {
+        process.stderr.write(`listening ${starttls.server.address().port} ${plain.server.address().port} ` +
+          `${control.address().port} ${implicit.server.address().port}\n`);
+      });
     });
   });
 });

@@ -16,6 +16,10 @@ class TestDb {
   [[nodiscard]] store::Connection& Conn() { return *conn_; }
   /// A single integer from a query, for assertions.
   [[nodiscard]] long long Scalar(const std::string& sql);
+  /// The rows most dialog tests start from: programme 1 (hubei-2020), person 1 the contact of
+  /// enterprise 1 (`name`, in `region`, field `industry`).
+  void SeedEnterprise(const std::string& name = "某公司", const std::string& region = "hb01",
+                      const std::string& industry = "energy");
 
  private:
   TempDir dir_;
