@@ -1,5 +1,7 @@
 #include "dialogs/sms_replies.hpp"
 
+#include <algorithm>
+
 #include <SQLiteCpp/Statement.h>
 
 #include "dialogs/reply_grammar.hpp"
@@ -10,6 +12,7 @@ namespace duijie::dialogs {
 namespace {
 
 constexpr std::int64_t kPushWindowMs = 72LL * 3600 * 1000;
+constexpr std::int64_t kReasonWindowMs = 30LL * 60 * 1000;  // a reason after a bare "2" joins it
 
 struct OpenPush {
   std::int64_t id = 0;
@@ -58,6 +61,23 @@ store::NewOutboxMessage Answer(const SmsReply& reply, const std::string& suffix,
 
 }  // namespace
 
+std::string DeclineReason(std::string_view text) {
+  std::string t(text);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto has = [&t](std::initializer_list<std::string_view> words) {
+    return std::any_of(words.begin(), words.end(), [&t](std::string_view w) { return t.find(w) != std::string::npos; });
+  };
+  if (t.empty()) return t;
+  if (has({"领域", "专业", "方向", "不对口", "不匹配", "不相关", "not my field", "not my area", "field"})) {
+    return "not_my_field";
+  }
+  if (has({"没时间", "没空", "太忙", "很忙", "精力", "no time", "busy"})) return "no_time";
+  std::size_t end = std::min<std::size_t>(text.size(), 200);
+  // Back to the start of a character, so the cut never splits one.
+  while (end < text.size() && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0U) == 0x80U) --end;
+  return std::string(text.substr(0, end));
+}
+
 std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogue& catalogue, std::int64_t person_id,
                                          const std::string& locale, const ParsedReply& parsed, std::string_view channel,
                                          Clock::TimePoint now) {
@@ -80,6 +100,26 @@ std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogu
         SmsReplyRoute::kAskedWhichPush,
         catalogue.Text(locale, "sms.which_push", {{"list", list}, {"digit", digit}, {"example", open.front().code}})};
   }
+  if (chosen == nullptr && parsed.intent == ReplyIntent::kDecline && !parsed.rest.empty()) {
+    // "2 不是我的领域" after a bare "2": the reason for the push declined a moment ago.
+    auto& recent = conn.Prepare(
+        "SELECT id FROM pushes WHERE researcher_person_id = ? AND status = 'declined' AND decline_reason IS NULL "
+        "AND updated_at >= ? ORDER BY updated_at DESC LIMIT 1");
+    recent.bind(1, person_id);
+    recent.bind(2, now_ms - kReasonWindowMs);
+    const bool found = recent.executeStep();
+    const std::int64_t declined = found ? recent.getColumn(0).getInt64() : 0;
+    recent.reset();
+    if (found) {
+      auto& why = conn.Prepare("UPDATE pushes SET decline_reason = ?, updated_at = ? WHERE id = ?");
+      why.bind(1, DeclineReason(parsed.rest));
+      why.bind(2, now_ms);
+      why.bind(3, declined);
+      why.exec();
+      why.reset();
+      return PushAnswer{SmsReplyRoute::kPushAnswered, catalogue.Text(locale, "sms.decline_reason_noted")};
+    }
+  }
   // No open push: the digit is an answer to whatever the conversation asked.
   if (chosen == nullptr) return std::nullopt;
   const bool accept = parsed.intent == ReplyIntent::kAccept;
@@ -89,7 +129,7 @@ std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogu
   if (accept || parsed.rest.empty()) {
     upd.bind(2);
   } else {
-    upd.bind(2, parsed.rest);
+    upd.bind(2, DeclineReason(parsed.rest));
   }
   upd.bind(3, now_ms);
   upd.bind(4, chosen->id);

@@ -40,6 +40,11 @@ struct PushAnswer {
                                                        const ParsedReply& reply, std::string_view channel,
                                                        Clock::TimePoint now);
 
+/// A decline's free-text reason as the programme counts it: 'not_my_field' (不是我的领域, 专业不对口
+/// …: weighs on later pushes of that field), 'no_time' (没时间, 太忙 …), else the text itself
+/// (at most 200 bytes, cut on a character boundary); empty stays empty.
+[[nodiscard]] std::string DeclineReason(std::string_view text);
+
 /// The business side of an SMS reply, in the caller's (inbox) transaction:
 /// - an unsubscribe keyword suppresses SMS to the number at once (other channels still work)
 ///   and queues one confirmation; repeating it changes nothing;

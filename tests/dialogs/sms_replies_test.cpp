@@ -71,10 +71,33 @@ TEST_F(SmsRepliesTest, OneOpenPushIsAnsweredWithoutACode) {
   auto r = Reply("2 没时间");
   EXPECT_EQ(r.route, SmsReplyRoute::kPushAnswered);
   EXPECT_EQ(PushStatus(1), "declined");
-  EXPECT_EQ(db_.Conn().Db().execAndGet("SELECT decline_reason FROM pushes WHERE id = 1").getString(), "没时间");
+  EXPECT_EQ(db_.Conn().Db().execAndGet("SELECT decline_reason FROM pushes WHERE id = 1").getString(), "no_time");
   ASSERT_EQ(r.outbox.size(), 1U);
   EXPECT_NE(Text(r.outbox[0]).find("风电叶片防冰"), std::string::npos);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'push' AND to_state = 'declined'"), 1);
+}
+
+TEST_F(SmsRepliesTest, ADeclineReasonAfterABareTwoJoinsItAndNotMyFieldIsCounted) {
+  Push(1, "风电叶片防冰", "A7K", 2);
+  Reply("2");
+  EXPECT_TRUE(db_.Conn().Db().execAndGet("SELECT decline_reason FROM pushes WHERE id = 1").isNull());
+  const auto r = Reply("2 专业不对口");
+  ASSERT_EQ(r.outbox.size(), 1U);
+  EXPECT_EQ(Text(r.outbox[0]), Catalogue::Embedded().Text("zh-CN", "sms.decline_reason_noted"));
+  EXPECT_EQ(db_.Conn().Db().execAndGet("SELECT decline_reason FROM pushes WHERE id = 1").getString(), "not_my_field");
+}
+
+TEST(DeclineReason, TheProgrammesCategoriesElseTheText) {
+  EXPECT_EQ(DeclineReason("不是我的领域"), "not_my_field");
+  EXPECT_EQ(DeclineReason("Not my field"), "not_my_field");
+  EXPECT_EQ(DeclineReason("最近太忙"), "no_time");
+  EXPECT_EQ(DeclineReason(""), "");
+  EXPECT_EQ(DeclineReason("企业太远"), "企业太远");
+  std::string long_text;
+  for (int i = 0; i < 100; ++i) long_text += "远";
+  const std::string cut = DeclineReason(long_text);
+  EXPECT_LE(cut.size(), 200U);
+  EXPECT_EQ(cut.size() % 3, 0U) << "never a split character";
 }
 
 TEST_F(SmsRepliesTest, ThreeOpenPushesAskOnceThenTheCodeDecides) {
