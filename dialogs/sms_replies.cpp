@@ -151,6 +151,26 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
   const std::optional<std::int64_t> person_id = person ? std::optional(person->id) : std::nullopt;
   SmsReplyResult out;
 
+  const std::string word = NormalizeReply(reply.text);
+  const bool resubscribe = word == "订阅" || word == "恢复" || word == "恢复短信" || word == "重新订阅" ||
+                           word == "取消退订" || word == "start" || word == "unstop";
+  if (resubscribe && store::Suppressions::Remove(conn, "sms", reply.number, "opt_out")) {
+    out.route = SmsReplyRoute::kResubscribed;
+    if (person) {
+      auto& consent = conn.Prepare(
+          "UPDATE channel_consents SET state = 'subscribed', changed_at = ?, source = ? WHERE person_id = ? AND "
+          "channel = 'sms'");
+      consent.bind(1, now_ms);
+      consent.bind(2, "sms:" + word + " via " + reply.provider);
+      consent.bind(3, person->id);
+      consent.exec();
+      consent.reset();
+    }
+    out.outbox.push_back(
+        Answer(reply, "resubscribe", "reply", TextMessage(catalogue.Text(locale, "sms.resubscribed")), person_id));
+    return out;
+  }
+
   if (parsed.intent == ReplyIntent::kUnsubscribe) {
     const bool added = store::Suppressions::Add(conn, "sms", reply.number, "opt_out",
                                                 "sms:" + NormalizeReply(reply.text) + " via " + reply.provider, now_ms);

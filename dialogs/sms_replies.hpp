@@ -19,7 +19,7 @@ struct SmsReply {
 };
 
 /// How a reply was understood, for logs and tests.
-enum class SmsReplyRoute { kOptOut, kAlreadyOptedOut, kPushAnswered, kAskedWhichPush, kConversation };
+enum class SmsReplyRoute { kOptOut, kAlreadyOptedOut, kResubscribed, kPushAnswered, kAskedWhichPush, kConversation };
 
 struct SmsReplyResult {
   SmsReplyRoute route = SmsReplyRoute::kConversation;
@@ -48,6 +48,8 @@ struct PushAnswer {
 /// The business side of an SMS reply, in the caller's (inbox) transaction:
 /// - an unsubscribe keyword suppresses SMS to the number at once (other channels still work)
 ///   and queues one confirmation; repeating it changes nothing;
+/// - 订阅 / 恢复短信 / START from a number that opted out lifts the opt-out (a carrier's
+///   blacklist stays) and confirms;
 /// - 1 / 2 (and their synonyms) answer the person's open push: the one its reply code names,
 ///   else the only push sent in the last 72 hours; with several open and no code, the person is
 ///   asked once which one, by code;

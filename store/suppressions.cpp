@@ -25,6 +25,17 @@ std::optional<std::string> Suppressions::Find(Connection& conn, std::string_view
   return q.getColumn(0).getString();
 }
 
+bool Suppressions::Remove(Connection& conn, std::string_view channel, std::string_view address,
+                          std::string_view reason) {
+  auto& del = conn.Prepare("DELETE FROM suppressions WHERE channel = ? AND address = ? AND reason = ?");
+  del.bind(1, std::string(channel));
+  del.bind(2, std::string(address));
+  del.bind(3, std::string(reason));
+  const bool removed = del.exec() > 0;
+  del.reset();
+  return removed;
+}
+
 std::string LocalSecret(Connection& conn, std::string_view name, std::string_view candidate, std::int64_t now_ms) {
   auto& ins = conn.Prepare("INSERT OR IGNORE INTO local_secrets (name, value, created_at) VALUES (:n, :v, :t)");
   ins.bind(":n", std::string(name));

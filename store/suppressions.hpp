@@ -15,6 +15,9 @@ class Suppressions {
   /// Records the suppression; false if the address was suppressed already (nothing changes).
   static bool Add(Connection& conn, std::string_view channel, std::string_view address, std::string_view reason,
                   std::string_view source, std::int64_t now_ms);
+  /// Lifts a suppression of `reason` (e.g. an opt-out the person takes back); one for another
+  /// reason (a carrier's blacklist) stays. False if there was none to lift.
+  static bool Remove(Connection& conn, std::string_view channel, std::string_view address, std::string_view reason);
   /// The reason, if `address` is suppressed on `channel`.
   static std::optional<std::string> Find(Connection& conn, std::string_view channel, std::string_view address);
 };

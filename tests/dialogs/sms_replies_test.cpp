@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/suppressions.hpp"
 #include "support/fakes.hpp"
 #include "support/test_db.hpp"
 
@@ -57,6 +58,22 @@ TEST_F(SmsRepliesTest, OptOutAtOnceAndConfirmedOnce) {
   r = Reply("退订");
   EXPECT_EQ(r.route, SmsReplyRoute::kAlreadyOptedOut);
   EXPECT_TRUE(r.outbox.empty());
+}
+
+TEST_F(SmsRepliesTest, AnOptOutIsTakenBackButACarriersBlacklistStays) {
+  EXPECT_EQ(Reply("订阅").route, SmsReplyRoute::kConversation) << "nothing to take back";
+  Reply("TD");
+  const auto back = Reply("恢复短信");
+  EXPECT_EQ(back.route, SmsReplyRoute::kResubscribed);
+  ASSERT_EQ(back.outbox.size(), 1U);
+  EXPECT_EQ(Text(back.outbox[0]), Catalogue::Embedded().Text("zh-CN", "sms.resubscribed"));
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM suppressions"), 0);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM channel_consents WHERE person_id = 2 AND state = 'subscribed'"), 1);
+  Reply("TD");
+  EXPECT_EQ(Reply("START").route, SmsReplyRoute::kResubscribed);  // as abroad
+  store::Suppressions::Add(db_.Conn(), "sms", kNumber, "blacklist", "carrier", 0);
+  EXPECT_NE(Reply("START").route, SmsReplyRoute::kResubscribed);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM suppressions WHERE reason = 'blacklist'"), 1);
 }
 
 TEST_F(SmsRepliesTest, NoOpenPushMeansTheDigitGoesToTheConversation) {
