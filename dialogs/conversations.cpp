@@ -6,6 +6,8 @@
 #include "common/mask.hpp"
 #include "dialogs/message.hpp"
 #include "dialogs/proposals.hpp"
+#include "dialogs/pushes.hpp"
+#include "dialogs/sms_replies.hpp"
 #include "store/matching.hpp"
 #include "store/transitions.hpp"
 
@@ -313,6 +315,16 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
                         .channel = event.channel,
                         .sender = event.sender,
                         .random = random_};
+  // A click on a push card's button (WeCom) answers that push, whatever the conversation is doing.
+  if (event.kind == "event" && event.event == "template_card_event") {
+    if (const auto key = ParsePushButtonKey(event.text)) {
+      if (auto answered =
+              AnswerPushById(c, catalogue_, out.person_id, out.locale, key->first, key->second, event.channel, now)) {
+        out.replies.push_back(answered->text);
+      }
+      return out;
+    }
+  }
   // A researcher who just said yes to a push writes their proposal next, outside any form.
   const bool no_form = !state.is_object() || !state.contains("form") || state["form"].is_null();
   std::optional<std::string> proposal;

@@ -111,6 +111,26 @@ std::string FreshCode(store::Connection& c, std::int64_t person, Random& random)
 
 }  // namespace
 
+std::string PushButtonKey(std::int64_t push_id, bool accept) {
+  return "push:" + std::to_string(push_id) + (accept ? ":accept" : ":decline");
+}
+
+std::optional<std::pair<std::int64_t, bool>> ParsePushButtonKey(std::string_view key) {
+  constexpr std::string_view kPrefix = "push:";
+  if (key.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  const auto rest = key.substr(kPrefix.size());
+  const auto colon = rest.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 18) return std::nullopt;
+  std::int64_t id = 0;
+  for (const char c : rest.substr(0, colon)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    id = id * 10 + (c - '0');
+  }
+  const auto action = rest.substr(colon + 1);
+  if (action != "accept" && action != "decline") return std::nullopt;
+  return std::make_pair(id, action == "accept");
+}
+
 std::vector<std::int64_t> NeedsToPush(store::Connection& conn, int limit) {
   auto& q = conn.Prepare(
       "SELECT n.id FROM needs n WHERE n.stage = 'published' AND NOT EXISTS "
@@ -174,13 +194,28 @@ std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const
                          {"why", why},
                          {"code", code}};
     OutboundMessage msg = TextMessage(catalogue.Text(locale, "push.text", params));
+    // WeCom shows it as a card with two buttons; SMS reads the template, mail the text and the
+    // title as its subject (a fallback carries the same message to the next channel).
+    msg.kind = "template";
+    msg.title = catalogue.Text(locale, "push.card_title", {{"title", need->title}});
     msg.template_id = "match_push";
-    msg.params = {{"title", Clip(need->title, 20)},
-                  {"enterprise", Clip(enterprise, 12)},
-                  {"amount", Amount(need->amount)},
-                  {"why", Clip(why, 20)},
-                  {"code", code},
-                  {"locale", locale}};
+    msg.params = {
+        {"title", Clip(need->title, 20)},
+        {"enterprise", Clip(enterprise, 12)},
+        {"amount", Amount(need->amount)},
+        {"why", Clip(why, 20)},
+        {"code", code},
+        {"locale", locale},
+        {"task_id", "push-" + std::to_string(push_id)},
+        {"buttons", json::array({{{"text", catalogue.Text(locale, "push.button_accept")},
+                                  {"key", PushButtonKey(push_id, true)},
+                                  {"style", 1}},
+                                 {{"text", catalogue.Text(locale, "push.button_decline")},
+                                  {"key", PushButtonKey(push_id, false)},
+                                  {"style", 2}}})},
+        {"fields",
+         json::array({{{"name", catalogue.Text(locale, "push.field_amount")}, {"value", Amount(need->amount) + "万"}},
+                      {{"name", catalogue.Text(locale, "push.field_why")}, {"value", why}}})}};
     store::NewOutboxMessage m;
     m.idempotency_key = "push:" + std::to_string(push_id);
     m.channel = addresses.front().channel;

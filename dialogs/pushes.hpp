@@ -1,8 +1,11 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -20,6 +23,10 @@ struct PushCandidate {
   std::vector<std::string> terms;
   std::string shared_field;
 };
+
+/// The key of a push card's button ("push:<id>:accept" / "push:<id>:decline") and back.
+[[nodiscard]] std::string PushButtonKey(std::int64_t push_id, bool accept);
+[[nodiscard]] std::optional<std::pair<std::int64_t, bool>> ParsePushButtonKey(std::string_view key);
 
 /// Published needs whose pushes have not been planned yet, oldest first.
 [[nodiscard]] std::vector<std::int64_t> NeedsToPush(store::Connection& conn, int limit);

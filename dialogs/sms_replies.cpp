@@ -78,6 +78,30 @@ std::string DeclineReason(std::string_view text) {
   return std::string(text.substr(0, end));
 }
 
+// The answer to push `push_id`: its status, the decline reason, the transition and the
+// confirmation to send.
+PushAnswer RecordPushAnswer(store::Connection& conn, const Catalogue& catalogue, std::int64_t person_id,
+                            const std::string& locale, std::int64_t push_id, const std::string& title, bool accept,
+                            const std::string& reason, std::string_view channel, Clock::TimePoint now) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  auto& upd =
+      conn.Prepare("UPDATE pushes SET status = ?, decline_reason = ?, updated_at = ? WHERE id = ? AND status = 'sent'");
+  upd.bind(1, accept ? "interested" : "declined");
+  if (accept || reason.empty()) {
+    upd.bind(2);
+  } else {
+    upd.bind(2, DeclineReason(reason));
+  }
+  upd.bind(3, now_ms);
+  upd.bind(4, push_id);
+  upd.exec();
+  upd.reset();
+  store::RecordTransition(conn, {"push", push_id, "sent", accept ? "interested" : "declined", person_id,
+                                 std::string(channel), accept ? "" : reason, now_ms});
+  return PushAnswer{SmsReplyRoute::kPushAnswered,
+                    catalogue.Text(locale, accept ? "sms.push_accepted" : "sms.push_declined", {{"title", title}})};
+}
+
 std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogue& catalogue, std::int64_t person_id,
                                          const std::string& locale, const ParsedReply& parsed, std::string_view channel,
                                          Clock::TimePoint now) {
@@ -122,24 +146,23 @@ std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogu
   }
   // No open push: the digit is an answer to whatever the conversation asked.
   if (chosen == nullptr) return std::nullopt;
-  const bool accept = parsed.intent == ReplyIntent::kAccept;
-  auto& upd =
-      conn.Prepare("UPDATE pushes SET status = ?, decline_reason = ?, updated_at = ? WHERE id = ? AND status = 'sent'");
-  upd.bind(1, accept ? "interested" : "declined");
-  if (accept || parsed.rest.empty()) {
-    upd.bind(2);
-  } else {
-    upd.bind(2, DeclineReason(parsed.rest));
-  }
-  upd.bind(3, now_ms);
-  upd.bind(4, chosen->id);
-  upd.exec();
-  upd.reset();
-  store::RecordTransition(conn, {"push", chosen->id, "sent", accept ? "interested" : "declined", person_id,
-                                 std::string(channel), accept ? "" : parsed.rest, now_ms});
-  return PushAnswer{
-      SmsReplyRoute::kPushAnswered,
-      catalogue.Text(locale, accept ? "sms.push_accepted" : "sms.push_declined", {{"title", chosen->title}})};
+  return RecordPushAnswer(conn, catalogue, person_id, locale, chosen->id, chosen->title,
+                          parsed.intent == ReplyIntent::kAccept, parsed.rest, channel, now);
+}
+
+std::optional<PushAnswer> AnswerPushById(store::Connection& conn, const Catalogue& catalogue, std::int64_t person_id,
+                                         const std::string& locale, std::int64_t push_id, bool accept,
+                                         std::string_view channel, Clock::TimePoint now) {
+  auto& q = conn.Prepare(
+      "SELECT n.title FROM pushes p JOIN needs n ON n.id = p.need_id WHERE p.id = ? AND p.researcher_person_id = ? "
+      "AND p.status = 'sent'");
+  q.bind(1, push_id);
+  q.bind(2, person_id);
+  std::optional<std::string> title;
+  if (q.executeStep()) title = q.getColumn(0).getString();
+  q.reset();
+  if (!title) return std::nullopt;  // not theirs, or answered already (a second click)
+  return RecordPushAnswer(conn, catalogue, person_id, locale, push_id, *title, accept, "", channel, now);
 }
 
 SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations, const Catalogue& catalogue,

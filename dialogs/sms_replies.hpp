@@ -40,6 +40,13 @@ struct PushAnswer {
                                                        const ParsedReply& reply, std::string_view channel,
                                                        Clock::TimePoint now);
 
+/// A click on a push card's button (WeCom): push `push_id` accepted or declined, if it is the
+/// person's and still open; nullopt otherwise (a second click changes nothing).
+[[nodiscard]] std::optional<PushAnswer> AnswerPushById(store::Connection& conn, const Catalogue& catalogue,
+                                                       std::int64_t person_id, const std::string& locale,
+                                                       std::int64_t push_id, bool accept, std::string_view channel,
+                                                       Clock::TimePoint now);
+
 /// A decline's free-text reason as the programme counts it: 'not_my_field' (不是我的领域, 专业不对口
 /// …: weighs on later pushes of that field), 'no_time' (没时间, 太忙 …), else the text itself
 /// (at most 200 bytes, cut on a character boundary); empty stays empty.

@@ -190,5 +190,35 @@ TEST_F(PushesTest, AfterSayingYesTheNextMessageIsTheProposalAndTheEnterpriseGets
                             clock_.Now()));
 }
 
+TEST_F(PushesTest, OnWeComThePushIsACardWhoseButtonsAnswerIt) {
+  const auto msgs = Push(7, Candidates());
+  const json card = json::parse(msgs[2].payload);  // researcher 5 prefers WeCom
+  EXPECT_EQ(msgs[2].channel, "wecom");
+  EXPECT_EQ(card["kind"], "template");
+  EXPECT_EQ(card["title"], "新技术需求：风机叶片冬季覆冰");
+  ASSERT_EQ(card["params"]["buttons"].size(), 2U);
+  const std::string accept = card["params"]["buttons"][0]["key"];
+  const auto parsed = ParsePushButtonKey(accept);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->second);
+  EXPECT_FALSE(ParsePushButtonKey("push:x:accept"));
+  EXPECT_FALSE(ParsePushButtonKey("menu_1"));
+  const Conversations conversations(Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded());
+  const auto click = [&](const std::string& who, const std::string& key) {
+    InboundEvent e{"wecom", who, "event", key, "template_card_event", std::nullopt, {}};
+    return conversations.Process(db_.Conn(), e, clock_.Now());
+  };
+  // Someone else's click on the card changes nothing.
+  (void)click("intruder", accept);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM pushes WHERE researcher_person_id = 5 AND status = 'sent'"), 1);
+  const auto r = click("wangwu", accept);
+  ASSERT_EQ(r.replies.size(), 1U);
+  EXPECT_NE(r.replies[0].find("有意向"), std::string::npos) << r.replies[0];
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM pushes WHERE researcher_person_id = 5 AND status = 'interested'"), 1);
+  EXPECT_TRUE(click("wangwu", card["params"]["buttons"][1]["key"]).replies.empty()) << "a second click changes nothing";
+  // The SMS fallback of the same payload still reads its template.
+  EXPECT_EQ(json::parse(msgs[0].payload)["template_id"], "match_push");
+}
+
 }  // namespace
 }  // namespace duijie::dialogs

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "dialogs/pushes.hpp"
+#include "support/fakes.hpp"
+#include "support/test_db.hpp"
+
 namespace duijie::channels::wecom {
 namespace {
 
@@ -166,6 +170,44 @@ TEST(RenderRobotMessage, TextWithMentionsOnTheFirstPartAndLongMarkdown) {
   EXPECT_EQ((*card)[0]["msgtype"], "markdown");
   EXPECT_EQ((*card)[0]["markdown"]["content"], "**申报提醒**\n截止日期 3 月 31 日\n[https://e.org/x](https://e.org/x)");
   EXPECT_FALSE(RenderRobotMessage(Msg("card_update", "")));
+}
+
+}  // namespace
+}  // namespace duijie::channels::wecom
+
+// The match push as the dialogs make it renders as a WeCom button card (one payload serves
+// every channel: see dialogs/pushes).
+namespace duijie::channels::wecom {
+namespace {
+
+TEST(RenderAppMessage, AMatchPushIsAButtonCard) {
+  test::TestDb db;
+  db.SeedEnterprise("某风电公司");
+  auto& c = db.Conn().Db();
+  c.exec(
+      "INSERT INTO needs (id, enterprise_id, programme_id, title, field, amount_wan, stage, created_at, updated_at) "
+      "VALUES (7, 1, 1, '风机叶片冬季覆冰', 'energy', 20, 'published', 0, 0)");
+  c.exec(
+      "INSERT INTO people (id, role, status, preferred_channel, created_at, updated_at) VALUES "
+      "(5, 'researcher', 'verified', 'wecom', 0, 0)");
+  c.exec(
+      "INSERT INTO identities (person_id, kind, address, status, created_at) VALUES "
+      "(5, 'wecom_userid', 'wangwu', 'verified', 0)");
+  test::FakeRandom random;
+  const std::vector<dialogs::PushCandidate> candidates = {{5, 1.0, {"覆冰"}, ""}};
+  const auto msgs =
+      dialogs::CreatePushes(db.Conn(), dialogs::Programme::Embedded().at("hubei-2020"), dialogs::Catalogue::Embedded(),
+                            7, candidates, random, FromUnixMillis(1'795'305'600'000));
+  ASSERT_EQ(msgs.size(), 1U);
+  const auto calls =
+      RenderAppMessage(nlohmann::json::parse(msgs[0].payload).get<dialogs::OutboundMessage>(), "wangwu", 1000002);
+  ASSERT_TRUE(calls) << calls.error().message;
+  ASSERT_EQ(calls->size(), 1U);
+  const auto& card = (*calls)[0].body["template_card"];
+  EXPECT_EQ(card["card_type"], "button_interaction");
+  EXPECT_EQ(card["main_title"]["title"], "新技术需求：风机叶片冬季覆冰");
+  EXPECT_EQ(card["button_list"].size(), 2U);
+  EXPECT_EQ(card["horizontal_content_list"].size(), 2U);
 }
 
 }  // namespace
