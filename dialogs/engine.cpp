@@ -279,7 +279,8 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
     std::string_view text;
     std::string_view target;  // a form id, or "needs"
   };
-  static constexpr std::array<Phrase, 17> kPhrases = {{{"注册企业", "enterprise_registration"},
+  static constexpr std::array<Phrase, 18> kPhrases = {{{"注册企业", "enterprise_registration"},
+                                                       {"删除草稿", "drop_draft"},
                                                        {"推荐需求", "recommend"},
                                                        {"匹配需求", "recommend"},
                                                        {"有什么需求", "recommend"},
@@ -374,6 +375,25 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
           Text(ctx, "form.busy", {{"title", Text(ctx, Find(state["form"].get<std::string>())->title)}}));
       return true;
     }
+    if (p.target == "drop_draft") {
+      const bool had = state.contains("draft");
+      state.erase("draft");
+      turn.replies.push_back(Text(ctx, had ? "form.draft_dropped" : "form.no_draft"));
+      return true;
+    }
+    const json draft = state.value("draft", json());
+    if (p.target == "need_posting" && draft.is_object()) {
+      const FormSpec& need = *Find("need_posting");
+      state = json{{"form", need.id},
+                   {"field", draft.value("field", 0)},
+                   {"values", draft.value("values", json::object())},
+                   {"history", draft.value("history", json::array())},
+                   {"tries", 0},
+                   {"started_at", Ms(ctx.now)}};
+      turn.replies.push_back(Text(ctx, "form.draft_resumed", {{"count", state["values"].size()}}));
+      Ask(need, state, turn, ctx);
+      return true;
+    }
     Start(*Find(p.target), state, turn, ctx);
     return true;
   }
@@ -384,7 +404,12 @@ Turn Engine::Handle(const json& state_in, const InboundEvent& event, const TurnC
   Turn turn;
   json state = state_in.is_object() ? state_in : dialogs::Idle();
   const FormSpec* form = Idle(state) ? nullptr : Find(state["form"].get<std::string>());
-  if (form == nullptr) state = dialogs::Idle();
+  if (form == nullptr) {
+    // Idle, but a need draft kept from a cancelled form stays until it is resumed or deleted.
+    const json draft = state.value("draft", json());
+    state = dialogs::Idle();
+    if (draft.is_object()) state["draft"] = draft;
+  }
   const std::int64_t now = Ms(ctx.now);
   const std::int64_t last = state.value("updated_at", now);
 
@@ -508,10 +533,21 @@ Turn Engine::Handle(const json& state_in, const InboundEvent& event, const TurnC
       Ask(*form, state, turn, ctx);
       break;
     }
-    case Command::kCancel:
+    case Command::kCancel: {
+      const json values = state.value("values", json::object());
+      if (form->id == "need_posting" && !state.contains("fix_need_id") && !values.empty()) {
+        // A need half described is kept: "发布需求" resumes it, "删除草稿" drops it.
+        const json draft = {
+            {"values", values}, {"field", state.value("field", 0)}, {"history", state.value("history", json::array())}};
+        state = dialogs::Idle();
+        state["draft"] = draft;
+        turn.replies.push_back(Text(ctx, "form.draft_saved", {{"count", values.size()}}));
+        break;
+      }
       turn.replies.push_back(Text(ctx, "form.cancelled", {{"title", Text(ctx, form->title)}}));
       state = dialogs::Idle();
       break;
+    }
     case Command::kBack: {
       auto history = History(state);
       state["tries"] = 0;
