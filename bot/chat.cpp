@@ -87,13 +87,30 @@ store::Connection ReadOnly(const Config& config) {
   return store::Connection(config.store.path, o);
 }
 
-// Where the conversation with `number` stands: answers from before this chat are not shown.
-std::int64_t LastSmsId(const Config& config, const std::string& number) {
+// Where the conversation with `recipient` on `channel` stands: answers from before this chat
+// are not shown.
+std::int64_t LastOutboxId(const Config& config, const std::string& channel, const std::string& recipient) {
   auto c = ReadOnly(config);
-  auto& q = c.Prepare("SELECT COALESCE(max(id), 0) FROM outbox WHERE channel = 'sms' AND recipient = ?");
-  q.bind(1, number);
+  auto& q = c.Prepare("SELECT COALESCE(max(id), 0) FROM outbox WHERE channel = ? AND recipient = ?");
+  q.bind(1, channel);
+  q.bind(2, recipient);
   q.executeStep();
   return q.getColumn(0).getInt64();
+}
+
+// How the gateway took one chat line: accepted (its answers get printed), refused (shown, the
+// chat goes on), or not reached (the chat ends).
+enum class Taken { kAccepted, kRefused, kFailed };
+Taken Report(const Result<HttpResponse>& res, std::ostream& out, std::ostream& err) {
+  if (!res) {
+    err << "duijie chat: " << res.error().message << "\n";
+    return Taken::kFailed;
+  }
+  if (res->result() != http::status::ok) {
+    out << "! " << res->result_int() << " " << res->body() << "\n";
+    return Taken::kRefused;
+  }
+  return Taken::kAccepted;
 }
 
 // SMS answers queued for `number` after outbox id `after`: printed, and the last id returned.
@@ -128,7 +145,7 @@ int RunSmsChat(const Config& config, const ChatOptions& options, const Endpoint&
   }
   std::int64_t last = 0;
   try {
-    last = LastSmsId(config, options.from);
+    last = LastOutboxId(config, "sms", options.from);
   } catch (const std::exception& e) {
     err << "duijie chat: cannot read " << config.store.path << ": " << e.what() << "\n";
     return 1;
@@ -176,15 +193,9 @@ int RunSmsChat(const Config& config, const ChatOptions& options, const Endpoint&
       type = "application/x-www-form-urlencoded";
       signature = channels::sms::TwilioSignature(sms.twilio_auth_token, sms.public_base_url + target, form);
     }
-    const auto res = Post(ep, target, body, options.timeout, type, signature);
-    if (!res) {
-      err << "duijie chat: " << res.error().message << "\n";
-      return 1;
-    }
-    if (res->result() != http::status::ok) {
-      out << "! " << res->result_int() << " " << res->body() << "\n";
-      continue;
-    }
+    const Taken taken = Report(Post(ep, target, body, options.timeout, type, signature), out, err);
+    if (taken == Taken::kFailed) return 1;
+    if (taken == Taken::kRefused) continue;
     last = PrintSmsAnswers(config, options.from, last, out);
   }
   return 0;
@@ -250,11 +261,7 @@ int RunEmailChat(const Config& config, const ChatOptions& options, const Endpoin
   std::string secret;
   try {
     secret = EmailSecret(config);
-    auto c = ReadOnly(config);
-    auto& q = c.Prepare("SELECT COALESCE(max(id), 0) FROM outbox WHERE channel = 'email' AND recipient = ?");
-    q.bind(1, from);
-    q.executeStep();
-    seen.last_id = q.getColumn(0).getInt64();
+    seen.last_id = LastOutboxId(config, "email", from);
   } catch (const std::exception& e) {
     err << "duijie chat: cannot read " << config.store.path << ": " << e.what() << "\n";
     return 1;
@@ -281,16 +288,11 @@ int RunEmailChat(const Config& config, const ChatOptions& options, const Endpoin
     mail.text = line;
     mail.date_unix = ToUnixMillis(clock.Now()) / 1000;
     mail.boundary_seed = RandomHex(8);
-    const auto res = Post(ep, "/email/inbound/" + config.email.inbound_secret, channels::email::Compose(mail),
-                          options.timeout, "message/rfc822");
-    if (!res) {
-      err << "duijie chat: " << res.error().message << "\n";
-      return 1;
-    }
-    if (res->result() != http::status::ok) {
-      out << "! " << res->result_int() << " " << res->body() << "\n";
-      continue;
-    }
+    const Taken taken = Report(Post(ep, "/email/inbound/" + config.email.inbound_secret, channels::email::Compose(mail),
+                                    options.timeout, "message/rfc822"),
+                               out, err);
+    if (taken == Taken::kFailed) return 1;
+    if (taken == Taken::kRefused) continue;
     seen = PrintMail(config, from, secret, seen, out);
   }
   return 0;

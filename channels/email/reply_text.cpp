@@ -31,9 +31,7 @@ bool EndsWithColon(std::string_view s) { return EndsWith(s, ":") || EndsWith(s, 
 // "name:" or "name：" at the start of the line.
 bool Field(std::string_view line, std::string_view name) {
   if (!StartsWith(line, name)) return false;
-  const auto rest = Trim(line.substr(name.size()));
   const auto after = line.substr(name.size());
-  (void)rest;
   return StartsWith(after, ":") || StartsWith(after, "\xEF\xBC\x9A") || StartsWith(after, " :");
 }
 
