@@ -45,7 +45,9 @@ NewOutboxMessage Message(std::int64_t n) {
                           std::nullopt,
                           0,
                           8,
-                          0};
+                          0,
+                          {},
+                          std::nullopt};
 }
 
 void BM_GroupCommitWriter(benchmark::State& state) {

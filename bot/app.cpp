@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "bot/broadcast_runner.hpp"
 #include "bot/dispatcher.hpp"
 #include "bot/handlers/admin_handler.hpp"
 #include "bot/handlers/email_handler.hpp"
@@ -360,9 +361,17 @@ int App::Run() {
                                    email_config.inbound_secret, email_config.mailgun_signing_key,
                                    std::chrono::seconds(email_config.mailgun_max_age_s), &mailgun_tokens, mail_limits,
                                    config_.store.files_dir, [&dispatcher] { dispatcher.Notify(); }, &conversations});
+  dialogs::BroadcastPolicy broadcast_policy;
+  broadcast_policy.channel_order = config_.broadcast.channel_order;
+  broadcast_policy.max_per_person_per_day = config_.broadcast.max_per_person_per_day;
+  // The broadcast worker sleeps between ticks; a broadcast to go out now wakes it.
+  net::steady_timer broadcast_timer(ioc);
+  const auto wake_broadcasts = [&broadcast_timer, &ioc] {
+    net::post(ioc, [&broadcast_timer] { broadcast_timer.cancel(); });
+  };
   AddAdminRoutes(router, AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
                                    dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); },
-                                   readers.get(), matches.get()});
+                                   readers.get(), matches.get(), broadcast_policy, wake_broadcasts});
   metrics.SetRoutes(router.Labels());
 
   ServerOptions sopts;
@@ -463,6 +472,48 @@ int App::Run() {
           timer.expires_after(config_.matcher.refresh);
           boost::system::error_code ec;
           co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+        }
+      },
+      net::detached);
+  BroadcastRunnerOptions broadcast_options;
+  broadcast_options.policy = broadcast_policy;
+  broadcast_options.plan_batch = config_.broadcast.plan_batch;
+  broadcast_options.milestones = config_.broadcast.milestones;
+  const auto& calendar = dialogs::WorkCalendar::Embedded();
+  for (const auto& m : dialogs::Programme::Embedded().at(config_.programme.id).milestones) {
+    const auto due = dialogs::ParseIsoDate(m.date);
+    const int year = due ? static_cast<int>(std::chrono::year_month_day{*due}.year()) : 0;
+    const bool upcoming = due && *due >= calendar.LocalDate(clock.Now());
+    if (upcoming && !calendar.Covers(year)) {
+      log_.Warn("the working-day calendar has no table for a milestone's year: Monday to Friday assumed",
+                {{"milestone", m.id}, {"year", year}});
+    }
+  }
+  BroadcastRunner broadcasts(*writer, dialogs::Programme::Embedded().at(config_.programme.id),
+                             dialogs::Catalogue::Embedded(), calendar, clock, broadcast_options);
+  net::co_spawn(
+      ioc,
+      [&]() -> net::awaitable<void> {
+        for (;;) {
+          try {
+            const auto done = co_await broadcasts.RunOnce();
+            if (done.Queued()) dispatcher.Notify();
+            const auto& b = done.broadcasts;
+            if (b.started + b.finished + b.escalated + done.reminders + done.escalations > 0) {
+              log_.Info("broadcasts", {{"started", b.started},
+                                       {"planned", b.planned},
+                                       {"skipped", b.skipped},
+                                       {"next_channel", b.escalated},
+                                       {"finished", b.finished},
+                                       {"milestone_reminders", done.reminders},
+                                       {"escalations", done.escalations}});
+            }
+          } catch (const std::exception& e) {
+            log_.Warn("broadcasts failed; trying again", {{"error", e.what()}});
+          }
+          broadcast_timer.expires_after(config_.broadcast.tick);
+          boost::system::error_code ec;
+          co_await broadcast_timer.async_wait(net::redirect_error(net::use_awaitable, ec));
         }
       },
       net::detached);

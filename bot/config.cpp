@@ -191,6 +191,34 @@ std::vector<Spec> BuildSpecs() {
       "matcher", "proposal_digest_minutes", Kind::kInteger, "integer",
       "researchers' proposals for a need reach its enterprise in one digest once none came for this long",
       [](Config& c, const json& v) { c.matcher.proposal_digest_minutes = v.get<int>(); }, 0, 24 * 60);
+  add("broadcast", "channel_order", Kind::kString, "comma-separated channels",
+      "the order a broadcast tries a person's channels in (their preferred channel first): wecom, sms, email",
+      [](Config& c, const json& v) {
+        c.broadcast.channel_order.clear();
+        std::string item;
+        for (const char ch : v.get<std::string>() + ",") {
+          if (ch == ',') {
+            if (!item.empty()) c.broadcast.channel_order.push_back(item);
+            item.clear();
+          } else if (ch != ' ') {
+            item += ch;
+          }
+        }
+      });
+  add(
+      "broadcast", "max_per_person_per_day", Kind::kInteger, "integer",
+      "staff broadcasts one person gets in any 24 hours; more are skipped for them (deadline reminders exempt)",
+      [](Config& c, const json& v) { c.broadcast.max_per_person_per_day = v.get<int>(); }, 1, 100);
+  add(
+      "broadcast", "tick_ms", Kind::kMillis, "milliseconds",
+      "how often due broadcasts, acknowledgement deadlines and programme milestones are checked",
+      [ms](Config& c, const json& v) { c.broadcast.tick = ms(v); }, 10, 3'600'000);
+  add(
+      "broadcast", "plan_batch", Kind::kInteger, "integer", "recipients of a broadcast planned per write transaction",
+      [](Config& c, const json& v) { c.broadcast.plan_batch = v.get<int>(); }, 1, 100'000);
+  add("broadcast", "milestones", Kind::kBoolean, "boolean",
+      "send the reminder ladders and escalations of the programme's milestones",
+      [](Config& c, const json& v) { c.broadcast.milestones = v.get<bool>(); });
   add("wecom", "corp_id", Kind::kOptionalString, "string",
       "CorpID of the operator's WeCom (企业ID); also the receive id",
       [](Config& c, const json& v) { c.wecom.corp_id = v.get<std::string>(); });
@@ -551,6 +579,19 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
     for (const auto& [id, p] : dialogs::Programme::Embedded()) known += (known.empty() ? "" : ", ") + id;
     out.problems.push_back("config: programme.id = \"" + out.config.programme.id +
                            "\": unknown programme; known: " + known);
+  }
+  {
+    const auto& order = out.config.broadcast.channel_order;
+    bool valid = !order.empty();
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      valid = valid && (order[i] == "wecom" || order[i] == "sms" || order[i] == "email") &&
+              std::find(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(i), order[i]) ==
+                  order.begin() + static_cast<std::ptrdiff_t>(i);
+    }
+    if (!valid) {
+      out.problems.push_back(
+          "config: broadcast.channel_order: expected wecom, sms and email, each at most once, comma-separated");
+    }
   }
   if (out.config.matcher.push_remind_hours >= out.config.matcher.push_close_hours) {
     out.problems.push_back(

@@ -166,6 +166,14 @@ struct MatcherConfig {
   int proposal_digest_minutes = 10;  // proposals reach the enterprise in a digest after this quiet spell
 };
 
+struct BroadcastConfig {
+  std::vector<std::string> channel_order{"wecom", "sms", "email"};  // a person's preferred channel goes first
+  int max_per_person_per_day = 3;  // staff broadcasts reaching one person in 24 h (deadline reminders exempt)
+  Millis tick{5'000};              // how often scheduled broadcasts, acknowledgements and milestones are checked
+  int plan_batch = 2'000;          // recipients planned per write transaction
+  bool milestones = true;          // the programme's milestones send their reminder ladders
+};
+
 struct Config {
   HttpConfig http;
   StoreConfig store;
@@ -173,6 +181,7 @@ struct Config {
   DispatcherConfig dispatcher;
   ProgrammeConfig programme;
   MatcherConfig matcher;
+  BroadcastConfig broadcast;
   WeComConfig wecom;
   WeComRobotConfig wecom_robot;
   SmsConfig sms;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/mask.hpp"
+#include "dialogs/broadcasts.hpp"
 #include "dialogs/message.hpp"
 #include "dialogs/proposals.hpp"
 #include "dialogs/pushes.hpp"
@@ -324,9 +325,25 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       }
       return out;
     }
+    // A reminder card's 确认收到 button acknowledges that reminder on every channel.
+    if (const auto broadcast = ParseAckButtonKey(event.text)) {
+      if (auto thanks =
+              AcknowledgeBroadcast(c, catalogue_, out.person_id, out.locale, *broadcast, event.channel, now)) {
+        out.replies.push_back(*thanks);
+      }
+      return out;
+    }
   }
   // A researcher who just said yes to a push writes their proposal next, outside any form.
   const bool no_form = !state.is_object() || !state.contains("form") || state["form"].is_null();
+  // Outside a form, 确认 / 收到 answers the latest reminder that asked for it.
+  if (no_form && event.kind == "text" && event.channel == "wecom" && IsAcknowledgement(event.text)) {
+    if (auto thanks =
+            AcknowledgeBroadcast(c, catalogue_, out.person_id, out.locale, std::nullopt, event.channel, now)) {
+      out.replies.push_back(*thanks);
+      return out;
+    }
+  }
   std::optional<std::string> proposal;
   if (no_form && event.kind == "text") {
     proposal = TakeProposal(c, catalogue_, out.person_id, out.locale, event.text, event.channel, now);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dialogs/broadcasts.hpp"
 #include "dialogs/message.hpp"
 #include "dialogs/reply_grammar.hpp"
 #include "dialogs/sms_replies.hpp"
@@ -88,6 +89,12 @@ EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversat
       out.route = EmailRoute::kPushAnswered;
       replies.push_back(answered->text);
       person_id = *person;
+    } else if (IsAcknowledgement(mail.text)) {
+      if (auto thanks = AcknowledgeBroadcast(conn, catalogue, *person, locale, std::nullopt, "email", now)) {
+        out.route = EmailRoute::kAcknowledged;
+        replies.push_back(*thanks);
+        person_id = *person;
+      }
     }
   }
   if (replies.empty()) {

@@ -22,7 +22,7 @@ struct EmailIn {
   std::vector<std::string> attachments;  // documents kept (sha256)
 };
 
-enum class EmailRoute { kUnsubscribed, kAlreadyUnsubscribed, kPushAnswered, kConversation };
+enum class EmailRoute { kUnsubscribed, kAlreadyUnsubscribed, kPushAnswered, kAcknowledged, kConversation };
 
 struct EmailResult {
   EmailRoute route = EmailRoute::kConversation;

@@ -95,6 +95,24 @@ Result<Programme> Programme::FromJson(const json& doc) {
     if (milestone.id.empty() || !std::regex_match(milestone.date, kDate)) {
       return Invalid(p.id, "milestones: every entry needs an id and a YYYY-MM-DD date");
     }
+    if (m.contains("audience")) {
+      if (!m["audience"].is_object()) return Invalid(p.id, "milestones: " + milestone.id + ": audience is an object");
+      milestone.audience = m["audience"];
+    }
+    if (m.contains("ladder")) {
+      const auto& l = m["ladder"];
+      milestone.ladder.clear();
+      if (!l.is_array() || l.empty()) {
+        return Invalid(p.id, "milestones: " + milestone.id + ": ladder is a list of working days before the date");
+      }
+      for (const auto& d : l) {
+        if (!d.is_number_integer() || d.get<int>() < 1 || d.get<int>() > 60) {
+          return Invalid(p.id, "milestones: " + milestone.id + ": ladder entries are 1 to 60 working days");
+        }
+        milestone.ladder.push_back(d.get<int>());
+      }
+    }
+    milestone.escalate = m.value("escalate", true);
     p.milestones.push_back(std::move(milestone));
   }
   p.raw = doc;

@@ -29,6 +29,10 @@ struct Milestone {
   std::string id;
   std::string date;  // YYYY-MM-DD
   std::string name;
+  // Who still owes this step (an audience filter, dialogs/audiences.hpp); empty: no reminders.
+  nlohmann::json audience = nlohmann::json::object();
+  std::vector<int> ladder{7, 3, 1};  // reminders this many working days before the date
+  bool escalate = true;              // after the date: the bureaus and unit administrators are told
 };
 
 /// One edition of the programme (DESIGN.md §2 "the programme is data"): the lists people choose

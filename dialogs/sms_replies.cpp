@@ -4,6 +4,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "dialogs/broadcasts.hpp"
 #include "dialogs/reply_grammar.hpp"
 #include "store/suppressions.hpp"
 #include "store/transitions.hpp"
@@ -225,6 +226,13 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
       out.outbox.push_back(Answer(reply, answered->route == SmsReplyRoute::kAskedWhichPush ? "which" : "answer",
                                   "reply", TextMessage(answered->text), person_id));
       return out;
+    }
+    if (IsAcknowledgement(reply.text)) {
+      if (auto thanks = AcknowledgeBroadcast(conn, catalogue, person->id, locale, std::nullopt, "sms", now)) {
+        out.route = SmsReplyRoute::kAcknowledged;
+        out.outbox.push_back(Answer(reply, "ack", "reply", TextMessage(*thanks), person_id));
+        return out;
+      }
     }
   }
 

@@ -19,7 +19,15 @@ struct SmsReply {
 };
 
 /// How a reply was understood, for logs and tests.
-enum class SmsReplyRoute { kOptOut, kAlreadyOptedOut, kResubscribed, kPushAnswered, kAskedWhichPush, kConversation };
+enum class SmsReplyRoute {
+  kOptOut,
+  kAlreadyOptedOut,
+  kResubscribed,
+  kPushAnswered,
+  kAskedWhichPush,
+  kAcknowledged,
+  kConversation
+};
 
 struct SmsReplyResult {
   SmsReplyRoute route = SmsReplyRoute::kConversation;
@@ -60,6 +68,8 @@ struct PushAnswer {
 /// - 1 / 2 (and their synonyms) answer the person's open push: the one its reply code names,
 ///   else the only push sent in the last 72 hours; with several open and no code, the person is
 ///   asked once which one, by code;
+/// - with no push open, 1 / 确认 / 收到 acknowledge the latest reminder waiting for it (closing
+///   it on every channel);
 /// - anything else is a conversation message (registration, questions, ...).
 SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations, const Catalogue& catalogue,
                                const SmsReply& reply, Clock::TimePoint now);

@@ -93,9 +93,9 @@ std::string_view ToString(AttemptOutcome outcome) {
 EnqueueResult OutboxRepository::Enqueue(Connection& conn, const NewOutboxMessage& msg, std::int64_t now_ms) {
   auto& ins = conn.Prepare(
       "INSERT INTO outbox (idempotency_key, channel, recipient, person_id, kind, payload, priority, "
-      "max_attempts, next_attempt_at, inbox_id, fallback, created_at, updated_at) "
+      "max_attempts, next_attempt_at, inbox_id, broadcast_id, fallback, created_at, updated_at) "
       "VALUES (:key, :channel, :recipient, :person, :kind, :payload, :priority, :max_attempts, :due, :inbox, "
-      ":fallback, :now, :now) ON CONFLICT (idempotency_key) DO NOTHING");
+      ":broadcast, :fallback, :now, :now) ON CONFLICT (idempotency_key) DO NOTHING");
   ins.bind(":key", msg.idempotency_key);
   ins.bind(":channel", msg.channel);
   ins.bind(":recipient", msg.recipient);
@@ -106,6 +106,7 @@ EnqueueResult OutboxRepository::Enqueue(Connection& conn, const NewOutboxMessage
   ins.bind(":max_attempts", msg.max_attempts);
   ins.bind(":due", msg.not_before_ms > 0 ? msg.not_before_ms : now_ms);
   BindOpt(ins, ":inbox", msg.inbox_id);
+  BindOpt(ins, ":broadcast", msg.broadcast_id);
   if (msg.fallback.empty()) {
     ins.bind(":fallback");
   } else {
@@ -155,8 +156,10 @@ std::vector<OutboxMessage> OutboxRepository::ClaimDue(Connection& conn, std::str
 
 std::optional<std::int64_t> OutboxRepository::EnqueueFallback(Connection& conn, std::int64_t id, std::int64_t now_ms) {
   auto& sel = conn.Prepare(
-      "SELECT idempotency_key, kind, payload, person_id, inbox_id, priority, max_attempts, fallback FROM outbox "
-      "WHERE id = :id AND status IN ('failed', 'dead') AND fallback IS NOT NULL");
+      "SELECT idempotency_key, kind, payload, person_id, inbox_id, priority, max_attempts, fallback, broadcast_id "
+      "FROM outbox WHERE id = :id AND status IN ('failed', 'dead') AND fallback IS NOT NULL "
+      // A cancelled broadcast sends nothing more, not even to another address.
+      "AND (broadcast_id IS NULL OR broadcast_id NOT IN (SELECT id FROM broadcasts WHERE status = 'cancelled'))");
   sel.bind(":id", id);
   if (!sel.executeStep()) {
     sel.reset();
@@ -171,6 +174,7 @@ std::optional<std::int64_t> OutboxRepository::EnqueueFallback(Connection& conn, 
   next.priority = sel.getColumn(5).getInt();
   next.max_attempts = sel.getColumn(6).getInt();
   const auto list = nlohmann::json::parse(sel.getColumn(7).getString(), nullptr, false);
+  if (!sel.getColumn(8).isNull()) next.broadcast_id = sel.getColumn(8).getInt64();
   sel.reset();
   if (!list.is_array() || list.empty()) return std::nullopt;
   for (const auto& a : list) next.fallback.push_back({a.value("channel", ""), a.value("recipient", "")});

@@ -27,8 +27,9 @@ struct NewOutboxMessage {
   std::optional<std::int64_t> inbox_id;
   int priority = 0;  // higher first
   int max_attempts = 8;
-  std::int64_t not_before_ms = 0;  // 0 = now
-  std::vector<Address> fallback;   // tried in order if this one fails for good
+  std::int64_t not_before_ms = 0;            // 0 = now
+  std::vector<Address> fallback;             // tried in order if this one fails for good
+  std::optional<std::int64_t> broadcast_id;  // the broadcast it is part of
 };
 
 struct OutboxMessage {

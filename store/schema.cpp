@@ -425,13 +425,54 @@ ALTER TABLE proposals ADD COLUMN notified_at INTEGER;   -- told to the enterpris
 CREATE UNIQUE INDEX proposals_push ON proposals(push_id);
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations = {{
+// Broadcasts and deadline reminders (issue 9): a broadcast remembers the request it was made
+// from (an idempotency key repeated with another body is refused), whether it asks for an
+// acknowledgement, and how far its planning got; each recipient remembers which of their
+// addresses it is on, when the next one is due if nobody acknowledges, and why it stopped.
+constexpr std::string_view kBroadcasts = R"sql(
+ALTER TABLE broadcasts ADD COLUMN kind TEXT NOT NULL DEFAULT 'manual'
+  CHECK (kind IN ('manual', 'milestone', 'escalation', 'stage_digest'));
+ALTER TABLE broadcasts ADD COLUMN request_sha256 TEXT;
+ALTER TABLE broadcasts ADD COLUMN ack_minutes INTEGER CHECK (ack_minutes IS NULL OR ack_minutes > 0);
+ALTER TABLE broadcasts ADD COLUMN audience_size INTEGER;
+ALTER TABLE broadcasts ADD COLUMN created_by TEXT;
+ALTER TABLE broadcasts ADD COLUMN finished_at INTEGER;
+CREATE INDEX broadcasts_status ON broadcasts(status, scheduled_at);
+
+ALTER TABLE broadcast_recipients ADD COLUMN step INTEGER NOT NULL DEFAULT 0;  -- addresses used so far
+ALTER TABLE broadcast_recipients ADD COLUMN addresses TEXT;                    -- JSON [[channel, address], ...]
+ALTER TABLE broadcast_recipients ADD COLUMN vars TEXT;                         -- JSON variables of this person
+ALTER TABLE broadcast_recipients ADD COLUMN reason TEXT;
+ALTER TABLE broadcast_recipients ADD COLUMN next_at INTEGER;                  -- next address if no acknowledgement
+ALTER TABLE broadcast_recipients ADD COLUMN acknowledged_at INTEGER;
+CREATE INDEX broadcast_recipients_person ON broadcast_recipients(person_id, updated_at);
+CREATE INDEX broadcast_recipients_next ON broadcast_recipients(next_at) WHERE next_at IS NOT NULL;
+
+CREATE INDEX outbox_broadcast ON outbox(broadcast_id, person_id) WHERE broadcast_id IS NOT NULL;
+CREATE INDEX enterprises_contact ON enterprises(contact_person_id);
+CREATE INDEX people_role ON people(role, status);
+CREATE INDEX researchers_unit ON researchers(unit_id);
+CREATE INDEX pushes_need ON pushes(need_id, status);
+CREATE INDEX contracts_need ON contracts(need_id);
+
+-- Audiences staff saved by name, to reuse in broadcasts.
+CREATE TABLE audiences (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  filter        TEXT NOT NULL,                 -- the audience filter JSON
+  created_by    TEXT,
+  created_at    INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
     {"sms", kSms},
     {"email", kEmail},
     {"pushes", kPushes},
+    {"broadcasts", kBroadcasts},
 }};
 
 }  // namespace

@@ -6,6 +6,9 @@
 
 #include "bot/auth.hpp"
 #include "bot/http/responses.hpp"
+#include "dialogs/audiences.hpp"
+#include "dialogs/broadcasts.hpp"
+#include "dialogs/calendar.hpp"
 #include "dialogs/push_plan.hpp"
 #include "dialogs/staff.hpp"
 #include "store/matching.hpp"
@@ -16,10 +19,26 @@ namespace {
 using nlohmann::json;
 
 struct Reply {
+  Reply() = default;
+  Reply(http::status s, json b, bool q = false) : status(s), body(std::move(b)), queued(q) {}
   http::status status = http::status::ok;
   json body;
   bool queued = false;
+  std::optional<std::string> csv;  // a CSV export instead of JSON
+  bool wake_broadcasts = false;    // a broadcast may be due now
 };
+
+Reply Csv(std::string text) {
+  Reply r(http::status::ok, json());
+  r.csv = std::move(text);
+  return r;
+}
+
+Reply Waking(http::status status, json body) {
+  Reply r(status, std::move(body));
+  r.wake_broadcasts = true;
+  return r;
+}
 
 Reply FromError(const Error& e) {
   const auto code = static_cast<Errc>(e.code.value());
@@ -83,6 +102,12 @@ net::awaitable<HttpResponse> Serve(const AdminDeps& deps, const HttpRequest& req
     co_return res;
   }
   if (reply->queued && deps.outbox_notify) deps.outbox_notify();
+  if (reply->wake_broadcasts && deps.broadcast_notify) deps.broadcast_notify();
+  if (reply->csv) {
+    auto res = TextResponse(reply->status, *reply->csv, "text/csv; charset=utf-8");
+    res.set(http::field::content_disposition, "attachment; filename=\"report.csv\"");
+    co_return res;
+  }
   co_return JsonResponse(reply->status, reply->body);
 }
 
@@ -102,9 +127,125 @@ HttpResponse BadJson() {
 }
 HttpResponse BadId() { return JsonError(http::status::not_found, "not_found", "no such resource"); }
 
+void AddBroadcastRoutes(Router& router, const AdminDeps& deps) {
+  // Audiences: a preview (count and a sample) before anything is sent; saved ones by name.
+  router.Add(http::verb::post, "/api/v1/audiences/preview",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto body = Body(req);
+               if (!body) co_return BadJson();
+               const auto now = deps.clock.Now();
+               const Action action = [&deps, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+                 auto audience = dialogs::ParseAudience(body->value("audience", *body), deps.programme, staff);
+                 if (!audience) return FromError(audience.error());
+                 const auto today = dialogs::WorkCalendar::Embedded().LocalDate(now);
+                 return Reply{http::status::ok, dialogs::PreviewAudience(c, *audience, deps.programme, today, 10)};
+               };
+               co_return co_await Serve(deps, req, action);
+             });
+  router.Add(http::verb::post, "/api/v1/audiences", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const auto body = Body(req);
+    if (!body) co_return BadJson();
+    const auto now = deps.clock.Now();
+    const Action action = [&deps, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+      if (staff.role == "viewer")
+        return FromError(Error(Errc::kPermissionDenied, "viewer tokens cannot save audiences"));
+      auto audience = dialogs::ParseAudience(body->value("audience", json::object()), deps.programme, staff);
+      if (!audience) return FromError(audience.error());
+      auto saved = dialogs::SaveAudience(c, staff, body->value("name", ""), *audience, now);
+      return saved ? Reply{http::status::created, *saved} : FromError(saved.error());
+    };
+    co_return co_await Serve(deps, req, action);
+  });
+  router.Add(http::verb::get, "/api/v1/audiences", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const Action action = [](store::Connection& c, const dialogs::Staff&) {
+      return Reply{http::status::ok, {{"audiences", dialogs::ListAudiences(c)}}};
+    };
+    co_return co_await Serve(deps, req, action);
+  });
+  // A repeated request with the same Idempotency-Key answers the broadcast made the first time
+  // (200 instead of 201); the writer runs one job at a time, so two at once make one.
+  router.Add(http::verb::post, "/api/v1/broadcasts", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const auto body = Body(req);
+    if (!body) co_return BadJson();
+    std::optional<std::string> key;
+    if (const auto header = req["Idempotency-Key"]; !header.empty()) key = std::string(header);
+    const auto now = deps.clock.Now();
+    const Action action = [&deps, &body, &key, now](store::Connection& c, const dialogs::Staff& staff) {
+      auto made = dialogs::CreateBroadcast(c, deps.programme, deps.catalogue, staff, *body, key, now);
+      if (!made) return FromError(made.error());
+      return Waking(made->created ? http::status::created : http::status::ok, made->body);
+    };
+    co_return co_await Serve(deps, req, action);
+  });
+  router.Add(http::verb::get, "/api/v1/broadcasts", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const Action action = [](store::Connection& c, const dialogs::Staff&) {
+      return Reply{http::status::ok, {{"broadcasts", dialogs::ListBroadcasts(c, 100)}}};
+    };
+    co_return co_await Serve(deps, req, action);
+  });
+  router.Add(http::verb::get, "/api/v1/broadcasts/{id}",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto id = IdAt(req, 3);
+               if (!id) co_return BadId();
+               const Action action = [id](store::Connection& c, const dialogs::Staff&) {
+                 auto b = dialogs::GetBroadcast(c, *id);
+                 return b ? Reply{http::status::ok, *b} : FromError(b.error());
+               };
+               co_return co_await Serve(deps, req, action);
+             });
+  router.Add(http::verb::post, "/api/v1/broadcasts/{id}/{action}",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto id = IdAt(req, 3);
+               if (!id) co_return BadId();
+               const std::string verb(PathSegments(req.target())[4]);
+               if (verb != "send" && verb != "cancel") co_return BadId();
+               const auto body = req.body().empty() ? std::optional<json>(json::object()) : Body(req);
+               if (!body) co_return BadJson();
+               const auto now = deps.clock.Now();
+               const Action action = [id, &verb, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+                 auto r = verb == "send" ? dialogs::SendBroadcast(c, staff, *id, *body, now)
+                                         : dialogs::CancelBroadcast(c, staff, *id, now);
+                 return r ? Waking(http::status::ok, *r) : FromError(r.error());
+               };
+               co_return co_await Serve(deps, req, action);
+             });
+  router.Add(http::verb::get, "/api/v1/broadcasts/{id}/{view}",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto id = IdAt(req, 3);
+               if (!id) co_return BadId();
+               const std::string view(PathSegments(req.target())[4]);
+               std::optional<std::int64_t> person;
+               if (view == "preview") {
+                 const auto text = Query(req.target(), "person_id").value_or("");
+                 std::int64_t p = 0;
+                 const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), p);
+                 if (ec != std::errc{} || ptr != text.data() + text.size() || p <= 0) {
+                   co_return JsonError(http::status::bad_request, "invalid_request",
+                                       "preview needs ?person_id=<id> of the person to render it for");
+                 }
+                 person = p;
+               } else if (view != "report" && view != "report.csv") {
+                 co_return BadId();
+               }
+               const Action action = [&deps, id, &view, person](store::Connection& c, const dialogs::Staff&) {
+                 if (view == "report.csv") {
+                   auto csv = dialogs::BroadcastReportCsv(c, *id);
+                   if (!csv) return FromError(csv.error());
+                   return Csv(std::move(*csv));
+                 }
+                 auto r = view == "report"
+                              ? dialogs::BroadcastReport(c, *id)
+                              : dialogs::PreviewBroadcast(c, deps.catalogue, deps.broadcast_policy, *id, *person);
+                 return r ? Reply{http::status::ok, *r} : FromError(r.error());
+               };
+               co_return co_await Serve(deps, req, action);
+             });
+}
+
 }  // namespace
 
 void AddAdminRoutes(Router& router, const AdminDeps& deps) {
+  AddBroadcastRoutes(router, deps);
   router.Add(http::verb::get, "/api/v1/needs", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
     const auto stage = Query(req.target(), "stage");
     const Action action = [stage](store::Connection& c, const dialogs::Staff& staff) {

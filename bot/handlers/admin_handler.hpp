@@ -5,6 +5,7 @@
 #include "bot/match_service.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "dialogs/broadcasts.hpp"
 #include "dialogs/catalogue.hpp"
 #include "dialogs/programme.hpp"
 #include "store/readers.hpp"
@@ -23,6 +24,10 @@ struct AdminDeps {
   /// ranking over a large pool takes milliseconds, too long for an I/O thread). Absent: 503.
   store::Readers* readers = nullptr;
   const MatchService* matches = nullptr;
+  /// Broadcasts: the rules previews follow, and a wake-up for the broadcast worker when one is
+  /// to go out now.
+  dialogs::BroadcastPolicy broadcast_policy;
+  std::function<void()> broadcast_notify;
 };
 
 /// The admin API under /api/v1 (docs/openapi.yaml): bearer token → staff member → the action

@@ -109,6 +109,7 @@ net::awaitable<Ingested> Ingest(const EmailDeps& deps, email::ParsedMail mail, s
         auto result = dialogs::ProcessEmail(c, *deps.conversations, deps.catalogue, in, now);
         out.outcome = result.route == dialogs::EmailRoute::kConversation   ? "conversation"
                       : result.route == dialogs::EmailRoute::kPushAnswered ? "push_answered"
+                      : result.route == dialogs::EmailRoute::kAcknowledged ? "acknowledged"
                                                                            : "unsubscribed";
         for (auto& m : result.outbox) {
           m.inbox_id = entry.id;

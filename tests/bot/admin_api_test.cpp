@@ -1,5 +1,7 @@
 // The admin API without sockets: every route × every role, through the router, on a real
 // database. Refused requests change nothing.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "bot/auth.hpp"
@@ -20,7 +22,7 @@ class AdminApiTest : public ::testing::Test {
   AdminApiTest() : writer_(db_.Path(), {}), router_(log_) {
     AddAdminRoutes(
         router_,
-        AdminDeps{writer_, clock_, log_, programme_, dialogs::Catalogue::Embedded(), {}, &readers_, &matches_});
+        AdminDeps{writer_, clock_, log_, programme_, dialogs::Catalogue::Embedded(), {}, &readers_, &matches_, {}, {}});
     writer_.RunSync([this](store::Connection& c) {
       const auto now = ToUnixMillis(clock_.Now());
       tokens_["admin"] = Tokens::Create(c, "hq", "admin", std::nullopt, now)->secret;
@@ -250,6 +252,82 @@ TEST_F(AdminApiTest, BadTokensAndBadRequestsAreRefusedClearly) {
   EXPECT_EQ(Call(http::verb::get, "/api/v1/needs/999", "admin").result(), http::status::not_found);
   EXPECT_EQ(Scalar("SELECT count(*) FROM need_reviews"), 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM needs WHERE stage = 'submitted'"), 1);
+}
+
+TEST_F(AdminApiTest, BroadcastsPreviewCreateTwiceAtOnceFollowAndCancel) {
+  // The audience first: a count and a sample, nothing sent.
+  const json audience = {{"roles", {"enterprise_contact", "researcher"}}};
+  const auto preview = Call(http::verb::post, "/api/v1/audiences/preview", "viewer", {{"audience", audience}});
+  ASSERT_EQ(preview.result(), http::status::ok) << preview.body();
+  EXPECT_EQ(json::parse(preview.body())["count"], 2);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/audiences/preview", "admin", {{"audience", {{"stage", "x"}}}}).result(),
+            http::status::bad_request);
+  // A bureau reviewer reaches its own region only.
+  EXPECT_EQ(
+      Call(http::verb::post, "/api/v1/audiences/preview", "bureau_reviewer", {{"audience", {{"regions", {"hb04"}}}}})
+          .result(),
+      http::status::forbidden);
+
+  const json request = {{"title", "合同签订提醒"},
+                        {"audience", audience},
+                        {"message", {{"text", "{name}您好，请于2月28日前签订合同。"}}}};
+  // The same Idempotency-Key sent twice at once: one broadcast, answered 201 then 200.
+  const auto post = [this, &request]() -> net::awaitable<HttpResponse> {
+    HttpRequest req{http::verb::post, "/api/v1/broadcasts", 11};
+    req.set(http::field::authorization, "Bearer " + tokens_["admin"]);
+    req.set("Idempotency-Key", "reminder-2021-02");
+    req.body() = request.dump();
+    co_return (co_await router_.Dispatch(req)).response;
+  };
+  std::vector<http::status> statuses;
+  for (int i = 0; i < 2; ++i) {
+    net::co_spawn(ioc_, post(),
+                  [&statuses](const std::exception_ptr&, const HttpResponse& r) { statuses.push_back(r.result()); });
+  }
+  ioc_.restart();
+  while (statuses.size() < 2) ioc_.run_one();
+  std::sort(statuses.begin(), statuses.end());
+  EXPECT_EQ(statuses, (std::vector<http::status>{http::status::ok, http::status::created}));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM broadcasts"), 1);
+  const std::string id = std::to_string(Scalar("SELECT id FROM broadcasts"));
+  EXPECT_EQ(json::parse(Call(http::verb::get, "/api/v1/broadcasts/" + id, "viewer").body())["status"], "draft");
+  // The same key with another body is a conflict; a viewer cannot send.
+  json other = request;
+  other["title"] = "别的";
+  HttpRequest conflict{http::verb::post, "/api/v1/broadcasts", 11};
+  conflict.set(http::field::authorization, "Bearer " + tokens_["admin"]);
+  conflict.set("Idempotency-Key", "reminder-2021-02");
+  conflict.body() = other.dump();
+  EXPECT_EQ(test::RunAwaitable(ioc_, router_.Dispatch(conflict)).response.result(), http::status::conflict);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/broadcasts", "viewer", request).result(), http::status::forbidden);
+  // A preview for one person, then send, then cancel.
+  const auto person = Scalar("SELECT person_id FROM identities WHERE address = 'zhangsan'");
+  const auto rendered =
+      Call(http::verb::get, "/api/v1/broadcasts/" + id + "/preview?person_id=" + std::to_string(person), "admin");
+  ASSERT_EQ(rendered.result(), http::status::ok) << rendered.body();
+  EXPECT_NE(rendered.body().find("请于2月28日前签订合同"), std::string::npos);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/broadcasts/" + id + "/preview", "admin").result(),
+            http::status::bad_request);
+  const auto sent = Call(http::verb::post, "/api/v1/broadcasts/" + id + "/send", "admin", json::object());
+  EXPECT_EQ(json::parse(sent.body())["status"], "scheduled") << sent.body();
+  const auto cancelled = Call(http::verb::post, "/api/v1/broadcasts/" + id + "/cancel", "admin", json::object());
+  EXPECT_EQ(json::parse(cancelled.body())["status"], "cancelled");
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/broadcasts/" + id + "/explode", "admin", json::object()).result(),
+            http::status::not_found);
+  const auto report = Call(http::verb::get, "/api/v1/broadcasts/" + id + "/report", "viewer");
+  EXPECT_EQ(report.result(), http::status::ok);
+  EXPECT_TRUE(json::parse(report.body()).contains("channels"));
+  const auto csv = Call(http::verb::get, "/api/v1/broadcasts/" + id + "/report.csv", "viewer");
+  EXPECT_EQ(csv.result(), http::status::ok);
+  EXPECT_EQ(csv[http::field::content_type], "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body().rfind("person_id,", 0), 0U);
+  EXPECT_EQ(json::parse(Call(http::verb::get, "/api/v1/broadcasts", "viewer").body())["broadcasts"].size(), 1U);
+  // Saved audiences.
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/audiences", "admin", {{"name", "全部"}, {"audience", audience}}).result(),
+            http::status::created);
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/audiences", "admin", {{"name", "全部"}, {"audience", audience}}).result(),
+            http::status::conflict);
+  EXPECT_EQ(json::parse(Call(http::verb::get, "/api/v1/audiences", "viewer").body())["audiences"].size(), 1U);
 }
 
 }  // namespace

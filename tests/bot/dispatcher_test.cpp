@@ -60,9 +60,9 @@ class DispatcherTest : public ::testing::Test {
   }
 
   void Enqueue(const std::string& key, int max_attempts = 3, const std::string& to = "+8613812345678") {
-    store::NewOutboxMessage m{
-        key, "sms",        to, "reminder", R"({"kind":"text","text":"提醒"})", std::nullopt, std::nullopt,
-        0,   max_attempts, 0,  {}};
+    store::NewOutboxMessage m{key,          "sms",        to, "reminder",   R"({"kind":"text","text":"提醒"})",
+                              std::nullopt, std::nullopt, 0,  max_attempts, 0,
+                              {},           std::nullopt};
     const auto now = ToUnixMillis(clock_.Now());
     writer_.RunSync([&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, m, now); });
   }
@@ -244,7 +244,8 @@ TEST_F(DispatcherTest, AFinalFailureFallsBackToTheNextAddressInOrder) {
                             0,
                             3,
                             0,
-                            {}};
+                            {},
+                            std::nullopt};
   m.fallback = {{"sms", "+8613800000002"}, {"sms", "+8613800000003"}};
   writer_.RunSync(
       [&](store::Connection& c) { return store::OutboxRepository::Enqueue(c, m, ToUnixMillis(clock_.Now())); });

@@ -76,7 +76,8 @@ TEST(Cli, MigrateThenOutboxListsMessagesWithMaskedRecipients) {
 
   {
     store::Connection c(dir.File("d.db"), {});
-    store::NewOutboxMessage m{"k1", "sms", "+8613812345678", "reminder", "{}", std::nullopt, std::nullopt, 0, 8, 0, {}};
+    store::NewOutboxMessage m{"k1", "sms", "+8613812345678", "reminder", "{}", std::nullopt, std::nullopt, 0, 8,
+                              0,    {},    std::nullopt};
     store::OutboxRepository::Enqueue(c, m, 1'790'000'000'000);
     m.idempotency_key = "k2";
     m.channel = "email";

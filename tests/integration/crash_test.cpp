@@ -44,7 +44,8 @@ TEST(CrashTest, KilledDuringDispatchEveryMessageEndsSandboxedExactlyOnce) {
                                 0,
                                 8,
                                 0,
-                                {}};
+                                {},
+                                std::nullopt};
       store::OutboxRepository::Enqueue(c, m, 1'790'000'000'000);
     }
     tx.commit();

@@ -307,7 +307,8 @@ TEST(WeComSending, QueuedMessagesAreSentThroughTheApiAndRecorded) {
                                 0,
                                 8,
                                 0,
-                                {}};
+                                {},
+                                std::nullopt};
       store::OutboxRepository::Enqueue(c, m, 1);
     }
   }
@@ -434,7 +435,8 @@ TEST(WeComActive, ACardClickGreysOutTheButtonsFilesAreKeptAndRobotsPost) {
                               0,
                               8,
                               0,
-                              {}};
+                              {},
+                              std::nullopt};
     store::OutboxRepository::Enqueue(c, m, 1);
   }
   test::ChildProcess server(DUIJIE_BINARY, {"serve"},
@@ -560,7 +562,8 @@ TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
                               0,
                               8,
                               0,
-                              {}};
+                              {},
+                              std::nullopt};
     m.fallback = {{"sms", "+8613800000000"}};
     store::OutboxRepository::Enqueue(c, m, 1);
   }

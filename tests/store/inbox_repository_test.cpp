@@ -46,7 +46,8 @@ TEST(InboxRepository, AFailedProcessingStepLeavesNoInboxRowSoTheRedeliveryIsProc
   Writer writer(db.Path(), {});
   EXPECT_ANY_THROW(writer.RunSync([](Connection& c) {
     const auto entry = InboxRepository::Begin(c, Rec("m"), 1);
-    NewOutboxMessage out{"reply-m", "wecom", "zhangsan", "reply", "{}", std::nullopt, entry.id, 0, 8, 0, {}};
+    NewOutboxMessage out{"reply-m", "wecom", "zhangsan", "reply", "{}", std::nullopt,
+                         entry.id,  0,       8,          0,       {},   std::nullopt};
     OutboxRepository::Enqueue(c, out, 1);
     throw std::runtime_error("dialog failed");
   }));

@@ -1,0 +1,958 @@
+#include "dialogs/broadcasts.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/digest.hpp"
+#include "common/mask.hpp"
+#include "dialogs/message.hpp"
+#include "dialogs/reply_grammar.hpp"
+#include "store/outbox_repository.hpp"
+#include "store/transitions.hpp"
+
+namespace duijie::dialogs {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+// An acknowledgement answers a reminder of the last week; older ones are not waiting any more.
+constexpr std::int64_t kAckLookbackMs = 7 * kDayMs;
+constexpr std::size_t kMaxTextBytes = 2000;
+constexpr std::size_t kMaxTitleBytes = 200;
+
+Error Invalid(std::string message) { return {Errc::kInvalidArgument, "broadcast: " + std::move(message)}; }
+
+bool CanSend(const Staff& staff) {
+  return staff.role == "admin" || staff.role == "platform_reviewer" || staff.role == "bureau_reviewer";
+}
+
+// Placeholders used in `text`: "{name}" → "name".
+std::set<std::string> Placeholders(std::string_view text) {
+  std::set<std::string> out;
+  for (std::size_t open = text.find('{'); open != std::string_view::npos; open = text.find('{', open + 1)) {
+    const auto close = text.find('}', open);
+    if (close == std::string_view::npos) break;
+    out.emplace(text.substr(open + 1, close - open - 1));
+  }
+  return out;
+}
+
+std::string Fill(std::string text, const json& vars) {
+  for (const auto& [key, value] : vars.items()) {
+    const std::string token = "{" + key + "}";
+    const std::string with = value.is_string() ? value.get<std::string>() : value.dump();
+    for (auto at = text.find(token); at != std::string::npos; at = text.find(token, at + with.size())) {
+      text.replace(at, token.size(), with);
+    }
+  }
+  return text;
+}
+
+bool HasLink(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return lower.find("http://") != std::string::npos || lower.find("https://") != std::string::npos ||
+         lower.find("www.") != std::string::npos;
+}
+
+// "now", an ISO time with an offset or Z, or a local (China) time without one.
+Result<std::int64_t> ParseSendAt(const json& v, Clock::TimePoint now) {
+  if (v.is_string() && v.get<std::string>() == "now") return ToUnixMillis(now);
+  if (!v.is_string()) return Invalid("send_at: \"now\" or a time like \"2026-12-01T09:00:00+08:00\"");
+  const std::string s = v.get<std::string>();
+  const auto day = ParseIsoDate(std::string_view(s).substr(0, 10));
+  int h = 0;
+  int m = 0;
+  int sec = 0;
+  std::size_t at = 10;
+  const auto two = [&s](std::size_t pos, int& out) {
+    if (pos + 2 > s.size()) return false;
+    const auto [ptr, ec] = std::from_chars(s.data() + pos, s.data() + pos + 2, out);
+    return ec == std::errc{} && ptr == s.data() + pos + 2;
+  };
+  bool ok = day.has_value() && s.size() >= 16 && (s[10] == 'T' || s[10] == ' ') && two(11, h) && s[13] == ':' &&
+            two(14, m) && h < 24 && m < 60;
+  at = 16;
+  if (ok && at < s.size() && s[at] == ':') {
+    ok = two(at + 1, sec) && sec < 60;
+    at += 3;
+    // Fractions of a second (as FormatUtc writes them) change nothing that matters here.
+    if (ok && at < s.size() && s[at] == '.') {
+      do {
+        ++at;
+      } while (at < s.size() && s[at] >= '0' && s[at] <= '9');
+    }
+  }
+  int offset_min = 480;
+  if (ok && at < s.size()) {
+    if (s[at] == 'Z' && at + 1 == s.size()) {
+      offset_min = 0;
+    } else if ((s[at] == '+' || s[at] == '-') && s.size() == at + 6 && s[at + 3] == ':') {
+      int oh = 0;
+      int om = 0;
+      ok = two(at + 1, oh) && two(at + 4, om);
+      offset_min = (s[at] == '-' ? -1 : 1) * (oh * 60 + om);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return Invalid("send_at: '" + s + "' is not \"now\" or a time like \"2026-12-01T09:00:00+08:00\"");
+  const auto local = std::chrono::sys_seconds(*day) + std::chrono::hours(h) + std::chrono::minutes(m) +
+                     std::chrono::seconds(sec) - std::chrono::minutes(offset_min);
+  const std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(local.time_since_epoch()).count();
+  if (ms < ToUnixMillis(now) - 60'000) return Invalid("send_at: '" + s + "' is in the past");
+  return ms;
+}
+
+struct Stored {
+  std::int64_t id = 0;
+  std::string title;
+  std::string kind;
+  std::string status;
+  json audience;
+  json tmpl;
+  std::optional<std::int64_t> scheduled_at;
+  std::optional<int> ack_minutes;
+  std::optional<std::int64_t> audience_size;
+  std::string created_by;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> finished_at;
+  std::string request_sha;
+};
+
+std::optional<Stored> Load(store::Connection& c, std::int64_t id) {
+  auto& q = c.Prepare(
+      "SELECT id, title, kind, status, audience, template, scheduled_at, ack_minutes, audience_size, "
+      "COALESCE(created_by, ''), created_at, finished_at, COALESCE(request_sha256, '') FROM broadcasts WHERE id = ?");
+  q.bind(1, id);
+  std::optional<Stored> out;
+  if (q.executeStep()) {
+    Stored s;
+    s.id = q.getColumn(0).getInt64();
+    s.title = q.getColumn(1).getString();
+    s.kind = q.getColumn(2).getString();
+    s.status = q.getColumn(3).getString();
+    s.audience = json::parse(q.getColumn(4).getString(), nullptr, false);
+    s.tmpl = json::parse(q.getColumn(5).getString(), nullptr, false);
+    if (!q.getColumn(6).isNull()) s.scheduled_at = q.getColumn(6).getInt64();
+    if (!q.getColumn(7).isNull()) s.ack_minutes = q.getColumn(7).getInt();
+    if (!q.getColumn(8).isNull()) s.audience_size = q.getColumn(8).getInt64();
+    s.created_by = q.getColumn(9).getString();
+    s.created_at = q.getColumn(10).getInt64();
+    if (!q.getColumn(11).isNull()) s.finished_at = q.getColumn(11).getInt64();
+    s.request_sha = q.getColumn(12).getString();
+    out = std::move(s);
+  }
+  q.reset();
+  return out;
+}
+
+json Counts(store::Connection& c, const char* sql, std::int64_t id) {
+  auto& q = c.Prepare(sql);
+  q.bind(1, id);
+  json out = json::object();
+  while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+  q.reset();
+  return out;
+}
+
+json View(store::Connection& c, const Stored& s) {
+  json out = {{"id", s.id},
+              {"title", s.title},
+              {"kind", s.kind},
+              {"status", s.status},
+              {"audience", s.audience},
+              {"message", s.tmpl},
+              {"ack_minutes", s.ack_minutes ? json(*s.ack_minutes) : json(nullptr)},
+              {"scheduled_at", s.scheduled_at ? json(FormatUtc(FromUnixMillis(*s.scheduled_at))) : json(nullptr)},
+              {"audience_size", s.audience_size ? json(*s.audience_size) : json(nullptr)},
+              {"created_by", s.created_by},
+              {"created_at", FormatUtc(FromUnixMillis(s.created_at))},
+              {"finished_at", s.finished_at ? json(FormatUtc(FromUnixMillis(*s.finished_at))) : json(nullptr)}};
+  const json people =
+      Counts(c, "SELECT status, count(*) FROM broadcast_recipients WHERE broadcast_id = ? GROUP BY status", s.id);
+  const json messages = Counts(c, "SELECT status, count(*) FROM outbox WHERE broadcast_id = ? GROUP BY status", s.id);
+  std::int64_t reached = 0;
+  for (const auto& [status, n] : people.items()) {
+    if (status != "queued") reached += n.get<std::int64_t>();
+  }
+  out["progress"] = {{"people", people},
+                     {"messages", messages},
+                     {"people_done", reached},
+                     {"people_total", s.audience_size.value_or(0)}};
+  return out;
+}
+
+// The text and title of a broadcast for one locale: inline, or from the catalogue.
+struct Texts {
+  std::string text;
+  std::string title;
+};
+Texts TextsFor(const Catalogue& catalogue, const json& tmpl, const std::string& locale, const json& vars) {
+  Texts t;
+  if (tmpl.contains("template")) {
+    const std::string key = tmpl["template"].get<std::string>();
+    t.text = catalogue.Text(locale, key + ".text", vars);
+    t.title = catalogue.Text(locale, key + ".title", vars);
+  } else {
+    const json& m = tmpl["message"];
+    t.text = Fill(m.value("text", ""), vars);
+    t.title = Fill(m.value("title", ""), vars);
+  }
+  return t;
+}
+
+struct Person {
+  std::int64_t id = 0;
+  std::string name;
+  std::string locale;
+  std::string preferred;
+};
+
+std::optional<Person> LoadPerson(store::Connection& c, std::int64_t id) {
+  auto& q =
+      c.Prepare("SELECT COALESCE(display_name, ''), locale, COALESCE(preferred_channel, '') FROM people WHERE id = ?");
+  q.bind(1, id);
+  std::optional<Person> out;
+  if (q.executeStep())
+    out = Person{id, q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()};
+  q.reset();
+  return out;
+}
+
+using Addresses = std::vector<std::pair<std::string, std::string>>;  // (channel, address)
+
+// Where a person is reached, in the broadcast's channel order with their preferred channel
+// first; addresses opted out or suppressed are left out (`opted_out` says some were).
+Addresses Reachable(store::Connection& c, const Person& p, const std::vector<std::string>& order, bool& opted_out) {
+  auto& q = c.Prepare(
+      "SELECT i.kind, i.address, "
+      "EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = CASE i.kind WHEN 'mobile' THEN 'sms' WHEN 'email' THEN "
+      "'email' ELSE 'wecom' END AND s.address = i.address) OR EXISTS (SELECT 1 FROM channel_consents cc WHERE "
+      "cc.person_id = i.person_id AND cc.state = 'opted_out' AND cc.channel = CASE i.kind WHEN 'mobile' THEN 'sms' "
+      "WHEN 'email' THEN 'email' ELSE 'wecom' END) "
+      "FROM identities i WHERE i.person_id = ? AND i.kind IN ('wecom_userid', 'mobile', 'email') "
+      "ORDER BY CASE i.status WHEN 'verified' THEN 0 ELSE 1 END, i.id");
+  q.bind(1, p.id);
+  Addresses found;
+  while (q.executeStep()) {
+    const std::string kind = q.getColumn(0).getString();
+    const std::string channel = kind == "mobile" ? "sms" : kind == "email" ? "email" : "wecom";
+    if (q.getColumn(2).getInt() != 0) {
+      opted_out = true;
+      continue;
+    }
+    if (std::find(order.begin(), order.end(), channel) == order.end()) continue;
+    const bool seen = std::any_of(found.begin(), found.end(), [&channel](const auto& a) { return a.first == channel; });
+    if (!seen) found.emplace_back(channel, q.getColumn(1).getString());
+  }
+  q.reset();
+  const auto rank = [&order, &p](const std::string& ch) {
+    if (ch == p.preferred) return -1;
+    return static_cast<int>(std::find(order.begin(), order.end(), ch) - order.begin());
+  };
+  std::stable_sort(found.begin(), found.end(),
+                   [&rank](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  return found;
+}
+
+// The message for one person on one channel. Without acknowledgement one payload serves every
+// channel (it is also the fallback's); with it, each channel asks in its own way.
+OutboundMessage Compose(const Catalogue& catalogue, const Stored& b, const Person& p, const json& person_vars,
+                        const std::string& channel) {
+  json vars = b.tmpl.value("vars", json::object());
+  vars["name"] = p.name.empty() ? catalogue.Text(p.locale, "broadcast.name_unknown") : p.name;
+  for (const auto& [k, v] : person_vars.items()) vars[k] = v;
+  const auto t = TextsFor(catalogue, b.tmpl, p.locale, vars);
+  const bool ack = b.ack_minutes.has_value();
+  std::string sms = (t.title.empty() ? "" : "【" + t.title + "】") + t.text;
+  std::string text = t.text;
+  OutboundMessage msg = TextMessage(text);
+  if (!t.title.empty()) msg.title = t.title;
+  if (ack) {
+    sms += catalogue.Text(p.locale, "broadcast.ack_sms");
+    if (channel == "email") msg.text += "\n\n" + catalogue.Text(p.locale, "broadcast.ack_email");
+    if (channel == "wecom") {
+      msg.kind = "template";
+      if (!msg.title) msg.title = catalogue.Text(p.locale, "broadcast.card_title");
+      msg.params["task_id"] = "bc-" + std::to_string(b.id) + "-" + std::to_string(p.id);
+      msg.params["buttons"] = json::array(
+          {{{"text", catalogue.Text(p.locale, "broadcast.ack_button")}, {"key", AckButtonKey(b.id)}, {"style", 1}}});
+    }
+  } else if (channel == "wecom" && msg.title) {
+    msg.text = *msg.title + "\n" + msg.text;
+  }
+  msg.template_id = "reminder";
+  msg.params["text"] = sms;
+  msg.params["locale"] = p.locale;
+  return msg;
+}
+
+std::string MessageKey(std::int64_t broadcast, std::int64_t person, int step) {
+  return "broadcast:" + std::to_string(broadcast) + ":" + std::to_string(person) + ":" + std::to_string(step);
+}
+
+void Enqueue(store::Connection& c, const Stored& b, const Person& p, const Addresses& addresses, std::size_t index,
+             const OutboundMessage& msg, bool with_fallback, std::int64_t now_ms) {
+  store::NewOutboxMessage m;
+  m.idempotency_key = MessageKey(b.id, p.id, static_cast<int>(index));
+  m.channel = addresses[index].first;
+  m.recipient = addresses[index].second;
+  m.kind = "reminder";
+  m.payload = json(msg).dump();
+  m.person_id = p.id;
+  m.broadcast_id = b.id;
+  if (with_fallback) {
+    for (std::size_t i = index + 1; i < addresses.size(); ++i)
+      m.fallback.push_back({addresses[i].first, addresses[i].second});
+  }
+  store::OutboxRepository::Enqueue(c, m, now_ms);
+}
+
+void SetRecipient(store::Connection& c, std::int64_t broadcast, std::int64_t person, const std::string& status,
+                  const std::optional<std::string>& channel, const std::optional<std::string>& reason, int step,
+                  const std::optional<std::string>& addresses, std::optional<std::int64_t> next_at,
+                  std::int64_t now_ms) {
+  auto& u = c.Prepare(
+      "UPDATE broadcast_recipients SET status = ?, channel = ?, reason = ?, step = ?, addresses = COALESCE(?, "
+      "addresses), next_at = ?, updated_at = ? WHERE broadcast_id = ? AND person_id = ?");
+  u.bind(1, status);
+  channel ? u.bind(2, *channel) : u.bind(2);
+  reason ? u.bind(3, *reason) : u.bind(3);
+  u.bind(4, step);
+  addresses ? u.bind(5, *addresses) : u.bind(5);
+  next_at ? u.bind(6, *next_at) : u.bind(6);
+  u.bind(7, now_ms);
+  u.bind(8, broadcast);
+  u.bind(9, person);
+  u.exec();
+  u.reset();
+}
+
+std::vector<std::string> ChannelOrder(const Stored& b, const BroadcastPolicy& policy) {
+  if (b.tmpl.contains("channels")) return b.tmpl["channels"].get<std::vector<std::string>>();
+  return policy.channel_order;
+}
+
+// Expands a due broadcast's audience into its recipients: who they are is fixed now.
+bool Start(store::Connection& c, const Programme& programme, const Stored& b, Clock::TimePoint now) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  auto parsed = ParseAudience(b.audience, programme, Staff{"system", "admin", std::nullopt});
+  auto& upd = c.Prepare(
+      "UPDATE broadcasts SET status = ?, audience_size = ?, updated_at = ?, finished_at = ? WHERE id = ? AND status = "
+      "'scheduled'");
+  if (!parsed) {
+    // The programme changed under a stored audience: nothing is sent, and the reason is kept.
+    upd.bind(1, "cancelled");
+    upd.bind(2, 0);
+    upd.bind(3, now_ms);
+    upd.bind(4, now_ms);
+    upd.bind(5, b.id);
+    upd.exec();
+    upd.reset();
+    store::RecordTransition(
+        c, {"broadcast", b.id, "scheduled", "cancelled", std::nullopt, "system", parsed.error().message, now_ms});
+    return false;
+  }
+  const auto q = BuildAudienceSql(*parsed, programme, WorkCalendar::Embedded().LocalDate(now));
+  SQLite::Statement ins(c.Db(),
+                        "INSERT OR IGNORE INTO broadcast_recipients (broadcast_id, person_id, status, updated_at) "
+                        "SELECT ?, p.id, 'queued', ? FROM people p WHERE " +
+                            q.where);
+  ins.bind(1, b.id);
+  ins.bind(2, now_ms);
+  int i = 3;
+  for (const auto& v : q.binds) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      ins.bind(i++, *n);
+    } else {
+      ins.bind(i++, std::get<std::string>(v));
+    }
+  }
+  ins.exec();
+  auto& count = c.Prepare("SELECT count(*) FROM broadcast_recipients WHERE broadcast_id = ?");
+  count.bind(1, b.id);
+  count.executeStep();
+  const std::int64_t size = count.getColumn(0).getInt64();
+  count.reset();
+  upd.bind(1, "sending");
+  upd.bind(2, size);
+  upd.bind(3, now_ms);
+  upd.bind(4);
+  upd.bind(5, b.id);
+  upd.exec();
+  upd.reset();
+  store::RecordTransition(c, {"broadcast", b.id, "scheduled", "sending", std::nullopt, "system",
+                              std::to_string(size) + " recipients", now_ms});
+  return true;
+}
+
+// Plans up to `limit` recipients of broadcast `b`; returns how many were looked at.
+int Plan(store::Connection& c, const Catalogue& catalogue, const BroadcastPolicy& policy, const Stored& b,
+         Clock::TimePoint now, int limit, BroadcastRound& round) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  auto& todo = c.Prepare(
+      "SELECT person_id, COALESCE(vars, '{}') FROM broadcast_recipients WHERE broadcast_id = ? AND status = 'queued' "
+      "ORDER BY person_id LIMIT ?");
+  todo.bind(1, b.id);
+  todo.bind(2, limit);
+  std::vector<std::pair<std::int64_t, std::string>> batch;
+  batch.reserve(static_cast<std::size_t>(limit));
+  while (todo.executeStep()) batch.emplace_back(todo.getColumn(0).getInt64(), todo.getColumn(1).getString());
+  todo.reset();
+  const auto order = ChannelOrder(b, policy);
+  auto& recent = c.Prepare(
+      "SELECT count(*) FROM broadcast_recipients WHERE person_id = ? AND broadcast_id <> ? AND updated_at >= ? AND "
+      "status IN ('sent', 'delivered', 'acknowledged')");
+  for (const auto& [person_id, vars_text] : batch) {
+    const auto person = LoadPerson(c, person_id);
+    bool opted_out = false;
+    const Addresses addresses = person ? Reachable(c, *person, order, opted_out) : Addresses{};
+    if (addresses.empty()) {
+      SetRecipient(c, b.id, person_id, opted_out ? "opted_out" : "failed", std::nullopt,
+                   opted_out ? "opted_out" : "no_address", 0, std::nullopt, std::nullopt, now_ms);
+      ++round.skipped;
+      continue;
+    }
+    recent.bind(1, person_id);
+    recent.bind(2, b.id);
+    recent.bind(3, now_ms - kDayMs);
+    recent.executeStep();
+    const bool capped = b.kind == "manual" && recent.getColumn(0).getInt64() >= policy.max_per_person_per_day;
+    recent.reset();
+    if (capped) {
+      SetRecipient(c, b.id, person_id, "cancelled", std::nullopt, "capped", 0, std::nullopt, std::nullopt, now_ms);
+      ++round.skipped;
+      continue;
+    }
+    const json person_vars = json::parse(vars_text, nullptr, false);
+    const auto msg =
+        Compose(catalogue, b, *person, person_vars.is_object() ? person_vars : json::object(), addresses.front().first);
+    const bool ack = b.ack_minutes.has_value();
+    Enqueue(c, b, *person, addresses, 0, msg, !ack, now_ms);
+    json list = json::array();
+    for (const auto& [ch, addr] : addresses) list.push_back({ch, addr});
+    if (ack) {
+      const std::int64_t next = now_ms + static_cast<std::int64_t>(*b.ack_minutes) * 60'000;
+      SetRecipient(c, b.id, person_id, "sent", addresses.front().first, std::nullopt, 1, list.dump(), next, now_ms);
+    } else {
+      SetRecipient(c, b.id, person_id, "sent", addresses.front().first, std::nullopt, 1, list.dump(), std::nullopt,
+                   now_ms);
+    }
+    ++round.planned;
+  }
+  return static_cast<int>(batch.size());
+}
+
+// With acknowledgement: those whose time is up (or whose message failed) move to their next
+// address; after the last one they are closed as unacknowledged.
+void FollowUp(store::Connection& c, const Catalogue& catalogue, Clock::TimePoint now, int limit,
+              BroadcastRound& round) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  auto& due = c.Prepare(
+      "SELECT br.broadcast_id, br.person_id, br.step, COALESCE(br.addresses, '[]'), COALESCE(br.vars, '{}') "
+      "FROM broadcast_recipients br JOIN broadcasts b ON b.id = br.broadcast_id "
+      "WHERE br.next_at IS NOT NULL AND b.status = 'sending' AND (br.next_at <= ? OR EXISTS (SELECT 1 FROM outbox o "
+      "WHERE o.broadcast_id = br.broadcast_id AND o.person_id = br.person_id AND o.status IN ('failed', 'dead') AND "
+      "o.idempotency_key = 'broadcast:' || br.broadcast_id || ':' || br.person_id || ':' || (br.step - 1))) "
+      "ORDER BY br.next_at LIMIT ?");
+  due.bind(1, now_ms);
+  due.bind(2, limit);
+  struct Due {
+    std::int64_t broadcast;
+    std::int64_t person;
+    int step;
+    std::string addresses;
+    std::string vars;
+  };
+  std::vector<Due> list;
+  while (due.executeStep()) {
+    list.push_back({due.getColumn(0).getInt64(), due.getColumn(1).getInt64(), due.getColumn(2).getInt(),
+                    due.getColumn(3).getString(), due.getColumn(4).getString()});
+  }
+  due.reset();
+  std::map<std::int64_t, Stored> cache;
+  for (const auto& d : list) {
+    if (!cache.contains(d.broadcast)) cache.emplace(d.broadcast, *Load(c, d.broadcast));
+    const Stored& b = cache.at(d.broadcast);
+    const json stored = json::parse(d.addresses, nullptr, false);
+    Addresses addresses;
+    if (stored.is_array()) {
+      for (const auto& a : stored) addresses.emplace_back(a.at(0).get<std::string>(), a.at(1).get<std::string>());
+    }
+    const auto index = static_cast<std::size_t>(d.step);
+    const auto person = LoadPerson(c, d.person);
+    if (index >= addresses.size() || !person) {
+      SetRecipient(c, b.id, d.person, "sent", std::nullopt, "unacknowledged", d.step, std::nullopt, std::nullopt,
+                   now_ms);
+      continue;
+    }
+    const json vars = json::parse(d.vars, nullptr, false);
+    const auto msg = Compose(catalogue, b, *person, vars.is_object() ? vars : json::object(), addresses[index].first);
+    Enqueue(c, b, *person, addresses, index, msg, false, now_ms);
+    SetRecipient(c, b.id, d.person, "sent", addresses[index].first, std::nullopt, d.step + 1, std::nullopt,
+                 now_ms + static_cast<std::int64_t>(b.ack_minutes.value_or(60)) * 60'000, now_ms);
+    ++round.escalated;
+  }
+}
+
+}  // namespace
+
+std::string AckButtonKey(std::int64_t broadcast_id) { return "ack:" + std::to_string(broadcast_id); }
+
+std::optional<std::int64_t> ParseAckButtonKey(std::string_view key) {
+  constexpr std::string_view kPrefix = "ack:";
+  if (key.substr(0, kPrefix.size()) != kPrefix || key.size() == kPrefix.size() || key.size() > kPrefix.size() + 18) {
+    return std::nullopt;
+  }
+  std::int64_t id = 0;
+  const auto rest = key.substr(kPrefix.size());
+  const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), id);
+  if (ec != std::errc{} || ptr != rest.data() + rest.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
+                                         const Staff& staff, const json& request,
+                                         const std::optional<std::string>& idempotency_key, Clock::TimePoint now,
+                                         std::string_view kind) {
+  if (!CanSend(staff)) return Error(Errc::kPermissionDenied, "broadcast: this token may not send broadcasts");
+  if (!request.is_object()) return Invalid("expected a JSON object");
+  if (idempotency_key && (idempotency_key->empty() || idempotency_key->size() > 200)) {
+    return Invalid("the idempotency key is 1 to 200 characters");
+  }
+  const std::string sha = Sha256Hex(request.dump());
+  if (idempotency_key) {
+    auto& q = c.Prepare("SELECT id, COALESCE(request_sha256, '') FROM broadcasts WHERE idempotency_key = ?");
+    q.bind(1, *idempotency_key);
+    std::optional<std::pair<std::int64_t, std::string>> found;
+    if (q.executeStep()) found.emplace(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+    q.reset();
+    if (found) {
+      if (found->second != sha) {
+        return Error(Errc::kConflict, "broadcast: the idempotency key '" + *idempotency_key +
+                                          "' was used for a different request (broadcast " +
+                                          std::to_string(found->first) + ")");
+      }
+      return BroadcastCreated{View(c, *Load(c, found->first)), false};
+    }
+  }
+  static const std::set<std::string> kKeys = {"title", "audience", "audience_id", "message", "template",
+                                              "vars",  "ack",      "channels",    "send_at"};
+  for (const auto& [key, value] : request.items()) {
+    if (!kKeys.contains(key)) return Invalid("'" + key + "' is not a field of a broadcast");
+  }
+  const std::string title = request.value("title", "");
+  if (title.empty() || title.size() > kMaxTitleBytes) return Invalid("title: 1 to 200 bytes naming the broadcast");
+  json audience_doc;
+  if (request.contains("audience_id")) {
+    if (!request["audience_id"].is_number_integer()) return Invalid("audience_id: the id of a saved audience");
+    auto saved = FindSavedAudience(c, request["audience_id"].get<std::int64_t>());
+    if (!saved) return Error(Errc::kNotFound, "broadcast: no saved audience " + request["audience_id"].dump());
+    audience_doc = *saved;
+  } else if (request.contains("audience")) {
+    audience_doc = request["audience"];
+  } else {
+    return Invalid("audience: give the conditions (\"audience\") or a saved audience (\"audience_id\")");
+  }
+  auto audience = ParseAudience(audience_doc, programme, staff);
+  if (!audience) return audience.error();
+
+  json tmpl = json::object();
+  json vars = request.value("vars", json::object());
+  if (!vars.is_object() || vars.size() > 20) return Invalid("vars: an object of at most 20 values");
+  for (const auto& [k, v] : vars.items()) {
+    if (!v.is_string() && !v.is_number()) return Invalid("vars: '" + k + "' must be a string or a number");
+  }
+  std::set<std::string> allowed = {"name"};
+  for (const auto& [k, v] : vars.items()) allowed.insert(k);
+  std::string sample_text;
+  if (request.contains("template")) {
+    const auto& key = request["template"];
+    if (!key.is_string() || !catalogue.Has(Catalogue::kDefaultLocale, key.get<std::string>() + ".text") ||
+        key.get<std::string>().rfind("broadcast.", 0) != 0) {
+      return Invalid("template: " + key.dump() + " is not a broadcast template of the catalogue");
+    }
+    tmpl["template"] = key;
+  } else if (request.contains("message") && request["message"].is_object()) {
+    const json& m = request["message"];
+    for (const auto& [k, v] : m.items()) {
+      if (k != "text" && k != "title") return Invalid("message: '" + k + "' is not text or title");
+      if (!v.is_string()) return Invalid("message." + k + ": a string");
+    }
+    const std::string text = m.value("text", "");
+    const std::string mtitle = m.value("title", "");
+    if (text.empty() || text.size() > kMaxTextBytes) return Invalid("message.text: 1 to 2000 bytes");
+    if (mtitle.size() > kMaxTitleBytes) return Invalid("message.title: at most 200 bytes");
+    for (const auto& text_of : {text, mtitle}) {
+      for (const auto& ph : Placeholders(text_of)) {
+        if (!allowed.contains(ph)) {
+          std::string names;
+          for (const auto& a : allowed) names += (names.empty() ? "{" : ", {") + a + "}";
+          return Invalid("message: {" + ph + "} is not a variable; use " + names);
+        }
+      }
+    }
+    sample_text = text + mtitle;
+    tmpl["message"] = {{"text", text}, {"title", mtitle}};
+  } else {
+    return Invalid("message: give {\"text\": ..., \"title\": ...} or a catalogue \"template\"");
+  }
+  if (!vars.empty()) tmpl["vars"] = vars;
+  if (request.contains("channels")) {
+    const auto& ch = request["channels"];
+    static const std::set<std::string> kChannels = {"wecom", "sms", "email"};
+    std::vector<std::string> list;
+    if (!ch.is_array() || ch.empty()) return Invalid("channels: a list of wecom, sms, email in the order to try");
+    for (const auto& x : ch) {
+      if (!x.is_string() || !kChannels.contains(x.get<std::string>())) {
+        return Invalid("channels: " + x.dump() + " is not wecom, sms or email");
+      }
+      if (std::find(list.begin(), list.end(), x.get<std::string>()) == list.end()) list.push_back(x.get<std::string>());
+    }
+    tmpl["channels"] = list;
+  }
+  const bool sms_possible = !tmpl.contains("channels") || std::find(tmpl["channels"].begin(), tmpl["channels"].end(),
+                                                                    "sms") != tmpl["channels"].end();
+  if (sms_possible && HasLink(sample_text)) {
+    return Invalid(
+        "message: a link cannot go by SMS (the providers refuse it); remove it or leave sms out of channels");
+  }
+  std::optional<int> ack_minutes;
+  if (request.contains("ack")) {
+    const auto& a = request["ack"];
+    if (a.is_boolean()) {
+      if (a.get<bool>()) ack_minutes = BroadcastPolicy{}.default_ack_minutes;
+    } else if (a.is_object() && a.contains("within_minutes") && a["within_minutes"].is_number_integer() &&
+               a["within_minutes"].get<int>() >= 5 && a["within_minutes"].get<int>() <= 14 * 24 * 60) {
+      ack_minutes = a["within_minutes"].get<int>();
+    } else {
+      return Invalid("ack: true, or {\"within_minutes\": 5 to 20160}");
+    }
+  }
+  std::optional<std::int64_t> send_at;
+  if (request.contains("send_at")) {
+    auto at = ParseSendAt(request["send_at"], now);
+    if (!at) return at.error();
+    send_at = *at;
+  }
+  const std::int64_t now_ms = ToUnixMillis(now);
+  auto& ins = c.Prepare(
+      "INSERT INTO broadcasts (idempotency_key, title, audience, template, scheduled_at, status, kind, request_sha256, "
+      "ack_minutes, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  idempotency_key ? ins.bind(1, *idempotency_key) : ins.bind(1);
+  ins.bind(2, title);
+  ins.bind(3, ToJson(*audience).dump());
+  ins.bind(4, tmpl.dump());
+  send_at ? ins.bind(5, *send_at) : ins.bind(5);
+  ins.bind(6, send_at ? "scheduled" : "draft");
+  ins.bind(7, std::string(kind));
+  ins.bind(8, sha);
+  ack_minutes ? ins.bind(9, *ack_minutes) : ins.bind(9);
+  ins.bind(10, staff.name);
+  ins.bind(11, now_ms);
+  ins.bind(12, now_ms);
+  ins.exec();
+  ins.reset();
+  const std::int64_t id = c.Db().getLastInsertRowid();
+  store::RecordTransition(c, {"broadcast", id, std::nullopt, send_at ? "scheduled" : "draft", std::nullopt, "api",
+                              "by " + staff.name, now_ms});
+  auto& audit =
+      c.Prepare("INSERT INTO audit_log (actor, action, target, detail, at) VALUES (?, 'broadcast.create', ?, ?, ?)");
+  audit.bind(1, staff.name);
+  audit.bind(2, "broadcast:" + std::to_string(id));
+  audit.bind(3, json{{"title", title}, {"audience", ToJson(*audience)}}.dump());
+  audit.bind(4, now_ms);
+  audit.exec();
+  audit.reset();
+  return BroadcastCreated{View(c, *Load(c, id)), true};
+}
+
+Result<json> SendBroadcast(store::Connection& c, const Staff& staff, std::int64_t id, const json& request,
+                           Clock::TimePoint now) {
+  if (!CanSend(staff)) return Error(Errc::kPermissionDenied, "broadcast: this token may not send broadcasts");
+  const auto b = Load(c, id);
+  if (!b) return Error(Errc::kNotFound, "broadcast: no broadcast " + std::to_string(id));
+  if (b->status != "draft") {
+    if (b->status == "scheduled" || b->status == "sending" || b->status == "done") return View(c, *b);
+    return Error(Errc::kConflict, "broadcast: " + std::to_string(id) + " is " + b->status);
+  }
+  auto at = ParseSendAt(request.is_object() && request.contains("send_at") ? request["send_at"] : json("now"), now);
+  if (!at) return at.error();
+  auto& upd = c.Prepare("UPDATE broadcasts SET status = 'scheduled', scheduled_at = ?, updated_at = ? WHERE id = ?");
+  upd.bind(1, *at);
+  upd.bind(2, ToUnixMillis(now));
+  upd.bind(3, id);
+  upd.exec();
+  upd.reset();
+  store::RecordTransition(
+      c, {"broadcast", id, "draft", "scheduled", std::nullopt, "api", "by " + staff.name, ToUnixMillis(now)});
+  return View(c, *Load(c, id));
+}
+
+Result<json> CancelBroadcast(store::Connection& c, const Staff& staff, std::int64_t id, Clock::TimePoint now) {
+  if (!CanSend(staff)) return Error(Errc::kPermissionDenied, "broadcast: this token may not cancel broadcasts");
+  const auto b = Load(c, id);
+  if (!b) return Error(Errc::kNotFound, "broadcast: no broadcast " + std::to_string(id));
+  if (b->status == "done") return Error(Errc::kConflict, "broadcast: " + std::to_string(id) + " is done already");
+  if (b->status == "cancelled") return View(c, *b);
+  const std::int64_t now_ms = ToUnixMillis(now);
+  auto& upd = c.Prepare("UPDATE broadcasts SET status = 'cancelled', updated_at = ?, finished_at = ? WHERE id = ?");
+  upd.bind(1, now_ms);
+  upd.bind(2, now_ms);
+  upd.bind(3, id);
+  upd.exec();
+  upd.reset();
+  auto& people = c.Prepare(
+      "UPDATE broadcast_recipients SET status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END, "
+      "reason = CASE status WHEN 'queued' THEN 'cancelled' ELSE reason END, next_at = NULL, updated_at = ? "
+      "WHERE broadcast_id = ? AND (status = 'queued' OR next_at IS NOT NULL)");
+  people.bind(1, now_ms);
+  people.bind(2, id);
+  people.exec();
+  people.reset();
+  auto& msgs = c.Prepare(
+      "UPDATE outbox SET status = 'cancelled', last_error = 'broadcast cancelled', updated_at = ?, finished_at = ? "
+      "WHERE broadcast_id = ? AND status = 'pending'");
+  msgs.bind(1, now_ms);
+  msgs.bind(2, now_ms);
+  msgs.bind(3, id);
+  msgs.exec();
+  msgs.reset();
+  store::RecordTransition(c,
+                          {"broadcast", id, b->status, "cancelled", std::nullopt, "api", "by " + staff.name, now_ms});
+  return View(c, *Load(c, id));
+}
+
+Result<json> GetBroadcast(store::Connection& c, std::int64_t id) {
+  const auto b = Load(c, id);
+  if (!b) return Error(Errc::kNotFound, "broadcast: no broadcast " + std::to_string(id));
+  return View(c, *b);
+}
+
+json ListBroadcasts(store::Connection& c, int limit) {
+  auto& q = c.Prepare("SELECT id FROM broadcasts ORDER BY id DESC LIMIT ?");
+  q.bind(1, limit);
+  std::vector<std::int64_t> ids;
+  while (q.executeStep()) ids.push_back(q.getColumn(0).getInt64());
+  q.reset();
+  json out = json::array();
+  for (const auto id : ids) out.push_back(View(c, *Load(c, id)));
+  return out;
+}
+
+Result<json> BroadcastReport(store::Connection& c, std::int64_t id) {
+  const auto b = Load(c, id);
+  if (!b) return Error(Errc::kNotFound, "broadcast: no broadcast " + std::to_string(id));
+  json channels = json::object();
+  for (const char* ch : {"wecom", "sms", "email"}) {
+    channels[ch] = {{"queued", 0},
+                    {"sent", 0},
+                    {"delivered", 0},
+                    {"failed", 0},
+                    {"cancelled", 0},
+                    {"acknowledged", 0},
+                    {"failures", json::object()}};
+  }
+  auto& q = c.Prepare(
+      "SELECT channel, CASE WHEN status IN ('pending', 'sending', 'unknown') THEN 'queued' WHEN status IN ('sent', "
+      "'sandbox') THEN 'sent' WHEN status IN ('failed', 'dead') THEN 'failed' ELSE status END AS s, count(*) "
+      "FROM outbox WHERE broadcast_id = ? GROUP BY channel, s");
+  q.bind(1, id);
+  while (q.executeStep()) {
+    const std::string ch = q.getColumn(0).getString();
+    if (channels.contains(ch)) channels[ch][q.getColumn(1).getString()] = q.getColumn(2).getInt64();
+  }
+  q.reset();
+  auto& why = c.Prepare(
+      "SELECT channel, COALESCE(last_error, 'unknown'), count(*) FROM outbox WHERE broadcast_id = ? AND status IN "
+      "('failed', 'dead') GROUP BY channel, last_error ORDER BY count(*) DESC LIMIT 50");
+  why.bind(1, id);
+  while (why.executeStep()) {
+    const std::string ch = why.getColumn(0).getString();
+    if (channels.contains(ch)) channels[ch]["failures"][why.getColumn(1).getString()] = why.getColumn(2).getInt64();
+  }
+  why.reset();
+  auto& acks = c.Prepare(
+      "SELECT channel, count(*) FROM broadcast_recipients WHERE broadcast_id = ? AND status = 'acknowledged' GROUP BY "
+      "channel");
+  acks.bind(1, id);
+  while (acks.executeStep()) {
+    const std::string ch = acks.getColumn(0).getString();
+    if (channels.contains(ch)) channels[ch]["acknowledged"] = acks.getColumn(1).getInt64();
+  }
+  acks.reset();
+  const json people =
+      Counts(c,
+             "SELECT COALESCE(reason, status), count(*) FROM broadcast_recipients WHERE broadcast_id = ? AND "
+             "status IN ('failed', 'opted_out', 'cancelled') GROUP BY COALESCE(reason, status)",
+             id);
+  json out = View(c, *b);
+  out["channels"] = std::move(channels);
+  out["skipped"] = people;
+  return out;
+}
+
+Result<std::string> BroadcastReportCsv(store::Connection& c, std::int64_t id) {
+  if (!Load(c, id)) return Error(Errc::kNotFound, "broadcast: no broadcast " + std::to_string(id));
+  std::ostringstream out;
+  out << "person_id,name,role,status,channel,reason,acknowledged_at,messages\r\n";
+  const auto csv = [](const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (const char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return q + "\"";
+  };
+  SQLite::Statement q(c.Db(),
+                      "SELECT br.person_id, COALESCE(p.display_name, ''), p.role, br.status, COALESCE(br.channel, ''), "
+                      "COALESCE(br.reason, ''), br.acknowledged_at, "
+                      "(SELECT group_concat(o.channel || ':' || o.status || ':' || o.recipient, ';') FROM outbox o "
+                      "WHERE o.broadcast_id = br.broadcast_id AND o.person_id = br.person_id) "
+                      "FROM broadcast_recipients br JOIN people p ON p.id = br.person_id WHERE br.broadcast_id = ? "
+                      "ORDER BY br.person_id");
+  q.bind(1, id);
+  while (q.executeStep()) {
+    std::string messages;
+    std::istringstream parts(q.getColumn(7).isNull() ? "" : q.getColumn(7).getString());
+    for (std::string part; std::getline(parts, part, ';');) {
+      // channel:status:address, the address masked.
+      const auto a = part.find(':');
+      const auto b2 = part.find(':', a + 1);
+      if (a == std::string::npos || b2 == std::string::npos) continue;
+      const std::string ch = part.substr(0, a);
+      const std::string addr = part.substr(b2 + 1);
+      const std::string masked = ch == "sms" ? MaskPhone(addr) : ch == "email" ? MaskEmail(addr) : addr;
+      messages += (messages.empty() ? "" : " ") + part.substr(0, b2) + ":" + masked;
+    }
+    out << q.getColumn(0).getInt64() << ',' << csv(q.getColumn(1).getString()) << ',' << q.getColumn(2).getString()
+        << ',' << q.getColumn(3).getString() << ',' << q.getColumn(4).getString() << ','
+        << csv(q.getColumn(5).getString()) << ','
+        << (q.getColumn(6).isNull() ? "" : FormatUtc(FromUnixMillis(q.getColumn(6).getInt64()))) << ',' << csv(messages)
+        << "\r\n";
+  }
+  return out.str();
+}
+
+Result<json> PreviewBroadcast(store::Connection& c, const Catalogue& catalogue, const BroadcastPolicy& policy,
+                              std::int64_t id, std::int64_t person_id) {
+  const auto b = Load(c, id);
+  if (!b) return Error(Errc::kNotFound, "broadcast: no broadcast " + std::to_string(id));
+  const auto person = LoadPerson(c, person_id);
+  if (!person) return Error(Errc::kNotFound, "broadcast: no person " + std::to_string(person_id));
+  bool opted_out = false;
+  const auto addresses = Reachable(c, *person, ChannelOrder(*b, policy), opted_out);
+  json out = {{"broadcast_id", id}, {"person_id", person_id}, {"locale", person->locale}, {"channels", json::array()}};
+  for (const auto& [channel, address] : addresses) {
+    const auto msg = Compose(catalogue, *b, *person, json::object(), channel);
+    json m = msg;
+    out["channels"].push_back({{"channel", channel},
+                               {"address", channel == "sms"     ? MaskPhone(address)
+                                           : channel == "email" ? MaskEmail(address)
+                                                                : address},
+                               {"message", std::move(m)}});
+  }
+  out["opted_out_somewhere"] = opted_out;
+  return out;
+}
+
+BroadcastRound RunBroadcasts(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
+                             const BroadcastPolicy& policy, Clock::TimePoint now, int limit) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  BroadcastRound round;
+  auto& due =
+      c.Prepare("SELECT id FROM broadcasts WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY id LIMIT 20");
+  due.bind(1, now_ms);
+  std::vector<std::int64_t> starting;
+  while (due.executeStep()) starting.push_back(due.getColumn(0).getInt64());
+  due.reset();
+  for (const auto id : starting) {
+    if (Start(c, programme, *Load(c, id), now)) ++round.started;
+  }
+  auto& sending = c.Prepare("SELECT id FROM broadcasts WHERE status = 'sending' ORDER BY id");
+  std::vector<std::int64_t> active;
+  while (sending.executeStep()) active.push_back(sending.getColumn(0).getInt64());
+  sending.reset();
+  int budget = limit;
+  for (const auto id : active) {
+    if (budget <= 0) {
+      round.more = true;
+      break;
+    }
+    const auto b = Load(c, id);
+    const int looked = Plan(c, catalogue, policy, *b, now, budget, round);
+    budget -= looked;
+    if (budget <= 0) round.more = true;
+  }
+  FollowUp(c, catalogue, now, limit, round);
+  // Done: everyone planned, no acknowledgement awaited, no message still on its way.
+  auto& finish = c.Prepare(
+      "UPDATE broadcasts SET status = 'done', finished_at = ?, updated_at = ? WHERE status = 'sending' "
+      "AND NOT EXISTS (SELECT 1 FROM broadcast_recipients br WHERE br.broadcast_id = broadcasts.id AND "
+      "(br.status = 'queued' OR br.next_at IS NOT NULL)) "
+      "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.broadcast_id = broadcasts.id AND o.status IN ('pending', "
+      "'sending', 'unknown')) RETURNING id");
+  finish.bind(1, now_ms);
+  finish.bind(2, now_ms);
+  std::vector<std::int64_t> done;
+  while (finish.executeStep()) done.push_back(finish.getColumn(0).getInt64());
+  finish.reset();
+  for (const auto id : done) {
+    store::RecordTransition(c, {"broadcast", id, "sending", "done", std::nullopt, "system", "", now_ms});
+    ++round.finished;
+  }
+  return round;
+}
+
+bool IsAcknowledgement(std::string_view text) {
+  const std::string word = NormalizeReply(text);
+  static const std::set<std::string, std::less<>> kWords = {"1",    "确认",   "收到", "已收到", "确认收到",
+                                                            "好的", "知道了", "ok",   "yes",    "y"};
+  return kWords.contains(word);
+}
+
+std::optional<std::string> AcknowledgeBroadcast(store::Connection& c, const Catalogue& catalogue,
+                                                std::int64_t person_id, const std::string& locale,
+                                                std::optional<std::int64_t> broadcast_id, std::string_view channel,
+                                                Clock::TimePoint now) {
+  const std::int64_t now_ms = ToUnixMillis(now);
+  auto& q = c.Prepare(
+      "SELECT br.broadcast_id, b.title FROM broadcast_recipients br JOIN broadcasts b ON b.id = br.broadcast_id "
+      "WHERE br.person_id = ? AND b.ack_minutes IS NOT NULL AND br.acknowledged_at IS NULL AND br.step > 0 "
+      "AND br.status IN ('sent', 'delivered') AND br.updated_at >= ? AND (? IS NULL OR br.broadcast_id = ?) "
+      "ORDER BY br.updated_at DESC LIMIT 1");
+  q.bind(1, person_id);
+  q.bind(2, now_ms - kAckLookbackMs);
+  broadcast_id ? q.bind(3, *broadcast_id) : q.bind(3);
+  broadcast_id ? q.bind(4, *broadcast_id) : q.bind(4);
+  std::optional<std::int64_t> found;
+  if (q.executeStep()) found = q.getColumn(0).getInt64();
+  q.reset();
+  if (!found) return std::nullopt;
+  auto& upd = c.Prepare(
+      "UPDATE broadcast_recipients SET status = 'acknowledged', acknowledged_at = ?, channel = ?, next_at = NULL, "
+      "updated_at = ? WHERE broadcast_id = ? AND person_id = ?");
+  upd.bind(1, now_ms);
+  upd.bind(2, std::string(channel));
+  upd.bind(3, now_ms);
+  upd.bind(4, *found);
+  upd.bind(5, person_id);
+  upd.exec();
+  upd.reset();
+  // Acknowledged on one channel closes the others: what has not gone out yet does not.
+  auto& cancel = c.Prepare(
+      "UPDATE outbox SET status = 'cancelled', last_error = 'acknowledged', updated_at = ?, finished_at = ? WHERE "
+      "broadcast_id = ? AND person_id = ? AND status = 'pending'");
+  cancel.bind(1, now_ms);
+  cancel.bind(2, now_ms);
+  cancel.bind(3, *found);
+  cancel.bind(4, person_id);
+  cancel.exec();
+  cancel.reset();
+  return catalogue.Text(locale, "broadcast.acknowledged");
+}
+
+}  // namespace duijie::dialogs
