@@ -4,15 +4,7 @@
 #include <ostream>
 #include <random>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/url/parse.hpp>
-
+#include "bot/http/call.hpp"
 #include "channels/email/compose.hpp"
 #include "channels/email/render.hpp"
 #include "channels/sms/providers.hpp"
@@ -30,49 +22,16 @@ namespace duijie::bot {
 namespace {
 
 namespace wecom = channels::wecom;
-using net::ip::tcp;
 
-struct Endpoint {
-  std::string host;
-  std::string port;
-};
-
-// One request on a fresh connection, with a deadline on the whole exchange.
+// One POST as the provider would send it.
 Result<HttpResponse> Post(const Endpoint& ep, const std::string& target, const std::string& body,
                           std::chrono::milliseconds timeout, const std::string& content_type = "application/xml",
                           const std::string& signature = "") {
-  net::io_context ioc;
-  HttpResponse res;
-  std::exception_ptr failure;
-  net::co_spawn(
-      ioc,
-      [&]() -> net::awaitable<void> {
-        tcp::resolver resolver(ioc);
-        beast::tcp_stream stream(ioc);
-        stream.expires_after(timeout);
-        const auto results = co_await resolver.async_resolve(ep.host, ep.port, net::use_awaitable);
-        co_await stream.async_connect(results, net::use_awaitable);
-        HttpRequest req{http::verb::post, target, 11};
-        req.set(http::field::host, ep.host);
-        req.set(http::field::content_type, content_type);
-        if (!signature.empty()) req.set("X-Twilio-Signature", signature);
-        req.body() = body;
-        req.prepare_payload();
-        stream.expires_after(timeout);
-        co_await http::async_write(stream, req, net::use_awaitable);
-        beast::flat_buffer buffer;
-        co_await http::async_read(stream, buffer, res, net::use_awaitable);
-      },
-      [&](std::exception_ptr e) { failure = std::move(e); });
-  ioc.run();
-  if (failure) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      return Error(Errc::kUnavailable, e.what());
-    }
-  }
-  return res;
+  HttpRequest req{http::verb::post, target, 11};
+  req.set(http::field::content_type, content_type);
+  if (!signature.empty()) req.set("X-Twilio-Signature", signature);
+  req.body() = body;
+  return CallOnce(ep, std::move(req), timeout);
 }
 
 std::string Digits(std::mt19937_64& rng, int n) {
@@ -303,12 +262,12 @@ int RunEmailChat(const Config& config, const ChatOptions& options, const Endpoin
 int RunChat(const Config& config, const ChatOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {
   std::string url = options.url;
   if (url.empty()) url = "http://" + config.http.address + ":" + std::to_string(config.http.port);
-  const auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
+  const auto endpoint = ParseEndpoint(url);
+  if (!endpoint) {
     err << "duijie chat: --url " << url << ": expected http://host:port\n";
     return 2;
   }
-  const Endpoint ep{std::string(parsed->host()), parsed->has_port() ? std::string(parsed->port()) : "80"};
+  const Endpoint& ep = *endpoint;
   if (options.channel == "sms") return RunSmsChat(config, options, ep, in, out, err);
   if (options.channel == "email") return RunEmailChat(config, options, ep, in, out, err);
   if (options.user.empty()) {

@@ -11,6 +11,7 @@
 
 #include "bot/app.hpp"
 #include "bot/auth.hpp"
+#include "bot/broadcast_cli.hpp"
 #include "bot/chat.hpp"
 #include "bot/match.hpp"
 #include "common/mask.hpp"
@@ -22,7 +23,8 @@
 namespace duijie::bot {
 namespace {
 
-constexpr const char* kUsage = "usage: duijie <serve|migrate|outbox|chat|match|token> [options]; see duijie --help";
+constexpr const char* kUsage =
+    "usage: duijie <serve|migrate|outbox|chat|match|token|broadcast> [options]; see duijie --help";
 
 // Loads the config and prints one line per problem; nullopt when there are problems.
 std::optional<Config> LoadOrReport(const std::optional<std::string>& file, const Environment& env) {
@@ -246,6 +248,34 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   token_revoke->add_option("--name", token_name, "The token's name")->required();
   token->add_subcommand("list", "List tokens (never their secrets)");
 
+  auto* broadcast = app.add_subcommand(
+      "broadcast", "Create, preview, send, follow and report broadcasts on a running gateway (DUIJIE_API_TOKEN)");
+  add_config(broadcast);
+  BroadcastCommand bc;
+  broadcast->add_option("action", bc.action, "create, preview, send, status, cancel, report or list")
+      ->required()
+      ->check(CLI::IsMember({"create", "preview", "send", "status", "cancel", "report", "list"}));
+  broadcast->add_option("id", bc.id, "The broadcast (all but create and list)")->check(CLI::PositiveNumber);
+  broadcast->add_option("--url", bc.url, "Gateway URL; default http://<http.listen>");
+  broadcast->add_option("--title", bc.title, "create: what staff call it, e.g. 合同签订提醒");
+  broadcast->add_option("--text", bc.text, "create: the message; {name} and --var names are filled per person");
+  broadcast->add_option("--message-title", bc.message_title, "create: mail subject / card title");
+  broadcast->add_option("--template", bc.template_key, "create: a catalogue template instead of --text");
+  broadcast->add_option("--audience", bc.audience, "create: the audience filter as JSON");
+  broadcast->add_option("--audience-id", bc.audience_id, "create: a saved audience")->check(CLI::PositiveNumber);
+  broadcast->add_option("--var", bc.vars, "create: name=value for the text (repeatable)");
+  broadcast->add_option("--ack", bc.ack_minutes, "create: ask for an acknowledgement within this many minutes")
+      ->check(CLI::Range(5, 20160));
+  broadcast->add_option("--channels", bc.channels, "create: channel order, e.g. wecom,sms,email");
+  broadcast->add_option("--send", bc.send,
+                        "create/send: now or a time (2026-12-01T09:00:00+08:00); create without it: a draft");
+  broadcast->add_option("--key", bc.key, "create: idempotency key (repeating the command sends nothing twice)");
+  broadcast->add_option("--person", bc.person, "preview: render the message for this person")
+      ->check(CLI::PositiveNumber);
+  broadcast->add_flag("--csv", bc.csv, "report: one CSV row per person");
+  broadcast->add_flag("--follow", bc.follow, "create/send/status: show progress until the broadcast is done");
+  broadcast->add_flag("--json", bc.json, "print the API's JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -272,6 +302,13 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   if (outbox->parsed()) return ListOutbox(*config, limit, status, id, as_json);
   if (match->parsed()) return RunMatch(*config, match_command, std::cout, std::cerr);
   if (chat->parsed()) return RunChat(*config, chat_options, std::cin, std::cout, std::cerr);
+  if (broadcast->parsed()) {
+    if (bc.action == "create" && (bc.title.empty() || (bc.text.empty() && bc.template_key.empty()))) {
+      std::cerr << "duijie broadcast create: give --title and --text (or --template)\n";
+      return 2;
+    }
+    return RunBroadcast(*config, bc, std::cout, std::cerr);
+  }
   if (token->parsed()) {
     return RunToken(*config, log,
                     token_create->parsed()   ? "create"

@@ -191,6 +191,10 @@ std::vector<Spec> BuildSpecs() {
       "matcher", "proposal_digest_minutes", Kind::kInteger, "integer",
       "researchers' proposals for a need reach its enterprise in one digest once none came for this long",
       [](Config& c, const json& v) { c.matcher.proposal_digest_minutes = v.get<int>(); }, 0, 24 * 60);
+  add("api", "token", Kind::kOptionalString, "string (secret)",
+      "admin API token the command-line tools (duijie broadcast) present to a running gateway; set it in the "
+      "environment",
+      [](Config& c, const json& v) { c.api.token = v.get<std::string>(); });
   add("broadcast", "channel_order", Kind::kString, "comma-separated channels",
       "the order a broadcast tries a person's channels in (their preferred channel first): wecom, sms, email",
       [](Config& c, const json& v) {

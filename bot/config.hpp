@@ -174,6 +174,11 @@ struct BroadcastConfig {
   bool milestones = true;          // the programme's milestones send their reminder ladders
 };
 
+/// What the command-line tools (`duijie broadcast`) use against a running gateway's admin API.
+struct ApiClientConfig {
+  std::string token;  // a bearer token (`duijie token create`); a secret: DUIJIE_API_TOKEN
+};
+
 struct Config {
   HttpConfig http;
   StoreConfig store;
@@ -182,6 +187,7 @@ struct Config {
   ProgrammeConfig programme;
   MatcherConfig matcher;
   BroadcastConfig broadcast;
+  ApiClientConfig api;
   WeComConfig wecom;
   WeComRobotConfig wecom_robot;
   SmsConfig sms;
