@@ -5,17 +5,20 @@
 # provider in the same run (the fake's own accept rate through our HTTP client). Prints both
 # rates, the ratio (goal >= 0.8) and resident memory while the outbox drains.
 #
-#   bench/sms_dispatch.sh [--messages N] [--concurrency N]
+#   bench/sms_dispatch.sh [--messages N] [--concurrency N] [--broadcast]
+# --broadcast: the messages are one broadcast's to N people (planned before the clock starts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 messages=10000
 concurrency=64
+mode=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --messages) messages="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
-    *) echo "usage: bench/sms_dispatch.sh [--messages N] [--concurrency N]" >&2; exit 2 ;;
+    --broadcast) mode=broadcast; shift ;;
+    *) echo "usage: bench/sms_dispatch.sh [--messages N] [--concurrency N] [--broadcast]" >&2; exit 2 ;;
   esac
 done
 
@@ -39,4 +42,4 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 fake_port=$(awk '/listening/ {print $2}' "$work/fake.log")
-build-release/bench/sms_dispatch_bench "$fake_port" "$messages" "$concurrency" "$work/bench.db"
+build-release/bench/sms_dispatch_bench "$fake_port" "$messages" "$concurrency" "$work/bench.db" $mode

@@ -364,6 +364,7 @@ int App::Run() {
   dialogs::BroadcastPolicy broadcast_policy;
   broadcast_policy.channel_order = config_.broadcast.channel_order;
   broadcast_policy.max_per_person_per_day = config_.broadcast.max_per_person_per_day;
+  broadcast_policy.window = config_.broadcast.window;
   // The broadcast worker sleeps between ticks; a broadcast to go out now wakes it.
   net::steady_timer broadcast_timer(ioc);
   const auto wake_broadcasts = [&broadcast_timer, &ioc] {

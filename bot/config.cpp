@@ -220,6 +220,10 @@ std::vector<Spec> BuildSpecs() {
   add(
       "broadcast", "plan_batch", Kind::kInteger, "integer", "recipients of a broadcast planned per write transaction",
       [](Config& c, const json& v) { c.broadcast.plan_batch = v.get<int>(); }, 1, 100'000);
+  add(
+      "broadcast", "window", Kind::kInteger, "integer",
+      "messages of one broadcast waiting in the outbox at most; the rest are planned as these go out (0: no limit)",
+      [](Config& c, const json& v) { c.broadcast.window = v.get<int>(); }, 0, 10'000'000);
   add("broadcast", "milestones", Kind::kBoolean, "boolean",
       "send the reminder ladders and escalations of the programme's milestones",
       [](Config& c, const json& v) { c.broadcast.milestones = v.get<bool>(); });

@@ -171,6 +171,7 @@ struct BroadcastConfig {
   int max_per_person_per_day = 3;  // staff broadcasts reaching one person in 24 h (deadline reminders exempt)
   Millis tick{5'000};              // how often scheduled broadcasts, acknowledgements and milestones are checked
   int plan_batch = 2'000;          // recipients planned per write transaction
+  int window = 20'000;             // a broadcast's messages waiting in the outbox at most (0: no limit)
   bool milestones = true;          // the programme's milestones send their reminder ladders
 };
 

@@ -226,38 +226,57 @@ std::optional<Person> LoadPerson(store::Connection& c, std::int64_t id) {
 
 using Addresses = std::vector<std::pair<std::string, std::string>>;  // (channel, address)
 
-// Where a person is reached, in the broadcast's channel order with their preferred channel
-// first; addresses opted out or suppressed are left out (`opted_out` says some were).
-Addresses Reachable(store::Connection& c, const Person& p, const std::vector<std::string>& order, bool& opted_out) {
-  auto& q = c.Prepare(
-      "SELECT i.kind, i.address, "
-      "EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = CASE i.kind WHEN 'mobile' THEN 'sms' WHEN 'email' THEN "
-      "'email' ELSE 'wecom' END AND s.address = i.address) OR EXISTS (SELECT 1 FROM channel_consents cc WHERE "
-      "cc.person_id = i.person_id AND cc.state = 'opted_out' AND cc.channel = CASE i.kind WHEN 'mobile' THEN 'sms' "
-      "WHEN 'email' THEN 'email' ELSE 'wecom' END) "
-      "FROM identities i WHERE i.person_id = ? AND i.kind IN ('wecom_userid', 'mobile', 'email') "
-      "ORDER BY CASE i.status WHEN 'verified' THEN 0 ELSE 1 END, i.id");
-  q.bind(1, p.id);
-  Addresses found;
-  while (q.executeStep()) {
-    const std::string kind = q.getColumn(0).getString();
+// Whether an address may not be used: its channel opted out by the person, or the address
+// suppressed (an SMS opt-out, a mail bounce).
+#define DUIJIE_BLOCKED                                                                                              \
+  "(EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = CASE i.kind WHEN 'mobile' THEN 'sms' WHEN 'email' THEN " \
+  "'email' ELSE 'wecom' END AND s.address = i.address) OR EXISTS (SELECT 1 FROM channel_consents cc WHERE "         \
+  "cc.person_id = i.person_id AND cc.state = 'opted_out' AND cc.channel = CASE i.kind WHEN 'mobile' THEN 'sms' "    \
+  "WHEN 'email' THEN 'email' ELSE 'wecom' END))"
+
+// Collects one person's addresses from identity rows (best first): one per channel, blocked ones
+// left out (`opted_out` says some were), then in the broadcast's channel order with the
+// person's preferred channel first.
+class AddressBook {
+ public:
+  void Add(const std::string& kind, std::string address, bool blocked, const std::vector<std::string>& order) {
     const std::string channel = kind == "mobile" ? "sms" : kind == "email" ? "email" : "wecom";
-    if (q.getColumn(2).getInt() != 0) {
-      opted_out = true;
-      continue;
+    if (blocked) {
+      opted_out_ = true;
+      return;
     }
-    if (std::find(order.begin(), order.end(), channel) == order.end()) continue;
-    const bool seen = std::any_of(found.begin(), found.end(), [&channel](const auto& a) { return a.first == channel; });
-    if (!seen) found.emplace_back(channel, q.getColumn(1).getString());
+    if (std::find(order.begin(), order.end(), channel) == order.end()) return;
+    const bool seen =
+        std::any_of(found_.begin(), found_.end(), [&channel](const auto& a) { return a.first == channel; });
+    if (!seen) found_.emplace_back(channel, std::move(address));
   }
+  Addresses Take(const std::string& preferred, const std::vector<std::string>& order) {
+    const auto rank = [&order, &preferred](const std::string& ch) {
+      if (ch == preferred) return -1;
+      return static_cast<int>(std::find(order.begin(), order.end(), ch) - order.begin());
+    };
+    std::stable_sort(found_.begin(), found_.end(),
+                     [&rank](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+    return std::move(found_);
+  }
+  [[nodiscard]] bool OptedOut() const { return opted_out_; }
+
+ private:
+  Addresses found_;
+  bool opted_out_ = false;
+};
+
+Addresses Reachable(store::Connection& c, const Person& p, const std::vector<std::string>& order, bool& opted_out) {
+  auto& q = c.Prepare("SELECT i.kind, i.address, " DUIJIE_BLOCKED
+                      " FROM identities i WHERE i.person_id = ? AND i.kind IN ('wecom_userid', 'mobile', 'email') "
+                      "ORDER BY CASE i.status WHEN 'verified' THEN 0 ELSE 1 END, i.id");
+  q.bind(1, p.id);
+  AddressBook book;
+  while (q.executeStep())
+    book.Add(q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt() != 0, order);
   q.reset();
-  const auto rank = [&order, &p](const std::string& ch) {
-    if (ch == p.preferred) return -1;
-    return static_cast<int>(std::find(order.begin(), order.end(), ch) - order.begin());
-  };
-  std::stable_sort(found.begin(), found.end(),
-                   [&rank](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
-  return found;
+  opted_out = book.OptedOut();
+  return book.Take(p.preferred, order);
 }
 
 // The message for one person on one channel. Without acknowledgement one payload serves every
@@ -391,56 +410,105 @@ bool Start(store::Connection& c, const Programme& programme, const Stored& b, Cl
   return true;
 }
 
+// One person of a planning batch, with where they can be reached.
+struct Planned {
+  Person person;
+  std::string vars;
+  Addresses addresses;
+  bool opted_out = false;
+};
+
+// The next `limit` people of broadcast `b` still queued, with their addresses: one query for the
+// whole batch (the gateway plans a million people in batches; a query per person would be most
+// of the time).
+std::vector<Planned> NextBatch(store::Connection& c, const Stored& b, const std::vector<std::string>& order,
+                               int limit) {
+  auto& q = c.Prepare(
+      "SELECT br.person_id, COALESCE(br.vars, '{}'), COALESCE(p.display_name, ''), p.locale, "
+      "COALESCE(p.preferred_channel, ''), i.kind, i.address, " DUIJIE_BLOCKED
+      " FROM (SELECT person_id, vars FROM broadcast_recipients WHERE broadcast_id = ? AND status = 'queued' "
+      "ORDER BY person_id LIMIT ?) br JOIN people p ON p.id = br.person_id "
+      "LEFT JOIN identities i ON i.person_id = br.person_id AND i.kind IN ('wecom_userid', 'mobile', 'email') "
+      "ORDER BY br.person_id, CASE i.status WHEN 'verified' THEN 0 ELSE 1 END, i.id");
+  q.bind(1, b.id);
+  q.bind(2, limit);
+  std::vector<Planned> out;
+  out.reserve(static_cast<std::size_t>(limit));
+  AddressBook book;
+  const auto close = [&out, &book, &order] {
+    if (out.empty()) return;
+    out.back().opted_out = book.OptedOut();
+    out.back().addresses = book.Take(out.back().person.preferred, order);
+    book = AddressBook();
+  };
+  while (q.executeStep()) {
+    const std::int64_t id = q.getColumn(0).getInt64();
+    if (out.empty() || out.back().person.id != id) {
+      close();
+      out.push_back({Person{id, q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getString()},
+                     q.getColumn(1).getString(),
+                     {},
+                     false});
+    }
+    if (!q.getColumn(5).isNull()) {
+      book.Add(q.getColumn(5).getString(), q.getColumn(6).getString(), q.getColumn(7).getInt() != 0, order);
+    }
+  }
+  close();
+  q.reset();
+  return out;
+}
+
+// How many staff broadcasts each person of the batch got in the last 24 hours (the cap).
+std::map<std::int64_t, std::int64_t> RecentCounts(store::Connection& c, const Stored& b,
+                                                  const std::vector<Planned>& batch, std::int64_t now_ms) {
+  json ids = json::array();
+  for (const auto& p : batch) ids.push_back(p.person.id);
+  auto& q = c.Prepare(
+      "SELECT person_id, count(*) FROM broadcast_recipients WHERE person_id IN (SELECT value FROM json_each(?)) AND "
+      "broadcast_id <> ? AND updated_at >= ? AND status IN ('sent', 'delivered', 'acknowledged') GROUP BY person_id");
+  q.bind(1, ids.dump());
+  q.bind(2, b.id);
+  q.bind(3, now_ms - kDayMs);
+  std::map<std::int64_t, std::int64_t> out;
+  while (q.executeStep()) out[q.getColumn(0).getInt64()] = q.getColumn(1).getInt64();
+  q.reset();
+  return out;
+}
+
 // Plans up to `limit` recipients of broadcast `b`; returns how many were looked at.
 int Plan(store::Connection& c, const Catalogue& catalogue, const BroadcastPolicy& policy, const Stored& b,
          Clock::TimePoint now, int limit, BroadcastRound& round) {
   const std::int64_t now_ms = ToUnixMillis(now);
-  auto& todo = c.Prepare(
-      "SELECT person_id, COALESCE(vars, '{}') FROM broadcast_recipients WHERE broadcast_id = ? AND status = 'queued' "
-      "ORDER BY person_id LIMIT ?");
-  todo.bind(1, b.id);
-  todo.bind(2, limit);
-  std::vector<std::pair<std::int64_t, std::string>> batch;
-  batch.reserve(static_cast<std::size_t>(limit));
-  while (todo.executeStep()) batch.emplace_back(todo.getColumn(0).getInt64(), todo.getColumn(1).getString());
-  todo.reset();
   const auto order = ChannelOrder(b, policy);
-  auto& recent = c.Prepare(
-      "SELECT count(*) FROM broadcast_recipients WHERE person_id = ? AND broadcast_id <> ? AND updated_at >= ? AND "
-      "status IN ('sent', 'delivered', 'acknowledged')");
-  for (const auto& [person_id, vars_text] : batch) {
-    const auto person = LoadPerson(c, person_id);
-    bool opted_out = false;
-    const Addresses addresses = person ? Reachable(c, *person, order, opted_out) : Addresses{};
-    if (addresses.empty()) {
-      SetRecipient(c, b.id, person_id, opted_out ? "opted_out" : "failed", std::nullopt,
-                   opted_out ? "opted_out" : "no_address", 0, std::nullopt, std::nullopt, now_ms);
+  const auto batch = NextBatch(c, b, order, limit);
+  const auto recent = b.kind == "manual" ? RecentCounts(c, b, batch, now_ms) : std::map<std::int64_t, std::int64_t>{};
+  const bool ack = b.ack_minutes.has_value();
+  for (const auto& p : batch) {
+    const std::int64_t person_id = p.person.id;
+    if (p.addresses.empty()) {
+      SetRecipient(c, b.id, person_id, p.opted_out ? "opted_out" : "failed", std::nullopt,
+                   p.opted_out ? "opted_out" : "no_address", 0, std::nullopt, std::nullopt, now_ms);
       ++round.skipped;
       continue;
     }
-    recent.bind(1, person_id);
-    recent.bind(2, b.id);
-    recent.bind(3, now_ms - kDayMs);
-    recent.executeStep();
-    const bool capped = b.kind == "manual" && recent.getColumn(0).getInt64() >= policy.max_per_person_per_day;
-    recent.reset();
-    if (capped) {
+    if (const auto it = recent.find(person_id); it != recent.end() && it->second >= policy.max_per_person_per_day) {
       SetRecipient(c, b.id, person_id, "cancelled", std::nullopt, "capped", 0, std::nullopt, std::nullopt, now_ms);
       ++round.skipped;
       continue;
     }
-    const json person_vars = json::parse(vars_text, nullptr, false);
-    const auto msg =
-        Compose(catalogue, b, *person, person_vars.is_object() ? person_vars : json::object(), addresses.front().first);
-    const bool ack = b.ack_minutes.has_value();
-    Enqueue(c, b, *person, addresses, 0, msg, !ack, now_ms);
-    json list = json::array();
-    for (const auto& [ch, addr] : addresses) list.push_back({ch, addr});
+    const json person_vars = json::parse(p.vars, nullptr, false);
+    const auto msg = Compose(catalogue, b, p.person, person_vars.is_object() ? person_vars : json::object(),
+                             p.addresses.front().first);
+    Enqueue(c, b, p.person, p.addresses, 0, msg, !ack, now_ms);
     if (ack) {
+      // The ladder moves on through these addresses when nobody acknowledges.
+      json list = json::array();
+      for (const auto& [ch, addr] : p.addresses) list.push_back({ch, addr});
       const std::int64_t next = now_ms + static_cast<std::int64_t>(*b.ack_minutes) * 60'000;
-      SetRecipient(c, b.id, person_id, "sent", addresses.front().first, std::nullopt, 1, list.dump(), next, now_ms);
+      SetRecipient(c, b.id, person_id, "sent", p.addresses.front().first, std::nullopt, 1, list.dump(), next, now_ms);
     } else {
-      SetRecipient(c, b.id, person_id, "sent", addresses.front().first, std::nullopt, 1, list.dump(), std::nullopt,
+      SetRecipient(c, b.id, person_id, "sent", p.addresses.front().first, std::nullopt, 1, std::nullopt, std::nullopt,
                    now_ms);
     }
     ++round.planned;
@@ -453,13 +521,20 @@ int Plan(store::Connection& c, const Catalogue& catalogue, const BroadcastPolicy
 void FollowUp(store::Connection& c, const Catalogue& catalogue, Clock::TimePoint now, int limit,
               BroadcastRound& round) {
   const std::int64_t now_ms = ToUnixMillis(now);
+  // Two ways in, each on its own index: the time is up (next_at), or the message on the current
+  // address failed (the few failed rows of the outbox).
   auto& due = c.Prepare(
       "SELECT br.broadcast_id, br.person_id, br.step, COALESCE(br.addresses, '[]'), COALESCE(br.vars, '{}') "
       "FROM broadcast_recipients br JOIN broadcasts b ON b.id = br.broadcast_id "
-      "WHERE br.next_at IS NOT NULL AND b.status = 'sending' AND (br.next_at <= ? OR EXISTS (SELECT 1 FROM outbox o "
-      "WHERE o.broadcast_id = br.broadcast_id AND o.person_id = br.person_id AND o.status IN ('failed', 'dead') AND "
-      "o.idempotency_key = 'broadcast:' || br.broadcast_id || ':' || br.person_id || ':' || (br.step - 1))) "
-      "ORDER BY br.next_at LIMIT ?");
+      "WHERE br.next_at IS NOT NULL AND br.next_at <= ? AND b.status = 'sending' "
+      "UNION "
+      "SELECT br.broadcast_id, br.person_id, br.step, COALESCE(br.addresses, '[]'), COALESCE(br.vars, '{}') "
+      "FROM outbox o JOIN broadcast_recipients br ON br.broadcast_id = o.broadcast_id AND br.person_id = o.person_id "
+      "JOIN broadcasts b ON b.id = br.broadcast_id "
+      "WHERE o.status IN ('failed', 'dead') AND o.broadcast_id IS NOT NULL AND br.next_at IS NOT NULL "
+      "AND b.status = 'sending' "
+      "AND o.idempotency_key = 'broadcast:' || br.broadcast_id || ':' || br.person_id || ':' || (br.step - 1) "
+      "LIMIT ?");
   due.bind(1, now_ms);
   due.bind(2, limit);
   struct Due {
@@ -883,16 +958,29 @@ BroadcastRound RunBroadcasts(store::Connection& c, const Programme& programme, c
       break;
     }
     const auto b = Load(c, id);
-    const int looked = Plan(c, catalogue, policy, *b, now, budget, round);
+    int allowed = budget;
+    if (policy.window > 0) {
+      auto& waiting = c.Prepare(
+          "SELECT count(*) FROM outbox WHERE broadcast_id = ? AND status IN ('pending', 'sending', 'unknown')");
+      waiting.bind(1, id);
+      waiting.executeStep();
+      allowed = std::min(allowed, policy.window - waiting.getColumn(0).getInt());
+      waiting.reset();
+    }
+    if (allowed <= 0) continue;  // the window is full: planned on as messages go out
+    const int looked = Plan(c, catalogue, policy, *b, now, allowed, round);
+    // The batch was full (not the window): there may be more to plan at once.
+    if (looked == allowed && allowed == budget) round.more = true;
     budget -= looked;
-    if (budget <= 0) round.more = true;
   }
   FollowUp(c, catalogue, now, limit, round);
   // Done: everyone planned, no acknowledgement awaited, no message still on its way.
   auto& finish = c.Prepare(
       "UPDATE broadcasts SET status = 'done', finished_at = ?, updated_at = ? WHERE status = 'sending' "
       "AND NOT EXISTS (SELECT 1 FROM broadcast_recipients br WHERE br.broadcast_id = broadcasts.id AND "
-      "(br.status = 'queued' OR br.next_at IS NOT NULL)) "
+      "br.status = 'queued') "
+      "AND NOT EXISTS (SELECT 1 FROM broadcast_recipients br WHERE br.broadcast_id = broadcasts.id AND "
+      "br.next_at IS NOT NULL) "
       "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.broadcast_id = broadcasts.id AND o.status IN ('pending', "
       "'sending', 'unknown')) RETURNING id");
   finish.bind(1, now_ms);

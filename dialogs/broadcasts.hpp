@@ -23,6 +23,10 @@ struct BroadcastPolicy {
   std::vector<std::string> channel_order{"wecom", "sms", "email"};  // a person's preferred channel goes first
   int max_per_person_per_day = 3;  // broadcasts reaching one person in 24 h; more are skipped ('capped')
   int default_ack_minutes = 24 * 60;
+  // Messages of one broadcast waiting in the outbox at most: the rest of its people are planned
+  // as these go out, so a broadcast to a million never floods the outbox, a cancel has little to
+  // call back, and opt-outs and caps are read close to the sending. 0: no limit.
+  int window = 20'000;
 };
 
 /// What a staff member asks for (POST /api/v1/broadcasts, `duijie broadcast create`, the staff
@@ -68,8 +72,9 @@ struct BroadcastCreated {
 /// - a scheduled broadcast that is due takes its audience (people fixed at this moment) and
 ///   starts sending;
 /// - up to `limit` people not yet reached get their message on their first channel (opted-out
-///   addresses skipped, caps applied); without acknowledgement the other addresses are the
-///   outbox's fallback on failure;
+///   addresses skipped, caps applied), as long as the broadcast has fewer than `policy.window`
+///   messages waiting; without acknowledgement the other addresses are the outbox's fallback on
+///   failure;
 /// - with acknowledgement, a person who has not acknowledged when the time is up (or whose
 ///   message failed) gets it on their next channel; the last channel's time up closes them;
 /// - a broadcast with nothing left to do is done.
@@ -79,7 +84,7 @@ struct BroadcastRound {
   int skipped = 0;    // people with no reachable address, opted out, or capped
   int escalated = 0;  // next-channel messages after no acknowledgement
   int finished = 0;
-  bool more = false;  // there is planning left: run again at once
+  bool more = false;  // there is planning left that may run now: run again at once
   [[nodiscard]] bool Queued() const { return planned + escalated > 0; }
 };
 [[nodiscard]] BroadcastRound RunBroadcasts(store::Connection& c, const Programme& programme, const Catalogue& catalogue,

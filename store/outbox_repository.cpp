@@ -417,7 +417,9 @@ std::map<std::string, std::int64_t> OutboxRepository::CountByStatus(Connection& 
 }
 
 std::optional<std::int64_t> OutboxRepository::NextDue(Connection& conn) {
-  auto& sel = conn.Prepare("SELECT min(next_attempt_at) FROM outbox WHERE status IN ('pending', 'unknown')");
+  // Named: without statistics the planner would take outbox_status and walk every waiting row.
+  auto& sel = conn.Prepare(
+      "SELECT min(next_attempt_at) FROM outbox INDEXED BY outbox_next_due WHERE status IN ('pending', 'unknown')");
   if (!sel.executeStep() || sel.getColumn(0).isNull()) return std::nullopt;
   return sel.getColumn(0).getInt64();
 }

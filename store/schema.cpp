@@ -446,9 +446,18 @@ ALTER TABLE broadcast_recipients ADD COLUMN reason TEXT;
 ALTER TABLE broadcast_recipients ADD COLUMN next_at INTEGER;                  -- next address if no acknowledgement
 ALTER TABLE broadcast_recipients ADD COLUMN acknowledged_at INTEGER;
 CREATE INDEX broadcast_recipients_person ON broadcast_recipients(person_id, updated_at);
+-- Planning takes the next batch of those still queued without walking past those done.
+CREATE INDEX broadcast_recipients_status ON broadcast_recipients(broadcast_id, status, person_id);
 CREATE INDEX broadcast_recipients_next ON broadcast_recipients(next_at) WHERE next_at IS NOT NULL;
 
 CREATE INDEX outbox_broadcast ON outbox(broadcast_id, person_id) WHERE broadcast_id IS NOT NULL;
+-- How many of a broadcast's messages are still on their way (its planning window, whether it is
+-- done), without walking past the rest.
+CREATE INDEX outbox_broadcast_waiting ON outbox(broadcast_id) WHERE status IN ('pending', 'sending', 'unknown');
+CREATE INDEX broadcast_recipients_awaiting ON broadcast_recipients(broadcast_id) WHERE next_at IS NOT NULL;
+-- When the dispatcher must look next (after every claim): without it, a walk over every waiting
+-- message, which a large broadcast made the dispatcher's main cost.
+CREATE INDEX outbox_next_due ON outbox(next_attempt_at) WHERE status IN ('pending', 'unknown');
 CREATE INDEX enterprises_contact ON enterprises(contact_person_id);
 CREATE INDEX people_role ON people(role, status);
 CREATE INDEX researchers_unit ON researchers(unit_id);

@@ -192,6 +192,22 @@ TEST_F(BroadcastsTest, CancelledMidWayNothingMoreGoesOut) {
   EXPECT_TRUE(CancelBroadcast(db_.Conn(), admin_, 1, clock_.Now())) << "twice is not an error";
 }
 
+TEST_F(BroadcastsTest, AtMostAWindowOfMessagesWaitsAndTheRestFollowAsTheyGoOut) {
+  policy_.window = 2;
+  ASSERT_TRUE(Create(Request(json::object())));
+  const auto first = Run();
+  EXPECT_EQ(first.planned, 2);
+  EXPECT_FALSE(first.more) << "a full window is not more work now";
+  EXPECT_EQ(Run().planned, 0);
+  db_.Conn().Db().exec("UPDATE outbox SET status = 'sent'");
+  const auto second = Run();  // 3 (email) and 4 (no address)
+  EXPECT_EQ(second.planned, 1);
+  EXPECT_EQ(second.skipped, 1);
+  db_.Conn().Db().exec("UPDATE outbox SET status = 'sent'");
+  EXPECT_EQ(Run().planned, 1);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM broadcast_recipients WHERE status = 'queued'"), 0);
+}
+
 TEST_F(BroadcastsTest, APersonGetsAtMostTheCapOfStaffBroadcastsADay) {
   policy_.max_per_person_per_day = 1;
   ASSERT_TRUE(Create(Request({{"people", {2}}})));
