@@ -370,9 +370,10 @@ int App::Run() {
   const auto wake_broadcasts = [&broadcast_timer, &ioc] {
     net::post(ioc, [&broadcast_timer] { broadcast_timer.cancel(); });
   };
-  AddAdminRoutes(router, AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
-                                   dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); },
-                                   readers.get(), matches.get(), broadcast_policy, wake_broadcasts});
+  AddAdminRoutes(router,
+                 AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
+                           dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); }, readers.get(),
+                           matches.get(), broadcast_policy, wake_broadcasts, config_.store.files_dir + "/tmp"});
   metrics.SetRoutes(router.Labels());
 
   ServerOptions sopts;
@@ -500,14 +501,15 @@ int App::Run() {
             const auto done = co_await broadcasts.RunOnce();
             if (done.Queued()) dispatcher.Notify();
             const auto& b = done.broadcasts;
-            if (b.started + b.finished + b.escalated + done.reminders + done.escalations > 0) {
+            if (b.started + b.finished + b.escalated + done.reminders + done.escalations + done.stage_digests > 0) {
               log_.Info("broadcasts", {{"started", b.started},
                                        {"planned", b.planned},
                                        {"skipped", b.skipped},
                                        {"next_channel", b.escalated},
                                        {"finished", b.finished},
                                        {"milestone_reminders", done.reminders},
-                                       {"escalations", done.escalations}});
+                                       {"escalations", done.escalations},
+                                       {"stage_digests", done.stage_digests}});
             }
           } catch (const std::exception& e) {
             log_.Warn("broadcasts failed; trying again", {{"error", e.what()}});

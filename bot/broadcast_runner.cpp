@@ -14,6 +14,7 @@ net::awaitable<BroadcastRunner::Done> BroadcastRunner::RunOnce() {
     const auto m = co_await writer_.Run(ladders);
     done.reminders = m.reminders;
     done.escalations = m.escalations;
+    done.stage_digests = m.stage_digests;
   }
   for (bool more = true; more;) {
     const auto now = clock_.Now();

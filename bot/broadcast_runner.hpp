@@ -34,6 +34,7 @@ class BroadcastRunner {
     dialogs::BroadcastRound broadcasts;
     int reminders = 0;
     int escalations = 0;
+    int stage_digests = 0;
     [[nodiscard]] bool Queued() const { return broadcasts.Queued(); }
   };
   /// One pass: milestones, then broadcast rounds until no planning is left.

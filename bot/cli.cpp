@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <optional>
 
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Transaction.h>
 
 #include "bot/app.hpp"
 #include "bot/auth.hpp"
@@ -15,6 +17,7 @@
 #include "bot/chat.hpp"
 #include "bot/match.hpp"
 #include "common/mask.hpp"
+#include "dialogs/import.hpp"
 #include "dialogs/programme.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox_repository.hpp"
@@ -24,7 +27,7 @@ namespace duijie::bot {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: duijie <serve|migrate|outbox|chat|match|token|broadcast> [options]; see duijie --help";
+    "usage: duijie <serve|migrate|outbox|chat|match|token|import|broadcast> [options]; see duijie --help";
 
 // Loads the config and prints one line per problem; nullopt when there are problems.
 std::optional<Config> LoadOrReport(const std::optional<std::string>& file, const Environment& env) {
@@ -126,6 +129,66 @@ int ListOutbox(const Config& config, int limit, const std::optional<std::string>
 
 // duijie token create|revoke|list: runs against the database directly (migrated first), so a
 // first admin token can be made before the gateway ever runs.
+// `duijie import researchers FILE`: the whole file checked first; with problems nothing is
+// written unless --partial; the report names row and column of each. The writing is one
+// transaction, so a crash or an error leaves nothing half-imported.
+int RunImport(const Config& config, const std::string& file, bool partial, bool dry_run) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::cerr << "duijie import: cannot read " << file << "\n";
+    return 1;
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    store::Connection conn(config.store.path, {});
+    if (const auto migrated = store::Migrate(conn); !migrated) {
+      std::cerr << "duijie import: " << migrated.error().message << "\n";
+      return 1;
+    }
+    dialogs::ImportOptions options;
+    options.partial = partial;
+    options.dry_run = dry_run;
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    options.progress = [tty](std::string_view phase, std::size_t done, std::size_t total) {
+      constexpr std::size_t kWidth = 30;
+      const std::size_t filled = total == 0 ? kWidth : kWidth * done / total;
+      std::cerr << (tty ? "\r" : "") << phase << " [" << std::string(filled, '#') << std::string(kWidth - filled, '.')
+                << "] " << done << "/" << total << (tty && done < total ? "" : "\n") << std::flush;
+    };
+    SQLite::Transaction tx(conn.Db());
+    const auto report = dialogs::ImportResearchers(conn, dialogs::Programme::Embedded().at(config.programme.id),
+                                                   dialogs::Catalogue::Embedded(), text, options, SystemClock().Now());
+    if (!report.file_error.empty()) {
+      std::cerr << "duijie import: " << file << ": " << report.file_error << "\n";
+      return 1;
+    }
+    for (const auto& p : report.problems) {
+      std::cout << "row " << p.row << ", " << p.field << ": " << p.message << "\n";
+    }
+    if (!report.problems.empty() && !partial) {
+      std::cout << report.problems.size() << " problem" << (report.problems.size() == 1 ? "" : "s") << " in "
+                << report.rows << " rows; nothing was imported (fix them, or pass --partial to import the good rows)\n";
+      return 1;
+    }
+    if (dry_run) {
+      std::cout << report.rows << " rows checked, " << report.problems.size()
+                << " problems; nothing was imported (--dry-run)\n";
+      return report.problems.empty() ? 0 : 1;
+    }
+    tx.commit();
+    std::cout << report.imported << (report.imported == 1 ? " researcher" : " researchers") << " imported from "
+              << report.rows << (report.rows == 1 ? " row" : " rows");
+    if (const auto left = report.rows - report.imported; left > 0) {
+      std::cout << "; " << left << (left == 1 ? " row" : " rows") << " left out";
+    }
+    std::cout << "\n";
+    return 0;
+  } catch (const SQLite::Exception& e) {
+    std::cerr << "duijie import: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 int RunToken(const Config& config, Logger& log, const std::string& action, const std::string& name,
              const std::string& role, const std::optional<std::string>& region) {
   (void)log;
@@ -248,6 +311,22 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   token_revoke->add_option("--name", token_name, "The token's name")->required();
   token->add_subcommand("list", "List tokens (never their secrets)");
 
+  auto* import =
+      app.add_subcommand("import", "Import researchers from a CSV file (checked whole before anything is written)");
+  add_config(import);
+  std::string import_kind;
+  std::string import_file;
+  bool import_partial = false;
+  bool import_dry_run = false;
+  import->add_option("kind", import_kind, "What the file holds")->required()->check(CLI::IsMember({"researchers"}));
+  import
+      ->add_option("file", import_file,
+                   "CSV with a header row: 姓名,手机,邮箱,单位,职称,人员类型,领域,关键词,简介,地区")
+      ->required()
+      ->check(CLI::ExistingFile);
+  import->add_flag("--partial", import_partial, "Import the good rows even if some rows have problems");
+  import->add_flag("--dry-run", import_dry_run, "Check the file and report; write nothing");
+
   auto* broadcast = app.add_subcommand(
       "broadcast", "Create, preview, send, follow and report broadcasts on a running gateway (DUIJIE_API_TOKEN)");
   add_config(broadcast);
@@ -302,6 +381,7 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   if (outbox->parsed()) return ListOutbox(*config, limit, status, id, as_json);
   if (match->parsed()) return RunMatch(*config, match_command, std::cout, std::cerr);
   if (chat->parsed()) return RunChat(*config, chat_options, std::cin, std::cout, std::cerr);
+  if (import->parsed()) return RunImport(*config, import_file, import_partial, import_dry_run);
   if (broadcast->parsed()) {
     if (bc.action == "create" && (bc.title.empty() || (bc.text.empty() && bc.template_key.empty()))) {
       std::cerr << "duijie broadcast create: give --title and --text (or --template)\n";

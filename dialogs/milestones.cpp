@@ -63,6 +63,28 @@ std::map<std::int64_t, std::int64_t> Overseers(store::Connection& c, const Audie
   return out;
 }
 
+// Needs that stayed in their stage past the programme's limit, per staff member who should
+// hear of it: platform staff of every region, a bureau of its own; {person: {stage: count}}.
+std::map<std::int64_t, std::map<std::string, std::int64_t>> StuckNeeds(store::Connection& c, const Programme& programme,
+                                                                       std::int64_t now_ms) {
+  std::map<std::int64_t, std::map<std::string, std::int64_t>> out;
+  json limits = json::object();
+  for (const auto& [stage, days] : programme.stage_limits_days) limits[stage] = days;
+  if (limits.empty()) return out;
+  auto& q = c.Prepare(
+      "WITH stuck AS (SELECT n.stage, e.region FROM needs n JOIN enterprises e ON e.id = n.enterprise_id "
+      "JOIN json_each(?) l ON l.key = n.stage WHERE COALESCE((SELECT max(t.at) FROM transitions t WHERE t.entity = "
+      "'need' AND t.entity_id = n.id AND t.to_state = n.stage), n.updated_at) < ? - l.value * 86400000) "
+      "SELECT t.person_id, s.stage, count(*) FROM stuck s JOIN api_tokens t ON t.revoked_at IS NULL AND t.person_id "
+      "IS NOT NULL AND (t.role IN ('admin', 'platform_reviewer') OR (t.role = 'bureau_reviewer' AND t.region = "
+      "s.region)) GROUP BY 1, 2");
+  q.bind(1, limits.dump());
+  q.bind(2, now_ms);
+  while (q.executeStep()) out[q.getColumn(0).getInt64()][q.getColumn(1).getString()] += q.getColumn(2).getInt64();
+  q.reset();
+  return out;
+}
+
 }  // namespace
 
 MilestoneRound RunMilestones(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
@@ -129,6 +151,47 @@ MilestoneRound RunMilestones(store::Connection& c, const Programme& programme, c
       ins.reset();
     }
     ++round.escalations;
+  }
+  // The daily digest of needs stuck in a stage, on working days.
+  const std::string key = "stage_digest:" + programme.id + ":" + FormatIsoDate(today);
+  if (calendar.IsWorkingDay(today) && !Exists(c, key)) {
+    const auto stuck = StuckNeeds(c, programme, ToUnixMillis(now));
+    if (!stuck.empty()) {
+      json people = json::array();
+      for (const auto& [person, stages] : stuck) people.push_back(person);
+      const json request = {{"title", "stage digest " + FormatIsoDate(today)},
+                            {"audience", {{"people", people}}},
+                            {"template", "broadcast.stage_digest"},
+                            {"send_at", SendAt(calendar, today, now)}};
+      if (auto created = CreateBroadcast(c, programme, catalogue, system, request, key, now, "stage_digest")) {
+        const std::int64_t id = created->body["id"].get<std::int64_t>();
+        auto& ins = c.Prepare(
+            "INSERT OR IGNORE INTO broadcast_recipients (broadcast_id, person_id, status, vars, updated_at) VALUES "
+            "(?, ?, 'queued', ?, ?)");
+        auto& locale = c.Prepare("SELECT locale FROM people WHERE id = ?");
+        for (const auto& [person, stages] : stuck) {
+          locale.bind(1, person);
+          const std::string lang =
+              locale.executeStep() ? locale.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
+          locale.reset();
+          std::string details;
+          for (const auto& [stage, count] : stages) {
+            details +=
+                (details.empty() ? "" : "；") + catalogue.Text(lang, "broadcast.stage_digest.item",
+                                                               {{"stage", catalogue.Text(lang, "stage." + stage)},
+                                                                {"count", count},
+                                                                {"days", programme.stage_limits_days.at(stage)}});
+          }
+          ins.bind(1, id);
+          ins.bind(2, person);
+          ins.bind(3, json{{"details", details}}.dump());
+          ins.bind(4, ToUnixMillis(now));
+          ins.exec();
+          ins.reset();
+        }
+        ++round.stage_digests;
+      }
+    }
   }
   return round;
 }

@@ -115,6 +115,19 @@ Result<Programme> Programme::FromJson(const json& doc) {
     milestone.escalate = m.value("escalate", true);
     p.milestones.push_back(std::move(milestone));
   }
+  if (doc.contains("stage_limits_days")) {
+    const auto& limits = doc["stage_limits_days"];
+    if (!limits.is_object()) return Invalid(p.id, "stage_limits_days: an object of stage: days");
+    static const std::set<std::string> kOpen = {"submitted", "recommended", "published", "returned",   "matching",
+                                                "proposals", "shortlisted", "in_talks",  "contracted", "evidenced"};
+    for (const auto& [stage, days] : limits.items()) {
+      if (!kOpen.contains(stage)) return Invalid(p.id, "stage_limits_days: '" + stage + "' is not an open need stage");
+      if (!days.is_number_integer() || days.get<int>() < 1 || days.get<int>() > 365) {
+        return Invalid(p.id, "stage_limits_days: " + stage + ": 1 to 365 days");
+      }
+      p.stage_limits_days[stage] = days.get<int>();
+    }
+  }
   p.raw = doc;
   return p;
 }

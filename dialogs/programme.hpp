@@ -49,7 +49,8 @@ struct Programme {
   int max_fields = 3;
   std::vector<ReviewStage> review_chain;
   std::vector<Milestone> milestones;
-  nlohmann::json raw;  // the whole definition (funding rules, limits) for the later flows
+  std::map<std::string, int> stage_limits_days;  // a need longer than this in a stage is flagged to staff
+  nlohmann::json raw;                            // the whole definition (funding rules, limits) for the later flows
 
   [[nodiscard]] std::vector<Choice> EligibilityChoices() const;
   [[nodiscard]] const EligibilityType* FindEligibility(std::string_view type) const;

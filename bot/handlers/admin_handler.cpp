@@ -5,11 +5,13 @@
 #include <boost/url/parse.hpp>
 
 #include "bot/auth.hpp"
+#include "bot/exports.hpp"
 #include "bot/http/responses.hpp"
 #include "dialogs/audiences.hpp"
 #include "dialogs/broadcasts.hpp"
 #include "dialogs/calendar.hpp"
 #include "dialogs/push_plan.hpp"
+#include "dialogs/reports.hpp"
 #include "dialogs/staff.hpp"
 #include "store/matching.hpp"
 
@@ -24,15 +26,21 @@ struct Reply {
   http::status status = http::status::ok;
   json body;
   bool queued = false;
-  std::optional<std::string> csv;  // a CSV export instead of JSON
-  bool wake_broadcasts = false;    // a broadcast may be due now
+  std::optional<std::string> file;  // a download (CSV, XLSX) instead of JSON
+  std::string file_type;
+  std::string file_name;
+  bool wake_broadcasts = false;  // a broadcast may be due now
 };
 
-Reply Csv(std::string text) {
+Reply File(std::string bytes, std::string type, std::string name) {
   Reply r(http::status::ok, json());
-  r.csv = std::move(text);
+  r.file = std::move(bytes);
+  r.file_type = std::move(type);
+  r.file_name = std::move(name);
   return r;
 }
+
+Reply Csv(std::string text) { return File(std::move(text), "text/csv; charset=utf-8", "report.csv"); }
 
 Reply Waking(http::status status, json body) {
   Reply r(status, std::move(body));
@@ -103,9 +111,9 @@ net::awaitable<HttpResponse> Serve(const AdminDeps& deps, const HttpRequest& req
   }
   if (reply->queued && deps.outbox_notify) deps.outbox_notify();
   if (reply->wake_broadcasts && deps.broadcast_notify) deps.broadcast_notify();
-  if (reply->csv) {
-    auto res = TextResponse(reply->status, *reply->csv, "text/csv; charset=utf-8");
-    res.set(http::field::content_disposition, "attachment; filename=\"report.csv\"");
+  if (reply->file) {
+    auto res = TextResponse(reply->status, *reply->file, reply->file_type);
+    res.set(http::field::content_disposition, "attachment; filename=\"" + reply->file_name + "\"");
     co_return res;
   }
   co_return JsonResponse(reply->status, reply->body);
@@ -242,10 +250,38 @@ void AddBroadcastRoutes(Router& router, const AdminDeps& deps) {
              });
 }
 
+void AddReportRoutes(Router& router, const AdminDeps& deps) {
+  router.Add(http::verb::get, "/api/v1/stats/funnel", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const Action action = [&deps](store::Connection& c, const dialogs::Staff& staff) {
+      return Reply{http::status::ok, dialogs::Funnel(c, deps.programme, staff)};
+    };
+    co_return co_await Serve(deps, req, action);
+  });
+  // The need list (需求清单) by industry, as staff hand it on: CSV or XLSX.
+  for (const char* format : {"csv", "xlsx"}) {
+    const std::string kind = format;
+    router.Add(http::verb::get, "/api/v1/exports/needs." + kind,
+               [deps, kind](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+                 std::vector<std::string> stages;
+                 if (const auto stage = Query(req.target(), "stage")) stages.push_back(*stage);
+                 const Action action = [&deps, &kind, &stages](store::Connection& c, const dialogs::Staff& staff) {
+                   const auto rows = dialogs::NeedList(c, deps.programme, staff, stages);
+                   if (kind == "csv") return File(NeedListCsv(rows), "text/csv; charset=utf-8", "needs.csv");
+                   auto xlsx = NeedListXlsx(rows, deps.temp_dir);
+                   if (!xlsx) return FromError(xlsx.error());
+                   return File(std::move(*xlsx), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                               "needs.xlsx");
+                 };
+                 co_return co_await Serve(deps, req, action);
+               });
+  }
+}
+
 }  // namespace
 
 void AddAdminRoutes(Router& router, const AdminDeps& deps) {
   AddBroadcastRoutes(router, deps);
+  AddReportRoutes(router, deps);
   router.Add(http::verb::get, "/api/v1/needs", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
     const auto stage = Query(req.target(), "stage");
     const Action action = [stage](store::Connection& c, const dialogs::Staff& staff) {

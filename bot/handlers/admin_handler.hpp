@@ -28,6 +28,8 @@ struct AdminDeps {
   /// to go out now.
   dialogs::BroadcastPolicy broadcast_policy;
   std::function<void()> broadcast_notify;
+  /// Where exports (XLSX) are written before they are sent.
+  std::string temp_dir = "./data/tmp";
 };
 
 /// The admin API under /api/v1 (docs/openapi.yaml): bearer token → staff member → the action

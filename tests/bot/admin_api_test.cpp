@@ -22,7 +22,7 @@ class AdminApiTest : public ::testing::Test {
   AdminApiTest() : writer_(db_.Path(), {}), router_(log_) {
     AddAdminRoutes(
         router_,
-        AdminDeps{writer_, clock_, log_, programme_, dialogs::Catalogue::Embedded(), {}, &readers_, &matches_, {}, {}});
+        AdminDeps{writer_, clock_, log_, programme_, dialogs::Catalogue::Embedded(), {}, &readers_, &matches_, {}, {}, db_.Path() + ".tmp"});
     writer_.RunSync([this](store::Connection& c) {
       const auto now = ToUnixMillis(clock_.Now());
       tokens_["admin"] = Tokens::Create(c, "hq", "admin", std::nullopt, now)->secret;

@@ -352,7 +352,7 @@ class MilestonesTest : public BroadcastsTest {
   }
   std::vector<std::string> Keys() {
     std::vector<std::string> out;
-    SQLite::Statement q(db_.Conn().Db(), "SELECT idempotency_key FROM broadcasts ORDER BY id");
+    SQLite::Statement q(db_.Conn().Db(), "SELECT idempotency_key FROM broadcasts WHERE kind = 'milestone' ORDER BY id");
     while (q.executeStep()) out.push_back(q.getColumn(0).getString());
     return out;
   }
@@ -364,13 +364,16 @@ TEST_F(MilestonesTest, TheLadderFollowsWorkingDaysAndOnlyThoseWhoStillOweTheStep
   EXPECT_EQ(At("2021-02-19T05").reminders, 0) << "once a rung";
   EXPECT_EQ(Keys(), std::vector<std::string>{"milestone:hubei-2020:contract_due:T-7"});
   // Sent at 09:00 in Beijing, asking for an acknowledgement.
-  EXPECT_EQ(Scalar("SELECT scheduled_at FROM broadcasts"),
+  EXPECT_EQ(Scalar("SELECT scheduled_at FROM broadcasts WHERE kind = 'milestone'"),
             ToUnixMillis(WorkCalendar::Embedded().StartOf(*ParseIsoDate("2021-02-19")) + 9h));
-  EXPECT_EQ(Scalar("SELECT ack_minutes FROM broadcasts"), 24 * 60);
+  EXPECT_EQ(Scalar("SELECT ack_minutes FROM broadcasts WHERE kind = 'milestone'"), 24 * 60);
   (void)RunBroadcasts(db_.Conn(), programme_, Catalogue::Embedded(), policy_, clock_.Now(), 100);
-  EXPECT_EQ(Scalar("SELECT count(*) FROM broadcast_recipients WHERE broadcast_id = 1"), 1)
+  EXPECT_EQ(Scalar("SELECT count(*) FROM broadcast_recipients WHERE broadcast_id = (SELECT id FROM broadcasts WHERE "
+                   "kind = 'milestone')"),
+            1)
       << "only enterprise 1 owes it";
-  const json msg = json::parse(Text("SELECT payload FROM outbox LIMIT 1"));
+  const json msg = json::parse(
+      Text("SELECT payload FROM outbox WHERE broadcast_id = (SELECT id FROM broadcasts WHERE kind = 'milestone')"));
   EXPECT_NE(msg["text"].get<std::string>().find("2021-02-28"), std::string::npos) << msg.dump();
   EXPECT_NE(msg["text"].get<std::string>().find("还剩6个工作日"), std::string::npos) << msg.dump();
   EXPECT_EQ(At("2021-02-20T02").reminders, 0) << "a worked Saturday, but no rung";
@@ -395,11 +398,32 @@ TEST_F(MilestonesTest, AMissedRungIsNotSentLateAndAPastDateEscalatesOnce) {
   EXPECT_EQ(round.escalations, 1);
   EXPECT_EQ(At("2021-03-01T06").escalations, 0);
   (void)RunBroadcasts(db_.Conn(), programme_, Catalogue::Embedded(), policy_, clock_.Now(), 100);
-  EXPECT_EQ(Text("SELECT recipient FROM outbox WHERE kind = 'reminder' ORDER BY id DESC LIMIT 1"), "juli");
-  const json msg = json::parse(Text("SELECT payload FROM outbox ORDER BY id DESC LIMIT 1"));
+  EXPECT_EQ(
+      Text("SELECT recipient FROM outbox WHERE broadcast_id = (SELECT id FROM broadcasts WHERE kind = 'escalation')"),
+      "juli");
+  const json msg = json::parse(
+      Text("SELECT payload FROM outbox WHERE broadcast_id = (SELECT id FROM broadcasts WHERE kind = 'escalation')"));
   EXPECT_NE(msg["text"].get<std::string>().find("仍有1人未完成"), std::string::npos) << msg.dump();
   // Long past: nothing.
   EXPECT_EQ(At("2021-06-01T02").escalations + At("2021-06-01T02").reminders, 0);
+}
+
+TEST_F(MilestonesTest, NeedsStuckInAStageReachTheStaffOnceAWorkingDay) {
+  // Need 1 has been published since the start of time: past the 14 days of the programme.
+  EXPECT_EQ(At("2021-02-21T02").stage_digests, 0) << "not on a Sunday";
+  EXPECT_EQ(At("2021-02-22T00").stage_digests, 1);  // a Monday
+  EXPECT_EQ(At("2021-02-22T05").stage_digests, 0) << "once a day";
+  (void)RunBroadcasts(db_.Conn(), programme_, Catalogue::Embedded(), policy_, clock_.Now(), 100);
+  const std::string digest = "(SELECT id FROM broadcasts WHERE kind = 'stage_digest')";
+  const json msg = json::parse(Text("SELECT payload FROM outbox WHERE broadcast_id = " + digest));
+  EXPECT_NE(msg["text"].get<std::string>().find("已发布1项（超过14天）"), std::string::npos) << msg.dump();
+  EXPECT_EQ(Text("SELECT recipient FROM outbox WHERE broadcast_id = " + digest), "juli");
+  // Published again a moment ago: nothing to say.
+  db_.Conn().Db().exec(
+      "INSERT INTO transitions (entity, entity_id, from_state, to_state, channel, at) VALUES ('need', 1, "
+      "'recommended', 'published', 'api', " +
+      std::to_string(ToUnixMillis(clock_.Now())) + ")");
+  EXPECT_EQ(At("2021-02-23T02").stage_digests, 0);
 }
 
 }  // namespace
