@@ -109,7 +109,9 @@ void In(AudienceSql& q, const std::string& expr, const std::vector<std::string>&
   q.where += ")";
 }
 
-void Bind(SQLite::Statement& s, const AudienceSql& q, int first = 1) {
+}  // namespace
+
+void BindAudience(SQLite::Statement& s, const AudienceSql& q, int first) {
   int i = first;
   for (const auto& b : q.binds) {
     if (const auto* n = std::get_if<std::int64_t>(&b)) {
@@ -119,8 +121,6 @@ void Bind(SQLite::Statement& s, const AudienceSql& q, int first = 1) {
     }
   }
 }
-
-}  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& AudienceStages() {
   static const std::vector<std::pair<std::string, std::string>> kList = [] {
@@ -261,7 +261,7 @@ AudienceSql BuildAudienceSql(const Audience& a, const Programme& programme, Day 
 std::int64_t CountAudience(store::Connection& c, const Audience& a, const Programme& programme, Day today) {
   const auto q = BuildAudienceSql(a, programme, today);
   SQLite::Statement s(c.Db(), "SELECT count(*) FROM people p WHERE " + q.where);
-  Bind(s, q);
+  BindAudience(s, q);
   s.executeStep();
   return s.getColumn(0).getInt64();
 }
@@ -274,7 +274,7 @@ json PreviewAudience(store::Connection& c, const Audience& a, const Programme& p
       "e.contact_person_id = p.id LIMIT 1), (SELECT r.region FROM researchers r WHERE r.person_id = p.id), '') "
       "FROM people p WHERE " +
           q.where + " ORDER BY p.id LIMIT ?");
-  Bind(s, q);
+  BindAudience(s, q);
   s.bind(static_cast<int>(q.binds.size()) + 1, sample);
   json list = json::array();
   auto& ids = c.Prepare("SELECT kind, address FROM identities WHERE person_id = ? ORDER BY id");

@@ -48,6 +48,8 @@ struct AudienceSql {
   std::vector<std::variant<std::int64_t, std::string>> binds;
 };
 [[nodiscard]] AudienceSql BuildAudienceSql(const Audience& a, const Programme& programme, Day today);
+/// Binds `q.binds` to `s` from parameter `first` on.
+void BindAudience(SQLite::Statement& s, const AudienceSql& q, int first = 1);
 
 /// How many people the audience holds, and the first `sample` of them (name, role, region, the
 /// channels they can be reached on, addresses masked).

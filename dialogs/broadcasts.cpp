@@ -384,14 +384,7 @@ bool Start(store::Connection& c, const Programme& programme, const Stored& b, Cl
                             q.where);
   ins.bind(1, b.id);
   ins.bind(2, now_ms);
-  int i = 3;
-  for (const auto& v : q.binds) {
-    if (const auto* n = std::get_if<std::int64_t>(&v)) {
-      ins.bind(i++, *n);
-    } else {
-      ins.bind(i++, std::get<std::string>(v));
-    }
-  }
+  BindAudience(ins, q, 3);
   ins.exec();
   auto& count = c.Prepare("SELECT count(*) FROM broadcast_recipients WHERE broadcast_id = ?");
   count.bind(1, b.id);

@@ -34,16 +34,6 @@ int WorkingDaysLeft(const WorkCalendar& calendar, Day today, Day due) {
 // unit administrators by their unit; each with how many of theirs.
 std::map<std::int64_t, std::int64_t> Overseers(store::Connection& c, const AudienceSql& owing) {
   std::map<std::int64_t, std::int64_t> out;
-  const auto bind = [&owing](SQLite::Statement& s) {
-    int i = 1;
-    for (const auto& v : owing.binds) {
-      if (const auto* n = std::get_if<std::int64_t>(&v)) {
-        s.bind(i++, *n);
-      } else {
-        s.bind(i++, std::get<std::string>(v));
-      }
-    }
-  };
   SQLite::Statement bureaus(
       c.Db(),
       "WITH owing AS (SELECT p.id, COALESCE((SELECT e.region FROM enterprises e WHERE e.contact_person_id = p.id "
@@ -51,14 +41,14 @@ std::map<std::int64_t, std::int64_t> Overseers(store::Connection& c, const Audie
           owing.where +
           ") SELECT t.person_id, count(DISTINCT owing.id) FROM owing JOIN api_tokens t ON t.region = owing.region "
           "WHERE t.role = 'bureau_reviewer' AND t.revoked_at IS NULL AND t.person_id IS NOT NULL GROUP BY t.person_id");
-  bind(bureaus);
+  BindAudience(bureaus, owing);
   while (bureaus.executeStep()) out[bureaus.getColumn(0).getInt64()] += bureaus.getColumn(1).getInt64();
   SQLite::Statement units(c.Db(),
                           "WITH owing AS (SELECT p.id FROM people p WHERE " + owing.where +
                               ") SELECT u.admin_person_id, count(*) FROM owing JOIN researchers r ON r.person_id = "
                               "owing.id JOIN units u ON u.id = r.unit_id WHERE u.admin_person_id IS NOT NULL GROUP BY "
                               "u.admin_person_id");
-  bind(units);
+  BindAudience(units, owing);
   while (units.executeStep()) out[units.getColumn(0).getInt64()] += units.getColumn(1).getInt64();
   return out;
 }

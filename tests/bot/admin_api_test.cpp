@@ -20,9 +20,17 @@ using nlohmann::json;
 class AdminApiTest : public ::testing::Test {
  protected:
   AdminApiTest() : writer_(db_.Path(), {}), router_(log_) {
-    AddAdminRoutes(
-        router_,
-        AdminDeps{writer_, clock_, log_, programme_, dialogs::Catalogue::Embedded(), {}, &readers_, &matches_, {}, {}, db_.Path() + ".tmp"});
+    AddAdminRoutes(router_, AdminDeps{writer_,
+                                      clock_,
+                                      log_,
+                                      programme_,
+                                      dialogs::Catalogue::Embedded(),
+                                      {},
+                                      &readers_,
+                                      &matches_,
+                                      {},
+                                      {},
+                                      db_.Path() + ".tmp"});
     writer_.RunSync([this](store::Connection& c) {
       const auto now = ToUnixMillis(clock_.Now());
       tokens_["admin"] = Tokens::Create(c, "hq", "admin", std::nullopt, now)->secret;

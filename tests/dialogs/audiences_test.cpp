@@ -54,14 +54,7 @@ class AudiencesTest : public ::testing::Test {
     if (!a) return {};
     const auto q = BuildAudienceSql(*a, programme_, *ParseIsoDate(today));
     SQLite::Statement s(db_.Conn().Db(), "SELECT p.id FROM people p WHERE " + q.where);
-    int i = 1;
-    for (const auto& b : q.binds) {
-      if (const auto* n = std::get_if<std::int64_t>(&b)) {
-        s.bind(i++, *n);
-      } else {
-        s.bind(i++, std::get<std::string>(b));
-      }
-    }
+    BindAudience(s, q);
     std::set<std::int64_t> out;
     while (s.executeStep()) out.insert(s.getColumn(0).getInt64());
     EXPECT_EQ(CountAudience(db_.Conn(), *a, programme_, *ParseIsoDate(today)), static_cast<std::int64_t>(out.size()));

@@ -53,19 +53,8 @@ class BroadcastEndToEnd : public ::testing::Test {
   }
 
   std::map<std::string, std::string> Env() const {
-    return {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
-            {"DUIJIE_STORE_PATH", db_},
-            {"DUIJIE_BROADCAST_TICK_MS", "50"},
-            {"DUIJIE_BROADCAST_MILESTONES", "false"},
-            {"DUIJIE_SMS_QUIET_HOURS", ""},
-            {"DUIJIE_SMS_PROVIDER", "tencent"},
-            {"DUIJIE_SMS_SIGN_NAME", "科技服务"},
-            {"DUIJIE_SMS_TENCENT_SECRET_ID", "AKIDfake"},
-            {"DUIJIE_SMS_TENCENT_SECRET_KEY", "tencent-fake-secret"},
-            {"DUIJIE_SMS_TENCENT_SDK_APP_ID", "1400006666"},
-            {"DUIJIE_SMS_TENCENT_ENDPOINT", fake_.Base() + "/tencent"},
-            {"DUIJIE_SMS_CALLBACK_SECRET", kSecret},
-            {"DUIJIE_SMS_TEMPLATES_FILE", templates_}};
+    return fake_.TencentGateway(db_, kSecret, templates_,
+                                {{"DUIJIE_BROADCAST_TICK_MS", "50"}, {"DUIJIE_BROADCAST_MILESTONES", "false"}});
   }
 
   // `duijie broadcast ...` against the gateway on `port`: exit code and stdout.
@@ -128,14 +117,7 @@ TEST_F(BroadcastEndToEnd, CreatedTwiceSentOnceAcknowledgedBySmsReportedAndCancel
   EXPECT_EQ(phones, (std::set<std::string>{"+8613711110001", "+8613711110002"}));
 
   // 张三 answers 1 by SMS: acknowledged, and thanked.
-  const json reply = {{"extend", ""}, {"mobile", "13711110001"}, {"nationcode", "86"}, {"sign", "科技服务"},
-                      {"text", "1"},  {"time", 1795305600}};
-  test::HttpConnection c(port, 20s);
-  const std::string body = reply.dump();
-  c.SendRaw(std::string("POST /sms/tencent/") + kSecret +
-            "/reply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
-            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
-  const auto res = c.ReadResponse();
+  const auto res = test::SmsFake::TencentReply(port, kSecret, "13711110001", "1");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->result_int(), 200) << res->body();
   const json thanks = fake_.WaitSent(3)["sent"];

@@ -74,18 +74,7 @@ TEST_F(PushEndToEnd, APublishedNeedIsPushedBySmsAndTheAnswerIsTaken) {
     "reply": {"params": ["text"], "text": "{text}", "tencent": "1001", "aliyun": "SMS_1001"}
   })";
   test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
-                            {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
-                             {"DUIJIE_STORE_PATH", db_},
-                             {"DUIJIE_MATCHER_REFRESH_MS", "100"},
-                             {"DUIJIE_SMS_QUIET_HOURS", ""},
-                             {"DUIJIE_SMS_PROVIDER", "tencent"},
-                             {"DUIJIE_SMS_SIGN_NAME", "科技服务"},
-                             {"DUIJIE_SMS_TENCENT_SECRET_ID", "AKIDfake"},
-                             {"DUIJIE_SMS_TENCENT_SECRET_KEY", "tencent-fake-secret"},
-                             {"DUIJIE_SMS_TENCENT_SDK_APP_ID", "1400006666"},
-                             {"DUIJIE_SMS_TENCENT_ENDPOINT", fake_.Base() + "/tencent"},
-                             {"DUIJIE_SMS_CALLBACK_SECRET", kSecret},
-                             {"DUIJIE_SMS_TEMPLATES_FILE", templates}});
+                            fake_.TencentGateway(db_, kSecret, templates, {{"DUIJIE_MATCHER_REFRESH_MS", "100"}}));
   const auto port = duijie.WaitForPort();
   duijie.WaitForLine("match pushes", 20s);
   const json sent = fake_.WaitSent(1)["sent"];
@@ -102,14 +91,7 @@ TEST_F(PushEndToEnd, APublishedNeedIsPushedBySmsAndTheAnswerIsTaken) {
   EXPECT_NE(params[3].get<std::string>().find("覆冰"), std::string::npos) << params[3];
   const std::string code = params[4];
 
-  const json reply = {{"extend", ""},       {"mobile", "13711112222"}, {"nationcode", "86"},
-                      {"sign", "科技服务"}, {"text", "1 " + code},     {"time", 1795305600}};
-  test::HttpConnection c(port, 20s);
-  const std::string body = reply.dump();
-  c.SendRaw(std::string("POST /sms/tencent/") + kSecret +
-            "/reply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
-            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
-  const auto res = c.ReadResponse();
+  const auto res = test::SmsFake::TencentReply(port, kSecret, "13711112222", "1 " + code);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->result_int(), 200) << res->body();
   const json answer = fake_.WaitSent(2)["sent"];

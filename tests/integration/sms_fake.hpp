@@ -1,7 +1,9 @@
 #pragma once
 // The loopback fake SMS providers (tests/peers/sms_fake.js) as the integration tests use them.
 #include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +24,41 @@ class SmsFake {
   }
 
   [[nodiscard]] std::uint16_t Port() const { return port_; }
+
+  /// The gateway's environment for sending by SMS through this fake's Tencent API, replies
+  /// accepted at /sms/tencent/<callback_secret>/..., templates from `templates_file`; more
+  /// variables on top.
+  [[nodiscard]] std::map<std::string, std::string> TencentGateway(const std::string& db,
+                                                                  const std::string& callback_secret,
+                                                                  const std::string& templates_file,
+                                                                  std::map<std::string, std::string> more = {}) const {
+    std::map<std::string, std::string> env = {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
+                                              {"DUIJIE_STORE_PATH", db},
+                                              {"DUIJIE_SMS_QUIET_HOURS", ""},
+                                              {"DUIJIE_SMS_PROVIDER", "tencent"},
+                                              {"DUIJIE_SMS_SIGN_NAME", "科技服务"},
+                                              {"DUIJIE_SMS_TENCENT_SECRET_ID", "AKIDfake"},
+                                              {"DUIJIE_SMS_TENCENT_SECRET_KEY", "tencent-fake-secret"},
+                                              {"DUIJIE_SMS_TENCENT_SDK_APP_ID", "1400006666"},
+                                              {"DUIJIE_SMS_TENCENT_ENDPOINT", Base() + "/tencent"},
+                                              {"DUIJIE_SMS_CALLBACK_SECRET", callback_secret},
+                                              {"DUIJIE_SMS_TEMPLATES_FILE", templates_file}};
+    for (auto& [k, v] : more) env[k] = std::move(v);
+    return env;
+  }
+
+  /// A reply SMS from `mobile` (11 digits) as Tencent's reply callback posts it to the gateway.
+  static std::optional<HttpResponse> TencentReply(std::uint16_t gateway_port, const std::string& callback_secret,
+                                                  const std::string& mobile, const std::string& text) {
+    const nlohmann::json reply = {{"extend", ""},       {"mobile", mobile}, {"nationcode", "86"},
+                                  {"sign", "科技服务"}, {"text", text},     {"time", 1795305600}};
+    HttpConnection c(gateway_port, std::chrono::seconds(20));
+    const std::string body = reply.dump();
+    c.SendRaw("POST /sms/tencent/" + callback_secret +
+              "/reply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    return c.ReadResponse();
+  }
   [[nodiscard]] std::string Base() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   /// What the fakes accepted ("sent") and refused for a bad signature ("refused").
