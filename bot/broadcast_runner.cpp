@@ -6,8 +6,9 @@ namespace duijie::bot {
 
 net::awaitable<BroadcastRunner::Done> BroadcastRunner::RunOnce() {
   Done done;
-  if (options_.milestones) {
+  if (options_.milestones && (!milestones_checked_ || clock_.Now() - *milestones_checked_ >= std::chrono::minutes(1))) {
     const auto now = clock_.Now();
+    milestones_checked_ = now;
     const auto ladders = [this, now](store::Connection& c) {
       return dialogs::RunMilestones(c, programme_, catalogue_, calendar_, now);
     };

@@ -1,4 +1,6 @@
 #pragma once
+#include <optional>
+
 #include "common/asio.hpp"
 #include "common/clock.hpp"
 #include "dialogs/broadcasts.hpp"
@@ -47,6 +49,8 @@ class BroadcastRunner {
   const dialogs::WorkCalendar& calendar_;
   const Clock& clock_;
   BroadcastRunnerOptions options_;
+  // Milestones move in days: they are looked at once a minute, not on every tick.
+  std::optional<Clock::TimePoint> milestones_checked_;
 };
 
 }  // namespace duijie::bot
