@@ -39,17 +39,11 @@ std::optional<Config> LoadOrReport(const std::optional<std::string>& file, const
   return std::nullopt;
 }
 
-std::string MaskRecipient(const std::string& r) {
-  if (r.find('@') != std::string::npos) return MaskEmail(r);
-  if (!r.empty() && (r[0] == '+' || (r[0] >= '0' && r[0] <= '9'))) return MaskPhone(r);
-  return r;
-}
-
 nlohmann::json MessageJson(const store::OutboxMessage& m) {
   nlohmann::json j{{"id", m.id},
                    {"status", m.status},
                    {"channel", m.channel},
-                   {"recipient", MaskRecipient(m.recipient)},
+                   {"recipient", MaskAddress(m.recipient)},
                    {"kind", m.kind},
                    {"attempts", m.attempts},
                    {"max_attempts", m.max_attempts},
@@ -116,7 +110,7 @@ int ListOutbox(const Config& config, int limit, const std::optional<std::string>
               << "LAST ERROR\n";
     for (const auto& m : messages) {
       std::cout << std::left << std::setw(8) << m.id << std::setw(10) << m.status << std::setw(8) << m.channel
-                << std::setw(24) << MaskRecipient(m.recipient) << std::setw(16) << m.kind << std::setw(9)
+                << std::setw(24) << MaskAddress(m.recipient) << std::setw(16) << m.kind << std::setw(9)
                 << (std::to_string(m.attempts) + "/" + std::to_string(m.max_attempts)) << std::setw(26)
                 << FormatUtc(FromUnixMillis(m.updated_at)) << m.last_error.value_or("") << "\n";
     }

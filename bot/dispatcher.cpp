@@ -28,13 +28,7 @@ std::string_view RecoveryName(store::Recovery r) {
 }
 
 // Recipients are phone numbers and emails: never logged in the clear.
-std::string MaskedRecipient(const store::OutboxMessage& m) {
-  if (m.recipient.find('@') != std::string::npos) return MaskEmail(m.recipient);
-  if (!m.recipient.empty() && (m.recipient[0] == '+' || (m.recipient[0] >= '0' && m.recipient[0] <= '9'))) {
-    return MaskPhone(m.recipient);
-  }
-  return RedactText(m.recipient);
-}
+std::string MaskedRecipient(const store::OutboxMessage& m) { return MaskAddress(m.recipient); }
 
 }  // namespace
 

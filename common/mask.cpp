@@ -94,4 +94,10 @@ bool IsSecretFieldName(std::string_view name) {
                      [&](std::string_view m) { return lower.find(m) != std::string::npos; });
 }
 
+std::string MaskAddress(std::string_view address) {
+  if (address.find('@') != std::string_view::npos) return MaskEmail(address);
+  if (!address.empty() && (address[0] == '+' || IsDigit(address[0]))) return MaskPhone(address);
+  return RedactText(address);
+}
+
 }  // namespace duijie

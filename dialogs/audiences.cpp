@@ -285,10 +285,7 @@ json PreviewAudience(store::Connection& c, const Audience& a, const Programme& p
     while (ids.executeStep()) {
       const std::string kind = ids.getColumn(0).getString();
       const std::string address = ids.getColumn(1).getString();
-      reach.push_back({{"kind", kind},
-                       {"address", kind == "mobile"  ? MaskPhone(address)
-                                   : kind == "email" ? MaskEmail(address)
-                                                     : address}});
+      reach.push_back({{"kind", kind}, {"address", MaskAddress(address)}});
     }
     ids.reset();
     list.push_back({{"person_id", id},

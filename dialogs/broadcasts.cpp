@@ -893,7 +893,7 @@ Result<std::string> BroadcastReportCsv(store::Connection& c, std::int64_t id) {
       if (a == std::string::npos || b2 == std::string::npos) continue;
       const std::string ch = part.substr(0, a);
       const std::string addr = part.substr(b2 + 1);
-      const std::string masked = ch == "sms" ? MaskPhone(addr) : ch == "email" ? MaskEmail(addr) : addr;
+      const std::string masked = MaskAddress(addr);
       messages += (messages.empty() ? "" : " ") + part.substr(0, b2) + ":" + masked;
     }
     out << q.getColumn(0).getInt64() << ',' << csv(q.getColumn(1).getString()) << ',' << q.getColumn(2).getString()
@@ -917,11 +917,7 @@ Result<json> PreviewBroadcast(store::Connection& c, const Catalogue& catalogue, 
   for (const auto& [channel, address] : addresses) {
     const auto msg = Compose(catalogue, *b, *person, json::object(), channel);
     json m = msg;
-    out["channels"].push_back({{"channel", channel},
-                               {"address", channel == "sms"     ? MaskPhone(address)
-                                           : channel == "email" ? MaskEmail(address)
-                                                                : address},
-                               {"message", std::move(m)}});
+    out["channels"].push_back({{"channel", channel}, {"address", MaskAddress(address)}, {"message", std::move(m)}});
   }
   out["opted_out_somewhere"] = opted_out;
   return out;

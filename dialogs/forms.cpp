@@ -30,17 +30,12 @@ const std::vector<Choice>& Regions(const Programme& p) { return p.regions; }
 const std::vector<Choice>& Fields(const Programme& p) { return p.fields; }
 const std::vector<Choice>& Categories(const Programme& p) { return p.categories; }
 
-std::string NameOf(const std::vector<Choice>& list, const std::string& id) {
-  for (const auto& c : list) {
-    if (c.id == id) return c.name;
-  }
-  return id;
-}
-
 FieldSpec ChoiceField(const std::string& form, std::string name, ListOf list) {
   FieldSpec f = Text(form, std::move(name), 1, 1);
   f.parse = [list](std::string_view text, const TurnContext& ctx) { return ParseChoice(text, list(ctx.programme)); };
-  f.show = [list](const json& v, const TurnContext& ctx) { return NameOf(list(ctx.programme), v.get<std::string>()); };
+  f.show = [list](const json& v, const TurnContext& ctx) {
+    return ChoiceName(list(ctx.programme), v.get<std::string>());
+  };
   f.options = [list](const TurnContext& ctx) { return list(ctx.programme); };
   return f;
 }
@@ -98,7 +93,7 @@ std::vector<FormSpec> Build() {
     return parsed;
   };
   eligibility.show = [](const json& v, const TurnContext& ctx) {
-    return NameOf(ctx.programme.EligibilityChoices(), v.get<std::string>());
+    return ChoiceName(ctx.programme.EligibilityChoices(), v.get<std::string>());
   };
   eligibility.options = [](const TurnContext& ctx) { return ctx.programme.EligibilityChoices(); };
   researcher.fields.push_back(std::move(eligibility));
@@ -108,7 +103,7 @@ std::vector<FormSpec> Build() {
   };
   fields.show = [](const json& v, const TurnContext& ctx) {
     std::string out;
-    for (const auto& id : v) out += (out.empty() ? "" : "、") + NameOf(ctx.programme.fields, id.get<std::string>());
+    for (const auto& id : v) out += (out.empty() ? "" : "、") + ChoiceName(ctx.programme.fields, id.get<std::string>());
     return out;
   };
   fields.options = [](const TurnContext& ctx) { return ctx.programme.fields; };

@@ -31,13 +31,6 @@ std::optional<NeedInfo> PublishedNeed(store::Connection& c, std::int64_t need_id
   return out;
 }
 
-std::string NameOf(const std::vector<Choice>& list, const std::string& id) {
-  for (const auto& c : list) {
-    if (c.id == id) return c.name;
-  }
-  return id;
-}
-
 std::string Amount(double wan) {
   std::ostringstream os;
   os << std::setprecision(10) << wan;  // 20, 20.5, 0.5: never 20.000000
@@ -164,9 +157,9 @@ std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const
     std::string why;
     for (const auto& t : cand.terms) why += (why.empty() ? "" : "、") + t;
     why = why.empty()
-              ? catalogue.Text(locale, "push.why_field", {{"field", NameOf(programme.fields, cand.shared_field)}})
+              ? catalogue.Text(locale, "push.why_field", {{"field", ChoiceName(programme.fields, cand.shared_field)}})
               : catalogue.Text(locale, "push.why", {{"terms", why}});
-    const std::string region = NameOf(programme.regions, need->region);
+    const std::string region = ChoiceName(programme.regions, need->region);
     const std::string enterprise = region.empty() ? catalogue.Text(locale, "push.enterprise_unknown")
                                                   : catalogue.Text(locale, "push.enterprise", {{"region", region}});
     auto& ins = conn.Prepare(

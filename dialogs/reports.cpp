@@ -8,13 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string NameOf(const std::vector<Choice>& list, const std::string& id) {
-  for (const auto& c : list) {
-    if (c.id == id) return c.name;
-  }
-  return id;
-}
-
 // The lifecycle's main road (DESIGN.md §2a), in order: conversion is counted along it.
 constexpr const char* kRoad[] = {"submitted",   "recommended", "published",  "matching",  "proposals",
                                  "shortlisted", "in_talks",    "contracted", "evidenced", "reported"};
@@ -47,10 +40,10 @@ std::vector<NeedListRow> NeedList(store::Connection& c, const Programme& program
     r.id = q.getColumn(0).getInt64();
     r.title = q.getColumn(1).getString();
     r.enterprise = q.getColumn(2).getString();
-    r.region = NameOf(programme.regions, q.getColumn(3).getString());
+    r.region = ChoiceName(programme.regions, q.getColumn(3).getString());
     field_ids.push_back(q.getColumn(4).getString());
-    r.industry = NameOf(programme.fields, field_ids.back());
-    r.category = NameOf(programme.categories, q.getColumn(5).getString());
+    r.industry = ChoiceName(programme.fields, field_ids.back());
+    r.category = ChoiceName(programme.categories, q.getColumn(5).getString());
     if (!q.getColumn(6).isNull()) r.amount_wan = q.getColumn(6).getDouble();
     r.deadline = q.getColumn(7).getString();
     r.stage = q.getColumn(8).getString();
@@ -85,8 +78,8 @@ json Funnel(store::Connection& c, const Programme& programme, const Staff& staff
   now.bind(2, region);
   while (now.executeStep()) {
     const std::string stage = now.getColumn(0).getString();
-    const std::string reg = NameOf(programme.regions, now.getColumn(1).getString());
-    const std::string field = NameOf(programme.fields, now.getColumn(2).getString());
+    const std::string reg = ChoiceName(programme.regions, now.getColumn(1).getString());
+    const std::string field = ChoiceName(programme.fields, now.getColumn(2).getString());
     const std::int64_t n = now.getColumn(3).getInt64();
     const auto add = [n, &stage](json& counts) {
       if (!counts.is_object()) counts = json::object();

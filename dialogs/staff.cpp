@@ -431,11 +431,7 @@ Result<json> GetConversation(store::Connection& c, std::int64_t person_id) {
   while (ids.executeStep()) {
     const std::string kind = ids.getColumn(0).getString();
     const std::string address = ids.getColumn(1).getString();
-    identities.push_back({{"kind", kind},
-                          {"address", kind == "mobile"  ? MaskPhone(address)
-                                      : kind == "email" ? MaskEmail(address)
-                                                        : address},
-                          {"status", ids.getColumn(2).getString()}});
+    identities.push_back({{"kind", kind}, {"address", MaskAddress(address)}, {"status", ids.getColumn(2).getString()}});
   }
   ids.reset();
   out["identities"] = identities;

@@ -392,4 +392,11 @@ Parsed ParseCount(std::string_view text, int min, int max) {
   return Parsed::Value(*n);
 }
 
+std::string ChoiceName(const std::vector<Choice>& list, const std::string& id) {
+  for (const auto& c : list) {
+    if (c.id == id) return c.name;
+  }
+  return id;
+}
+
 }  // namespace duijie::dialogs

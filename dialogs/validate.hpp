@@ -71,6 +71,10 @@ struct Choice {
 /// Canonical: the option's id.
 [[nodiscard]] Parsed ParseChoice(std::string_view text, const std::vector<Choice>& options);
 
+/// The name of option `id` in `list`, or the id itself when the list has none (a programme
+/// edited after the data was written).
+[[nodiscard]] std::string ChoiceName(const std::vector<Choice>& list, const std::string& id);
+
 /// Several choices separated by 、,，; or spaces, between `min` and `max` of them, no repeats.
 [[nodiscard]] Parsed ParseChoices(std::string_view text, const std::vector<Choice>& options, int min, int max);
 

@@ -45,5 +45,12 @@ TEST(IsSecretFieldName, RecognisesCommonSecretNames) {
   for (const char* name : {"path", "status", "channel", "recipient"}) EXPECT_FALSE(IsSecretFieldName(name)) << name;
 }
 
+TEST(MaskAddress, ByKind) {
+  EXPECT_EQ(MaskAddress("+8613812345678"), MaskPhone("+8613812345678"));
+  EXPECT_EQ(MaskAddress("zhang.san@example.com"), "z***@example.com");
+  EXPECT_EQ(MaskAddress("zhangsan"), "zhangsan") << "a WeCom userid is not a contact detail";
+  EXPECT_EQ(MaskAddress("wx/13812345678").find("12345678"), std::string::npos) << "but a number inside is masked";
+}
+
 }  // namespace
 }  // namespace duijie
