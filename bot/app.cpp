@@ -370,10 +370,10 @@ int App::Run() {
   const auto wake_broadcasts = [&broadcast_timer, &ioc] {
     net::post(ioc, [&broadcast_timer] { broadcast_timer.cancel(); });
   };
-  AddAdminRoutes(router,
-                 AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
-                           dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); }, readers.get(),
-                           matches.get(), broadcast_policy, wake_broadcasts, config_.store.files_dir + "/tmp"});
+  AddAdminRoutes(router, AdminDeps{*writer, clock, log_, dialogs::Programme::Embedded().at(config_.programme.id),
+                                   dialogs::Catalogue::Embedded(), [&dispatcher] { dispatcher.Notify(); },
+                                   readers.get(), matches.get(), broadcast_policy, wake_broadcasts,
+                                   config_.store.files_dir + "/tmp", &sms_templates, sc.sign_name});
   metrics.SetRoutes(router.Labels());
 
   ServerOptions sopts;

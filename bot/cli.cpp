@@ -333,7 +333,8 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   broadcast->add_option("--title", bc.title, "create: what staff call it, e.g. 合同签订提醒");
   broadcast->add_option("--text", bc.text, "create: the message; {name} and --var names are filled per person");
   broadcast->add_option("--message-title", bc.message_title, "create: mail subject / card title");
-  broadcast->add_option("--template", bc.template_key, "create: a catalogue template instead of --text");
+  broadcast->add_option("--template", bc.template_key,
+                        "create: a saved template (GET /api/v1/templates) or a catalogue one, instead of --text");
   broadcast->add_option("--audience", bc.audience, "create: the audience filter as JSON");
   broadcast->add_option("--audience-id", bc.audience_id, "create: a saved audience")->check(CLI::PositiveNumber);
   broadcast->add_option("--var", bc.vars, "create: name=value for the text (repeatable)");

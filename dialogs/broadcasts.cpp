@@ -7,9 +7,11 @@
 #include <sstream>
 
 #include "common/digest.hpp"
+#include "common/html.hpp"
 #include "common/mask.hpp"
 #include "dialogs/message.hpp"
 #include "dialogs/reply_grammar.hpp"
+#include "dialogs/templates.hpp"
 #include "store/outbox_repository.hpp"
 #include "store/transitions.hpp"
 
@@ -28,35 +30,6 @@ Error Invalid(std::string message) { return {Errc::kInvalidArgument, "broadcast:
 
 bool CanSend(const Staff& staff) {
   return staff.role == "admin" || staff.role == "platform_reviewer" || staff.role == "bureau_reviewer";
-}
-
-// Placeholders used in `text`: "{name}" → "name".
-std::set<std::string> Placeholders(std::string_view text) {
-  std::set<std::string> out;
-  for (std::size_t open = text.find('{'); open != std::string_view::npos; open = text.find('{', open + 1)) {
-    const auto close = text.find('}', open);
-    if (close == std::string_view::npos) break;
-    out.emplace(text.substr(open + 1, close - open - 1));
-  }
-  return out;
-}
-
-std::string Fill(std::string text, const json& vars) {
-  for (const auto& [key, value] : vars.items()) {
-    const std::string token = "{" + key + "}";
-    const std::string with = value.is_string() ? value.get<std::string>() : value.dump();
-    for (auto at = text.find(token); at != std::string::npos; at = text.find(token, at + with.size())) {
-      text.replace(at, token.size(), with);
-    }
-  }
-  return text;
-}
-
-bool HasLink(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  return lower.find("http://") != std::string::npos || lower.find("https://") != std::string::npos ||
-         lower.find("www.") != std::string::npos;
 }
 
 // "now", an ISO time with an offset or Z, or a local (China) time without one.
@@ -187,23 +160,21 @@ json View(store::Connection& c, const Stored& s) {
   return out;
 }
 
-// The text and title of a broadcast for one locale: inline, or from the catalogue.
-struct Texts {
-  std::string text;
-  std::string title;
-};
-Texts TextsFor(const Catalogue& catalogue, const json& tmpl, const std::string& locale, const json& vars) {
-  Texts t;
+// A broadcast's message for one locale: a saved template (kept with the broadcast when it was
+// made), a catalogue template, or the staff's own text.
+Rendition RenditionFor(const Catalogue& catalogue, const json& tmpl, const std::string& locale, const json& vars) {
+  if (tmpl.contains("custom")) return RenderTemplate(tmpl["custom"], locale, vars);
+  json body = json::object();
   if (tmpl.contains("template")) {
     const std::string key = tmpl["template"].get<std::string>();
-    t.text = catalogue.Text(locale, key + ".text", vars);
-    t.title = catalogue.Text(locale, key + ".title", vars);
+    body["text"] = catalogue.Text(locale, key + ".text", vars);
+    body["title"] = catalogue.Text(locale, key + ".title", vars);
   } else {
     const json& m = tmpl["message"];
-    t.text = Fill(m.value("text", ""), vars);
-    t.title = Fill(m.value("title", ""), vars);
+    body["text"] = FillPlaceholders(m.value("text", ""), vars);
+    body["title"] = FillPlaceholders(m.value("title", ""), vars);
   }
-  return t;
+  return RenderTemplate(body, locale, json::object());
 }
 
 struct Person {
@@ -279,35 +250,48 @@ Addresses Reachable(store::Connection& c, const Person& p, const std::vector<std
   return book.Take(p.preferred, order);
 }
 
-// The message for one person on one channel. Without acknowledgement one payload serves every
-// channel (it is also the fallback's); with it, each channel asks in its own way.
-OutboundMessage Compose(const Catalogue& catalogue, const Stored& b, const Person& p, const json& person_vars,
-                        const std::string& channel) {
+// The message for one person, one payload for every channel: WeCom reads kind, title and text;
+// SMS its template and variables; email params.mail. With acknowledgement each asks for it in
+// its own way (a card button on WeCom).
+OutboundMessage Compose(const Catalogue& catalogue, const Stored& b, const Person& p, const json& person_vars) {
   json vars = b.tmpl.value("vars", json::object());
   vars["name"] = p.name.empty() ? catalogue.Text(p.locale, "broadcast.name_unknown") : p.name;
   for (const auto& [k, v] : person_vars.items()) vars[k] = v;
-  const auto t = TextsFor(catalogue, b.tmpl, p.locale, vars);
+  const auto r = RenditionFor(catalogue, b.tmpl, p.locale, vars);
   const bool ack = b.ack_minutes.has_value();
-  std::string sms = (t.title.empty() ? "" : "【" + t.title + "】") + t.text;
-  std::string text = t.text;
-  OutboundMessage msg = TextMessage(text);
-  if (!t.title.empty()) msg.title = t.title;
-  if (ack) {
-    sms += catalogue.Text(p.locale, "broadcast.ack_sms");
-    if (channel == "email") msg.text += "\n\n" + catalogue.Text(p.locale, "broadcast.ack_email");
-    if (channel == "wecom") {
-      msg.kind = "template";
-      if (!msg.title) msg.title = catalogue.Text(p.locale, "broadcast.card_title");
-      msg.params["task_id"] = "bc-" + std::to_string(b.id) + "-" + std::to_string(p.id);
-      msg.params["buttons"] = json::array(
-          {{{"text", catalogue.Text(p.locale, "broadcast.ack_button")}, {"key", AckButtonKey(b.id)}, {"style", 1}}});
-    }
-  } else if (channel == "wecom" && msg.title) {
-    msg.text = *msg.title + "\n" + msg.text;
+  OutboundMessage msg = TextMessage(r.wecom_text);
+  if (!r.wecom_title.empty()) msg.title = r.wecom_title;
+  if (r.wecom_format == "markdown") {
+    msg.kind = "markdown";
+  } else if (r.wecom_format == "card") {
+    msg.kind = "card";
+    if (!r.wecom_url.empty()) msg.params["url"] = r.wecom_url;
+  } else if (!r.wecom_title.empty()) {
+    msg.text = r.wecom_title + "\n" + r.wecom_text;
   }
-  msg.template_id = "reminder";
-  msg.params["text"] = sms;
+  json mail{{"subject", r.email_subject}, {"text", r.email_text}};
+  if (!r.email_html.empty()) mail["html"] = r.email_html;
+  for (const auto& [k, v] : r.sms_params.items()) msg.params[k] = v;
+  if (ack) {
+    // The approved reminder template carries free text; a template of its own must ask itself.
+    if (msg.params.contains("text") && r.sms_template == "reminder") {
+      msg.params["text"] = msg.params["text"].get<std::string>() + catalogue.Text(p.locale, "broadcast.ack_sms");
+    }
+    const std::string ask = catalogue.Text(p.locale, "broadcast.ack_email");
+    mail["text"] = r.email_text + "\n\n" + ask;
+    if (!r.email_html.empty()) mail["html"] = r.email_html + "<p>" + EscapeHtml(ask) + "</p>";
+    // Markdown cannot carry a button: the card shows the plain text.
+    msg.kind = "template";
+    msg.text = r.wecom_format == "markdown" ? r.text : r.wecom_text;
+    if (!msg.title) msg.title = catalogue.Text(p.locale, "broadcast.card_title");
+    msg.params.erase("url");
+    msg.params["task_id"] = "bc-" + std::to_string(b.id) + "-" + std::to_string(p.id);
+    msg.params["buttons"] = json::array(
+        {{{"text", catalogue.Text(p.locale, "broadcast.ack_button")}, {"key", AckButtonKey(b.id)}, {"style", 1}}});
+  }
+  msg.template_id = r.sms_template;
   msg.params["locale"] = p.locale;
+  msg.params["mail"] = std::move(mail);
   return msg;
 }
 
@@ -491,8 +475,7 @@ int Plan(store::Connection& c, const Catalogue& catalogue, const BroadcastPolicy
       continue;
     }
     const json person_vars = json::parse(p.vars, nullptr, false);
-    const auto msg = Compose(catalogue, b, p.person, person_vars.is_object() ? person_vars : json::object(),
-                             p.addresses.front().first);
+    const auto msg = Compose(catalogue, b, p.person, person_vars.is_object() ? person_vars : json::object());
     Enqueue(c, b, p.person, p.addresses, 0, msg, !ack, now_ms);
     if (ack) {
       // The ladder moves on through these addresses when nobody acknowledges.
@@ -560,7 +543,7 @@ void FollowUp(store::Connection& c, const Catalogue& catalogue, Clock::TimePoint
       continue;
     }
     const json vars = json::parse(d.vars, nullptr, false);
-    const auto msg = Compose(catalogue, b, *person, vars.is_object() ? vars : json::object(), addresses[index].first);
+    const auto msg = Compose(catalogue, b, *person, vars.is_object() ? vars : json::object());
     Enqueue(c, b, *person, addresses, index, msg, false, now_ms);
     SetRecipient(c, b.id, d.person, "sent", addresses[index].first, std::nullopt, d.step + 1, std::nullopt,
                  now_ms + static_cast<std::int64_t>(b.ack_minutes.value_or(60)) * 60'000, now_ms);
@@ -639,13 +622,24 @@ Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& 
   std::set<std::string> allowed = {"name"};
   for (const auto& [k, v] : vars.items()) allowed.insert(k);
   std::string sample_text;
+  for (const auto& [k, v] : vars.items()) sample_text += v.is_string() ? v.get<std::string>() : "";
   if (request.contains("template")) {
     const auto& key = request["template"];
-    if (!key.is_string() || !catalogue.Has(Catalogue::kDefaultLocale, key.get<std::string>() + ".text") ||
-        key.get<std::string>().rfind("broadcast.", 0) != 0) {
-      return Invalid("template: " + key.dump() + " is not a broadcast template of the catalogue");
+    const auto found = key.is_string() ? FindTemplate(c, catalogue, key.get<std::string>()) : std::nullopt;
+    if (!found) return Invalid("template: " + key.dump() + " is neither a saved template nor one of the catalogue");
+    if (found->value("source", "") == "saved") {
+      for (const auto& v : found->value("variables", json::array())) {
+        if (!vars.contains(v.get<std::string>())) {
+          return Invalid("vars: the template " + key.dump() + " needs {" + v.get<std::string>() + "}");
+        }
+      }
+      // Kept as it is now: a template changed later does not change a broadcast under way.
+      json body = *found;
+      for (const char* meta : {"id", "source", "created_by", "created_at", "updated_at"}) body.erase(meta);
+      tmpl["custom"] = std::move(body);
+    } else {
+      tmpl["template"] = key;
     }
-    tmpl["template"] = key;
   } else if (request.contains("message") && request["message"].is_object()) {
     const json& m = request["message"];
     for (const auto& [k, v] : m.items()) {
@@ -665,7 +659,7 @@ Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& 
         }
       }
     }
-    sample_text = text + mtitle;
+    sample_text += text + mtitle;
     tmpl["message"] = {{"text", text}, {"title", mtitle}};
   } else {
     return Invalid("message: give {\"text\": ..., \"title\": ...} or a catalogue \"template\"");
@@ -914,12 +908,41 @@ Result<json> PreviewBroadcast(store::Connection& c, const Catalogue& catalogue, 
   bool opted_out = false;
   const auto addresses = Reachable(c, *person, ChannelOrder(*b, policy), opted_out);
   json out = {{"broadcast_id", id}, {"person_id", person_id}, {"locale", person->locale}, {"channels", json::array()}};
+  const json message = Compose(catalogue, *b, *person, json::object());
   for (const auto& [channel, address] : addresses) {
-    const auto msg = Compose(catalogue, *b, *person, json::object(), channel);
-    json m = msg;
-    out["channels"].push_back({{"channel", channel}, {"address", MaskAddress(address)}, {"message", std::move(m)}});
+    out["channels"].push_back({{"channel", channel}, {"address", MaskAddress(address)}, {"message", message}});
   }
   out["opted_out_somewhere"] = opted_out;
+  return out;
+}
+
+Result<json> PreviewTemplate(store::Connection& c, const Catalogue& catalogue, const BroadcastPolicy& policy,
+                             std::string_view name, std::int64_t person_id, const json& vars, bool ack) {
+  const auto found = FindTemplate(c, catalogue, name);
+  if (!found) return Error(Errc::kNotFound, "template: no template named '" + std::string(name) + "'");
+  if (!vars.is_object()) return Invalid("vars: an object of the template's variables");
+  const auto person = LoadPerson(c, person_id);
+  if (!person) return Error(Errc::kNotFound, "template: no person " + std::to_string(person_id));
+  Stored b;
+  if (found->value("source", "") == "saved") {
+    b.tmpl["custom"] = *found;
+  } else {
+    b.tmpl["template"] = found->at("name");
+  }
+  b.tmpl["vars"] = vars;
+  if (ack) b.ack_minutes = policy.default_ack_minutes;
+  json missing = json::array();
+  for (const auto& v : found->value("variables", json::array())) {
+    if (!vars.contains(v.get<std::string>())) missing.push_back(v);
+  }
+  bool opted_out = false;
+  const auto addresses = Reachable(c, *person, policy.channel_order, opted_out);
+  const json message = Compose(catalogue, b, *person, json::object());
+  json out = {{"template", found->at("name")}, {"person_id", person_id},  {"locale", person->locale},
+              {"channels", json::array()},     {"missing_vars", missing}, {"opted_out_somewhere", opted_out}};
+  for (const auto& [channel, address] : addresses) {
+    out["channels"].push_back({{"channel", channel}, {"address", MaskAddress(address)}, {"message", message}});
+  }
   return out;
 }
 

@@ -68,6 +68,12 @@ struct BroadcastCreated {
                                                       const BroadcastPolicy& policy, std::int64_t id,
                                                       std::int64_t person_id);
 
+/// A template (saved or of the catalogue) as `person_id` would get it in a broadcast with these
+/// `vars` (and, with `ack`, asking for acknowledgement), on each of their channels.
+[[nodiscard]] Result<nlohmann::json> PreviewTemplate(store::Connection& c, const Catalogue& catalogue,
+                                                     const BroadcastPolicy& policy, std::string_view name,
+                                                     std::int64_t person_id, const nlohmann::json& vars, bool ack);
+
 /// One round of the broadcast worker, in the caller's transaction:
 /// - a scheduled broadcast that is due takes its audience (people fixed at this moment) and
 ///   starts sending;

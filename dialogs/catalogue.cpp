@@ -50,6 +50,12 @@ std::vector<std::string> Catalogue::Keys(std::string_view locale) const {
   return keys;
 }
 
+std::vector<std::string> Catalogue::Locales() const {
+  std::vector<std::string> out;
+  for (const auto& [locale, texts] : texts_) out.push_back(locale);
+  return out;
+}
+
 namespace {
 
 // How a parameter reads in a sentence: strings as they are, 10.0 as "10", lists joined with 、.

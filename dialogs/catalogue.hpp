@@ -2,6 +2,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,7 @@ class Catalogue {
                                  const nlohmann::json& params = nlohmann::json::object()) const;
   [[nodiscard]] bool Has(std::string_view locale, std::string_view key) const;
   [[nodiscard]] std::vector<std::string> Keys(std::string_view locale) const;
+  [[nodiscard]] std::vector<std::string> Locales() const;
 
  private:
   std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>> texts_;

@@ -474,7 +474,20 @@ CREATE TABLE audiences (
 );
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations = {{
+// Message templates staff keep for broadcasts (dialogs/templates): the checked JSON document.
+constexpr std::string_view kTemplates = R"sql(
+CREATE TABLE message_templates (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  body          TEXT NOT NULL,
+  created_by    TEXT,
+  updated_by    TEXT,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
@@ -482,6 +495,7 @@ constexpr std::array<Migration, 7> kMigrations = {{
     {"email", kEmail},
     {"pushes", kPushes},
     {"broadcasts", kBroadcasts},
+    {"templates", kTemplates},
 }};
 
 }  // namespace

@@ -10,9 +10,11 @@
 #include "dialogs/audiences.hpp"
 #include "dialogs/broadcasts.hpp"
 #include "dialogs/calendar.hpp"
+#include "dialogs/message.hpp"
 #include "dialogs/push_plan.hpp"
 #include "dialogs/reports.hpp"
 #include "dialogs/staff.hpp"
+#include "dialogs/templates.hpp"
 #include "store/matching.hpp"
 
 namespace duijie::bot {
@@ -135,7 +137,103 @@ HttpResponse BadJson() {
 }
 HttpResponse BadId() { return JsonError(http::status::not_found, "not_found", "no such resource"); }
 
+// A preview's SMS as the carriers will count it: the text with the template filled in, its
+// length with the signature and the parts it is billed as (or why it cannot be sent).
+json WithSmsRendering(json preview, const AdminDeps& deps) {
+  if (deps.sms_templates == nullptr || !preview.contains("channels")) return preview;
+  for (auto& ch : preview["channels"]) {
+    if (ch.value("channel", "") != "sms") continue;
+    const auto msg = ch["message"].get<dialogs::OutboundMessage>();
+    const auto rendered = deps.sms_templates->Render(msg.template_id.value_or("reply"), msg.params, deps.sms_sign_name);
+    if (rendered) {
+      ch["sms"] = {{"text", rendered->text}, {"length", rendered->length}, {"parts", rendered->parts}};
+    } else {
+      ch["sms"] = {{"error", rendered.error().message}};
+    }
+  }
+  return preview;
+}
+
+dialogs::SmsKinds SmsKindsOf(const AdminDeps& deps) {
+  return deps.sms_templates != nullptr ? deps.sms_templates->Kinds() : dialogs::SmsKinds{};
+}
+
+void AddTemplateRoutes(Router& router, const AdminDeps& deps) {
+  router.Add(http::verb::get, "/api/v1/templates", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const Action action = [&deps](store::Connection& c, const dialogs::Staff&) {
+      return Reply{http::status::ok, {{"templates", dialogs::ListTemplates(c, deps.catalogue)}}};
+    };
+    co_return co_await Serve(deps, req, action);
+  });
+  router.Add(http::verb::post, "/api/v1/templates", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const auto body = Body(req);
+    if (!body) co_return BadJson();
+    const auto now = deps.clock.Now();
+    const Action action = [&deps, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+      auto saved = dialogs::SaveTemplate(c, staff, *body, SmsKindsOf(deps), false, now);
+      return saved ? Reply{http::status::created, *saved} : FromError(saved.error());
+    };
+    co_return co_await Serve(deps, req, action);
+  });
+  router.Add(http::verb::get, "/api/v1/templates/{name}",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const std::string name(PathSegments(req.target())[3]);
+               const Action action = [&deps, &name](store::Connection& c, const dialogs::Staff&) {
+                 auto found = dialogs::FindTemplate(c, deps.catalogue, name);
+                 if (!found) return FromError(Error(Errc::kNotFound, "template: no template named '" + name + "'"));
+                 return Reply{http::status::ok, *found};
+               };
+               co_return co_await Serve(deps, req, action);
+             });
+  router.Add(http::verb::put, "/api/v1/templates/{name}",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               auto body = Body(req);
+               if (!body) co_return BadJson();
+               const std::string name(PathSegments(req.target())[3]);
+               if (body->contains("name") && (*body)["name"] != name) {
+                 co_return JsonError(http::status::bad_request, "invalid_request",
+                                     "template: the body's name is not the one in the path");
+               }
+               (*body)["name"] = name;
+               const auto now = deps.clock.Now();
+               const Action action = [&deps, &body, now](store::Connection& c, const dialogs::Staff& staff) {
+                 auto saved = dialogs::SaveTemplate(c, staff, *body, SmsKindsOf(deps), true, now);
+                 return saved ? Reply{http::status::ok, *saved} : FromError(saved.error());
+               };
+               co_return co_await Serve(deps, req, action);
+             });
+  router.Add(http::verb::delete_, "/api/v1/templates/{name}",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const std::string name(PathSegments(req.target())[3]);
+               const Action action = [&name](store::Connection& c, const dialogs::Staff& staff) {
+                 auto done = dialogs::DeleteTemplate(c, staff, name);
+                 return done ? Reply{http::status::ok, {{"deleted", name}}} : FromError(done.error());
+               };
+               co_return co_await Serve(deps, req, action);
+             });
+  // The template as one person would get it: {"person_id": 7, "vars": {...}, "ack": true}.
+  router.Add(http::verb::post, "/api/v1/templates/{name}/preview",
+             [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+               const auto body = Body(req);
+               if (!body) co_return BadJson();
+               const std::string name(PathSegments(req.target())[3]);
+               const auto person = body->value("person_id", json());
+               if (!person.is_number_integer()) {
+                 co_return JsonError(http::status::bad_request, "invalid_request",
+                                     "preview needs \"person_id\": the id of the person to render it for");
+               }
+               const Action action = [&deps, &body, &name, &person](store::Connection& c, const dialogs::Staff&) {
+                 auto r = dialogs::PreviewTemplate(c, deps.catalogue, deps.broadcast_policy, name,
+                                                   person.get<std::int64_t>(), body->value("vars", json::object()),
+                                                   body->value("ack", json()) == json(true));
+                 return r ? Reply{http::status::ok, WithSmsRendering(std::move(*r), deps)} : FromError(r.error());
+               };
+               co_return co_await Serve(deps, req, action);
+             });
+}
+
 void AddBroadcastRoutes(Router& router, const AdminDeps& deps) {
+  AddTemplateRoutes(router, deps);
   // Audiences: a preview (count and a sample) before anything is sent; saved ones by name.
   router.Add(http::verb::post, "/api/v1/audiences/preview",
              [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
@@ -244,6 +342,7 @@ void AddBroadcastRoutes(Router& router, const AdminDeps& deps) {
                  auto r = view == "report"
                               ? dialogs::BroadcastReport(c, *id)
                               : dialogs::PreviewBroadcast(c, deps.catalogue, deps.broadcast_policy, *id, *person);
+                 if (r && view == "preview") return Reply{http::status::ok, WithSmsRendering(std::move(*r), deps)};
                  return r ? Reply{http::status::ok, *r} : FromError(r.error());
                };
                co_return co_await Serve(deps, req, action);

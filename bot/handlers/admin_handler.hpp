@@ -3,6 +3,7 @@
 
 #include "bot/http/router.hpp"
 #include "bot/match_service.hpp"
+#include "channels/sms/templates.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "dialogs/broadcasts.hpp"
@@ -30,6 +31,10 @@ struct AdminDeps {
   std::function<void()> broadcast_notify;
   /// Where exports (XLSX) are written before they are sent.
   std::string temp_dir = "./data/tmp";
+  /// The SMS templates the gateway sends with: staff templates' SMS parts are checked against
+  /// them and previews show each SMS as carriers count it (length with the signature, parts).
+  const channels::sms::Templates* sms_templates = nullptr;
+  std::string sms_sign_name;
 };
 
 /// The admin API under /api/v1 (docs/openapi.yaml): bearer token → staff member → the action

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/digest.hpp"
+#include "common/html.hpp"
 #include "dialogs/message.hpp"
 
 namespace duijie::channels::email {
@@ -29,30 +30,6 @@ std::optional<std::int64_t> ParseId(std::string_view digits) {
 std::string DomainOf(std::string_view address) {
   const auto at = address.rfind('@');
   return at == std::string_view::npos ? std::string("duijie.invalid") : std::string(address.substr(at + 1));
-}
-
-std::string Escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 Result<Attachment> ReadAttachment(const nlohmann::json& a, const MailSettings& settings) {
@@ -123,8 +100,14 @@ std::optional<std::string> PlusToken(std::string_view address) {
   return std::string(local.substr(plus + 1));
 }
 
-std::string TextToHtml(std::string_view text) {
-  std::string out = "<!DOCTYPE html><html><body style=\"font-family:sans-serif;line-height:1.6\">\n<p>";
+namespace {
+
+constexpr std::string_view kHtmlOpen = "<!DOCTYPE html><html><body style=\"font-family:sans-serif;line-height:1.6\">\n";
+constexpr std::string_view kHtmlClose = "</body></html>\n";
+
+// Plain text as HTML paragraphs: a blank line starts a paragraph, a line break stays one.
+std::string Paragraphs(std::string_view text) {
+  std::string out = "<p>";
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\n') {
       if (i + 1 < text.size() && text[i + 1] == '\n') {
@@ -135,10 +118,16 @@ std::string TextToHtml(std::string_view text) {
       }
       continue;
     }
-    out += Escape(text.substr(i, 1));
+    out += EscapeHtml(text.substr(i, 1));
   }
-  out += "</p>\n</body></html>\n";
+  out += "</p>\n";
   return out;
+}
+
+}  // namespace
+
+std::string TextToHtml(std::string_view text) {
+  return std::string(kHtmlOpen) + Paragraphs(text) + std::string(kHtmlClose);
 }
 
 Result<OutgoingMail> RenderOutbox(const store::OutboxMessage& msg, const MailSettings& settings,
@@ -177,8 +166,15 @@ Result<OutgoingMail> RenderOutbox(const store::OutboxMessage& msg, const MailSet
     }
     mail.references.push_back(in_reply_to);
   }
+  // A broadcast says what its mail holds (subject, text, HTML) apart from the WeCom text.
+  const nlohmann::json none = nlohmann::json::object();
+  const auto mail_it = params.find("mail");
+  const nlohmann::json& own = mail_it != params.end() && mail_it->is_object() ? *mail_it : none;
+  const std::string own_subject = own.value("subject", std::string());
   const std::string original_subject = params.value("email_subject", std::string());
-  if (out.title && !out.title->empty()) {
+  if (!own_subject.empty()) {
+    mail.subject = own_subject;
+  } else if (out.title && !out.title->empty()) {
     mail.subject = *out.title;
   } else if (!original_subject.empty()) {
     const bool already = original_subject.rfind("Re:", 0) == 0 || original_subject.rfind("RE:", 0) == 0 ||
@@ -199,8 +195,14 @@ Result<OutgoingMail> RenderOutbox(const store::OutboxMessage& msg, const MailSet
   }
   std::string footer = catalogue.Text(locale, "email.footer.reply");
   if (!conversational) footer += "\n" + catalogue.Text(locale, "email.footer.unsubscribe");
-  mail.text = out.text + "\n\n-- \n" + footer + "\n";
-  mail.html = TextToHtml(out.text + "\n\n" + footer);
+  const std::string body = own.value("text", out.text);
+  mail.text = body + "\n\n-- \n" + footer + "\n";
+  const std::string own_html = own.value("html", std::string());
+  if (own_html.empty()) {
+    mail.html = TextToHtml(body + "\n\n" + footer);
+  } else {
+    mail.html = std::string(kHtmlOpen) + own_html + "\n<hr>\n" + Paragraphs(footer) + std::string(kHtmlClose);
+  }
   if (params.contains("attachments") && params["attachments"].is_array()) {
     for (const auto& a : params["attachments"]) {
       auto attachment = ReadAttachment(a, settings);

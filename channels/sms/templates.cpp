@@ -90,6 +90,12 @@ const Template* Templates::Find(std::string_view kind) const {
   return it == by_kind_.end() ? nullptr : &it->second;
 }
 
+std::map<std::string, std::vector<std::string>, std::less<>> Templates::Kinds() const {
+  std::map<std::string, std::vector<std::string>, std::less<>> out;
+  for (const auto& [kind, t] : by_kind_) out.emplace(kind, t.params);
+  return out;
+}
+
 Result<Rendered> Templates::Render(std::string_view kind, const nlohmann::json& params,
                                    std::string_view sign_name) const {
   const Template* t = Find(kind);

@@ -46,6 +46,8 @@ class Templates {
   static const Templates& Embedded();
 
   [[nodiscard]] const Template* Find(std::string_view kind) const;
+  /// Every kind with its variables in order (what a staff template's SMS part may name).
+  [[nodiscard]] std::map<std::string, std::vector<std::string>, std::less<>> Kinds() const;
 
   /// Fills `kind` with `params` (a JSON object, values as strings or numbers) and counts its
   /// length with `sign_name`. Fails with a clear message when a variable is missing, a variable

@@ -30,7 +30,9 @@ class AdminApiTest : public ::testing::Test {
                                       &matches_,
                                       {},
                                       {},
-                                      db_.Path() + ".tmp"});
+                                      db_.Path() + ".tmp",
+                                      &channels::sms::Templates::Embedded(),
+                                      "科技对接"});
     writer_.RunSync([this](store::Connection& c) {
       const auto now = ToUnixMillis(clock_.Now());
       tokens_["admin"] = Tokens::Create(c, "hq", "admin", std::nullopt, now)->secret;
@@ -336,6 +338,121 @@ TEST_F(AdminApiTest, BroadcastsPreviewCreateTwiceAtOnceFollowAndCancel) {
   EXPECT_EQ(Call(http::verb::post, "/api/v1/audiences", "admin", {{"name", "全部"}, {"audience", audience}}).result(),
             http::status::conflict);
   EXPECT_EQ(json::parse(Call(http::verb::get, "/api/v1/audiences", "viewer").body())["audiences"].size(), 1U);
+}
+
+TEST_F(AdminApiTest, TemplatesPerChannelSavedPreviewedForOnePersonAndUsedByABroadcast) {
+  const json tmpl = {
+      {"name", "report_due"},
+      {"variables", {"deadline"}},
+      {"title", "总结报告提醒"},
+      {"text",
+       {{"zh-CN", "{name}，您好：总结报告请于{deadline}前提交。"},
+        {"en", "Dear {name}, file the report by {deadline}."}}},
+      {"wecom",
+       {{"format", "markdown"}, {"text", "**{name}**，总结报告请于<font color=\"warning\">{deadline}</font>前提交"}}},
+      {"sms", {{"template", "reminder"}, {"params", {{"text", "{name}，总结报告请于{deadline}前提交。"}}}}},
+      {"email",
+       {{"subject", "【提醒】总结报告{deadline}截止"},
+        {"html", "<p>{name}，您好：</p><p><b>{deadline}</b>前提交。</p>"}}}};
+  // A viewer cannot save; bad templates are refused naming what is wrong, and nothing is kept.
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/templates", "viewer", tmpl).result(), http::status::forbidden);
+  const auto refused = [this](json body, const std::string& why) {
+    const auto r = Call(http::verb::post, "/api/v1/templates", "admin", body);
+    EXPECT_EQ(r.result(), http::status::bad_request) << r.body();
+    EXPECT_NE(r.body().find(why), std::string::npos) << r.body();
+  };
+  json bad = tmpl;
+  bad["text"] = "{name}请于{due}前提交";
+  refused(bad, "{due} is not a variable");
+  bad = tmpl;
+  bad["sms"]["template"] = "nonexistent";
+  refused(bad, "not an SMS template of the gateway");
+  bad = tmpl;
+  bad["sms"]["params"] = json::object();
+  refused(bad, "needs {text}");
+  bad = tmpl;
+  bad["sms"]["params"]["text"] = "详见 https://example.com";
+  refused(bad, "a link cannot go by SMS");
+  bad = tmpl;
+  bad["email"]["html"] = "<p onclick=\"x()\">hi</p>";
+  refused(bad, "event handler");
+  bad = tmpl;
+  bad["wecom"]["format"] = "video";
+  refused(bad, "wecom.format");
+  bad = tmpl;
+  bad["text"] = {{"en", "only english"}};
+  refused(bad, "zh-CN text is required");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM message_templates"), 0);
+
+  const auto created = Call(http::verb::post, "/api/v1/templates", "platform_reviewer", tmpl);
+  ASSERT_EQ(created.result(), http::status::created) << created.body();
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/templates", "admin", tmpl).result(), http::status::conflict);
+  // The list has the saved one and the catalogue's (read-only) templates.
+  const auto list = json::parse(Call(http::verb::get, "/api/v1/templates", "viewer").body())["templates"];
+  ASSERT_GE(list.size(), 2U);
+  EXPECT_EQ(list[0]["name"], "report_due");
+  EXPECT_TRUE(std::any_of(list.begin(), list.end(), [](const json& t) {
+    return t["name"] == "broadcast.deadline" && t["source"] == "catalogue";
+  }));
+
+  // Rendered for 张三 (WeCom and a mobile): markdown on WeCom, the SMS counted with the signature,
+  // the mail with its own subject and HTML, the variable escaped inside HTML.
+  const auto person = Scalar("SELECT person_id FROM identities WHERE address = 'zhangsan'");
+  const auto preview = Call(http::verb::post, "/api/v1/templates/report_due/preview", "viewer",
+                            {{"person_id", person}, {"vars", {{"deadline", "11月30日<前>"}}}});
+  ASSERT_EQ(preview.result(), http::status::ok) << preview.body();
+  const auto p = json::parse(preview.body());
+  ASSERT_EQ(p["channels"].size(), 2U) << p.dump();
+  EXPECT_EQ(p["channels"][0]["channel"], "wecom");
+  const auto& msg = p["channels"][0]["message"];
+  EXPECT_EQ(msg["kind"], "markdown");
+  EXPECT_EQ(msg["text"], "**张三**，总结报告请于<font color=\"warning\">11月30日<前></font>前提交");
+  EXPECT_EQ(msg["params"]["mail"]["subject"], "【提醒】总结报告11月30日<前>截止");
+  EXPECT_EQ(msg["params"]["mail"]["html"], "<p>张三，您好：</p><p><b>11月30日&lt;前&gt;</b>前提交。</p>");
+  EXPECT_EQ(p["channels"][1]["channel"], "sms");
+  EXPECT_EQ(p["channels"][1]["sms"]["text"], "张三，总结报告请于11月30日<前>前提交。回复TD退订。");
+  EXPECT_EQ(p["channels"][1]["sms"]["parts"], 1);
+  EXPECT_EQ(p["channels"][1]["sms"]["length"], 29 + 6);  // 【科技对接】 counts too
+  EXPECT_EQ(p["missing_vars"], json::array());
+  // With acknowledgement the WeCom message becomes a card with a button (markdown cannot carry one).
+  const auto acked = json::parse(Call(http::verb::post, "/api/v1/templates/report_due/preview", "viewer",
+                                      {{"person_id", person}, {"vars", {{"deadline", "11月30日"}}}, {"ack", true}})
+                                     .body());
+  EXPECT_EQ(acked["channels"][0]["message"]["kind"], "template");
+  EXPECT_EQ(acked["channels"][0]["message"]["text"], "张三，您好：总结报告请于11月30日前提交。");
+  EXPECT_EQ(acked["channels"][1]["sms"]["text"], "张三，总结报告请于11月30日前提交。回复1确认收到。回复TD退订。");
+  EXPECT_EQ(Call(http::verb::post, "/api/v1/templates/none/preview", "viewer", {{"person_id", person}}).result(),
+            http::status::not_found);
+
+  // A broadcast from the template needs its variables, and keeps the template as it was.
+  const json request = {
+      {"title", "总结报告"}, {"audience", {{"roles", {"enterprise_contact"}}}}, {"template", "report_due"}};
+  const auto missing = Call(http::verb::post, "/api/v1/broadcasts", "admin", request);
+  EXPECT_EQ(missing.result(), http::status::bad_request);
+  EXPECT_NE(missing.body().find("needs {deadline}"), std::string::npos) << missing.body();
+  json with_vars = request;
+  with_vars["vars"] = {{"deadline", "11月30日"}};
+  const auto made = Call(http::verb::post, "/api/v1/broadcasts", "admin", with_vars);
+  ASSERT_EQ(made.result(), http::status::created) << made.body();
+  const std::string id = std::to_string(json::parse(made.body())["id"].get<long long>());
+  json changed = tmpl;
+  changed["title"] = "改过的标题";
+  changed.erase("name");
+  ASSERT_EQ(Call(http::verb::put, "/api/v1/templates/report_due", "admin", changed).result(), http::status::ok);
+  EXPECT_EQ(json::parse(Call(http::verb::get, "/api/v1/templates/report_due", "viewer").body())["title"], "改过的标题");
+  const auto bp =
+      Call(http::verb::get, "/api/v1/broadcasts/" + id + "/preview?person_id=" + std::to_string(person), "admin");
+  EXPECT_EQ(json::parse(bp.body())["channels"][1]["sms"]["text"], "张三，总结报告请于11月30日前提交。回复TD退订。");
+  EXPECT_EQ(bp.body().find("改过的标题"), std::string::npos);
+  // Renamed by PUT: refused; deleted: gone (the broadcast keeps its copy).
+  changed["name"] = "other";
+  EXPECT_EQ(Call(http::verb::put, "/api/v1/templates/report_due", "admin", changed).result(),
+            http::status::bad_request);
+  EXPECT_EQ(Call(http::verb::put, "/api/v1/templates/nothing", "admin", tmpl).result(), http::status::bad_request);
+  EXPECT_EQ(Call(http::verb::delete_, "/api/v1/templates/report_due", "viewer").result(), http::status::forbidden);
+  EXPECT_EQ(Call(http::verb::delete_, "/api/v1/templates/report_due", "admin").result(), http::status::ok);
+  EXPECT_EQ(Call(http::verb::get, "/api/v1/templates/report_due", "viewer").result(), http::status::not_found);
+  EXPECT_EQ(Call(http::verb::delete_, "/api/v1/templates/report_due", "admin").result(), http::status::not_found);
 }
 
 }  // namespace

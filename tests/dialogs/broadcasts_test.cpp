@@ -133,7 +133,10 @@ TEST_F(BroadcastsTest, EachPersonOnTheirFirstReachableChannelWithTheRestAsFallba
   const json msg = json::parse(Text("SELECT payload FROM outbox WHERE person_id = 2"));
   EXPECT_EQ(msg["template_id"], "reminder");
   EXPECT_EQ(msg["params"]["text"], "【提醒】李四您好，请于12月31日前提交材料。");
-  EXPECT_EQ(msg["text"], "李四您好，请于12月31日前提交材料。");
+  // One payload for every channel: WeCom's text with the title, the mail's own subject and text.
+  EXPECT_EQ(msg["text"], "提醒\n李四您好，请于12月31日前提交材料。");
+  EXPECT_EQ(msg["params"]["mail"]["subject"], "提醒");
+  EXPECT_EQ(msg["params"]["mail"]["text"], "李四您好，请于12月31日前提交材料。");
   EXPECT_EQ(Scalar("SELECT count(*) FROM outbox WHERE broadcast_id = 1"), 4);
   // Nothing is planned twice.
   EXPECT_EQ(Run().planned, 0);
@@ -268,7 +271,7 @@ TEST_F(BroadcastsTest, AFailedMessageMovesOnAtOnceAndTheLastChannelCloses) {
   EXPECT_EQ(Run().escalated, 1);
   EXPECT_EQ(Text("SELECT channel FROM outbox ORDER BY id DESC LIMIT 1"), "email");
   const json mail = json::parse(Text("SELECT payload FROM outbox WHERE channel = 'email'"));
-  EXPECT_NE(mail["text"].get<std::string>().find("回复本邮件"), std::string::npos);
+  EXPECT_NE(mail["params"]["mail"]["text"].get<std::string>().find("回复本邮件"), std::string::npos);
   clock_.Advance(61min);
   EXPECT_EQ(Run().escalated, 0);
   EXPECT_EQ(Text("SELECT reason FROM broadcast_recipients"), "unacknowledged");

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sms_fake.hpp"
+#include "smtp_peer.hpp"
 #include "store/connection.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -143,6 +144,62 @@ TEST_F(BroadcastEndToEnd, CreatedTwiceSentOnceAcknowledgedBySmsReportedAndCancel
   EXPECT_NE(csv.find("1,张三,enterprise_contact,acknowledged,sms"), std::string::npos) << csv;
   EXPECT_EQ(csv.find("13711110002"), std::string::npos) << "numbers masked: " << csv;
   EXPECT_EQ(fake_.WaitSent(3)["sent"].size(), 3U);
+}
+
+// A template staff saved with an SMS text, a mail subject and HTML of its own: the same broadcast
+// reaches 张三 by SMS (the approved reminder template) and 赵六 by mail, through a real SMTP
+// server, parsed by mailparser.
+TEST_F(BroadcastEndToEnd, ASavedTemplateSpeaksEachChannelsLanguage) {
+  test::SmtpPeer smtp;
+  {
+    store::Connection c(db_, store::ConnectionOptions{});
+    c.Db().exec(R"sql(
+      INSERT INTO people (id, display_name, role, status, created_at, updated_at) VALUES
+        (4, '赵六', 'researcher', 'verified', 0, 0);
+      INSERT INTO identities (person_id, kind, address, status, created_at) VALUES
+        (4, 'email', 'zhao.liu@example.edu.cn', 'verified', 0);
+    )sql");
+  }
+  auto env = Env();
+  env.merge(std::map<std::string, std::string>{{"DUIJIE_EMAIL_SMTP_URL", smtp.Url()},
+                                               {"DUIJIE_EMAIL_SMTP_USERNAME", test::SmtpPeer::kUser},
+                                               {"DUIJIE_EMAIL_SMTP_PASSWORD", test::SmtpPeer::kPassword},
+                                               {"DUIJIE_EMAIL_SMTP_CA_FILE", smtp.CaFile()},
+                                               {"DUIJIE_EMAIL_FROM", "noreply@notify.example.cn"}});
+  test::ChildProcess duijie(DUIJIE_BINARY, {"serve"}, env);
+  const auto port = duijie.WaitForPort();
+  const json tmpl = {{"name", "report_due"},
+                     {"variables", {"deadline"}},
+                     {"title", "总结报告提醒"},
+                     {"text", "{name}，您好：总结报告请于{deadline}前提交。"},
+                     {"sms", {{"template", "reminder"}, {"params", {{"text", "{name}，总结报告{deadline}截止。"}}}}},
+                     {"email",
+                      {{"subject", "【提醒】总结报告{deadline}截止"},
+                       {"html", "<p>{name}，您好：</p><p><b>{deadline}</b>前提交。</p>"}}}};
+  test::HttpConnection c(port, 20s);
+  const std::string body = tmpl.dump();
+  c.SendRaw("POST /api/v1/templates HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token_ +
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  const auto saved = c.ReadResponse();
+  ASSERT_TRUE(saved);
+  ASSERT_EQ(saved->result_int(), 201) << saved->body();
+
+  const auto [code, out] =
+      Cli(port, {"create", "--title", "总结报告", "--template", "report_due", "--var", "deadline=11月30日",
+                 "--audience", R"({"people": [1, 4]})", "--send", "now", "--channels", "sms,email"});
+  ASSERT_EQ(code, 0) << out;
+  const json sent = fake_.WaitSent(1)["sent"];
+  ASSERT_EQ(sent.size(), 1U);
+  EXPECT_EQ(sent[0]["template"], "1004");
+  EXPECT_EQ(sent[0]["params"][0], "张三，总结报告11月30日截止。");
+  const json mail = smtp.Mail(1);
+  ASSERT_EQ(mail.size(), 1U);
+  const json& p = mail[0]["parsed"];
+  EXPECT_EQ(mail[0]["envelope"]["to"], json::array({"zhao.liu@example.edu.cn"}));
+  EXPECT_EQ(p["subject"], "【提醒】总结报告11月30日截止");
+  EXPECT_NE(p["html"].get<std::string>().find("<p>赵六，您好：</p><p><b>11月30日</b>前提交。</p>"), std::string::npos)
+      << p["html"];
+  EXPECT_EQ(p["text"].get<std::string>().rfind("赵六，您好：总结报告请于11月30日前提交。", 0), 0U) << p["text"];
 }
 
 TEST_F(BroadcastEndToEnd, TheCommandLineSaysWhatIsWrong) {

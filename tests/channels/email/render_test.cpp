@@ -54,6 +54,28 @@ TEST(Tokens, RoundTripAndRefuseForgeries) {
   EXPECT_FALSE(PlusToken("reply@inbound.example.cn"));
 }
 
+TEST(RenderOutbox, ABroadcastsOwnSubjectTextAndHtmlWithTheFooterKept) {
+  auto m = dialogs::TextMessage("**张三**，请提交报告");  // the WeCom markdown, not for mail
+  m.kind = "markdown";
+  m.params["mail"] = {{"subject", "【提醒】总结报告11月30日截止"},
+                      {"text", "张三，您好：\n\n请于11月30日前提交。"},
+                      {"html", "<p>张三，您好：</p><p><b>11月30日</b>前提交。</p>"}};
+  auto mail = RenderOutbox(Outbox(9, "reminder", m), Settings(), dialogs::Catalogue::Embedded(), 1'790'000'000, "s");
+  ASSERT_TRUE(mail) << mail.error().message;
+  EXPECT_EQ(mail->subject, "【提醒】总结报告11月30日截止");
+  EXPECT_EQ(mail->text.rfind("张三，您好：\n\n请于11月30日前提交。\n\n-- \n", 0), 0U) << mail->text;
+  EXPECT_EQ(mail->text.find("**"), std::string::npos);
+  EXPECT_NE(mail->html.find("<p>张三，您好：</p><p><b>11月30日</b>前提交。</p>\n<hr>\n<p>"), std::string::npos)
+      << mail->html;
+  EXPECT_EQ(mail->html.rfind("<!DOCTYPE html>", 0), 0U);
+  EXPECT_NE(mail->html.find("</body></html>"), std::string::npos);
+  // Without HTML of its own, the mail's HTML is made from its text.
+  m.params["mail"].erase("html");
+  mail = RenderOutbox(Outbox(9, "reminder", m), Settings(), dialogs::Catalogue::Embedded(), 1'790'000'000, "s");
+  ASSERT_TRUE(mail);
+  EXPECT_NE(mail->html.find("<p>张三，您好：</p>\n<p>请于11月30日前提交。"), std::string::npos) << mail->html;
+}
+
 TEST(RenderOutbox, APushWithUnsubscribeAndCatalogueSubject) {
   const auto msg = Outbox(7, "match_push", dialogs::TextMessage("风机叶片挂冰，只能停机。\n回复1表示有意向。"));
   auto mail = RenderOutbox(msg, Settings(), dialogs::Catalogue::Embedded(), 1'790'000'000, "seed");
