@@ -184,7 +184,8 @@ int RunImport(const Config& config, const std::string& file, bool partial, bool 
 }
 
 int RunToken(const Config& config, Logger& log, const std::string& action, const std::string& name,
-             const std::string& role, const std::optional<std::string>& region) {
+             const std::string& role, const std::optional<std::string>& region,
+             const std::optional<std::string>& wecom_userid) {
   (void)log;
   try {
     store::Connection conn(config.store.path, {});
@@ -203,11 +204,13 @@ int RunToken(const Config& config, Logger& log, const std::string& action, const
           return 2;
         }
       }
-      auto issued = Tokens::Create(conn, name, role, region, now);
+      SQLite::Transaction tx(conn.Db());
+      auto issued = Tokens::Create(conn, name, role, region, now, wecom_userid);
       if (!issued) {
         std::cerr << "duijie token: " << issued.error().message << "\n";
         return 1;
       }
+      tx.commit();
       std::cout << issued->secret << "\n";
       std::cerr << "token " << name << " (" << role << ") created; the secret above is shown only now\n";
       return 0;
@@ -301,6 +304,10 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
       ->required()
       ->check(CLI::IsMember({"admin", "platform_reviewer", "bureau_reviewer", "viewer"}));
   token_create->add_option("--region", token_region, "A bureau reviewer's region id, e.g. hb01");
+  std::optional<std::string> token_wecom;
+  token_create->add_option("--wecom-userid", token_wecom,
+                           "Also let this member of the operator's WeCom corp use the token's role in a chat with "
+                           "the bot (发通知 sends a broadcast)");
   auto* token_revoke = token->add_subcommand("revoke", "Revoke the live token with this name");
   token_revoke->add_option("--name", token_name, "The token's name")->required();
   token->add_subcommand("list", "List tokens (never their secrets)");
@@ -389,7 +396,7 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
                     token_create->parsed()   ? "create"
                     : token_revoke->parsed() ? "revoke"
                                              : "list",
-                    token_name, token_role, token_region);
+                    token_name, token_role, token_region, token_wecom);
   }
   std::cerr << kUsage << "\n";
   return 2;

@@ -1,14 +1,17 @@
 #include "dialogs/conversations.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <sstream>
 
 #include "common/mask.hpp"
+#include "dialogs/audiences.hpp"
 #include "dialogs/broadcasts.hpp"
 #include "dialogs/message.hpp"
 #include "dialogs/proposals.hpp"
 #include "dialogs/pushes.hpp"
 #include "dialogs/sms_replies.hpp"
+#include "dialogs/templates.hpp"
 #include "store/matching.hpp"
 #include "store/transitions.hpp"
 
@@ -20,6 +23,17 @@ using nlohmann::json;
 // The channel as the domain tables record it (kf is WeCom to them).
 std::string DomainChannel(std::string_view channel) { return channel == "wecom_kf" ? "wecom" : std::string(channel); }
 
+// The first `chars` characters of a UTF-8 text (whole code points), "…" if cut.
+std::string Excerpt(std::string_view text, std::size_t chars) {
+  std::size_t at = 0;
+  for (std::size_t n = 0; at < text.size() && n < chars; ++n) {
+    do {
+      ++at;
+    } while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0U) == 0x80U);
+  }
+  return at < text.size() ? std::string(text.substr(0, at)) + "…" : std::string(text);
+}
+
 std::optional<std::int64_t> OptionalId(SQLite::Statement& s) {
   std::optional<std::int64_t> out;
   if (s.executeStep()) out = s.getColumn(0).getInt64();
@@ -29,9 +43,146 @@ std::optional<std::int64_t> OptionalId(SQLite::Statement& s) {
 
 class DbFacts final : public Facts {
  public:
-  DbFacts(store::Connection& conn, std::int64_t person, const Catalogue& catalogue, std::string locale,
-          const NeedRecommender& recommender)
-      : conn_(conn), person_(person), catalogue_(catalogue), locale_(std::move(locale)), recommender_(recommender) {}
+  DbFacts(store::Connection& conn, std::int64_t person, const Programme& programme, const Catalogue& catalogue,
+          std::string locale, std::string channel, Clock::TimePoint now, const NeedRecommender& recommender)
+      : conn_(conn),
+        person_(person),
+        programme_(programme),
+        catalogue_(catalogue),
+        locale_(std::move(locale)),
+        channel_(std::move(channel)),
+        now_(now),
+        recommender_(recommender) {}
+
+  // Staff speak on the operator's own WeCom app only: a member of the corp holding a live token
+  // that may send broadcasts. SMS and mail senders can be forged; a kf visitor is outside.
+  [[nodiscard]] std::optional<Staff> StaffMember() const {
+    if (channel_ != "wecom") return std::nullopt;
+    auto& s = conn_.Prepare(
+        "SELECT name, role, region FROM api_tokens WHERE person_id = :person AND revoked_at IS NULL AND role IN "
+        "('admin', 'platform_reviewer', 'bureau_reviewer') ORDER BY id DESC LIMIT 1");
+    s.bind(":person", person_);
+    std::optional<Staff> out;
+    if (s.executeStep()) {
+      out = Staff{s.getColumn(0).getString(), s.getColumn(1).getString(), std::nullopt};
+      if (!s.getColumn(2).isNull()) out->region = s.getColumn(2).getString();
+    }
+    s.reset();
+    return out;
+  }
+  [[nodiscard]] bool IsStaff() const override { return StaffMember().has_value(); }
+
+  // The audience behind a choice of StaffAudiences(), held to a bureau reviewer's region.
+  [[nodiscard]] std::optional<json> AudienceDoc(const Staff& staff, const std::string& id) const {
+    std::optional<json> doc;
+    if (id.rfind("role:", 0) == 0) doc = json{{"roles", {id.substr(5)}}};
+    if (id.rfind("stage:", 0) == 0) doc = json{{"stage", id.substr(6)}};
+    if (id.rfind("saved:", 0) == 0) {
+      std::int64_t saved = 0;
+      const auto [ptr, ec] = std::from_chars(id.data() + 6, id.data() + id.size(), saved);
+      if (ec == std::errc{}) doc = FindSavedAudience(conn_, saved);
+    }
+    if (doc && staff.region && !doc->contains("regions")) (*doc)["regions"] = {*staff.region};
+    return doc;
+  }
+
+  [[nodiscard]] std::vector<Choice> StaffAudiences() const override {
+    const auto staff = StaffMember();
+    if (!staff) return {};
+    std::vector<Choice> out;
+    const std::string region = staff->region
+                                   ? catalogue_.Text(locale_, "staff.audience.region",
+                                                     {{"region", ChoiceName(programme_.regions, *staff->region)}})
+                                   : std::string();
+    for (const char* role : {"enterprise_contact", "researcher"}) {
+      out.push_back({std::string("role:") + role,
+                     catalogue_.Text(locale_, std::string("staff.audience.role.") + role) + region,
+                     {}});
+    }
+    for (const auto& [stage, meaning] : AudienceStages()) {
+      out.push_back({"stage:" + stage, catalogue_.Text(locale_, "staff.audience.stage." + stage) + region, {}});
+    }
+    for (const auto& saved : ListAudiences(conn_)) {
+      const std::string id = "saved:" + std::to_string(saved.value("id", std::int64_t{0}));
+      const auto doc = AudienceDoc(*staff, id);
+      // A saved audience outside a bureau reviewer's region is not theirs to send to.
+      if (!doc || !ParseAudience(*doc, programme_, *staff)) continue;
+      out.push_back({id, catalogue_.Text(locale_, "staff.audience.saved", {{"name", saved.value("name", "")}}), {}});
+    }
+    return out;
+  }
+
+  // Saved templates that need nothing but {name}: the others need values a chat does not ask for.
+  [[nodiscard]] std::vector<Choice> StaffTemplates() const override {
+    if (!IsStaff()) return {};
+    std::vector<Choice> out;
+    for (const auto& t : ListTemplates(conn_, catalogue_)) {
+      if (t.value("source", "") != "saved" || !t.value("variables", json::array()).empty()) continue;
+      const auto r = RenderTemplate(t, locale_, {{"name", "{name}"}});
+      out.push_back({t["name"].get<std::string>(), r.title + "：" + r.text, {}});
+    }
+    return out;
+  }
+
+  // The broadcast request the form's values make, or the reason there is none.
+  [[nodiscard]] Result<json> BroadcastRequest(const json& values) const {
+    const auto staff = StaffMember();
+    if (!staff) return Error(Errc::kPermissionDenied, "not a staff member with a live token");
+    const auto doc = AudienceDoc(*staff, values.value("audience", ""));
+    if (!doc) return Error(Errc::kNotFound, "the audience is no longer there");
+    const json message = values.value("message", json::object());
+    std::string title;
+    json request = {{"audience", *doc}, {"send_at", "now"}};
+    if (message.contains("template")) {
+      request["template"] = message["template"];
+      title = message["template"].get<std::string>();
+    } else {
+      request["message"] = {{"text", message.value("text", "")}};
+      title = Excerpt(message.value("text", ""), 20);
+    }
+    request["title"] = title;
+    if (values.value("ack", "") == "yes") request["ack"] = true;
+    return request;
+  }
+
+  [[nodiscard]] std::string BroadcastPreview(const json& values) const override {
+    const auto staff = StaffMember();
+    const auto request = BroadcastRequest(values);
+    if (!staff || !request) {
+      return catalogue_.Text(locale_, "staff.preview.error", {{"error", request ? "" : request.error().message}});
+    }
+    const auto audience = ParseAudience((*request)["audience"], programme_, *staff);
+    if (!audience) return catalogue_.Text(locale_, "staff.preview.error", {{"error", audience.error().message}});
+    const auto preview = PreviewAudience(conn_, *audience, programme_, WorkCalendar::Embedded().LocalDate(now_), 3);
+    const auto count = preview.value("count", std::int64_t{0});
+    if (count == 0) return catalogue_.Text(locale_, "staff.preview.none");
+    std::string sample;
+    for (const auto& p : preview.value("sample", json::array())) {
+      sample += (sample.empty() ? "" : "、") + p.value("name", std::string("?"));
+    }
+    return catalogue_.Text(locale_, "staff.preview", {{"count", count}, {"sample", sample}});
+  }
+
+  [[nodiscard]] std::vector<std::string> StaffBroadcasts() const override {
+    const auto staff = StaffMember();
+    if (!staff) return {};
+    std::vector<std::string> out;
+    for (const auto& b : ListBroadcasts(conn_, 100)) {
+      if (b.value("created_by", "") != staff->name) continue;
+      const json& progress = b["progress"];
+      const std::int64_t acked = progress["people"].value("acknowledged", std::int64_t{0});
+      out.push_back(
+          catalogue_.Text(locale_, "staff.broadcast.line",
+                          {{"id", b["id"]},
+                           {"title", b["title"]},
+                           {"status", catalogue_.Text(locale_, "staff.status." + b["status"].get<std::string>())},
+                           {"done", progress["people_done"]},
+                           {"total", progress["people_total"]},
+                           {"acked", acked}}));
+      if (out.size() == 3) break;
+    }
+    return out;
+  }
 
   [[nodiscard]] std::optional<std::vector<Recommendation>> Recommendations() const override {
     const auto researcher = store::LoadResearcher(conn_, person_);
@@ -106,8 +257,11 @@ class DbFacts final : public Facts {
  private:
   store::Connection& conn_;
   std::int64_t person_;
+  const Programme& programme_;
   const Catalogue& catalogue_;
   std::string locale_;
+  std::string channel_;
+  Clock::TimePoint now_;
   const NeedRecommender& recommender_;
 };
 
@@ -306,7 +460,7 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
   if (load.executeStep()) state = json::parse(load.getColumn(0).getString(), nullptr, false);
   load.reset();
 
-  const DbFacts facts(c, out.person_id, catalogue_, out.locale, recommender_);
+  const DbFacts facts(c, out.person_id, programme_, catalogue_, out.locale, event.channel, now, recommender_);
   const TurnContext ctx{.programme = programme_,
                         .catalogue = catalogue_,
                         .facts = facts,
@@ -440,6 +594,28 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       const std::string address = v.value("address", "");
       if (!LinkIdentity(c, out.person_id, v.value("kind", "mobile"), address, event.channel, now_ms)) {
         out.replies.push_back(catalogue_.Text(out.locale, "verify.taken", {{"mobile", MaskPhone(address)}}));
+      }
+    } else if (effect.kind == "staff_broadcast") {
+      // The same rules as the admin API: role, region, caps, quiet hours, opt-outs. The inbox
+      // makes a redelivered message a no-op; the key makes this message's broadcast one.
+      const auto staff = facts.StaffMember();
+      const auto request = facts.BroadcastRequest(v);  // nothing without a staff member
+      std::string failure = request ? std::string() : request.error().message;
+      if (staff && request) {
+        const std::string key = "wecom-chat:" + std::to_string(out.person_id) + ":" + std::to_string(now_ms);
+        const auto made = CreateBroadcast(c, programme_, catalogue_, *staff, *request, key, now);
+        if (made) {
+          const auto audience = ParseAudience((*request)["audience"], programme_, *staff);
+          const auto count =
+              audience ? CountAudience(c, *audience, programme_, WorkCalendar::Embedded().LocalDate(now)) : 0;
+          out.replies.push_back(
+              catalogue_.Text(out.locale, "staff.broadcast.started", {{"id", made->body["id"]}, {"count", count}}));
+        } else {
+          failure = made.error().message;
+        }
+      }
+      if (!failure.empty()) {
+        out.replies.push_back(catalogue_.Text(out.locale, "staff.broadcast.failed", {{"error", failure}}));
       }
     } else if (effect.kind == "set_locale") {
       auto& upd = c.Prepare("UPDATE people SET locale = :locale, updated_at = :now WHERE id = :person");

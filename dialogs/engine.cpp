@@ -103,8 +103,13 @@ void Engine::Ask(const FormSpec& form, json& state, Turn& turn, const TurnContex
 
 void Engine::AskConfirm(const FormSpec& form, json& state, Turn& turn, const TurnContext& ctx) const {
   state["confirming"] = true;
-  turn.replies.push_back(
-      Text(ctx, "form.confirm", {{"title", Text(ctx, form.title)}, {"summary", Summary(form, state, ctx)}}));
+  std::string summary = Summary(form, state, ctx);
+  if (form.preview) {
+    if (const auto preview = form.preview(state.value("values", json::object()), ctx); !preview.empty()) {
+      summary += "\n" + preview;
+    }
+  }
+  turn.replies.push_back(Text(ctx, "form.confirm", {{"title", Text(ctx, form.title)}, {"summary", summary}}));
 }
 
 void Engine::Start(const FormSpec& form, json& state, Turn& turn, const TurnContext& ctx) const {
@@ -279,7 +284,14 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
     std::string_view text;
     std::string_view target;  // a form id, or "needs"
   };
-  static constexpr std::array<Phrase, 18> kPhrases = {{{"注册企业", "enterprise_registration"},
+  static constexpr std::array<Phrase, 25> kPhrases = {{{"注册企业", "enterprise_registration"},
+                                                       {"发通知", "staff_broadcast"},
+                                                       {"发送通知", "staff_broadcast"},
+                                                       {"群发通知", "staff_broadcast"},
+                                                       {"发广播", "staff_broadcast"},
+                                                       {"广播", "staff_broadcast"},
+                                                       {"广播进度", "broadcast_progress"},
+                                                       {"通知进度", "broadcast_progress"},
                                                        {"删除草稿", "drop_draft"},
                                                        {"推荐需求", "recommend"},
                                                        {"匹配需求", "recommend"},
@@ -299,6 +311,16 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
                                                        {"查看需求", "needs"}}};
   for (const auto& p : kPhrases) {
     if (text != p.text) continue;
+    // Staff commands exist for staff only: to anyone else they are ordinary words.
+    if ((p.target == "staff_broadcast" || p.target == "broadcast_progress") && !ctx.facts.IsStaff()) return false;
+    if (p.target == "broadcast_progress") {
+      const auto lines = ctx.facts.StaffBroadcasts();
+      std::string list;
+      for (const auto& l : lines) list += (list.empty() ? "" : "\n") + l;
+      turn.replies.push_back(lines.empty() ? Text(ctx, "staff.broadcast.none")
+                                           : Text(ctx, "staff.broadcast.progress", {{"list", list}}));
+      return true;
+    }
     if (p.target == "needs") {
       const auto needs = ctx.facts.NeedSummaries();
       std::string list;

@@ -43,6 +43,16 @@ class Facts {
     std::string field;
   };
   [[nodiscard]] virtual std::optional<std::vector<Recommendation>> Recommendations() const = 0;
+  /// Staff on WeCom (a member of the operator's corp holding a live staff token): whether the
+  /// person is one who may send broadcasts, the audiences they may pick (saved ones and the
+  /// programme's stages, held to a bureau reviewer's region), the templates they may pick
+  /// (those needing no variable but {name}), what a broadcast of these form values would reach
+  /// (count and a sample) or why it cannot go, and their latest broadcasts with progress.
+  [[nodiscard]] virtual bool IsStaff() const { return false; }
+  [[nodiscard]] virtual std::vector<Choice> StaffAudiences() const { return {}; }
+  [[nodiscard]] virtual std::vector<Choice> StaffTemplates() const { return {}; }
+  [[nodiscard]] virtual std::string BroadcastPreview(const nlohmann::json& /*values*/) const { return {}; }
+  [[nodiscard]] virtual std::vector<std::string> StaffBroadcasts() const { return {}; }
   /// Whether the person already holds this identity verified (a mobile confirmed before).
   [[nodiscard]] virtual bool OwnsVerified(std::string_view /*kind*/, std::string_view /*address*/) const {
     return false;
@@ -108,6 +118,8 @@ struct FormSpec {
   std::vector<FieldSpec> fields;
   std::string done;  // catalogue key of the final answer
   std::string effect;
+  /// Shown under the summary before "确认" (what a broadcast would reach); none if empty.
+  std::function<std::string(const nlohmann::json& values, const TurnContext&)> preview;
 };
 
 /// The conversation engine (Rasa-style forms and more): a pure transition

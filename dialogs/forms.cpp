@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "dialogs/engine.hpp"
+#include "dialogs/templates.hpp"
 
 namespace duijie::dialogs {
 namespace {
@@ -53,7 +54,8 @@ std::vector<FormSpec> Build() {
                       "form.title.enterprise_registration",
                       {},
                       "done.enterprise_registration",
-                      "register_enterprise"};
+                      "register_enterprise",
+                      {}};
   const std::string e = enterprise.id;
   enterprise.fields.push_back(Text(e, "name", 2, 60));
   auto credit =
@@ -79,7 +81,8 @@ std::vector<FormSpec> Build() {
                       "form.title.researcher_registration",
                       {},
                       "done.researcher_registration",
-                      "register_researcher"};
+                      "register_researcher",
+                      {}};
   const std::string r = researcher.id;
   researcher.fields.push_back(Text(r, "name", 2, 20));
   researcher.fields.push_back(Text(r, "unit", 2, 60));
@@ -121,7 +124,7 @@ std::vector<FormSpec> Build() {
       With(Text(r, "email", 1, 1, true), [](std::string_view t, const TurnContext&) { return ParseEmail(t); }));
   forms.push_back(std::move(researcher));
 
-  FormSpec need{"need_posting", "form.title.need_posting", {}, "done.need_posting", "submit_need"};
+  FormSpec need{"need_posting", "form.title.need_posting", {}, "done.need_posting", "submit_need", {}};
   const std::string n = need.id;
   need.fields.push_back(Text(n, "title", 4, 50));
   need.fields.push_back(Text(n, "problem", 10, 1000));
@@ -138,6 +141,61 @@ std::vector<FormSpec> Build() {
   need.fields.push_back(With(Text(n, "deadline", 1, 1),
                              [](std::string_view t, const TurnContext& ctx) { return ParseDate(t, ctx.today); }));
   forms.push_back(std::move(need));
+
+  // Staff on WeCom send a broadcast: who, what, whether to ask for a confirmation; the preview
+  // before 确认 shows how many it reaches. Broadcast rules (caps, quiet hours, opt-outs, the
+  // staff member's region) are those of the admin API.
+  FormSpec broadcast{
+      "staff_broadcast", "form.title.staff_broadcast", {}, "done.staff_broadcast", "staff_broadcast", {}};
+  const std::string b = broadcast.id;
+  auto audience = Text(b, "audience", 1, 1);
+  audience.parse = [](std::string_view text, const TurnContext& ctx) {
+    return ParseChoice(text, ctx.facts.StaffAudiences());
+  };
+  audience.show = [](const json& v, const TurnContext& ctx) {
+    return ChoiceName(ctx.facts.StaffAudiences(), v.get<std::string>());
+  };
+  audience.options = [](const TurnContext& ctx) { return ctx.facts.StaffAudiences(); };
+  broadcast.fields.push_back(std::move(audience));
+  auto message = Text(b, "message", 1, 1);
+  // A template by its number, or the text itself.
+  message.parse = [](std::string_view text, const TurnContext& ctx) {
+    const auto templates = ctx.facts.StaffTemplates();
+    if (!templates.empty()) {
+      if (auto number = ParseCount(text, 1, static_cast<int>(templates.size())); number.Ok()) {
+        return Parsed::Value(json{{"template", templates[number.value->get<std::size_t>() - 1].id}});
+      }
+    }
+    auto parsed = ParseText(text, 4, 500);
+    if (!parsed.Ok()) return parsed;
+    const std::string body = parsed.value->get<std::string>();
+    if (HasLink(body)) return Parsed::Error("invalid.broadcast_link");
+    for (const auto& ph : Placeholders(body)) {
+      if (ph != "name") return Parsed::Error("invalid.broadcast_placeholder", {{"bad", "{" + ph + "}"}});
+    }
+    return Parsed::Value(json{{"text", body}});
+  };
+  message.show = [](const json& v, const TurnContext& ctx) {
+    if (v.contains("template")) return ChoiceName(ctx.facts.StaffTemplates(), v["template"].get<std::string>());
+    return v.value("text", std::string());
+  };
+  message.options = [](const TurnContext& ctx) { return ctx.facts.StaffTemplates(); };
+  broadcast.fields.push_back(std::move(message));
+  auto ack = Text(b, "ack", 1, 1);
+  const auto ack_choices = [](const TurnContext& ctx) {
+    return std::vector<Choice>{{"yes", ctx.catalogue.Text(ctx.locale, "staff.ack.yes"), {"是", "需要", "yes"}},
+                               {"no", ctx.catalogue.Text(ctx.locale, "staff.ack.no"), {"否", "不需要", "no"}}};
+  };
+  ack.parse = [ack_choices](std::string_view text, const TurnContext& ctx) {
+    return ParseChoice(text, ack_choices(ctx));
+  };
+  ack.show = [ack_choices](const json& v, const TurnContext& ctx) {
+    return ChoiceName(ack_choices(ctx), v.get<std::string>());
+  };
+  ack.options = ack_choices;
+  broadcast.fields.push_back(std::move(ack));
+  broadcast.preview = [](const json& values, const TurnContext& ctx) { return ctx.facts.BroadcastPreview(values); };
+  forms.push_back(std::move(broadcast));
   return forms;
 }
 

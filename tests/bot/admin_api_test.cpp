@@ -237,6 +237,35 @@ TEST_F(AdminApiTest, TheMatcherFollowsTheStoreAsProfilesAndNeedsChange) {
   EXPECT_EQ(matches_.NeedCount(), 0U);
 }
 
+TEST_F(AdminApiTest, ATokenLinkedToAWeComMemberLetsThemBroadcastByChat) {
+  const dialogs::Conversations conv(dialogs::Engine::Standard(), programme_, dialogs::Catalogue::Embedded());
+  const auto say = [&](store::Connection& c, const std::string& who, const std::string& text) {
+    std::string all;
+    for (const auto& r :
+         conv.Process(c, {"wecom", who, "text", text, std::nullopt, std::nullopt, {}}, clock_.Now()).replies) {
+      all += r;
+    }
+    return all;
+  };
+  writer_.RunSync([&](store::Connection& c) {
+    const auto now = ToUnixMillis(clock_.Now());
+    // wangwu wrote to the bot before being made staff; zhaoliu never did.
+    EXPECT_EQ(say(c, "wangwu", "发通知").find("发给谁"), std::string::npos);
+    EXPECT_TRUE(Tokens::Create(c, "wuhan-wang", "bureau_reviewer", "hb01", now, "wangwu"));
+    EXPECT_TRUE(Tokens::Create(c, "hq-zhao", "admin", std::nullopt, now, "zhaoliu"));
+    EXPECT_FALSE(Tokens::Create(c, "x", "admin", std::nullopt, now, std::string(65, 'a')));
+    EXPECT_NE(say(c, "wangwu", "发通知").find("全部企业联系人（武汉市）"), std::string::npos);
+    const auto reply = say(c, "zhaoliu", "发通知");
+    EXPECT_NE(reply.find("发给谁"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("（武汉市）"), std::string::npos) << reply;
+    return 0;
+  });
+  EXPECT_EQ(Scalar("SELECT count(*) FROM people p JOIN identities i ON i.person_id = p.id WHERE p.role = 'staff' "
+                   "AND i.kind = 'wecom_userid' AND i.address IN ('wangwu', 'zhaoliu')"),
+            2);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM api_tokens WHERE person_id IS NOT NULL"), 2);
+}
+
 TEST_F(AdminApiTest, BadTokensAndBadRequestsAreRefusedClearly) {
   EXPECT_EQ(Call(http::verb::get, "/api/v1/needs", "").result(), http::status::unauthorized);
   EXPECT_EQ(Call(http::verb::get, "/api/v1/needs", "dj_not_a_real_token_at_all").result(), http::status::unauthorized);

@@ -130,6 +130,8 @@ TEST(ParseChoices, SeveralSeparatedAnyWayWithinBounds) {
 TEST(ParseTextAndCount, CountCharactersNotBytes) {
   EXPECT_EQ(Error(ParseText("  锂电池  正极材料 ", 2, 10)), R"(ok:"锂电池 正极材料")");
   EXPECT_EQ(Error(ParseText("锂", 2, 10)), "invalid.text_short");
+  // Free text is kept as written (case, full-width punctuation); only white space is tidied.
+  EXPECT_EQ(Error(ParseText("武汉ABC电池　280Ah，-20℃\n可用", 2, 30)), R"(ok:"武汉ABC电池 280Ah，-20℃ 可用")");
   EXPECT_EQ(Error(ParseText("一二三四五六七八九十一", 2, 10)), "invalid.text_long");
   EXPECT_EQ(Error(ParseCount("3", 1, 5)), "ok:3");
   EXPECT_EQ(Error(ParseCount("两", 1, 5)), "ok:2");

@@ -157,6 +157,48 @@ TEST_F(WeComTest, TextGetsAnEncryptedReplyTheOfficialLibraryVerifies) {
   EXPECT_EQ(Inbox(), 1);
 }
 
+// A bureau reviewer linked to their WeCom userid by `duijie token create --wecom-userid` sends a
+// broadcast by chatting: audience, text, confirmation, preview with the count, 确认.
+TEST_F(WeComTest, StaffSendABroadcastByChattingWithinTheirRegion) {
+  test::ChildProcess token(DUIJIE_BINARY,
+                           {"token", "create", "--name", "wuhan", "--role", "bureau_reviewer", "--region", "hb01",
+                            "--wecom-userid", "SunQi"},
+                           {{"DUIJIE_STORE_PATH", dir_.File("duijie.db")}});
+  ASSERT_EQ(token.Wait(20s), 0);
+  {
+    store::Connection c(dir_.File("duijie.db"), store::ConnectionOptions{});
+    c.Db().exec(R"sql(
+      INSERT INTO people (id, role, status, display_name, created_at, updated_at) VALUES
+        (100, 'enterprise_contact', 'verified', '张三', 0, 0), (101, 'enterprise_contact', 'verified', '王二', 0, 0);
+      INSERT INTO enterprises (name, credit_code, region, industry, contact_person_id, status, created_at, updated_at)
+        VALUES ('某材料公司', '91350100M000200Y1H', 'hb01', 'energy', 100, 'verified', 0, 0),
+               ('某药企', '91350100M000100Y43', 'hb02', 'biomed', 101, 'verified', 0, 0);
+      INSERT INTO identities (person_id, kind, address, status, created_at) VALUES
+        (100, 'mobile', '+8613800000100', 'verified', 0), (101, 'mobile', '+8613800000101', 'verified', 0);
+    )sql");
+  }
+  int id = 1000;
+  const auto say = [&](const std::string& from, const std::string& text) {
+    const std::string msg_id = std::to_string(++id);
+    const auto s = Seal(TextXml(from, text, msg_id), msg_id);
+    const auto res = Post(s, Envelope(s.encrypt));
+    EXPECT_EQ(res.result(), http::status::ok);
+    return Open(res.body())["message"].get<std::string>();
+  };
+  EXPECT_NE(say("SunQi", "发通知").find("全部企业联系人（武汉市）"), std::string::npos);
+  EXPECT_NE(say("SunQi", "1").find("请输入通知内容"), std::string::npos);
+  EXPECT_NE(say("SunQi", "{name}您好，合同请于2月28日前签订。").find("是否需要对方回复确认"), std::string::npos);
+  const auto preview = say("SunQi", "不需要");
+  EXPECT_NE(preview.find("预计发送1人，例如：张三。"), std::string::npos) << preview;
+  EXPECT_NE(say("SunQi", "确认").find("共1人"), std::string::npos);
+  // Anyone else saying the same words is not staff.
+  EXPECT_EQ(say("ChenJiaShun", "发通知").find("发给谁"), std::string::npos);
+  store::ConnectionOptions o;
+  o.read_only = true;
+  store::Connection c(dir_.File("duijie.db"), o);
+  EXPECT_EQ(c.Db().execAndGet("SELECT count(*) FROM broadcasts WHERE created_by = 'wuhan'").getInt64(), 1);
+}
+
 TEST_F(WeComTest, ALongAnswerIsQueuedWholeAndSilentEventsGetAnEmptyReply) {
   // A researcher registration whose confirmation (500-character bio, long keywords) is longer than a
   // passive reply may be: answered empty now, sent whole through the outbox (sandbox mode here).
