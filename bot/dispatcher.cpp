@@ -93,6 +93,12 @@ net::awaitable<void> Dispatcher::Loop() {
       next = clock_.Now() + options_.poll_interval;
     }
     if (stopping_) break;
+    if (saturated_ && options_.concurrency - sending_ < RefillAt()) {
+      // SendOne wakes the loop when enough slots are free.
+      wake_.expires_after(options_.poll_interval);
+      co_await wake_.async_wait(kTuple);
+      continue;
+    }
     if (notified_ && sending_ < options_.concurrency) continue;
     const auto wait = next - clock_.Now();
     if (wait <= Clock::Duration::zero() && sending_ < options_.concurrency) {
@@ -130,7 +136,10 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     }
     quota.emplace_back(channel, static_cast<int>(n));
   }
-  if (quota.empty()) co_return next;
+  if (quota.empty()) {
+    saturated_ = false;  // the rate limits decide when to look again, not free slots
+    co_return next;
+  }
   std::rotate(quota.begin(), quota.begin() + static_cast<long>(round_++ % quota.size()), quota.end());
 
   struct Claimed {
@@ -224,7 +233,8 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   for (const auto& [channel, n] : quota) {
     if (taken[channel] == n) next = std::min(next, now + buckets_.at(channel).WaitForOne(now));
   }
-  if (static_cast<int>(claimed.messages.size()) == free) next = now;  // more may be due; capacity decides
+  saturated_ = static_cast<int>(claimed.messages.size()) == free;
+  if (saturated_) next = now;  // more may be due; capacity decides
   if (claimed.next_due) next = std::min(next, FromUnixMillis(*claimed.next_due));
   co_return next;
 }
@@ -286,58 +296,83 @@ net::awaitable<void> Dispatcher::SendOne(store::OutboxMessage msg, channels::Sen
   // The provider is done with it: its slot may take the next message while the outcome is being
   // committed (the message stays 'sending' in the store until then, so nobody claims it twice).
   --sending_;
-  wake_.cancel();
+  if (!saturated_ || options_.concurrency - sending_ >= RefillAt()) wake_.cancel();
   const auto now = clock_.Now();
   const std::int64_t now_ms = ToUnixMillis(now);
   std::int64_t retry_at = now_ms + options_.unknown_recheck.count();
   if (record.outcome == store::AttemptOutcome::kRetryable) {
     retry_at = now_ms + RetryDelay(msg.attempts, options_.backoff, random_).count();
   }
+  outcomes_.push_back({std::move(msg), std::move(record), now_ms, retry_at});
+  if (recording_) co_return;
+  // This send stays in flight (Stop and Drain wait) until every outcome that arrives while it
+  // records has been recorded too.
+  recording_ = true;
+  while (!outcomes_.empty()) {
+    std::vector<Outcome> batch;
+    batch.swap(outcomes_);
+    co_await Record(std::move(batch));
+  }
+  recording_ = false;
+}
+
+net::awaitable<void> Dispatcher::Record(std::vector<Outcome> batch) {
   struct Finished {
     bool recorded = false;
     std::optional<std::int64_t> fallback;
   };
-  Finished finished;
+  std::vector<Finished> finished;
   try {
-    const auto after = options_.after_failure.find(msg.channel);
-    const DispatcherOptions::AfterFailure* after_failure =
-        after == options_.after_failure.end() ? nullptr : &after->second;
-    const auto finish = [&msg, &record, now_ms, retry_at, after_failure](store::Connection& c) {
-      Finished f;
-      f.recorded = store::OutboxRepository::Finish(c, msg.id, msg.attempts, record, now_ms, retry_at);
-      if (f.recorded && after_failure != nullptr && record.outcome == store::AttemptOutcome::kFailed) {
-        (*after_failure)(c, msg, record, now_ms);
+    const auto* after_failure = &options_.after_failure;
+    const auto finish = [&batch, after_failure](store::Connection& c) {
+      std::vector<Finished> out;
+      out.reserve(batch.size());
+      for (const auto& o : batch) {
+        Finished f;
+        f.recorded = store::OutboxRepository::Finish(c, o.msg.id, o.msg.attempts, o.record, o.now_ms, o.retry_at);
+        const auto after = after_failure->find(o.msg.channel);
+        if (f.recorded && after != after_failure->end() && o.record.outcome == store::AttemptOutcome::kFailed) {
+          after->second(c, o.msg, o.record, o.now_ms);
+        }
+        // A final failure hands the message to the next address in the same transaction.
+        const bool final_failure =
+            o.record.outcome == store::AttemptOutcome::kFailed ||
+            (o.record.outcome == store::AttemptOutcome::kRetryable && o.msg.attempts >= o.msg.max_attempts);
+        if (f.recorded && final_failure) f.fallback = store::OutboxRepository::EnqueueFallback(c, o.msg.id, o.now_ms);
+        out.push_back(f);
       }
-      // A final failure hands the message to the next address in the same transaction.
-      if (f.recorded) f.fallback = store::OutboxRepository::EnqueueFallback(c, msg.id, now_ms);
-      return f;
+      return out;
     };
     finished = co_await writer_.Run(finish);
   } catch (const std::exception& e) {
-    // The outcome is lost; the message stays 'sending' and is examined as in doubt later.
-    log_.Error("could not record a send outcome", {{"id", msg.id}, {"error", e.what()}});
+    // The outcomes are lost; the messages stay 'sending' and are examined as in doubt later.
+    log_.Error("could not record send outcomes", {{"count", batch.size()}, {"error", e.what()}});
     co_return;
   }
-  if (metrics_ != nullptr) metrics_->CountAttempt(msg.channel, ToString(record.outcome));
-  if (!finished.recorded) {
-    log_.Warn("send outcome not recorded: message was recovered meanwhile", {{"id", msg.id}});
-    co_return;
-  }
-  const bool exhausted = record.outcome == store::AttemptOutcome::kRetryable && msg.attempts >= msg.max_attempts;
-  if (exhausted || record.outcome == store::AttemptOutcome::kFailed) {
-    log_.Warn(exhausted ? "outbox message dead-lettered" : "outbox message failed",
-              {{"id", msg.id},
-               {"channel", msg.channel},
-               {"recipient", MaskedRecipient(msg)},
-               {"attempts", msg.attempts},
-               {"error", record.error},
-               {"fallback_id", finished.fallback ? nlohmann::json(*finished.fallback) : nlohmann::json()}});
-    if (finished.fallback) notified_ = true;  // the fallback is due now: the loop runs another round
-  } else if (log_.Enabled(LogLevel::kDebug)) {
-    log_.Debug("outbox attempt", {{"id", msg.id},
-                                  {"channel", msg.channel},
-                                  {"recipient", MaskedRecipient(msg)},
-                                  {"outcome", ToString(record.outcome)}});
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& msg = batch[i].msg;
+    const auto& record = batch[i].record;
+    if (metrics_ != nullptr) metrics_->CountAttempt(msg.channel, ToString(record.outcome));
+    if (!finished[i].recorded) {
+      log_.Warn("send outcome not recorded: message was recovered meanwhile", {{"id", msg.id}});
+      continue;
+    }
+    const bool exhausted = record.outcome == store::AttemptOutcome::kRetryable && msg.attempts >= msg.max_attempts;
+    if (exhausted || record.outcome == store::AttemptOutcome::kFailed) {
+      log_.Warn(exhausted ? "outbox message dead-lettered" : "outbox message failed",
+                {{"id", msg.id},
+                 {"channel", msg.channel},
+                 {"recipient", MaskedRecipient(msg)},
+                 {"attempts", msg.attempts},
+                 {"error", record.error},
+                 {"fallback_id", finished[i].fallback ? nlohmann::json(*finished[i].fallback) : nlohmann::json()}});
+      if (finished[i].fallback) notified_ = true;  // the fallback is due now: the loop runs another round
+    } else if (log_.Enabled(LogLevel::kDebug)) {
+      log_.Debug("outbox attempt", {{"id", msg.id},
+                                    {"channel", msg.channel},
+                                    {"recipient", MaskedRecipient(msg)},
+                                    {"outcome", ToString(record.outcome)}});
+    }
   }
 }
 

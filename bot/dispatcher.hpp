@@ -1,8 +1,10 @@
 #pragma once
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -79,7 +81,16 @@ class Dispatcher {
   net::awaitable<void> Loop();
   net::awaitable<void> Recover(std::int64_t now_ms);
   net::awaitable<void> SendOne(store::OutboxMessage msg, channels::Sender& sender);
+  // A send's outcome, waiting to be recorded with the others that finished meanwhile.
+  struct Outcome {
+    store::OutboxMessage msg;
+    store::AttemptRecord record;
+    std::int64_t now_ms = 0;
+    std::int64_t retry_at = 0;
+  };
+  net::awaitable<void> Record(std::vector<Outcome> batch);
   void WakeWaiters();
+  [[nodiscard]] int RefillAt() const { return std::max(1, options_.concurrency / 4); }
 
   net::strand<net::any_io_executor> strand_;
   store::Writer& writer_;
@@ -95,6 +106,13 @@ class Dispatcher {
   net::steady_timer idle_;
   int in_flight_ = 0;  // sends not yet recorded (Stop and Drain wait for them)
   int sending_ = 0;    // sends the provider has not answered (bounded by options.concurrency)
+  // The last round took every free slot: the next waits until a quarter of them is free again,
+  // so claims go in batches instead of one writer job per finished send.
+  bool saturated_ = false;
+  // Outcomes of finished sends not yet recorded; one writer job records all that are waiting
+  // (the first SendOne to find none being recorded does it, the others only add theirs).
+  std::vector<Outcome> outcomes_;
+  bool recording_ = false;
   bool notified_ = false;
   bool stopping_ = false;
   bool loop_running_ = false;
