@@ -123,10 +123,10 @@ int ListOutbox(const Config& config, int limit, const std::optional<std::string>
 
 // duijie token create|revoke|list: runs against the database directly (migrated first), so a
 // first admin token can be made before the gateway ever runs.
-// `duijie import researchers FILE`: the whole file checked first; with problems nothing is
+// `duijie import researchers|enterprises FILE`: the whole file checked first; with problems nothing is
 // written unless --partial; the report names row and column of each. The writing is one
 // transaction, so a crash or an error leaves nothing half-imported.
-int RunImport(const Config& config, const std::string& file, bool partial, bool dry_run) {
+int RunImport(const Config& config, const std::string& kind, const std::string& file, bool partial, bool dry_run) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::cerr << "duijie import: cannot read " << file << "\n";
@@ -150,8 +150,12 @@ int RunImport(const Config& config, const std::string& file, bool partial, bool 
                 << "] " << done << "/" << total << (tty && done < total ? "" : "\n") << std::flush;
     };
     SQLite::Transaction tx(conn.Db());
-    const auto report = dialogs::ImportResearchers(conn, dialogs::Programme::Embedded().at(config.programme.id),
-                                                   dialogs::Catalogue::Embedded(), text, options, SystemClock().Now());
+    const auto& programme = dialogs::Programme::Embedded().at(config.programme.id);
+    const auto report = kind == "enterprises"
+                            ? dialogs::ImportEnterprises(conn, programme, dialogs::Catalogue::Embedded(), text, options,
+                                                         SystemClock().Now())
+                            : dialogs::ImportResearchers(conn, programme, dialogs::Catalogue::Embedded(), text, options,
+                                                         SystemClock().Now());
     if (!report.file_error.empty()) {
       std::cerr << "duijie import: " << file << ": " << report.file_error << "\n";
       return 1;
@@ -170,8 +174,9 @@ int RunImport(const Config& config, const std::string& file, bool partial, bool 
       return report.problems.empty() ? 0 : 1;
     }
     tx.commit();
-    std::cout << report.imported << (report.imported == 1 ? " researcher" : " researchers") << " imported from "
-              << report.rows << (report.rows == 1 ? " row" : " rows");
+    const std::string noun = kind == "enterprises" ? "enterprise" : "researcher";
+    std::cout << report.imported << " " << noun << (report.imported == 1 ? "" : "s") << " imported from " << report.rows
+              << (report.rows == 1 ? " row" : " rows");
     if (const auto left = report.rows - report.imported; left > 0) {
       std::cout << "; " << left << (left == 1 ? " row" : " rows") << " left out";
     }
@@ -312,17 +317,20 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   token_revoke->add_option("--name", token_name, "The token's name")->required();
   token->add_subcommand("list", "List tokens (never their secrets)");
 
-  auto* import =
-      app.add_subcommand("import", "Import researchers from a CSV file (checked whole before anything is written)");
+  auto* import = app.add_subcommand(
+      "import", "Import researchers or enterprises from a CSV file (checked whole before anything is written)");
   add_config(import);
   std::string import_kind;
   std::string import_file;
   bool import_partial = false;
   bool import_dry_run = false;
-  import->add_option("kind", import_kind, "What the file holds")->required()->check(CLI::IsMember({"researchers"}));
+  import->add_option("kind", import_kind, "What the file holds")
+      ->required()
+      ->check(CLI::IsMember({"researchers", "enterprises"}));
   import
       ->add_option("file", import_file,
-                   "CSV with a header row: 姓名,手机,邮箱,单位,职称,人员类型,领域,关键词,简介,地区")
+                   "CSV with a header row; researchers: 姓名,手机,邮箱,单位,职称,人员类型,领域,关键词,简介,地区; "
+                   "enterprises: 企业名称,统一社会信用代码,地区,行业,入库编号,联系人,手机,邮箱")
       ->required()
       ->check(CLI::ExistingFile);
   import->add_flag("--partial", import_partial, "Import the good rows even if some rows have problems");
@@ -383,7 +391,7 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   if (outbox->parsed()) return ListOutbox(*config, limit, status, id, as_json);
   if (match->parsed()) return RunMatch(*config, match_command, std::cout, std::cerr);
   if (chat->parsed()) return RunChat(*config, chat_options, std::cin, std::cout, std::cerr);
-  if (import->parsed()) return RunImport(*config, import_file, import_partial, import_dry_run);
+  if (import->parsed()) return RunImport(*config, import_kind, import_file, import_partial, import_dry_run);
   if (broadcast->parsed()) {
     if (bc.action == "create" && (bc.title.empty() || (bc.text.empty() && bc.template_key.empty()))) {
       std::cerr << "duijie broadcast create: give --title and --text (or --template)\n";

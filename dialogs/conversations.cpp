@@ -270,6 +270,8 @@ void Transition(store::Connection& c, std::string_view entity, std::int64_t id, 
   store::RecordTransition(c, {std::string(entity), id, from, std::string(to), actor, DomainChannel(channel), "", now});
 }
 
+}  // namespace
+
 std::int64_t ProgrammeRow(store::Connection& c, const Programme& p, std::int64_t now) {
   auto& ins = c.Prepare(
       "INSERT INTO programmes (code, name, definition, created_at) VALUES (:code, :name, :def, :now) "
@@ -283,6 +285,8 @@ std::int64_t ProgrammeRow(store::Connection& c, const Programme& p, std::int64_t
   sel.bind(":code", p.id);
   return *OptionalId(sel);
 }
+
+namespace {
 
 // A further identity the person gave in a form (mobile, email): recorded unverified unless it
 // is someone else's already.

@@ -53,6 +53,10 @@ class Conversations {
   Random* random_;
 };
 
+/// The store's row of a programme definition (made on first use): what needs, enterprises and
+/// researchers refer to.
+[[nodiscard]] std::int64_t ProgrammeRow(store::Connection& c, const Programme& p, std::int64_t now);
+
 /// The civil date in China (UTC+8, no DST) at `t`: what "today" means to the people writing.
 [[nodiscard]] Date ChinaDate(Clock::TimePoint t);
 

@@ -22,7 +22,7 @@ struct ImportProblem {
 
 struct ImportReport {
   std::size_t rows = 0;      // data rows read
-  std::size_t imported = 0;  // researchers written
+  std::size_t imported = 0;  // people (researchers, enterprises with their contact) written
   std::vector<ImportProblem> problems;
   std::string file_error;  // the file itself is unusable (not CSV, a required column missing)
 };
@@ -43,6 +43,17 @@ struct ImportOptions {
 /// by name as needed; people are verified researchers (staff vouch for them), their addresses
 /// unverified until they answer.
 [[nodiscard]] ImportReport ImportResearchers(store::Connection& c, const Programme& programme,
+                                             const Catalogue& catalogue, std::string_view csv,
+                                             const ImportOptions& options, Clock::TimePoint now);
+
+/// Enterprises imported by staff from CSV (企业名称/name, 统一社会信用代码/credit_code, 地区/region,
+/// 行业/industry, 入库编号/sme_number, 联系人/contact, 手机/mobile, 邮箱/email; all but the SME number
+/// and one of mobile/email required): checked as the registration dialog checks them (the credit
+/// code's check character, the programme's regions and fields), a credit code registered already
+/// or twice in the file is a problem of its row. The enterprise is verified (staff vouch for it)
+/// with its contact as an enterprise contact, whose addresses stay unverified until they answer.
+/// Same transaction rules as ImportResearchers.
+[[nodiscard]] ImportReport ImportEnterprises(store::Connection& c, const Programme& programme,
                                              const Catalogue& catalogue, std::string_view csv,
                                              const ImportOptions& options, Clock::TimePoint now);
 

@@ -1,4 +1,4 @@
-// Researchers imported from CSV: a 10,000-row file with 37 bad rows gets a report naming each
+// Researchers and enterprises imported from CSV: a 10,000-row file with 37 bad rows gets a report naming each
 // row and column and imports nothing, or (partial) only the good rows.
 #include "dialogs/import.hpp"
 
@@ -27,6 +27,8 @@ class ImportTest : public ::testing::Test {
   long long Scalar(const std::string& sql) { return db_.Scalar(sql); }
 
   test::TestDb db_;
+  const Programme& programme_ = Programme::Embedded().at("hubei-2020");
+  const Clock::TimePoint now_ = FromUnixMillis(1'795'305'600'000);
 };
 
 // 10,000 rows; rows 100, 200, ... 3700 are bad, each in one of several ways.
@@ -126,6 +128,54 @@ TEST_F(ImportTest, ATypeTheProgrammeDoesNotAdmitIsAProblemWithItsRule) {
   const auto report = Import("姓名,手机,人员类型,领域\n张三,13812345678,在读硕士研究生,新材料\n");
   ASSERT_EQ(report.problems.size(), 1U);
   EXPECT_EQ(report.problems[0].field, "人员类型");
+}
+
+TEST_F(ImportTest, EnterprisesAreCheckedAsTheRegistrationDialogChecksThem) {
+  db_.SeedEnterprise("已注册的公司", "hb01", "energy");
+  db_.Conn().Exec("UPDATE enterprises SET credit_code = '91350100M000100Y43'");
+  const std::string header = "企业名称,统一社会信用代码,地区,行业,入库编号,联系人,手机,邮箱\n";
+  const std::string good1 =
+      "武汉ABC新材料科技有限公司,91420100MA4K00001U,武汉市,新材料,2024420100A0001,张三,13811110001,\n";
+  const std::string good2 = "宜昌某电池公司,91420100MA4K00002Y,宜昌市,新能源与节能,,李四,,li.si@example.cn\n";
+  const std::string rows = good1 + good2 +
+                           "错码公司,91420100MA4K00003X,武汉市,新材料,,王五,13811110003,\n"  // row 3: check character
+                           "重复公司,91420100MA4K00001U,武汉市,新材料,,赵六,13811110004,\n"  // row 4: twice in the file
+                           "已注册,91350100M000100Y43,武汉市,新材料,,钱七,13811110005,\n"    // row 5: registered
+                           "火星公司,91420100MA4K000032,火星,新材料,,孙八,13811110006,\n"    // row 6: region
+                           "无人公司,91350100M000200Y1H,武汉市,新材料,,周,13811110001,\n";   // row 7: contact, mobile
+  const auto report = ImportEnterprises(db_.Conn(), programme_, Catalogue::Embedded(), header + rows, {}, now_);
+  ASSERT_TRUE(report.file_error.empty()) << report.file_error;
+  EXPECT_EQ(report.rows, 7U);
+  std::vector<std::pair<std::size_t, std::string>> got;
+  for (const auto& p : report.problems) got.emplace_back(p.row, p.field);
+  EXPECT_EQ(got, (std::vector<std::pair<std::size_t, std::string>>{{3, "统一社会信用代码"},
+                                                                   {4, "统一社会信用代码"},
+                                                                   {5, "统一社会信用代码"},
+                                                                   {6, "地区"},
+                                                                   {7, "联系人"},
+                                                                   {7, "手机"}}));
+  EXPECT_EQ(report.imported, 0U);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM enterprises"), 1) << "nothing written";
+
+  ImportOptions partial;
+  partial.partial = true;
+  const auto done = ImportEnterprises(db_.Conn(), programme_, Catalogue::Embedded(), header + rows, partial, now_);
+  EXPECT_EQ(done.imported, 2U);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM enterprises e JOIN people p ON p.id = e.contact_person_id WHERE e.status = "
+                   "'verified' AND p.role = 'enterprise_contact' AND p.status = 'verified'"),
+            2);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM enterprises WHERE name = '武汉ABC新材料科技有限公司' AND region = 'hb01' AND "
+                   "industry = 'materials' AND sme_number = '2024420100A0001'"),
+            1)
+      << "the name as written, the region and field as ids";
+  EXPECT_EQ(Scalar("SELECT count(*) FROM identities WHERE address IN ('+8613811110001', 'li.si@example.cn') AND "
+                   "status = 'unverified'"),
+            2);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM transitions WHERE entity = 'person' AND reason = 'imported'"), 2);
+  // The header is the enterprises' own.
+  EXPECT_NE(ImportEnterprises(db_.Conn(), programme_, Catalogue::Embedded(), "姓名,手机\n张三,13812345678\n", {}, now_)
+                .file_error.find("姓名"),
+            std::string::npos);
 }
 
 }  // namespace

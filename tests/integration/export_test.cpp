@@ -126,5 +126,27 @@ TEST(ImportEndToEnd, BadRowsAreNamedAndNothingIsImportedUnlessPartial) {
   EXPECT_EQ(c.Db().execAndGet("SELECT count(*) FROM units").getInt(), 2);
 }
 
+TEST(ImportEndToEnd, EnterprisesWithABadCreditCodeAreNamedByRowAndColumn) {
+  test::TempDir dir;
+  const std::string db = dir.File("duijie.db");
+  const std::string file = dir.File("enterprises.csv");
+  std::ofstream(file) << "企业名称,统一社会信用代码,地区,行业,联系人,手机\n"
+                         "武汉ABC新材料科技有限公司,91420100MA4K00001U,武汉市,新材料,张三,13811110001\n"
+                         "错码公司,91420100MA4K00003X,武汉市,新材料,王五,13811110003\n";
+  const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", db}};
+  test::ChildProcess strict(DUIJIE_BINARY, {"import", "enterprises", file}, env);
+  EXPECT_EQ(strict.Wait(30s), 1);
+  strict.WaitForEof(5s);
+  EXPECT_NE(strict.Stdout().find("row 2, 统一社会信用代码: "), std::string::npos) << strict.Stdout();
+  test::ChildProcess partial(DUIJIE_BINARY, {"import", "enterprises", file, "--partial"}, env);
+  EXPECT_EQ(partial.Wait(30s), 0);
+  partial.WaitForEof(5s);
+  EXPECT_NE(partial.Stdout().find("1 enterprise imported from 2 rows; 1 row left out"), std::string::npos)
+      << partial.Stdout();
+  store::Connection c(db, store::ConnectionOptions{});
+  EXPECT_EQ(c.Db().execAndGet("SELECT name FROM enterprises WHERE status = 'verified'").getString(),
+            "武汉ABC新材料科技有限公司");
+}
+
 }  // namespace
 }  // namespace duijie
