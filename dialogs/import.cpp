@@ -153,20 +153,33 @@ class Addresses {
   std::set<std::string> emails_;
 };
 
-// The new person's unverified addresses (staff vouch for the person, not for the addresses).
-void InsertIdentities(store::Connection& c, std::int64_t person, const std::optional<std::string>& mobile,
-                      const std::optional<std::string>& email, std::int64_t now_ms) {
+// A verified person of `role` (staff vouch for them) with unverified addresses (nobody vouches
+// for those until the person answers), and the transition that says so.
+std::int64_t InsertPerson(store::Connection& c, const std::string& name, const char* role,
+                          const std::optional<std::string>& mobile, const std::optional<std::string>& email,
+                          std::int64_t now_ms) {
+  auto& person = c.Prepare(
+      "INSERT INTO people (display_name, role, status, created_at, updated_at) VALUES (?, ?, 'verified', ?, ?)");
+  person.bind(1, name);
+  person.bind(2, role);
+  person.bind(3, now_ms);
+  person.bind(4, now_ms);
+  person.exec();
+  person.reset();
+  const std::int64_t id = c.Db().getLastInsertRowid();
   auto& identity = c.Prepare(
       "INSERT INTO identities (person_id, kind, address, status, created_at) VALUES (?, ?, ?, 'unverified', ?)");
   for (const auto& [kind, address] : {std::pair{"mobile", mobile}, std::pair{"email", email}}) {
     if (!address) continue;
-    identity.bind(1, person);
+    identity.bind(1, id);
     identity.bind(2, kind);
     identity.bind(3, *address);
     identity.bind(4, now_ms);
     identity.exec();
     identity.reset();
   }
+  store::RecordTransition(c, {"person", id, std::nullopt, "verified", std::nullopt, "cli", "imported", now_ms});
+  return id;
 }
 
 // A CSV file whose header names its columns (in any order, by any of their names).
@@ -306,16 +319,7 @@ ImportReport ImportResearchers(store::Connection& c, const Programme& programme,
   const std::int64_t now_ms = ToUnixMillis(now);
   std::size_t done = 0;
   for (const auto& row : good) {
-    auto& person = c.Prepare(
-        "INSERT INTO people (display_name, role, status, created_at, updated_at) VALUES (?, 'researcher', 'verified', "
-        "?, ?)");
-    person.bind(1, row.name);
-    person.bind(2, now_ms);
-    person.bind(3, now_ms);
-    person.exec();
-    person.reset();
-    const std::int64_t id = c.Db().getLastInsertRowid();
-    InsertIdentities(c, id, row.mobile, row.email, now_ms);
+    const std::int64_t id = InsertPerson(c, row.name, "researcher", row.mobile, row.email, now_ms);
     auto& researcher = c.Prepare(
         "INSERT INTO researchers (person_id, unit_id, title, eligibility, fields, keywords, bio, region, status, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'verified', ?, ?)");
@@ -335,7 +339,6 @@ ImportReport ImportResearchers(store::Connection& c, const Programme& programme,
     researcher.bind(10, now_ms);
     researcher.exec();
     researcher.reset();
-    store::RecordTransition(c, {"person", id, std::nullopt, "verified", std::nullopt, "cli", "imported", now_ms});
     ++report.imported;
     if (options.progress && (++done % 500 == 0 || done == good.size()))
       options.progress("importing", done, good.size());
@@ -413,16 +416,7 @@ ImportReport ImportEnterprises(store::Connection& c, const Programme& programme,
   const std::int64_t programme_row = ProgrammeRow(c, programme, now_ms);
   std::size_t done = 0;
   for (const auto& e : good) {
-    auto& person = c.Prepare(
-        "INSERT INTO people (display_name, role, status, created_at, updated_at) VALUES (?, 'enterprise_contact', "
-        "'verified', ?, ?)");
-    person.bind(1, e.contact);
-    person.bind(2, now_ms);
-    person.bind(3, now_ms);
-    person.exec();
-    person.reset();
-    const std::int64_t id = c.Db().getLastInsertRowid();
-    InsertIdentities(c, id, e.mobile, e.email, now_ms);
+    const std::int64_t id = InsertPerson(c, e.contact, "enterprise_contact", e.mobile, e.email, now_ms);
     auto& enterprise = c.Prepare(
         "INSERT INTO enterprises (name, credit_code, region, industry, sme_number, contact_person_id, status, "
         "programme_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'verified', ?, ?, ?)");
@@ -437,7 +431,6 @@ ImportReport ImportEnterprises(store::Connection& c, const Programme& programme,
     enterprise.bind(9, now_ms);
     enterprise.exec();
     enterprise.reset();
-    store::RecordTransition(c, {"person", id, std::nullopt, "verified", std::nullopt, "cli", "imported", now_ms});
     ++report.imported;
     if (options.progress && (++done % 500 == 0 || done == good.size()))
       options.progress("importing", done, good.size());
