@@ -113,8 +113,15 @@ int main(int argc, char** argv) {
                                      std::chrono::milliseconds(5000)});
   const long rss_start = RssKb();
 
+  const auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  };
   net::io_context direct_ioc;
+  const double c0 = cpu();
   const double direct = Direct(direct_ioc, tencent, templates, n, concurrency);
+  const double direct_cpu_us = (cpu() - c0) * 1e6 / n;
 
   const bool broadcast = argc == 6 && std::string_view(argv[5]) == "broadcast";
   {
@@ -172,6 +179,7 @@ int main(int argc, char** argv) {
   net::io_context ioc;
   bot::Dispatcher dispatcher(ioc.get_executor(), writer, {{"sms", &sender}}, clock, random, nullptr, log, options);
   const auto start = Clk::now();
+  const double c1 = cpu();
   dispatcher.Start();
   std::vector<long> rss_samples;
   std::int64_t sent = 0;
@@ -197,6 +205,7 @@ int main(int argc, char** argv) {
   ioc.run();
   second.join();
   const double outbox = n / std::chrono::duration<double>(Clk::now() - start).count();
+  const double outbox_cpu_us = (cpu() - c1) * 1e6 / n;
   const auto counts = writer.RunSync([](store::Connection& c) { return store::OutboxRepository::CountByStatus(c); });
   http.Stop();
 
@@ -208,6 +217,8 @@ int main(int argc, char** argv) {
             << "direct (fake alone) " << static_cast<long>(direct) << " msg/s\n"
             << "through the outbox  " << static_cast<long>(outbox) << " msg/s\n"
             << "ratio               " << outbox / direct << "\n"
+            << "our CPU per message " << static_cast<long>(direct_cpu_us) << " us direct, "
+            << static_cast<long>(outbox_cpu_us) << " us through the outbox (the fake's is not counted)\n"
             << "RSS kB at start / 25% / 50% / 75% / end of the drain: " << rss_start << " / " << quarter(1) << " / "
             << quarter(2) << " / " << quarter(3) << " / " << quarter(4) << "\n"
             << "peak RSS kB         " << PeakKb() << "\n";
