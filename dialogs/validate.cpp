@@ -126,7 +126,13 @@ std::optional<double> ParseArabic(std::string_view s) {
 }
 
 std::optional<long long> ParseWholeNumber(std::string_view s) {
-  if (auto arabic = ParseArabic(s); arabic && std::floor(*arabic) == *arabic) return static_cast<long long>(*arabic);
+  // Beyond 10^15 no count, amount or year makes sense, and a double that large may not fit a
+  // long long at all (found by the form_values fuzzer: "13561356734567 734567").
+  constexpr double kLargest = 1e15;
+  if (auto arabic = ParseArabic(s); arabic && std::floor(*arabic) == *arabic) {
+    if (*arabic > kLargest) return std::nullopt;
+    return static_cast<long long>(*arabic);
+  }
   return ParseChineseInt(s);
 }
 

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libpugixml-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev sqlite3
-          libjemalloc-dev libcli11-dev libopencc-dev libxlsxwriter-dev libcsv-dev pkg-config openssl libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy nodejs npm)
+          libjemalloc-dev libcli11-dev libopencc-dev libxlsxwriter-dev libcsv-dev pkg-config openssl libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-tidy clang libclang-rt-14-dev nodejs npm)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)
 fi

@@ -130,6 +130,9 @@ TEST(ParseChoices, SeveralSeparatedAnyWayWithinBounds) {
 TEST(ParseTextAndCount, CountCharactersNotBytes) {
   EXPECT_EQ(Error(ParseText("  锂电池  正极材料 ", 2, 10)), R"(ok:"锂电池 正极材料")");
   EXPECT_EQ(Error(ParseText("锂", 2, 10)), "invalid.text_short");
+  // Found by the form_values fuzzer: 20 digits overflowed the conversion to a whole number.
+  EXPECT_EQ(Error(ParseCount("13561356734567\u3000734567\u3000", 1, 10)), "invalid.count");
+  EXPECT_EQ(Error(ParseCount("99999999999999999999", 1, 10)), "invalid.count");
   // Free text is kept as written (case, full-width punctuation); only white space is tidied.
   EXPECT_EQ(Error(ParseText("武汉ABC电池　280Ah，-20℃\n可用", 2, 30)), R"(ok:"武汉ABC电池 280Ah，-20℃ 可用")");
   EXPECT_EQ(Error(ParseText("一二三四五六七八九十一", 2, 10)), "invalid.text_long");
