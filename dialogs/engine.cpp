@@ -422,7 +422,60 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
   return false;
 }
 
+namespace {
+
+// Whether a saved state has the types the engine reads from it. Numbers must be whole and small:
+// reading 1e40 into an int is undefined behaviour, not an exception.
+bool WellFormed(const json& state) {
+  if (!state.is_object()) return true;  // anything but an object reads as idle
+  const auto small = [](const json& v) {
+    return v.is_number_integer() && v.get<std::int64_t>() >= -1'000'000 && v.get<std::int64_t>() <= 1'000'000;
+  };
+  const auto whole = [](const json& v) { return v.is_number_integer(); };
+  const auto check = [](const json& object, std::initializer_list<const char*> keys, const auto& ok) {
+    return std::all_of(keys.begin(), keys.end(), [&object, &ok](const char* k) {
+      const auto it = object.find(k);
+      return it == object.end() || it->is_null() || ok(*it);
+    });
+  };
+  const auto small_list = [&small](const json& v) { return v.is_array() && std::all_of(v.begin(), v.end(), small); };
+  const auto flag = [](const json& v) { return v.is_boolean(); };
+  if (!check(state, {"field", "tries"}, small) || !check(state, {"updated_at", "started_at", "fix_need_id"}, whole) ||
+      !check(state, {"history", "fix"}, small_list) ||
+      !check(state, {"confirming", "editing", "awaiting_resume"}, flag)) {
+    return false;
+  }
+  if (const auto d = state.find("draft"); d != state.end() && d->is_object()) {
+    if (!check(*d, {"field"}, small) || !check(*d, {"history"}, small_list)) return false;
+  }
+  if (const auto v = state.find("verify"); v != state.end() && v->is_object()) {
+    if (!check(*v, {"tries"}, small) || !check(*v, {"expires_at", "sent_at"}, whole)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Turn Engine::Handle(const json& state_in, const InboundEvent& event, const TurnContext& ctx) const {
+  if (!WellFormed(state_in)) return Reset(event, ctx);
+  try {
+    return HandleState(state_in, event, ctx);
+  } catch (const json::exception&) {
+    return Reset(event, ctx);
+  } catch (const std::out_of_range&) {
+    return Reset(event, ctx);  // a field index beyond the form
+  }
+}
+
+// A saved state this version cannot read (left by an older version, or edited by hand): the
+// person starts afresh, told so, instead of every message failing (found by fuzzing).
+Turn Engine::Reset(const InboundEvent& event, const TurnContext& ctx) const {
+  Turn turn = HandleState(dialogs::Idle(), event, ctx);
+  turn.replies.insert(turn.replies.begin(), Text(ctx, "form.state_reset"));
+  return turn;
+}
+
+Turn Engine::HandleState(const json& state_in, const InboundEvent& event, const TurnContext& ctx) const {
   Turn turn;
   json state = state_in.is_object() ? state_in : dialogs::Idle();
   const FormSpec* form = Idle(state) ? nullptr : Find(state["form"].get<std::string>());

@@ -139,6 +139,9 @@ class Engine {
   [[nodiscard]] Turn Handle(const nlohmann::json& state, const InboundEvent& event, const TurnContext& ctx) const;
 
  private:
+  // Handle for a state of the expected shape; throws nlohmann::json::exception for one that is not.
+  [[nodiscard]] Turn HandleState(const nlohmann::json& state, const InboundEvent& event, const TurnContext& ctx) const;
+  [[nodiscard]] Turn Reset(const InboundEvent& event, const TurnContext& ctx) const;
   const FormSpec* Find(std::string_view id) const;
   void Ask(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;
   void AskConfirm(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;

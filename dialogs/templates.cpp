@@ -20,6 +20,14 @@ const std::set<std::string, std::less<>> kReservedParams = {"locale", "task_id",
 
 Error Invalid(std::string message) { return {Errc::kInvalidArgument, "template: " + std::move(message)}; }
 
+// A text field that may be absent (then `fallback`); nullopt when present but not a string.
+std::optional<std::string> StringField(const json& object, const char* key, std::string fallback = {}) {
+  const auto it = object.find(key);
+  if (it == object.end()) return fallback;
+  if (!it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 bool IsIdentifier(std::string_view s, std::size_t max) {
   if (s.empty() || s.size() > max || !(s[0] >= 'a' && s[0] <= 'z')) return false;
   return std::all_of(s.begin(), s.end(),
@@ -191,7 +199,7 @@ Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
   if (auto e = Unknown(body, {"name", "description", "variables", "title", "text", "wecom", "sms", "email"}, "")) {
     return *e;
   }
-  const std::string name = body.value("name", "");
+  const std::string name = StringField(body, "name").value_or("");
   if (!IsIdentifier(name, 64)) {
     return Invalid("name: 1 to 64 of a-z, 0-9 and _, starting with a letter (e.g. report_due)");
   }
@@ -229,7 +237,7 @@ Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
     const auto& w = body["wecom"];
     if (!w.is_object()) return Invalid("wecom: an object {format, title, text, url}");
     if (auto e = Unknown(w, {"format", "title", "text", "url"}, "wecom.")) return *e;
-    const std::string format = w.value("format", "text");
+    const std::string format = StringField(w, "format", "text").value_or("");
     if (format != "text" && format != "markdown" && format != "card") {
       return Invalid("wecom.format: text, markdown or card");
     }
@@ -251,8 +259,8 @@ Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
     const auto& s = body["sms"];
     if (!s.is_object()) return Invalid("sms: an object {template, params}");
     if (auto e = Unknown(s, {"template", "params"}, "sms.")) return *e;
-    const std::string kind = s.value("template", "");
-    const json params = s.value("params", json::object());
+    const std::string kind = StringField(s, "template").value_or("");
+    const json params = s.contains("params") ? s["params"] : json::object();
     if (kind.empty()) return Invalid("sms.template: the kind of an approved SMS template (e.g. reminder)");
     if (!params.is_object()) return Invalid("sms.params: an object of the SMS template's variables");
     const TextChecker checker(variables, "sms.params.");

@@ -85,6 +85,10 @@ TEST(Templates, EveryMistakeIsNamed) {
   EXPECT_NE(Why(with("email", {{"html", "<script>alert(1)</script>"}})).find("<script"), std::string::npos);
   EXPECT_NE(Why(with("email", {{"html", "<a href=\"JavaScript:x\">x</a>"}})).find("javascript"), std::string::npos);
   EXPECT_NE(Why(with("email", {{"cc", "a@b.cn"}})).find("'email.cc' is not a field"), std::string::npos);
+  // Found by fuzzing: fields of the wrong type are refused by name instead of throwing.
+  EXPECT_NE(Why(with("name", {{"zh-e", "reminder"}})).find("name:"), std::string::npos);
+  EXPECT_NE(Why(with("wecom", {{"format", 3}})).find("wecom.format"), std::string::npos);
+  EXPECT_NE(Why(with("sms", {{"template", json::array()}})).find("sms.template"), std::string::npos);
   // Without a list of SMS kinds (no SMS configured) the kind is not checked.
   EXPECT_TRUE(ParseTemplate(with("sms", {{"template", "custom_kind"}, {"params", {{"x", "y"}}}}), {}));
 }

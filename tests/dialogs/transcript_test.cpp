@@ -255,6 +255,32 @@ Result RunTranscript(const fs::path& file, bool record) {
   return result;
 }
 
+// Found by fuzzing: a saved state of another shape (an older version, a hand edit) made every
+// message fail. The person is told and starts afresh; the state saved after is readable.
+TEST(Engine, AStateItCannotReadStartsAfresh) {
+  MemoryFacts facts;
+  test::FakeRandom random({0.5});
+  const TurnContext ctx{.programme = Programme::Embedded().at("hubei-2020"),
+                        .catalogue = Catalogue::Embedded(),
+                        .facts = facts,
+                        .now = FromUnixMillis(1'795'305'600'000),
+                        .today = Date{2026, 11, 22},
+                        .channel = "wecom",
+                        .sender = "p",
+                        .random = &random};
+  const InboundEvent event{"wecom", "p", "text", "发布需求", std::nullopt, std::nullopt, {}};
+  for (const auto& state :
+       {json{{"form", 7}}, json{{"form", "need_posting"}, {"field", 21}, {"values", json::object()}},
+        json::parse(R"({"form": "need_posting", "field": 6.66667e+41})"),
+        json{{"form", "need_posting"}, {"field", 0}, {"values", {{"title", 5}}}, {"editing", "yes"}}}) {
+    const auto turn = Engine::Standard().Handle(state, event, ctx);
+    ASSERT_GE(turn.replies.size(), 2U) << state.dump();
+    EXPECT_EQ(turn.replies[0], Catalogue::Embedded().Text("zh-CN", "form.state_reset")) << state.dump();
+    EXPECT_EQ(turn.state.value("form", ""), "need_posting") << "then the message is handled as if idle";
+    EXPECT_NO_THROW((void)Engine::Standard().Handle(turn.state, event, ctx));
+  }
+}
+
 TEST(Transcripts, EveryJourneyReadsAsWritten) {
   const fs::path dir = fs::path(DUIJIE_TEST_DATA_DIR) / "dialogs" / "transcripts";
   std::size_t files = 0;

@@ -93,6 +93,51 @@ def main():
                               "zhang.san@example.edu.cn", "三", "12", "新能源", "新材料、医药", "1,2"]):
         put("form_values", f"v{i}", text)
 
+    put("wecom_kf", "page", json.dumps({"errcode": 0, "errmsg": "ok", "next_cursor": "4gw7MepFLfgF2VC5npN", "has_more": 1,
+        "msg_list": [
+            {"msgid": "from_msgid_4622416642169452483", "open_kfid": "wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q",
+             "external_userid": "wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw", "send_time": 1615478585, "origin": 3,
+             "msgtype": "text", "text": {"content": "你好，我想发布需求"}},
+            {"msgid": "e1", "send_time": 1615478586, "origin": 4, "msgtype": "event",
+             "event": {"event_type": "enter_session", "open_kfid": "wk1", "external_userid": "wm1",
+                       "scene": "123", "welcome_code": "aaaaaa"}},
+            {"msgid": "i1", "open_kfid": "wk1", "external_userid": "wm1", "send_time": 1, "origin": 3,
+             "msgtype": "image", "image": {"media_id": "2iSLeVyqzk4eX0IB5kTi9Ljfa2rt9dwfq5WKRQ4Nvvgw"}}]},
+        ensure_ascii=False))
+    example = os.path.join(ROOT, "config", "duijie.example.json")
+    put("config_file", "example", open(example, "rb").read())
+    put("config_file", "env", "{}\0HTTP_LISTEN\0127.0.0.1:0")
+    put("config_file", "quiet", '{"sms": {"quiet_hours": "22:00-08:00"}}\0SMS_QUIET_HOURS\023:30-07:00')
+    put("config_file", "comments", '// comment\n{"store": {"path": "x.db"}, /* c */ "http": {"max_body_bytes": 1048576}}')
+    for i, doc in enumerate([
+        {"roles": ["enterprise_contact", "researcher"]},
+        {"roles": ["enterprise_contact"], "regions": ["hb01"], "stage": "published_no_contract"},
+        {"stage": "report_not_filed", "milestone": "report", "due_within_days": 10},
+        {"fields": ["energy"], "statuses": ["verified"], "units": [1, 2], "people": [3]},
+        {"name": "report_due", "variables": ["deadline"], "title": "总结报告提醒",
+         "text": {"zh-CN": "{name}，请于{deadline}前提交。", "en": "{name}, by {deadline}."},
+         "wecom": {"format": "markdown", "text": "**{name}**"},
+         "sms": {"template": "reminder", "params": {"text": "{name}，{deadline}截止。"}},
+         "email": {"subject": "提醒", "html": "<p>{name}</p>"}},
+        {"name": "card", "title": "t", "text": "x", "wecom": {"format": "card", "url": "https://a.cn"}},
+    ]):
+        put("admin_bodies", f"b{i}", json.dumps(doc, ensure_ascii=False))
+    need = {"form": "need_posting", "field": 2, "values": {"title": "高镍正极材料循环寿命提升",
+            "problem": "循环500次后容量衰减超过20%"}, "history": [0, 1], "tries": 1, "started_at": 1795305000000,
+            "updated_at": 1795305500000}
+    confirming = dict(need, field=7, confirming=True, values=dict(need["values"], targets="循环1000次", category="product",
+                      field="energy", amount=20.0, deadline="2027-03-31"))
+    for i, (state, text) in enumerate([
+        ({}, "注册企业"), ({}, "发布需求"), ({}, "发通知"), (need, "循环1000次容量保持率不低于90%"), (need, "返回"),
+        (need, "帮助"), (confirming, "确认"), (confirming, "3"), (dict(need, awaiting_resume=True), "继续"),
+        ({"form": "staff_broadcast", "field": 1, "values": {"audience": "role:researcher"}, "history": [0]},
+         "{name}您好"),
+        ({"form": "enterprise_registration", "field": 6, "values": {}, "verifying": {"mobile": "+8613812345678",
+          "code_hash": "x", "expires_at": 1, "tries": 4}}, "123456"),
+        ({"draft": {"field": 3, "values": {"title": "t"}}}, "发布需求"), ([], "菜单"), ({"form": 7}, "取消"),
+    ]):
+        put("conversation_state", f"s{i}", json.dumps(state, ensure_ascii=False) + "\0" + text)
+
     mail = os.path.join(ROOT, "tests", "data", "email")
     for name in sorted(os.listdir(mail)):
         if name.endswith(".eml"):

@@ -48,6 +48,14 @@ TEST(WeComKf, ParsesSyncMessagesAndSkipsEntriesWithoutAnId) {
   EXPECT_FALSE(OpensWindow(page->messages[1]));
   EXPECT_FALSE(ToInboundEvent(page->messages[2]));  // a servicer's own message is not for the dialogs
   EXPECT_FALSE(ParseSyncAnswer(json{{"errcode", 0}}));
+  // Found by fuzzing: a number sent as text threw out of the whole page; it reads as 0.
+  const auto odd = ParseSyncAnswer(json::parse(
+      R"({"msg_list": [{"msgid": "m1", "send_time": "1615478585", "origin": "3", "msgtype": "text"}], "has_more": "1"})"));
+  ASSERT_TRUE(odd);
+  ASSERT_EQ(odd->messages.size(), 1U);
+  EXPECT_EQ(odd->messages[0].send_time, 0);
+  EXPECT_EQ(odd->messages[0].origin, 0);
+  EXPECT_FALSE(odd->has_more);
 }
 
 TEST(WeComKf, Addresses) {
