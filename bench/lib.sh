@@ -51,9 +51,10 @@ wait_port() {
 }
 
 # Starts duijie in the background with the given extra environment (NAME=VALUE ...) on port 0;
-# sets duijie_pid and duijie_port. The log goes to $work/duijie.log.
+# sets duijie_pid and duijie_port. The log goes to $work/duijie.log. The load comes from one
+# address (wrk on loopback), so the per-source webhook limit is off unless a bench sets it.
 start_duijie() {
-  env DUIJIE_HTTP_LISTEN=127.0.0.1:0 DUIJIE_STORE_PATH="$work/duijie.db" "$@" \
+  env DUIJIE_HTTP_LISTEN=127.0.0.1:0 DUIJIE_STORE_PATH="$work/duijie.db" DUIJIE_HTTP_WEBHOOK_RATE_PER_SOURCE=0 "$@" \
     "$bin" serve 2>"$work/duijie.log" &
   duijie_pid=$!
   for _ in $(seq 1 200); do

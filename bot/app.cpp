@@ -335,6 +335,9 @@ int App::Run() {
   dispatcher_ref = &dispatcher;
 
   Router router(log_);
+  SourceLimit webhook_limit({"/wecom/", "/sms/", "/email/"}, config_.http.webhook_rate_per_source,
+                            config_.http.webhook_burst_per_source, clock);
+  router.LimitSources(&webhook_limit);
   AddHealthRoutes(router, HealthDeps{*writer, *readers, metrics});
   std::optional<channels::wecom::Crypto> wecom_crypto;
   if (config_.wecom.CallbacksConfigured()) {

@@ -99,6 +99,14 @@ std::vector<Spec> BuildSpecs() {
   add(
       "http", "max_connections", Kind::kInteger, "integer", "connections beyond this are refused",
       [](Config& c, const json& v) { c.http.max_connections = v.get<int>(); }, 1, 1'000'000);
+  add(
+      "http", "webhook_rate_per_source", Kind::kNumber, "number",
+      "requests a second one source address may make to /wecom, /sms and /email routes (beyond: 429); 0 = no limit",
+      [](Config& c, const json& v) { c.http.webhook_rate_per_source = v.get<double>(); }, 0, 1'000'000);
+  add(
+      "http", "webhook_burst_per_source", Kind::kNumber, "number",
+      "requests one source may make at once before its rate applies",
+      [](Config& c, const json& v) { c.http.webhook_burst_per_source = v.get<double>(); }, 1, 1'000'000);
 
   add("store", "path", Kind::kString, "string", "SQLite database file",
       [](Config& c, const json& v) { c.store.path = v.get<std::string>(); });
@@ -540,6 +548,10 @@ LoadedConfig ParseConfig(std::string_view text, std::string_view origin, const E
     } catch (const json::parse_error& e) {
       out.problems.push_back("config: " + std::string(origin) + ":" + LineCol(text, e.byte > 0 ? e.byte - 1 : 0) +
                              ": not valid JSON: " + e.what());
+      return out;
+    } catch (const json::exception& e) {
+      // A number too large for any type (found by fuzzing) is not a parse_error.
+      out.problems.push_back("config: " + std::string(origin) + ": not valid JSON: " + e.what());
       return out;
     }
     if (!doc.is_object()) {

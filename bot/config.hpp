@@ -24,6 +24,9 @@ struct HttpConfig {
   Millis shutdown_grace{10'000};  // in-flight requests get this long after SIGTERM
   int threads = 0;                // 0 = one per core
   int max_connections = 10'000;
+  // Per source address on the public webhook routes (/wecom, /sms, /email); 0 = no limit.
+  double webhook_rate_per_source = 200;
+  double webhook_burst_per_source = 400;
 };
 
 struct StoreConfig {

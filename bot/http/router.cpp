@@ -78,6 +78,16 @@ net::awaitable<Router::Routed> Router::Dispatch(const HttpRequest& req) const {
       allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(route.method));
       continue;
     }
+    if (source_limit_ != nullptr && source_limit_->Covers(path)) {
+      const auto wait = source_limit_->Take(std::string(req[kPeerAddressField]));
+      if (wait > Clock::Duration::zero()) {
+        auto res = JsonError(http::status::too_many_requests, "rate_limited",
+                             "too many requests from this address; try again later");
+        const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+        res.set(http::field::retry_after, std::to_string(std::max<long long>(seconds, 1)));
+        co_return Routed{std::move(res), i};
+      }
+    }
     try {
       HttpResponse res = co_await route.handler(req);
       if (req.method() == http::verb::head) {

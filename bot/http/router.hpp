@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/http/source_limit.hpp"
 #include "bot/metrics.hpp"
 #include "common/asio.hpp"
 #include "common/log.hpp"
@@ -38,6 +39,9 @@ class Router {
   net::awaitable<Routed> Dispatch(const HttpRequest& req) const;
 
   [[nodiscard]] std::vector<Metrics::RouteLabel> Labels() const;
+  /// Requests to the paths `limit` covers are counted per source (the peer address the server
+  /// sets) and answered 429 with Retry-After beyond its rate; the metrics count them by route.
+  void LimitSources(SourceLimit* limit) { source_limit_ = limit; }
   [[nodiscard]] std::size_t Size() const { return routes_.size(); }
 
  private:
@@ -49,6 +53,7 @@ class Router {
   };
   std::vector<Route> routes_;
   const Logger& log_;
+  SourceLimit* source_limit_ = nullptr;
 };
 
 /// Set by the server on every request to the connection's peer address (never the client's).

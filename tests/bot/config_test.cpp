@@ -108,6 +108,13 @@ TEST(Config, SmsSettingsAreCheckedTogether) {
   EXPECT_NE(no_sign.problems[0].find("sms.sign_name"), std::string::npos);
 }
 
+TEST(Config, ANumberTooLargeForAnyTypeIsAProblemNotACrash) {
+  // Found by fuzzing: the JSON parser reports it as out_of_range, not as a parse error.
+  const auto loaded = ParseConfig(R"({"http": {"max_body_bytes": 1e999}})", "f.json", {});
+  ASSERT_EQ(loaded.problems.size(), 1U);
+  EXPECT_NE(loaded.problems[0].find("not valid JSON"), std::string::npos) << loaded.problems[0];
+}
+
 TEST(Config, MissingOrEmptyFileIsAProblem) {
   test::TempDir dir;
   EXPECT_EQ(LoadConfig(dir.File("missing.json"), {}).problems.size(), 1U);

@@ -70,6 +70,50 @@ TEST_F(RouterTest, HandlerExceptionIs500WithoutItsDetail) {
   EXPECT_EQ(r.response.body().find("secret detail"), std::string::npos);
 }
 
+TEST_F(RouterTest, ASourceBeyondItsRateOnALimitedRouteGets429AndOthersDoNot) {
+  int handled = 0;
+  router_.Add(http::verb::post, "/sms/tencent/{secret}/reply",
+              [&handled](const HttpRequest&) -> net::awaitable<HttpResponse> {
+                ++handled;
+                co_return JsonResponse(http::status::ok, nlohmann::json::object());
+              });
+  SourceLimit limit({"/sms/"}, 2, 3, clock_);  // 3 at once, then 2 a second
+  router_.LimitSources(&limit);
+  const auto from = [this](const std::string& peer, const std::string& target) {
+    auto req = Req(http::verb::post, target);
+    req.set(kPeerAddressField, peer);
+    return Dispatch(req);
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(from("10.0.0.1", "/sms/tencent/s/reply").response.result(), http::status::ok);
+  const auto refused = from("10.0.0.1", "/sms/tencent/s/reply");
+  EXPECT_EQ(refused.response.result(), http::status::too_many_requests);
+  EXPECT_EQ(refused.response[http::field::retry_after], "1");
+  EXPECT_EQ(nlohmann::json::parse(refused.response.body())["error"]["code"], "rate_limited");
+  EXPECT_EQ(refused.route, router_.Size() - 1) << "counted under its route in the metrics";
+  EXPECT_EQ(handled, 3) << "a refused request never reaches the handler";
+  // Another source, and a route outside the limit, are not affected.
+  EXPECT_EQ(from("10.0.0.2", "/sms/tencent/s/reply").response.result(), http::status::ok);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(from("10.0.0.1", "/hello").response.result(), http::status::created);
+  // Half a second later one more is due (2 a second).
+  clock_.Advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(from("10.0.0.1", "/sms/tencent/s/reply").response.result(), http::status::ok);
+  EXPECT_EQ(from("10.0.0.1", "/sms/tencent/s/reply").response.result(), http::status::too_many_requests);
+}
+
+TEST(SourceLimit, RemembersAtMostItsSourcesForgettingRefilledOnesFirst) {
+  test::FakeClock clock;
+  SourceLimit limit({"/sms/"}, 1, 1, clock, 2);
+  EXPECT_EQ(limit.Take("a"), Clock::Duration::zero());
+  EXPECT_EQ(limit.Take("b"), Clock::Duration::zero());
+  EXPECT_GT(limit.Take("a"), Clock::Duration::zero());
+  clock.Advance(std::chrono::seconds(2));  // a and b have refilled: forgetting them changes nothing
+  EXPECT_EQ(limit.Take("c"), Clock::Duration::zero());
+  EXPECT_EQ(limit.Take("a"), Clock::Duration::zero());
+  EXPECT_FALSE(limit.Covers("/wecom/callback"));
+  EXPECT_TRUE(limit.Covers("/sms/aliyun/x/up"));
+  EXPECT_FALSE(SourceLimit({"/sms/"}, 0, 1, clock).Covers("/sms/aliyun/x/up")) << "rate 0: no limit";
+}
+
 TEST(TargetPath, StripsQueryAndFragment) {
   EXPECT_EQ(TargetPath("/a/b?x=1"), "/a/b");
   EXPECT_EQ(TargetPath("/a#f"), "/a");
