@@ -899,20 +899,34 @@ Result<std::string> BroadcastReportCsv(store::Connection& c, std::int64_t id) {
   return out.str();
 }
 
+namespace {
+
+// A preview: the message as `person` gets it, listed for each channel they can be reached on.
+json RenderFor(store::Connection& c, const Catalogue& catalogue, const BroadcastPolicy& policy, const Stored& b,
+               const Person& person) {
+  bool opted_out = false;
+  const auto addresses = Reachable(c, person, ChannelOrder(b, policy), opted_out);
+  const json message = Compose(catalogue, b, person, json::object());
+  json out = {{"person_id", person.id},
+              {"locale", person.locale},
+              {"channels", json::array()},
+              {"opted_out_somewhere", opted_out}};
+  for (const auto& [channel, address] : addresses) {
+    out["channels"].push_back({{"channel", channel}, {"address", MaskAddress(address)}, {"message", message}});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<json> PreviewBroadcast(store::Connection& c, const Catalogue& catalogue, const BroadcastPolicy& policy,
                               std::int64_t id, std::int64_t person_id) {
   const auto b = Load(c, id);
   if (!b) return Error(Errc::kNotFound, "broadcast: no broadcast " + std::to_string(id));
   const auto person = LoadPerson(c, person_id);
   if (!person) return Error(Errc::kNotFound, "broadcast: no person " + std::to_string(person_id));
-  bool opted_out = false;
-  const auto addresses = Reachable(c, *person, ChannelOrder(*b, policy), opted_out);
-  json out = {{"broadcast_id", id}, {"person_id", person_id}, {"locale", person->locale}, {"channels", json::array()}};
-  const json message = Compose(catalogue, *b, *person, json::object());
-  for (const auto& [channel, address] : addresses) {
-    out["channels"].push_back({{"channel", channel}, {"address", MaskAddress(address)}, {"message", message}});
-  }
-  out["opted_out_somewhere"] = opted_out;
+  json out = RenderFor(c, catalogue, policy, *b, *person);
+  out["broadcast_id"] = id;
   return out;
 }
 
@@ -935,14 +949,9 @@ Result<json> PreviewTemplate(store::Connection& c, const Catalogue& catalogue, c
   for (const auto& v : found->value("variables", json::array())) {
     if (!vars.contains(v.get<std::string>())) missing.push_back(v);
   }
-  bool opted_out = false;
-  const auto addresses = Reachable(c, *person, policy.channel_order, opted_out);
-  const json message = Compose(catalogue, b, *person, json::object());
-  json out = {{"template", found->at("name")}, {"person_id", person_id},  {"locale", person->locale},
-              {"channels", json::array()},     {"missing_vars", missing}, {"opted_out_somewhere", opted_out}};
-  for (const auto& [channel, address] : addresses) {
-    out["channels"].push_back({{"channel", channel}, {"address", MaskAddress(address)}, {"message", message}});
-  }
+  json out = RenderFor(c, catalogue, policy, b, *person);
+  out["template"] = found->at("name");
+  out["missing_vars"] = missing;
   return out;
 }
 

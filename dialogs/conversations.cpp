@@ -57,6 +57,11 @@ class DbFacts final : public Facts {
   // Staff speak on the operator's own WeCom app only: a member of the corp holding a live token
   // that may send broadcasts. SMS and mail senders can be forged; a kf visitor is outside.
   [[nodiscard]] std::optional<Staff> StaffMember() const {
+    // Asked by every staff question of a turn (options, parse, show, preview): read once.
+    if (!staff_) staff_ = LoadStaff();
+    return *staff_;
+  }
+  [[nodiscard]] std::optional<Staff> LoadStaff() const {
     if (channel_ != "wecom") return std::nullopt;
     auto& s = conn_.Prepare(
         "SELECT name, role, region FROM api_tokens WHERE person_id = :person AND revoked_at IS NULL AND role IN "
@@ -263,6 +268,7 @@ class DbFacts final : public Facts {
   std::string channel_;
   Clock::TimePoint now_;
   const NeedRecommender& recommender_;
+  mutable std::optional<std::optional<Staff>> staff_;  // looked up on first use
 };
 
 void Transition(store::Connection& c, std::string_view entity, std::int64_t id, const std::optional<std::string>& from,

@@ -384,33 +384,9 @@ Parsed ParseChoices(std::string_view text, const std::vector<Choice>& options, i
   return Parsed::Value(ids);
 }
 
-namespace {
-
-// Runs of white space (the ideographic space too) as one space, trimmed; everything else as
-// written: free text keeps its case and its full-width punctuation ("280Ah", "，").
-std::string CollapseSpaces(std::string_view text) {
-  constexpr std::string_view kIdeographicSpace = "\u3000";
-  std::string out;
-  bool pending = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool wide = text.substr(i, kIdeographicSpace.size()) == kIdeographicSpace;
-    if (wide || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
-      if (wide) i += kIdeographicSpace.size() - 1;
-      pending = !out.empty();
-      continue;
-    }
-    if (pending) out.push_back(' ');
-    pending = false;
-    out.push_back(c);
-  }
-  return out;
-}
-
-}  // namespace
-
 Parsed ParseText(std::string_view text, int min_chars, int max_chars) {
-  const std::string s = CollapseSpaces(text);
+  // Free text keeps its case and full-width punctuation ("280Ah", "，"): only spaces are tidied.
+  const std::string s = matcher::CollapseSpaces(text);
   const auto n = static_cast<int>(CodePoints(s));
   if (n < min_chars) return Parsed::Error("invalid.text_short", {{"min", min_chars}});
   if (n > max_chars) return Parsed::Error("invalid.text_long", {{"max", max_chars}, {"length", n}});

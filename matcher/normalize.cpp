@@ -32,13 +32,16 @@ std::string FoldWidthAndCase(std::string_view text) {
   return out;
 }
 
-std::string NormalizeSpaces(std::string_view text) {
-  const std::string folded = FoldWidthAndCase(text);
+std::string CollapseSpaces(std::string_view text) {
+  constexpr std::string_view kIdeographicSpace = "\u3000";
   std::string out;
-  out.reserve(folded.size());
+  out.reserve(text.size());
   bool pending_space = false;
-  for (char c : folded) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool wide = text.substr(i, kIdeographicSpace.size()) == kIdeographicSpace;
+    if (wide || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+      if (wide) i += kIdeographicSpace.size() - 1;
       pending_space = !out.empty();
       continue;
     }
@@ -48,5 +51,7 @@ std::string NormalizeSpaces(std::string_view text) {
   }
   return out;
 }
+
+std::string NormalizeSpaces(std::string_view text) { return CollapseSpaces(FoldWidthAndCase(text)); }
 
 }  // namespace duijie::matcher

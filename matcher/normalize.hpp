@@ -10,7 +10,11 @@ namespace duijie::matcher {
 /// Used by the matcher's analysis and by reply parsing ("１" and "Ｙ" are "1" and "y").
 [[nodiscard]] std::string FoldWidthAndCase(std::string_view text);
 
-/// FoldWidthAndCase, then runs of white space collapsed to one space and the ends trimmed.
+/// Runs of white space (the ideographic space U+3000 too) collapsed to one space and the ends
+/// trimmed; everything else kept as written (free text in forms).
+[[nodiscard]] std::string CollapseSpaces(std::string_view text);
+
+/// FoldWidthAndCase, then CollapseSpaces.
 [[nodiscard]] std::string NormalizeSpaces(std::string_view text);
 
 }  // namespace duijie::matcher
