@@ -1,6 +1,7 @@
 #include "dialogs/import.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <optional>
@@ -27,6 +28,7 @@ const std::vector<Column>& ResearcherColumns() {
       {"name", {"姓名", "name"}, true},
       {"mobile", {"手机", "手机号", "mobile"}, false},
       {"email", {"邮箱", "电子邮箱", "email"}, false},
+      {"wecom", {"企业微信", "企业微信账号", "wecom_userid"}, false},
       {"unit", {"单位", "工作单位", "unit"}, false},
       {"title", {"职称", "title"}, false},
       {"eligibility", {"人员类型", "类型", "eligibility"}, true},
@@ -48,6 +50,7 @@ const std::vector<Column>& EnterpriseColumns() {
       {"contact", {"联系人", "contact"}, true},
       {"mobile", {"手机", "手机号", "联系电话", "mobile"}, false},
       {"email", {"邮箱", "电子邮箱", "email"}, false},
+      {"wecom", {"企业微信", "企业微信账号", "wecom_userid"}, false},
   };
   return kColumns;
 }
@@ -58,11 +61,17 @@ std::string Trim(const std::string& s) {
   return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
+// Where a person is reached: any of these, at least one.
+struct Contact {
+  std::optional<std::string> mobile;
+  std::optional<std::string> email;
+  std::optional<std::string> wecom;  // a member of the operator's WeCom corp (UserID)
+};
+
 struct Row {
   std::size_t number = 0;
   std::string name;
-  std::optional<std::string> mobile;
-  std::optional<std::string> email;
+  Contact contact;
   std::string unit;
   std::string title;
   std::string eligibility;
@@ -115,12 +124,21 @@ using Cell = std::function<std::string(const char*)>;
 // Records a problem of the current row in a column.
 using Problem = std::function<void(const char*, const Parsed&)>;
 
-// The mobile and email of each row: parsed, at least one, and not someone else's already — in
-// the store or earlier in the file.
+// WeCom's rule for a member's UserID: 1-64 bytes of letters, digits and _-@., starting with a
+// letter or digit.
+bool IsWeComUserId(const std::string& id) {
+  if (id.empty() || id.size() > 64 || std::isalnum(static_cast<unsigned char>(id[0])) == 0) return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '-' || ch == '@' || ch == '.';
+  });
+}
+
+// The mobile, email and WeCom UserID of each row: parsed, at least one, and not someone else's
+// already — in the store or earlier in the file.
 class Addresses {
  public:
-  void Read(store::Connection& c, const Cell& cell, const Problem& problem, bool has_mobile_column,
-            std::optional<std::string>& mobile, std::optional<std::string>& email) {
+  // `column`: where a row without any address gets its problem (the first address column the file has).
+  void Read(store::Connection& c, const Cell& cell, const Problem& problem, const char* column, Contact& out) {
     if (const std::string m = cell("mobile"); !m.empty()) {
       const auto p = ParseMobile(m);
       if (!p.Ok()) {
@@ -129,7 +147,7 @@ class Addresses {
                  !mobiles_.insert(number).second || Taken(c, "mobile", number)) {
         problem("mobile", Parsed::Error("import.mobile_taken"));
       } else {
-        mobile = number;
+        out.mobile = number;
       }
     }
     if (const std::string e = cell("email"); !e.empty()) {
@@ -140,23 +158,32 @@ class Addresses {
                  !emails_.insert(address).second || Taken(c, "email", address)) {
         problem("email", Parsed::Error("import.email_taken"));
       } else {
-        email = address;
+        out.email = address;
       }
     }
-    if (cell("mobile").empty() && cell("email").empty()) {
-      problem(has_mobile_column ? "mobile" : "email", Parsed::Error("import.no_address"));
+    if (const std::string w = cell("wecom"); !w.empty()) {
+      if (!IsWeComUserId(w)) {
+        problem("wecom", Parsed::Error("import.wecom_invalid"));
+      } else if (!wecoms_.insert(w).second || Taken(c, "wecom_userid", w)) {
+        problem("wecom", Parsed::Error("import.wecom_taken"));
+      } else {
+        out.wecom = w;
+      }
+    }
+    if (cell("mobile").empty() && cell("email").empty() && cell("wecom").empty()) {
+      problem(column, Parsed::Error("import.no_address"));
     }
   }
 
  private:
   std::set<std::string> mobiles_;
   std::set<std::string> emails_;
+  std::set<std::string> wecoms_;
 };
 
 // A verified person of `role` (staff vouch for them) with unverified addresses (nobody vouches
 // for those until the person answers), and the transition that says so.
-std::int64_t InsertPerson(store::Connection& c, const std::string& name, const char* role,
-                          const std::optional<std::string>& mobile, const std::optional<std::string>& email,
+std::int64_t InsertPerson(store::Connection& c, const std::string& name, const char* role, const Contact& contact,
                           std::int64_t now_ms) {
   auto& person = c.Prepare(
       "INSERT INTO people (display_name, role, status, created_at, updated_at) VALUES (?, ?, 'verified', ?, ?)");
@@ -169,11 +196,12 @@ std::int64_t InsertPerson(store::Connection& c, const std::string& name, const c
   const std::int64_t id = c.Db().getLastInsertRowid();
   auto& identity = c.Prepare(
       "INSERT INTO identities (person_id, kind, address, status, created_at) VALUES (?, ?, ?, 'unverified', ?)");
-  for (const auto& [kind, address] : {std::pair{"mobile", mobile}, std::pair{"email", email}}) {
-    if (!address) continue;
+  for (const auto& [kind, address] : {std::pair{"mobile", &contact.mobile}, std::pair{"email", &contact.email},
+                                      std::pair{"wecom_userid", &contact.wecom}}) {
+    if (!*address) continue;
     identity.bind(1, id);
     identity.bind(2, kind);
-    identity.bind(3, *address);
+    identity.bind(3, **address);
     identity.bind(4, now_ms);
     identity.exec();
     identity.reset();
@@ -196,6 +224,10 @@ struct Sheet {
       report.problems.push_back({row, h != heading.end() ? h->second : key, catalogue.Text(locale, p.error, p.params)});
     };
   }
+  [[nodiscard]] const char* AddressColumn() const {
+    if (at.contains("mobile")) return "mobile";
+    return at.contains("email") ? "email" : "wecom";
+  }
   [[nodiscard]] Cell Reader(std::size_t row) const {
     return [this, row](const char* key) {
       const auto& cells = table[row];
@@ -206,7 +238,7 @@ struct Sheet {
 };
 
 // The file read and its header checked against `columns` (an unknown or a missing required
-// column makes the whole file unusable: report.file_error); a mobile or email column is needed.
+// column makes the whole file unusable: report.file_error); a mobile, email or WeCom column is needed.
 std::optional<Sheet> ReadSheet(std::string_view csv, const std::vector<Column>& columns, ImportReport& report) {
   auto table = ParseCsv(csv);
   if (!table) {
@@ -242,8 +274,8 @@ std::optional<Sheet> ReadSheet(std::string_view csv, const std::vector<Column>& 
       return std::nullopt;
     }
   }
-  if (!sheet.at.contains("mobile") && !sheet.at.contains("email")) {
-    report.file_error = "the file needs a 手机 (mobile) or a 邮箱 (email) column";
+  if (!sheet.at.contains("mobile") && !sheet.at.contains("email") && !sheet.at.contains("wecom")) {
+    report.file_error = "the file needs a 手机 (mobile), 邮箱 (email) or 企业微信 (wecom_userid) column";
     return std::nullopt;
   }
   sheet.table = std::move(*table);
@@ -273,7 +305,7 @@ ImportReport ImportResearchers(store::Connection& c, const Programme& programme,
     } else {
       problem("name", p);
     }
-    addresses.Read(c, cell, problem, sheet->at.contains("mobile"), row.mobile, row.email);
+    addresses.Read(c, cell, problem, sheet->AddressColumn(), row.contact);
     if (const auto p = ParseChoice(cell("eligibility"), programme.EligibilityChoices()); !p.Ok()) {
       problem("eligibility", p);
     } else if (const auto* type = programme.FindEligibility(p.value->get<std::string>()); type && !type->eligible) {
@@ -319,7 +351,7 @@ ImportReport ImportResearchers(store::Connection& c, const Programme& programme,
   const std::int64_t now_ms = ToUnixMillis(now);
   std::size_t done = 0;
   for (const auto& row : good) {
-    const std::int64_t id = InsertPerson(c, row.name, "researcher", row.mobile, row.email, now_ms);
+    const std::int64_t id = InsertPerson(c, row.name, "researcher", row.contact, now_ms);
     auto& researcher = c.Prepare(
         "INSERT INTO researchers (person_id, unit_id, title, eligibility, fields, keywords, bio, region, status, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'verified', ?, ?)");
@@ -355,8 +387,7 @@ ImportReport ImportEnterprises(store::Connection& c, const Programme& programme,
     std::string industry;
     std::optional<std::string> sme_number;
     std::string contact;
-    std::optional<std::string> mobile;
-    std::optional<std::string> email;
+    Contact reach;
   };
   ImportReport report;
   auto sheet = ReadSheet(csv, EnterpriseColumns(), report);
@@ -406,7 +437,7 @@ ImportReport ImportEnterprises(store::Connection& c, const Programme& programme,
         problem("sme_number", p);
       }
     }
-    addresses.Read(c, cell, problem, sheet->at.contains("mobile"), e.mobile, e.email);
+    addresses.Read(c, cell, problem, sheet->AddressColumn(), e.reach);
     if (report.problems.size() == before) good.push_back(std::move(e));
     if (options.progress && (r % 500 == 0 || r == total)) options.progress("checking", r, total);
   }
@@ -416,7 +447,7 @@ ImportReport ImportEnterprises(store::Connection& c, const Programme& programme,
   const std::int64_t programme_row = ProgrammeRow(c, programme, now_ms);
   std::size_t done = 0;
   for (const auto& e : good) {
-    const std::int64_t id = InsertPerson(c, e.contact, "enterprise_contact", e.mobile, e.email, now_ms);
+    const std::int64_t id = InsertPerson(c, e.contact, "enterprise_contact", e.reach, now_ms);
     auto& enterprise = c.Prepare(
         "INSERT INTO enterprises (name, credit_code, region, industry, sme_number, contact_person_id, status, "
         "programme_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'verified', ?, ?, ?)");

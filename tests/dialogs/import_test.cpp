@@ -124,6 +124,26 @@ TEST_F(ImportTest, AnUnusableFileIsRefusedAsAWhole) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM people"), 0);
 }
 
+TEST_F(ImportTest, AWeComUserIdIsAnAddressOfItsOwnCheckedAndNeverTakenTwice) {
+  const std::string header = "姓名,企业微信,人员类型,领域\n";
+  const auto report = Import(header +
+                             "张三,zhangsan,高等学校在职科研人员,新材料\n"
+                             "李四,li si,高等学校在职科研人员,新材料\n"      // row 2: a space
+                             "王五,zhangsan,高等学校在职科研人员,新材料\n"   // row 3: twice in the file
+                             "赵六,,高等学校在职科研人员,新材料\n");         // row 4: no address at all
+  std::vector<std::pair<std::size_t, std::string>> got;
+  for (const auto& p : report.problems) got.emplace_back(p.row, p.field);
+  EXPECT_EQ(got, (std::vector<std::pair<std::size_t, std::string>>{{2, "企业微信"}, {3, "企业微信"}, {4, "企业微信"}}));
+  EXPECT_NE(report.problems[0].message.find("zhangsan"), std::string::npos) << "the message shows the form";
+  EXPECT_EQ(Scalar("SELECT count(*) FROM people"), 0);
+
+  ASSERT_TRUE(Import(header + "张三,zhang.san@hb,高等学校在职科研人员,新材料\n").problems.empty());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM identities WHERE kind = 'wecom_userid' AND address = 'zhang.san@hb' AND "
+                   "status = 'unverified'"),
+            1);
+  EXPECT_EQ(Import(header + "张三,zhang.san@hb,高等学校在职科研人员,新材料\n").problems.size(), 1U) << "taken";
+}
+
 TEST_F(ImportTest, ATypeTheProgrammeDoesNotAdmitIsAProblemWithItsRule) {
   const auto report = Import("姓名,手机,人员类型,领域\n张三,13812345678,在读硕士研究生,新材料\n");
   ASSERT_EQ(report.problems.size(), 1U);
