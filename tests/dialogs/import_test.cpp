@@ -128,9 +128,9 @@ TEST_F(ImportTest, AWeComUserIdIsAnAddressOfItsOwnCheckedAndNeverTakenTwice) {
   const std::string header = "姓名,企业微信,人员类型,领域\n";
   const auto report = Import(header +
                              "张三,zhangsan,高等学校在职科研人员,新材料\n"
-                             "李四,li si,高等学校在职科研人员,新材料\n"      // row 2: a space
-                             "王五,zhangsan,高等学校在职科研人员,新材料\n"   // row 3: twice in the file
-                             "赵六,,高等学校在职科研人员,新材料\n");         // row 4: no address at all
+                             "李四,li si,高等学校在职科研人员,新材料\n"     // row 2: a space
+                             "王五,zhangsan,高等学校在职科研人员,新材料\n"  // row 3: twice in the file
+                             "赵六,,高等学校在职科研人员,新材料\n");        // row 4: no address at all
   std::vector<std::pair<std::size_t, std::string>> got;
   for (const auto& p : report.problems) got.emplace_back(p.row, p.field);
   EXPECT_EQ(got, (std::vector<std::pair<std::size_t, std::string>>{{2, "企业微信"}, {3, "企业微信"}, {4, "企业微信"}}));
