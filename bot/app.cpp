@@ -265,7 +265,9 @@ int App::Run() {
         channels::email::SmtpSettings{email_config.smtp_url, email_config.smtp_username, email_config.smtp_password,
                                       email_config.smtp_allow_plain, email_config.smtp_ca_file,
                                       email_config.smtp_timeout, email_config.smtp_idle_close,
-                                      static_cast<std::size_t>(email_config.smtp_connections)},
+                                      static_cast<std::size_t>(email_config.smtp_connections),
+                                      // Beside the database, like its -wal and -shm files.
+                                      config_.store.path == ":memory:" ? "" : config_.store.path + "-smtp-journal"},
         mail_settings, dialogs::Catalogue::Embedded(), clock);
   }
 

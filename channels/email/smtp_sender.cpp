@@ -19,6 +19,8 @@ struct ListDeleter {
 struct Upload {
   const std::string* data;
   std::size_t offset = 0;
+  EndOfDataJournal* journal = nullptr;
+  std::int64_t id = 0;
 };
 
 std::size_t OnRead(char* buffer, std::size_t size, std::size_t n, void* user) {
@@ -28,6 +30,8 @@ std::size_t OnRead(char* buffer, std::size_t size, std::size_t n, void* user) {
   const std::size_t len = std::min(room, left);
   std::memcpy(buffer, up->data->data() + up->offset, len);
   up->offset += len;
+  // The last bytes are leaving; the terminating dot follows them.
+  if (len > 0 && up->offset == up->data->size() && up->journal != nullptr) up->journal->Mark(up->id);
   return len;
 }
 
@@ -36,6 +40,9 @@ std::size_t OnRead(char* buffer, std::size_t size, std::size_t n, void* user) {
 store::AttemptOutcome ClassifySmtp(const SmtpOutcome& o) {
   if (o.curl_code == CURLE_OK && o.reply_code >= 200 && o.reply_code < 400) return store::AttemptOutcome::kSent;
   if (o.curl_code == CURLE_OK && o.reply_code == 0) return store::AttemptOutcome::kSent;
+  // The whole message went out after the server's 354 and its final answer never came: it may
+  // have taken the mail. Sending again could deliver it twice.
+  if (o.body_sent && o.reply_code == 354) return store::AttemptOutcome::kUnknown;
   if (o.reply_code >= 500 && o.reply_code < 600) {
     // 530/535 (authentication) are our configuration, not the message: worth another try once
     // the operator fixes it.
@@ -66,6 +73,7 @@ SmtpSender::SmtpSender(SmtpSettings smtp, MailSettings mail, const dialogs::Cata
       clock_(clock),
       pool_(smtp_.connections == 0 ? 1 : smtp_.connections),
       reaper_(pool_.get_executor()) {
+  if (!smtp_.journal_path.empty()) journal_.emplace(smtp_.journal_path);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   ScheduleReaper();
 }
@@ -131,15 +139,15 @@ void SmtpSender::Release(void* handle) {
   idle_.push_back({handle, std::chrono::steady_clock::now()});
 }
 
-SmtpOutcome SmtpSender::Transfer(const std::string& message, const std::string& from,
+SmtpOutcome SmtpSender::Transfer(std::int64_t id, const std::string& message, const std::string& from,
                                  const std::vector<std::string>& to) {
   auto* h = static_cast<CURL*>(Acquire());
-  if (h == nullptr) return {CURLE_FAILED_INIT, 0, "curl_easy_init failed"};
+  if (h == nullptr) return {CURLE_FAILED_INIT, 0, "curl_easy_init failed", false};
   // A handle keeps its connection across curl_easy_reset: every option is set again.
   curl_easy_reset(h);
   std::unique_ptr<curl_slist, ListDeleter> rcpt;
   for (const auto& r : to) rcpt.reset(curl_slist_append(rcpt.release(), ("<" + r + ">").c_str()));
-  Upload upload{&message};
+  Upload upload{&message, 0, journal_ ? &*journal_ : nullptr, id};
   char error_buffer[CURL_ERROR_SIZE] = {};
   const std::string mail_from = "<" + from + ">";
   curl_easy_setopt(h, CURLOPT_URL, smtp_.url.c_str());
@@ -168,7 +176,7 @@ SmtpOutcome SmtpSender::Transfer(const std::string& message, const std::string& 
   const CURLcode code = curl_easy_perform(h);
   long reply = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-  SmtpOutcome out{static_cast<int>(code), reply, ""};
+  SmtpOutcome out{static_cast<int>(code), reply, "", upload.offset == message.size()};
   if (code != CURLE_OK) {
     out.error =
         std::string(curl_easy_strerror(code)) + (error_buffer[0] != '\0' ? std::string(": ") + error_buffer : "");
@@ -188,9 +196,9 @@ net::awaitable<store::AttemptRecord> SmtpSender::Send(const store::OutboxMessage
   std::vector<std::string> to = EnvelopeRecipients(*mail);
   std::string from = mail->from.address;
   std::string message_id = mail->message_id;
-  const auto transfer = [this, message = std::move(message), from = std::move(from),
+  const auto transfer = [this, id = msg.id, message = std::move(message), from = std::move(from),
                          to = std::move(to)]() -> net::awaitable<SmtpOutcome> {
-    co_return Transfer(message, from, to);
+    co_return Transfer(id, message, from, to);
   };
   const SmtpOutcome outcome = co_await net::co_spawn(pool_.get_executor(), transfer, net::use_awaitable);
   const auto result = ClassifySmtp(outcome);
@@ -198,8 +206,11 @@ net::awaitable<store::AttemptRecord> SmtpSender::Send(const store::OutboxMessage
                                  outcome.error};
 }
 
-net::awaitable<LookupResult> SmtpSender::Lookup(const store::OutboxMessage& /*msg*/) {
-  co_return LookupResult{store::Recovery::kWasLost, "", "sent"};
+net::awaitable<LookupResult> SmtpSender::Lookup(const store::OutboxMessage& msg) {
+  // A message still 'sending' was claimed by a process that died: resent only when its DATA
+  // never got to the end. One 'unknown' had its whole DATA go out (ClassifySmtp): never resent.
+  const bool maybe_taken = msg.status != "sending" || !journal_ || journal_->Marked(msg.id);
+  co_return LookupResult{maybe_taken ? store::Recovery::kStillUnknown : store::Recovery::kWasLost, "", "sent"};
 }
 
 }  // namespace duijie::channels::email

@@ -1,12 +1,14 @@
 #pragma once
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "channels/email/end_of_data_journal.hpp"
 #include "channels/email/render.hpp"
 #include "channels/sender.hpp"
 #include "common/clock.hpp"
@@ -23,6 +25,9 @@ struct SmtpSettings {
   std::chrono::milliseconds timeout{30'000};
   std::chrono::milliseconds idle_close{20'000};  // a connection idle this long is closed (QUIT)
   std::size_t connections = 2;                   // parallel SMTP sessions
+  // Where mails that reached the end of their DATA are noted (EndOfDataJournal); empty: none,
+  // and a mail whose sender died mid-transfer is never resent.
+  std::string journal_path;
 };
 
 /// What one SMTP transaction ended in, before it becomes an attempt record.
@@ -30,10 +35,10 @@ struct SmtpOutcome {
   int curl_code = 0;
   long reply_code = 0;  // the server's last reply code
   std::string error;
+  bool body_sent = false;  // every byte of the message was handed over after the server's 354
 };
-/// 2xx: sent; 5xx and a refused message: failed for good; 4xx, connection and TLS trouble:
-/// retryable (the same Message-ID goes again, so a duplicate the network caused collapses in
-/// the reader's client).
+/// 2xx: sent; 5xx and a refused message: failed for good; the whole message sent and no final
+/// answer: unknown (never sent again); 4xx, connection and TLS trouble before that: retryable.
 [[nodiscard]] store::AttemptOutcome ClassifySmtp(const SmtpOutcome& outcome);
 
 /// Whether a failed attempt says the mailbox does not exist or refuses mail for good (550, 551,
@@ -52,7 +57,8 @@ class SmtpSender final : public Sender {
 
   [[nodiscard]] std::string_view Name() const override { return "smtp"; }
   net::awaitable<store::AttemptRecord> Send(const store::OutboxMessage& msg) override;
-  /// SMTP has no way to ask: the message is sent again, under the same Message-ID.
+  /// SMTP has no way to ask. A mail whose sender died is resent when the journal shows its DATA
+  /// never ended (the server cannot have taken it); any other stays unknown, never resent.
   net::awaitable<LookupResult> Lookup(const store::OutboxMessage& msg) override;
 
   /// Closes the pooled connections and stops the pool.
@@ -63,7 +69,8 @@ class SmtpSender final : public Sender {
     void* handle = nullptr;  // CURL*
     std::chrono::steady_clock::time_point last_used;
   };
-  SmtpOutcome Transfer(const std::string& message, const std::string& from, const std::vector<std::string>& to);
+  SmtpOutcome Transfer(std::int64_t id, const std::string& message, const std::string& from,
+                       const std::vector<std::string>& to);
   void* Acquire();
   void Release(void* handle);
   void CloseIdle();
@@ -78,6 +85,7 @@ class SmtpSender final : public Sender {
   std::mutex mu_;
   std::vector<Session> idle_;
   bool stopped_ = false;
+  std::optional<EndOfDataJournal> journal_;
 };
 
 }  // namespace duijie::channels::email

@@ -179,6 +179,31 @@ TEST_F(SmtpSenderTest, ReplyCodesDecideRetryOrGiveUp) {
   EXPECT_EQ(peer_.Mail(0).size(), 0U);
 }
 
+TEST_F(SmtpSenderTest, AMailTakenButNeverAnsweredIsUnknownAndNeverResent) {
+  auto settings = Smtp(peer_.Url());
+  settings.journal_path = files_.File("smtp-journal");
+  auto msg = Message(7, "drop@example.edu.cn", dialogs::TextMessage("合同签订提醒"));
+  {
+    channels::email::SmtpSender sender(settings, Mail(), dialogs::Catalogue::Embedded(), clock_);
+    const auto r = Send(sender, msg);
+    EXPECT_EQ(r.outcome, AttemptOutcome::kUnknown) << r.error;
+    ASSERT_EQ(peer_.Mail(1).size(), 1U) << "the server has it";
+    msg.status = "unknown";
+    EXPECT_EQ(test::RunAwaitable(ioc_, sender.Lookup(msg)).recovery, store::Recovery::kStillUnknown);
+  }
+  // A process that died while these were claimed: the one whose DATA ended may have been taken;
+  // the other never reached its end, so the server cannot have it.
+  channels::email::SmtpSender restarted(settings, Mail(), dialogs::Catalogue::Embedded(), clock_);
+  msg.status = "sending";
+  EXPECT_EQ(test::RunAwaitable(ioc_, restarted.Lookup(msg)).recovery, store::Recovery::kStillUnknown);
+  auto never = Message(8, "zhang.san@example.edu.cn", dialogs::TextMessage("x"));
+  never.status = "sending";
+  EXPECT_EQ(test::RunAwaitable(ioc_, restarted.Lookup(never)).recovery, store::Recovery::kWasLost);
+  // Without a journal nothing can be told apart: never resent.
+  channels::email::SmtpSender blind(Smtp(peer_.Url()), Mail(), dialogs::Catalogue::Embedded(), clock_);
+  EXPECT_EQ(test::RunAwaitable(ioc_, blind.Lookup(never)).recovery, store::Recovery::kStillUnknown);
+}
+
 // ---- The binary: mail in, mail out ----
 
 constexpr const char* kInboundSecret = "inbound-secret-0123456789";

@@ -7,7 +7,8 @@
 //   inReplyTo, references, headers, attachments: [{filename, contentType, content (base64)}]}}]
 // GET /_stats answers {connections, closed, auth_failures, plain_attempts}; GET
 // /_wait_closed?count=N waits until N connections closed. A RCPT to an address starting with
-// "gone" gets 550 5.1.1, one starting with "busy" gets 450.
+// "gone" gets 550 5.1.1, one starting with "busy" gets 450; a message to one starting with "drop"
+// is taken (listed in /_mail) and its connection closed before the answer.
 // A third listener speaks implicit TLS from the first byte (port 465 style).
 // Usage: node smtp_peer.js -> prints "listening <starttls-port> <no-tls-port> <http-port> <tls-port>".
 'use strict';
@@ -62,6 +63,7 @@ function options(hideStartTls, secure = false) {
       stream.on('data', (c) => chunks.push(c));
       stream.on('end', async () => {
         const raw = Buffer.concat(chunks);
+        const drop = session.envelope.rcptTo.some((r) => r.address.startsWith('drop'));
         try {
           const p = await simpleParser(raw);
           const headers = {};
@@ -81,6 +83,12 @@ function options(hideStartTls, secure = false) {
             },
           });
           settle();
+          if (drop) {
+            for (const server of [starttls, plain, implicit]) {
+              for (const c of server.connections) if (c.id === session.id) c._socket.destroy();
+            }
+            return;
+          }
           cb();
         } catch (e) {
           cb(Object.assign(new Error('unparseable: ' + e.message), { responseCode: 554 }));

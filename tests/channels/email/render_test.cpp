@@ -140,6 +140,12 @@ TEST(ClassifySmtp, RetryOrGiveUp) {
   EXPECT_EQ(ClassifySmtp({CURLE_COULDNT_CONNECT, 0, ""}), O::kRetryable);
   EXPECT_EQ(ClassifySmtp({CURLE_USE_SSL_FAILED, 0, ""}), O::kRetryable);  // no STARTTLS: never plain
   EXPECT_EQ(ClassifySmtp({CURLE_URL_MALFORMAT, 0, ""}), O::kFailed);
+  // The connection broke after the server's 354: before the whole message went, the server cannot
+  // have it; after, it may.
+  EXPECT_EQ(ClassifySmtp({CURLE_RECV_ERROR, 354, "", false}), O::kRetryable);
+  EXPECT_EQ(ClassifySmtp({CURLE_RECV_ERROR, 354, "", true}), O::kUnknown);
+  EXPECT_EQ(ClassifySmtp({CURLE_OPERATION_TIMEDOUT, 354, "", true}), O::kUnknown);
+  EXPECT_EQ(ClassifySmtp({CURLE_RECV_ERROR, 451, "", true}), O::kRetryable) << "answered: not taken";
   EXPECT_TRUE(RecipientRefused({O::kFailed, "smtp", "", "Failed sending data to the peer (SMTP 550)"}));
   EXPECT_FALSE(RecipientRefused({O::kFailed, "smtp", "", "Failed sending data to the peer (SMTP 552)"}));
   EXPECT_FALSE(RecipientRefused({O::kRetryable, "smtp", "", "(SMTP 550)"}));
