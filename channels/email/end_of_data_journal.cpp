@@ -22,7 +22,7 @@ EndOfDataJournal::~EndOfDataJournal() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void EndOfDataJournal::Load(const std::string& file, std::unordered_set<std::int64_t>& into) {
+void EndOfDataJournal::Load(const std::string& file, Generation& into) {
   std::ifstream in(file, std::ios::binary);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // Only whole lines: one cut short by a crash mid-write (no newline yet) is not an id.
@@ -30,7 +30,12 @@ void EndOfDataJournal::Load(const std::string& file, std::unordered_set<std::int
   for (std::size_t nl = text.find('\n'); nl != std::string::npos; start = nl + 1, nl = text.find('\n', start)) {
     std::int64_t id = 0;
     const auto [end, ec] = std::from_chars(text.data() + start, text.data() + nl, id);
-    if (ec == std::errc() && end == text.data() + nl) into.insert(id);
+    if (ec != std::errc()) continue;
+    if (end == text.data() + nl) {
+      into.ended.insert(id);
+    } else if (*end == '+' && end + 1 == text.data() + nl) {
+      into.taken.insert(id);
+    }
   }
 }
 
@@ -46,19 +51,23 @@ void EndOfDataJournal::OpenCurrent() {
   }
 }
 
-void EndOfDataJournal::Mark(std::int64_t id) {
-  const std::string line = std::to_string(id) + "\n";
+void EndOfDataJournal::Mark(std::int64_t id) { Append(id, false); }
+
+void EndOfDataJournal::MarkTaken(std::int64_t id) { Append(id, true); }
+
+void EndOfDataJournal::Append(std::int64_t id, bool taken) {
+  const std::string line = std::to_string(id) + (taken ? "+\n" : "\n");
   const std::lock_guard lock(mu_);
   if (fd_ >= 0 && size_ + line.size() > rotate_bytes_) {
     ::close(fd_);
     fd_ = -1;
     if (std::rename(path_.c_str(), (path_ + ".1").c_str()) == 0) {
       previous_ = std::move(current_);
-      current_.clear();
+      current_ = {};
     }
     OpenCurrent();
   }
-  current_.insert(id);
+  (taken ? current_.taken : current_.ended).insert(id);
   if (fd_ < 0) return;
   if (::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size())) {
     size_ += line.size();
@@ -68,9 +77,11 @@ void EndOfDataJournal::Mark(std::int64_t id) {
   }
 }
 
-bool EndOfDataJournal::Marked(std::int64_t id) const {
+EndOfDataJournal::State EndOfDataJournal::Of(std::int64_t id) const {
   const std::lock_guard lock(mu_);
-  return fd_ < 0 || current_.contains(id) || previous_.contains(id);
+  if (current_.taken.contains(id) || previous_.taken.contains(id)) return State::kTaken;
+  if (fd_ < 0 || current_.ended.contains(id) || previous_.ended.contains(id)) return State::kEnded;
+  return State::kUnseen;
 }
 
 bool EndOfDataJournal::Usable() const {

@@ -64,6 +64,12 @@ std::string MessageIdFor(std::int64_t outbox_id, std::string_view secret, std::s
   return "duijie.o" + std::to_string(outbox_id) + "." + Tag("mid", outbox_id, secret) + "@" + std::string(domain);
 }
 
+std::string MessageIdFor(std::int64_t outbox_id, const MailSettings& settings) {
+  return MessageIdFor(
+      outbox_id, settings.token_secret,
+      settings.message_id_domain.empty() ? DomainOf(settings.from.address) : settings.message_id_domain);
+}
+
 std::optional<std::int64_t> OutboxIdOfMessageId(std::string_view message_id, std::string_view secret) {
   constexpr std::string_view kPrefix = "duijie.o";
   if (message_id.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
@@ -148,9 +154,7 @@ Result<OutgoingMail> RenderOutbox(const store::OutboxMessage& msg, const MailSet
   mail.from = settings.from;
   if (mail.from.name.empty()) mail.from.name = catalogue.Text(locale, "email.from_name");
   mail.to = {{"", msg.recipient}};
-  const std::string domain =
-      settings.message_id_domain.empty() ? DomainOf(settings.from.address) : settings.message_id_domain;
-  mail.message_id = MessageIdFor(msg.id, settings.token_secret, domain);
+  mail.message_id = MessageIdFor(msg.id, settings);
   const std::string token = ReplyToken(msg.id, settings.token_secret);
   if (!settings.reply_address.empty()) {
     const auto at = settings.reply_address.rfind('@');

@@ -27,6 +27,8 @@ struct MailSettings {
 /// the id, so an inbound In-Reply-To leads back to the message (and its recipient) without a
 /// lookup table and cannot be forged.
 [[nodiscard]] std::string MessageIdFor(std::int64_t outbox_id, std::string_view secret, std::string_view domain);
+/// The same for a gateway's mail settings (their message_id_domain, else the sender's domain).
+[[nodiscard]] std::string MessageIdFor(std::int64_t outbox_id, const MailSettings& settings);
 [[nodiscard]] std::optional<std::int64_t> OutboxIdOfMessageId(std::string_view message_id, std::string_view secret);
 
 /// The plus-address and unsubscribe token of outbox message `id`: "o<id>-<tag>".

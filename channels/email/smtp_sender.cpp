@@ -177,6 +177,7 @@ SmtpOutcome SmtpSender::Transfer(std::int64_t id, const std::string& message, co
   long reply = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
   SmtpOutcome out{static_cast<int>(code), reply, "", upload.offset == message.size()};
+  if (journal_ && ClassifySmtp(out) == store::AttemptOutcome::kSent) journal_->MarkTaken(id);
   if (code != CURLE_OK) {
     out.error =
         std::string(curl_easy_strerror(code)) + (error_buffer[0] != '\0' ? std::string(": ") + error_buffer : "");
@@ -207,10 +208,19 @@ net::awaitable<store::AttemptRecord> SmtpSender::Send(const store::OutboxMessage
 }
 
 net::awaitable<LookupResult> SmtpSender::Lookup(const store::OutboxMessage& msg) {
-  // A message still 'sending' was claimed by a process that died: resent only when its DATA
-  // never got to the end. One 'unknown' had its whole DATA go out (ClassifySmtp): never resent.
-  const bool maybe_taken = msg.status != "sending" || !journal_ || journal_->Marked(msg.id);
-  co_return LookupResult{maybe_taken ? store::Recovery::kStillUnknown : store::Recovery::kWasLost, "", "sent"};
+  // A message still 'sending' was claimed by a process that died: the journal says whether the
+  // server took it, cannot have it (resent), or may have it. One 'unknown' had its whole DATA go
+  // out and no answer (ClassifySmtp): never resent.
+  if (msg.status != "sending" || !journal_) co_return LookupResult{store::Recovery::kStillUnknown, "", "sent"};
+  switch (journal_->Of(msg.id)) {
+    case EndOfDataJournal::State::kTaken:
+      co_return LookupResult{store::Recovery::kWasSent, MessageIdFor(msg.id, mail_), "sent"};
+    case EndOfDataJournal::State::kUnseen:
+      co_return LookupResult{store::Recovery::kWasLost, "", "sent"};
+    case EndOfDataJournal::State::kEnded:
+      break;
+  }
+  co_return LookupResult{store::Recovery::kStillUnknown, "", "sent"};
 }
 
 }  // namespace duijie::channels::email

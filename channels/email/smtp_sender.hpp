@@ -57,8 +57,8 @@ class SmtpSender final : public Sender {
 
   [[nodiscard]] std::string_view Name() const override { return "smtp"; }
   net::awaitable<store::AttemptRecord> Send(const store::OutboxMessage& msg) override;
-  /// SMTP has no way to ask. A mail whose sender died is resent when the journal shows its DATA
-  /// never ended (the server cannot have taken it); any other stays unknown, never resent.
+  /// SMTP has no way to ask. For a mail whose sender died the journal knows: taken (sent), its
+  /// DATA never ended (the server cannot have it: resent), or neither (unknown, never resent).
   net::awaitable<LookupResult> Lookup(const store::OutboxMessage& msg) override;
 
   /// Closes the pooled connections and stops the pool.

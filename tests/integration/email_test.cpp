@@ -199,6 +199,14 @@ TEST_F(SmtpSenderTest, AMailTakenButNeverAnsweredIsUnknownAndNeverResent) {
   auto never = Message(8, "zhang.san@example.edu.cn", dialogs::TextMessage("x"));
   never.status = "sending";
   EXPECT_EQ(test::RunAwaitable(ioc_, restarted.Lookup(never)).recovery, store::Recovery::kWasLost);
+  // One the server took before the process died: sent, under its Message-ID.
+  auto taken = Message(9, "li.si@example.edu.cn", dialogs::TextMessage("x"));
+  const auto sent = Send(restarted, taken);
+  ASSERT_EQ(sent.outcome, AttemptOutcome::kSent) << sent.error;
+  taken.status = "sending";
+  const auto found = test::RunAwaitable(ioc_, restarted.Lookup(taken));
+  EXPECT_EQ(found.recovery, store::Recovery::kWasSent);
+  EXPECT_EQ(found.provider_ref, sent.provider_ref);
   // Without a journal nothing can be told apart: never resent.
   channels::email::SmtpSender blind(Smtp(peer_.Url()), Mail(), dialogs::Catalogue::Embedded(), clock_);
   EXPECT_EQ(test::RunAwaitable(ioc_, blind.Lookup(never)).recovery, store::Recovery::kStillUnknown);

@@ -11,6 +11,8 @@
 namespace duijie::channels::email {
 namespace {
 
+using State = EndOfDataJournal::State;
+
 TEST(EndOfDataJournal, WhatOneProcessMarkedTheNextReads) {
   test::TempDir dir;
   const std::string path = dir.File("journal");
@@ -18,19 +20,21 @@ TEST(EndOfDataJournal, WhatOneProcessMarkedTheNextReads) {
     EndOfDataJournal j(path);
     EXPECT_TRUE(j.Usable());
     j.Mark(41);
+    j.MarkTaken(41);
     j.Mark(42);
-    EXPECT_TRUE(j.Marked(42));
-    EXPECT_FALSE(j.Marked(43));
+    EXPECT_EQ(j.Of(41), State::kTaken);
+    EXPECT_EQ(j.Of(42), State::kEnded);
+    EXPECT_EQ(j.Of(43), State::kUnseen);
   }
   // A write cut short by the kill: not an id, and nothing else lost.
   std::ofstream(path, std::ios::app) << "4";
   EndOfDataJournal next(path);
-  EXPECT_TRUE(next.Marked(41));
-  EXPECT_TRUE(next.Marked(42));
-  EXPECT_FALSE(next.Marked(4));
-  EXPECT_FALSE(next.Marked(43));
+  EXPECT_EQ(next.Of(41), State::kTaken);
+  EXPECT_EQ(next.Of(42), State::kEnded);
+  EXPECT_EQ(next.Of(4), State::kUnseen);
+  EXPECT_EQ(next.Of(43), State::kUnseen);
   next.Mark(43);
-  EXPECT_TRUE(EndOfDataJournal(path).Marked(43)) << "not glued to the torn line";
+  EXPECT_EQ(EndOfDataJournal(path).Of(43), State::kEnded) << "not glued to the torn line";
 }
 
 TEST(EndOfDataJournal, RotatesKeepingTheGenerationBefore) {
@@ -39,19 +43,19 @@ TEST(EndOfDataJournal, RotatesKeepingTheGenerationBefore) {
   {
     EndOfDataJournal j(path, 64);  // about ten ids a generation
     for (int id = 1000; id < 1030; ++id) j.Mark(id);
-    EXPECT_TRUE(j.Marked(1029));
-    EXPECT_TRUE(j.Marked(1020)) << "the generation before is kept";
-    EXPECT_FALSE(j.Marked(1000)) << "older ones are let go";
+    EXPECT_EQ(j.Of(1029), State::kEnded);
+    EXPECT_EQ(j.Of(1020), State::kEnded) << "the generation before is kept";
+    EXPECT_EQ(j.Of(1000), State::kUnseen) << "older ones are let go";
   }
   EndOfDataJournal next(path, 64);
-  EXPECT_TRUE(next.Marked(1029));
-  EXPECT_TRUE(next.Marked(1020));
+  EXPECT_EQ(next.Of(1029), State::kEnded);
+  EXPECT_EQ(next.Of(1020), State::kEnded);
 }
 
 TEST(EndOfDataJournal, AJournalThatCannotBeWrittenCallsEveryMailMaybeTaken) {
   EndOfDataJournal j("/nonexistent-dir/journal");
   EXPECT_FALSE(j.Usable());
-  EXPECT_TRUE(j.Marked(1)) << "the safe side: never resent";
+  EXPECT_EQ(j.Of(1), State::kEnded) << "the safe side: never resent";
 }
 
 }  // namespace
