@@ -78,6 +78,9 @@ std::string Metrics::Render(const Snapshot& snapshot) const {
   }
   os << "# HELP duijie_http_connections Open HTTP connections.\n# TYPE duijie_http_connections gauge\n"
      << "duijie_http_connections " << ActiveConnections() << "\n";
+  os << "# HELP duijie_http_connections_refused_total Connections answered 503 at http.max_connections.\n"
+     << "# TYPE duijie_http_connections_refused_total counter\n"
+     << "duijie_http_connections_refused_total " << refused_.load(std::memory_order_relaxed) << "\n";
 
   os << "# HELP duijie_inbox_messages Inbox rows by status.\n# TYPE duijie_inbox_messages gauge\n";
   for (const auto& [status, n] : snapshot.inbox_by_status) {

@@ -31,6 +31,7 @@ class Metrics {
   void ConnectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   [[nodiscard]] std::int64_t ActiveConnections() const { return connections_.load(std::memory_order_relaxed); }
+  void ConnectionRefused() { refused_.fetch_add(1, std::memory_order_relaxed); }
 
   /// Values read at scrape time from the store and the writer.
   struct Snapshot {
@@ -56,6 +57,7 @@ class Metrics {
   std::vector<RouteLabel> labels_;
   std::vector<std::unique_ptr<RouteStats>> stats_;
   std::atomic<std::int64_t> connections_{0};
+  std::atomic<std::uint64_t> refused_{0};
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> attempts_;
 };

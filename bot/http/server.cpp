@@ -98,8 +98,19 @@ net::awaitable<void> Server::AcceptLoop() {
       continue;
     }
     if (metrics_.ActiveConnections() >= options_.max_connections) {
+      // A clear answer, not a reset: one non-blocking write of a fixed response (the kernel's
+      // buffer of a fresh socket takes it whole), then close. Nothing of the request is read.
+      static constexpr std::string_view kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+          "Content-Type: application/json\r\nContent-Length: 80\r\n\r\n"
+          R"({"error":{"code":"too_many_connections","message":"the server is at its limit"}})";
+      static_assert(kBusy.size() - kBusy.find("\r\n\r\n") - 4 == 80);
+      metrics_.ConnectionRefused();
       log_.Warn("connection refused: too many connections", {{"limit", options_.max_connections}});
       boost::system::error_code ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(net::buffer(kBusy.data(), kBusy.size()), ignored);
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
       socket.close(ignored);
       continue;
     }

@@ -172,5 +172,31 @@ TEST_F(ServerTest, MalformedAndOversizedHeadersGetClearErrors) {
   Stop(*child);
 }
 
+TEST_F(ServerTest, ConnectionsBeyondTheLimitGet503AndAreCounted) {
+  auto child = Start({{"DUIJIE_HTTP_MAX_CONNECTIONS", "2"}});
+  auto first = std::make_unique<test::HttpConnection>(port_);
+  test::HttpConnection second(port_);
+  // Answered, so both are accepted and held open (keep-alive).
+  ASSERT_EQ(first->Request(http::verb::get, "/healthz").result(), http::status::ok);
+  ASSERT_EQ(second.Request(http::verb::get, "/healthz").result(), http::status::ok);
+  {
+    test::HttpConnection third(port_);
+    const auto res = third.ReadResponse();  // the answer comes before any request
+    ASSERT_TRUE(res.has_value());
+    EXPECT_EQ(res->result(), http::status::service_unavailable);
+    EXPECT_EQ(res->at(http::field::retry_after), "1");
+    EXPECT_EQ(nlohmann::json::parse(res->body())["error"]["code"], "too_many_connections");
+    EXPECT_TRUE(third.ClosedByServer());
+  }
+  first.reset();  // room again
+  std::string metrics;
+  for (int i = 0; i < 100 && metrics.empty(); ++i) {
+    const auto res = test::Get(port_, "/metrics");
+    if (res.result() == http::status::ok) metrics = res.body();
+  }
+  EXPECT_NE(metrics.find("duijie_http_connections_refused_total 1\n"), std::string::npos) << metrics;
+  Stop(*child);
+}
+
 }  // namespace
 }  // namespace duijie
