@@ -264,6 +264,17 @@ OutboxRepository::Delivery OutboxRepository::RecordDelivery(Connection& conn, co
   return Delivery::kRecorded;
 }
 
+bool OutboxRepository::AwaitingReference(Connection& conn, std::string_view channel, const std::string& recipient) {
+  auto& q = conn.Prepare(
+      "SELECT 1 FROM outbox WHERE channel = ? AND recipient = ? AND status IN ('sending', 'unknown') "
+      "AND provider_ref IS NULL LIMIT 1");
+  q.bind(1, std::string(channel));
+  q.bind(2, recipient);
+  const bool found = q.executeStep();
+  q.reset();
+  return found;
+}
+
 std::vector<std::int64_t> OutboxRepository::SentTimes(Connection& conn, std::string_view channel,
                                                       std::string_view recipient, std::int64_t since_ms,
                                                       std::int64_t now_ms, std::int64_t except_id,

@@ -139,6 +139,10 @@ class OutboxRepository {
   /// with the carrier's reason and the message's fallback queued.
   static Delivery RecordDelivery(Connection& conn, const std::string& provider_ref, std::optional<std::int64_t> id,
                                  bool delivered, const std::string& reason, std::int64_t now_ms);
+  /// Whether a message to `recipient` on `channel` may have reached its provider without our
+  /// knowing its reference yet ('sending', or 'unknown' after a crash or a timeout): a receipt
+  /// that matches nothing may be its, and is worth taking again once that is settled.
+  static bool AwaitingReference(Connection& conn, std::string_view channel, const std::string& recipient);
   /// When the messages to `recipient` on `channel` that reached (or may have reached) the
   /// provider in (`since_ms`, `now_ms`] were sent, oldest first: those of the kinds in `kinds`, or
   /// of all other kinds if `only_kinds` is false; `except_id` not counted. `now_ms` is the claim

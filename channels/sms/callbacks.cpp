@@ -84,6 +84,7 @@ Result<std::vector<Receipt>> ParseTencentReceipts(std::string_view body) {
     // Spec §1.7: deduplicate on (sid, report_status, errmsg).
     rc.key = "tencent:receipt:" + *sid + ":" + *status + ":" + errmsg;
     rc.provider_ref = "tencent:" + *sid;
+    rc.number = E164(Field(r, "nationcode").value_or("86"), Field(r, "mobile").value_or("")).value_or("");
     rc.delivered = *status == "SUCCESS";
     rc.reason = errmsg + (r.contains("description") ? " " + Field(r, "description", 1024).value_or("") : "");
     return rc;
@@ -113,6 +114,7 @@ Result<std::vector<Receipt>> ParseAliyunReports(std::string_view body) {
     rc.key = "aliyun:report:" + *biz + ":" + code;
     rc.provider_ref = "aliyun:" + *biz;
     rc.outbox_id = OutboxIdOf(Field(r, "out_id").value_or(""));
+    rc.number = E164("", Field(r, "phone_number").value_or("")).value_or("");
     rc.delivered = r["success"].get<bool>();
     rc.reason = code + " " + Field(r, "err_msg", 1024).value_or("");
     return rc;
@@ -162,6 +164,9 @@ Result<std::optional<Receipt>> ParseTwilioStatus(const Params& form) {
   Receipt rc;
   rc.key = "twilio:status:" + sid + ":" + status;  // Twilio may repeat a callback
   rc.provider_ref = "twilio:" + sid;
+  if (const std::string to = FormValue(form, "To"); to.size() > 1 && to[0] == '+' && Digits(to.substr(1))) {
+    rc.number = to;
+  }
   rc.delivered = status == "delivered";
   rc.reason = status + " " + FormValue(form, "ErrorCode");
   return std::optional<Receipt>(std::move(rc));

@@ -14,6 +14,7 @@ struct Receipt {
   std::string key;                        // inbox key: the same receipt twice is one
   std::string provider_ref;               // "<provider>:<id>" as the send recorded it
   std::optional<std::int64_t> outbox_id;  // when the provider echoes our reference (Alibaba out_id)
+  std::string number;                     // E.164, when the receipt names it
   bool delivered = false;
   std::string reason;  // the carrier's code and text
 };

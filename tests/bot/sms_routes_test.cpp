@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bot/handlers/sms_handler.hpp"
+#include "store/outbox_repository.hpp"
 #include "support/fakes.hpp"
 #include "support/run.hpp"
 #include "support/test_db.hpp"
@@ -56,6 +57,37 @@ TEST_F(SmsRoutesTest, TheSecretPathAndTheAllowList) {
   EXPECT_EQ(Post(Deps(), std::string("/sms/aliyun/") + kSecret + "/up", R"([{"content":"1"}])").result(),
             http::status::bad_request);
   EXPECT_EQ(Inbox(), 2);
+}
+
+// Found by the soak: the process died between Tencent's answer and our record of it; the receipt
+// arrives before recovery learns the message's sid. It must come again later, not be dropped.
+TEST_F(SmsRoutesTest, AReceiptForASendWhoseReferenceIsNotYetKnownIsTakenAgainLater) {
+  {
+    auto& c = db_.Conn();
+    store::NewOutboxMessage m;
+    m.idempotency_key = "push-1";
+    m.channel = "sms";
+    m.recipient = "+8613911112222";
+    m.kind = "match_push";
+    m.payload = R"({"kind":"text","text":"x"})";
+    m.max_attempts = 3;
+    store::OutboxRepository::Enqueue(c, m, 1'000);
+    ASSERT_EQ(store::OutboxRepository::ClaimDue(c, "dead-instance", "sms", 1'000, 1).size(), 1U);
+  }
+  const std::string status = std::string("/sms/tencent/") + kSecret + "/status";
+  const std::string receipt =
+      R"([{"sid":"5000:9","mobile":"13911112222","nationcode":"86","report_status":"SUCCESS","errmsg":"DELIVRD"}])";
+  EXPECT_EQ(Post(Deps(), status, receipt).result(), http::status::service_unavailable);
+  EXPECT_EQ(Inbox(), 0) << "nothing kept: the retry is taken whole";
+  // A receipt for another number is no one's: acknowledged and ignored.
+  const std::string other =
+      R"([{"sid":"5000:8","mobile":"13700000000","nationcode":"86","report_status":"SUCCESS","errmsg":"DELIVRD"}])";
+  EXPECT_EQ(Post(Deps(), status, other).result(), http::status::ok);
+  // Recovery finds the send at Tencent (its sid), and the retried receipt lands.
+  ASSERT_TRUE(store::OutboxRepository::Resolve(db_.Conn(), 1, 1, store::Recovery::kWasSent, "tencent:5000:9", "sent",
+                                               2'000, 2'000));
+  EXPECT_EQ(Post(Deps(), status, receipt).result(), http::status::ok);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox WHERE status = 'delivered'"), 1);
 }
 
 TEST_F(SmsRoutesTest, TwilioWithoutATokenIs503AndAForgedSignature403) {

@@ -17,6 +17,7 @@ TEST(SmsCallbacks, TencentReceiptsAndTheirDedupeKeys) {
   EXPECT_EQ((*r)[0].key, "tencent:receipt:x1:SUCCESS:DELIVRD");
   EXPECT_EQ((*r)[0].provider_ref, "tencent:x1");
   EXPECT_TRUE((*r)[0].delivered);
+  EXPECT_EQ((*r)[0].number, "+8613711112222") << "the number, for a receipt that overtakes its send";
   EXPECT_FALSE((*r)[1].delivered);
   EXPECT_EQ((*r)[1].reason, "MK:0001");
 }
@@ -53,7 +54,9 @@ TEST(SmsCallbacks, AliyunReportsFindOurReferenceAndUpsAcceptEitherSequenceType) 
   ASSERT_TRUE(reports);
   EXPECT_EQ((*reports)[0].outbox_id, 42);
   EXPECT_EQ((*reports)[0].provider_ref, "aliyun:123^0");
+  EXPECT_EQ((*reports)[0].number, "+8613711112222");
   EXPECT_FALSE((*reports)[1].outbox_id);
+  EXPECT_EQ((*reports)[1].number, "") << "not named";
   const auto ups = ParseAliyunUps(
       R"([{"phone_number":"13711112222","content":"TD","send_time":"2017-09-01 00:00:00","dest_code":"1234","sequence_id":1234567890},
           {"phone_number":"13711112222","content":"1","sequence_id":"1234567891","sign_name":"阿里云"}])");
@@ -71,9 +74,10 @@ TEST(SmsCallbacks, TwilioFormsOnlyFinalStatusesAreReceipts) {
   const auto sent = ParseTwilioStatus({{"MessageSid", "SM1"}, {"MessageStatus", "sent"}});
   ASSERT_TRUE(sent);
   EXPECT_FALSE(*sent);
-  const auto failed =
-      ParseTwilioStatus({{"MessageSid", "SM1"}, {"MessageStatus", "undelivered"}, {"ErrorCode", "30003"}});
+  const auto failed = ParseTwilioStatus(
+      {{"MessageSid", "SM1"}, {"MessageStatus", "undelivered"}, {"ErrorCode", "30003"}, {"To", "+14155550100"}});
   ASSERT_TRUE(failed && *failed);
+  EXPECT_EQ((*failed)->number, "+14155550100");
   EXPECT_EQ((*failed)->key, "twilio:status:SM1:undelivered");
   EXPECT_EQ((*failed)->reason, "undelivered 30003");
 }
