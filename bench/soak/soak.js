@@ -472,16 +472,21 @@ async function main() {
     title: '合同签订提醒', message: { text: '{name}您好，合同请于2月28日前签订，回复1确认。' },
     audience: { roles: ['researcher'] }, ack: { within_minutes: 5 }, channels: ['sms', 'email'], send_at: 'now' });
   const kills = [DURATION_MS / 3, (2 * DURATION_MS) / 3];
-  let secondBroadcast = false;
+  // WeCom broadcasts to the researchers in the corp (the others have no WeCom address), each at
+  // the start of a fault window, so WeCom's own faults meet them.
+  const faultWindowAfter = (t) => (Math.ceil(t / PHASE_MS / 2 - 0.5) * 2 + 1) * PHASE_MS;
+  const wecomBroadcasts = [faultWindowAfter(DURATION_MS * 0.4), faultWindowAfter(DURATION_MS * 0.75)]
+    .filter((t) => t < DURATION_MS - 10_000);
+  let wecomRound = 0;
   while (elapsed() < DURATION_MS) {
     if (kills.length && elapsed() >= kills[0]) { kills.shift(); await killAndRestart(); }
-    if (!secondBroadcast && elapsed() >= DURATION_MS * 0.4) {
-      // The researchers in the corp get a WeCom broadcast (the others have no WeCom address).
-      secondBroadcast = true;
-      await createBroadcast('soak-wecom', { title: '申报提醒', message: { text: '{name}您好，需求征集将于12月31日截止。' },
+    if (wecomBroadcasts.length && elapsed() >= wecomBroadcasts[0]) {
+      wecomBroadcasts.shift();
+      await createBroadcast(`soak-wecom-${++wecomRound}`, { title: `申报提醒${wecomRound}`,
+        message: { text: `{name}您好，需求征集将于12月31日截止（第${wecomRound}次提醒）。` },
         audience: { roles: ['researcher'] }, channels: ['wecom'], send_at: 'now' });
     }
-    await wait(500);
+    await wait(200);
   }
   stopping = true;
   timers.forEach(clearInterval);
@@ -497,8 +502,9 @@ async function main() {
   }
   const drainedIn = Date.now() - drainStart;
   log(`drained in ${(drainedIn / 1000).toFixed(0)} s; stopping duijie`);
-  const finalIdleFds = fdCount(duijie.child.pid);
   agent.destroy();
+  await wait(1000);  // the load's keep-alive connections closed on both sides
+  const finalIdleFds = fdCount(duijie.child.pid);
   const child = duijie.child;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -532,6 +538,10 @@ function audit({ drainedIn, open, finalIdleFds }) {
   const notFinal = outbox.filter((r) => ['pending', 'sending', 'unknown'].includes(r.status)).reduce((a, r) => a + r.n, 0);
   const noReason = sql("SELECT count(*) AS n FROM outbox WHERE status IN ('failed', 'dead') AND coalesce(last_error, '') = ''")[0].n;
   const inFlight = sql("SELECT count(*) AS n FROM outbox_attempts WHERE outcome = 'in_flight'")[0].n;
+  // A receipt taken but matched to nothing while its message exists: the delivery went unrecorded.
+  const receiptsDropped = sql(`SELECT count(*) AS n FROM inbox i WHERE i.provider_key LIKE 'tencent:receipt:%'
+    AND i.status = 'ignored' AND EXISTS (SELECT 1 FROM outbox o WHERE o.provider_ref = json_extract(i.payload, '$.provider_ref')
+    AND o.status = 'sent')`)[0].n;
   // SMS: Tencent's record by SessionContext; the receipts that said FAIL leave 'failed' rows.
   const smsCounts = new Map();
   sms.accepted.forEach((s) => smsCounts.set(s.session, (smsCounts.get(s.session) || 0) + 1));
@@ -562,7 +572,8 @@ function audit({ drainedIn, open, finalIdleFds }) {
   }
   wecomDuplicates += [...wecomAccepted.values()].reduce((a, n) => a + n, 0);  // sends nobody asked for
 
-  const losses = Object.values(inboundLosses).reduce((a, n) => a + n, 0) + notFinal + noReason + inFlight + smsLost + mailLost + wecomLost;
+  const losses = Object.values(inboundLosses).reduce((a, n) => a + n, 0) + notFinal + noReason + inFlight + receiptsDropped +
+    smsLost + mailLost + wecomLost;
   const duplicates = smsDuplicates + mailDuplicates + wecomDuplicates;
   if (losses) problems.push('losses');
   if (duplicates) problems.push('duplicates');
@@ -598,7 +609,7 @@ function audit({ drainedIn, open, finalIdleFds }) {
     },
     outbound: {
       by_channel_status: outbox, not_final_after_drain: notFinal, open_at_drain_end: open, dead_without_reason: noReason,
-      attempts_left_in_flight: inFlight,
+      attempts_left_in_flight: inFlight, receipts_dropped: receiptsDropped,
       providers_accepted: { wecom: wecom.accepted.length, sms: sms.accepted.length, email: mail.accepted.length },
       duplicates: { wecom: wecomDuplicates, sms: smsDuplicates, email: mailDuplicates },
       lost: { wecom: wecomLost, sms: smsLost, email: mailLost },
