@@ -21,13 +21,14 @@
 #include "dialogs/programme.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox_repository.hpp"
+#include "store/person_data.hpp"
 #include <unistd.h>
 
 namespace duijie::bot {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: duijie <serve|migrate|outbox|chat|match|token|import|broadcast> [options]; see duijie --help";
+    "usage: duijie <serve|migrate|outbox|chat|match|token|person|import|broadcast> [options]; see duijie --help";
 
 // Loads the config and prints one line per problem; nullopt when there are problems.
 std::optional<Config> LoadOrReport(const std::optional<std::string>& file, const Environment& env) {
@@ -239,6 +240,70 @@ int RunToken(const Config& config, Logger& log, const std::string& action, const
   }
 }
 
+// `duijie person export|erase ID|ADDRESS`: a person's data on request, against the database
+// directly (no gateway needed). Export prints one JSON document (or writes --out); erase needs
+// --yes and runs in one transaction.
+int RunPerson(const Config& config, const std::string& action, const std::string& who, const std::string& out_file,
+              bool yes) {
+  try {
+    store::Connection conn(config.store.path, {});
+    if (const auto migrated = store::Migrate(conn); !migrated) {
+      std::cerr << "duijie person: " << migrated.error().message << "\n";
+      return 1;
+    }
+    std::optional<std::int64_t> id;
+    if (!who.empty() && std::all_of(who.begin(), who.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; }) &&
+        who.size() < 11) {
+      id = std::stoll(who);
+    } else {
+      id = store::PersonByAddress(conn, who);
+    }
+    if (!id) {
+      std::cerr << "duijie person: nobody has the address " << MaskAddress(who) << "\n";
+      return 1;
+    }
+    if (action == "export") {
+      const auto data = store::ExportPerson(conn, *id);
+      if (!data) {
+        std::cerr << "duijie person: no person " << *id << "\n";
+        return 1;
+      }
+      if (out_file.empty()) {
+        std::cout << data->dump(2) << "\n";
+        return 0;
+      }
+      std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
+      out << data->dump(2) << "\n";
+      if (!out) {
+        std::cerr << "duijie person: cannot write " << out_file << "\n";
+        return 1;
+      }
+      std::cerr << "person " << *id << " exported to " << out_file << "\n";
+      return 0;
+    }
+    if (!yes) {
+      std::cerr << "duijie person erase: this cannot be undone; export first, then repeat with --yes\n";
+      return 2;
+    }
+    SQLite::Transaction tx(conn.Db());
+    const auto erased = store::ErasePerson(conn, *id, "cli", ToUnixMillis(SystemClock().Now()));
+    if (!erased.found) {
+      std::cerr << "duijie person: no person " << *id << "\n";
+      return 1;
+    }
+    tx.commit();
+    std::cout << "person " << *id << " erased:";
+    for (const auto& [table, n] : erased.rows) {
+      if (n > 0) std::cout << " " << table << "=" << n;
+    }
+    std::cout << "\n";
+    return 0;
+  } catch (const SQLite::Exception& e) {
+    std::cerr << "duijie person: " << config.store.path << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace
 
 int RunCli(int argc, const char* const* argv, const Environment& env) {
@@ -317,6 +382,20 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   token_revoke->add_option("--name", token_name, "The token's name")->required();
   token->add_subcommand("list", "List tokens (never their secrets)");
 
+  auto* person = app.add_subcommand("person", "Export or erase one person's data on request (个人信息保护法)");
+  add_config(person);
+  std::string person_action;
+  std::string person_who;
+  std::string person_out;
+  bool person_yes = false;
+  person->add_option("action", person_action, "export (all the store holds about them, as JSON) or erase")
+      ->required()
+      ->check(CLI::IsMember({"export", "erase"}));
+  person->add_option("who", person_who, "The person's id, or one of their addresses (mobile, email, WeCom userid)")
+      ->required();
+  person->add_option("--out", person_out, "export: write the JSON to this file instead of stdout");
+  person->add_flag("--yes", person_yes, "erase: yes, erase (it cannot be undone)");
+
   auto* import = app.add_subcommand(
       "import", "Import researchers or enterprises from a CSV file (checked whole before anything is written)");
   add_config(import);
@@ -391,6 +470,7 @@ int RunCli(int argc, const char* const* argv, const Environment& env) {
   if (outbox->parsed()) return ListOutbox(*config, limit, status, id, as_json);
   if (match->parsed()) return RunMatch(*config, match_command, std::cout, std::cerr);
   if (chat->parsed()) return RunChat(*config, chat_options, std::cin, std::cout, std::cerr);
+  if (person->parsed()) return RunPerson(*config, person_action, person_who, person_out, person_yes);
   if (import->parsed()) return RunImport(*config, import_kind, import_file, import_partial, import_dry_run);
   if (broadcast->parsed()) {
     if (bc.action == "create" && (bc.title.empty() || (bc.text.empty() && bc.template_key.empty()))) {

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "store/migrations.hpp"
 #include "store/outbox_repository.hpp"
@@ -107,6 +108,42 @@ TEST(Cli, MatchOnAnEmptyStoreSaysThereIsNoSuchNeed) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("no need 1"), std::string::npos) << r.err;
   EXPECT_NE(RunDuijie({"match", "--help"}).out.find("need or researcher"), std::string::npos);
+}
+
+TEST(Cli, APersonsDataIsExportedAndErasedOnRequest) {
+  test::TempDir dir;
+  const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", dir.File("duijie.db")}};
+  std::ofstream(dir.File("r.csv"))
+      << "姓名,手机,邮箱,单位,人员类型,领域,简介\n"
+         "张三,13812345678,zs@hust.edu.cn,华中科技大学,高等学校在职科研人员,新材料,超疏水涂层\n"
+         "李四,13912345678,,武汉大学,高等学校在职科研人员,新能源与节能,电池\n";
+  ASSERT_EQ(RunDuijie({"import", "researchers", dir.File("r.csv")}, env).exit_code, 0);
+
+  const auto exported = RunDuijie({"person", "export", "13812345678"}, env);
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const auto doc = nlohmann::json::parse(exported.out);
+  EXPECT_EQ(doc["person"]["display_name"], "张三");
+  EXPECT_EQ(doc["identities"].size(), 2U);
+  EXPECT_EQ(doc["researcher"][0]["bio"], "超疏水涂层");
+  EXPECT_EQ(exported.out.find("李四"), std::string::npos);
+  ASSERT_EQ(RunDuijie({"person", "export", "zs@hust.edu.cn", "--out", dir.File("zs.json")}, env).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir.File("zs.json")))["person"]["id"], doc["person"]["id"]);
+
+  const auto unconfirmed = RunDuijie({"person", "erase", "13812345678"}, env);
+  EXPECT_EQ(unconfirmed.exit_code, 2);
+  EXPECT_NE(unconfirmed.err.find("--yes"), std::string::npos) << unconfirmed.err;
+  const auto erased = RunDuijie({"person", "erase", "13812345678", "--yes"}, env);
+  ASSERT_EQ(erased.exit_code, 0) << erased.err;
+  EXPECT_NE(erased.out.find("identities=2"), std::string::npos) << erased.out;
+
+  const auto gone = RunDuijie({"person", "export", "13812345678"}, env);
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_EQ(gone.err.find("13812345678"), std::string::npos) << "the address masked: " << gone.err;
+  const auto after = RunDuijie({"person", "export", doc["person"]["id"].dump()}, env);
+  ASSERT_EQ(after.exit_code, 0);
+  EXPECT_EQ(after.out.find("张三"), std::string::npos);
+  EXPECT_EQ(after.out.find("超疏水"), std::string::npos);
+  EXPECT_EQ(RunDuijie({"person", "export", "13912345678"}, env).exit_code, 0) << "the other one is untouched";
 }
 
 TEST(Cli, OutboxWithoutADatabaseSaysWhatToDo) {
