@@ -103,7 +103,7 @@ setInterval(() => { if (faultsOn()) { wecom.gen++; fault('wecom_token_expired');
 
 // ---------------------------------------------------------------------------------------------
 // Fake Tencent Cloud SMS: accepted sends by SessionContext (duijie's "dj<outbox id>").
-const sms = { accepted: [], refused: 0 };
+const sms = { accepted: [], refused: 0, serial: 0 };
 function tencentApi(req, res, body) {
   const answer = (obj, status = 200) => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(obj)); };
   const expected = Sign.sign3({
@@ -121,7 +121,7 @@ function tencentApi(req, res, body) {
     return answer({ Response: { PullSmsSendStatusSet: set, RequestId: 'r' } });
   }
   const phone = p.PhoneNumberSet[0];
-  const rec = { phone, session: p.SessionContext, ref: `5000:${sms.accepted.length + 1}` };
+  const rec = { phone, session: p.SessionContext, ref: '' };
   if (faultsOn()) {
     const r = rnd();
     if (r < 0.04) { fault('sms_http_500'); res.writeHead(500); return res.end('boom'); }
@@ -132,6 +132,7 @@ function tencentApi(req, res, body) {
   return answer(accept(rec));
 
   function accept(r) {
+    r.ref = `5000:${++sms.serial}`;  // Tencent's SerialNo: unique, given when it takes the message
     sms.accepted.push(r);
     scheduleReceipt(r);
     return { Response: { SendStatusSet: [{ SerialNo: r.ref, PhoneNumber: r.phone, Fee: 1, SessionContext: r.session, Code: 'Ok', Message: 'send success', IsoCode: 'CN' }], RequestId: 'r' } };
@@ -318,7 +319,7 @@ function smsReply() {
 function scheduleReceipt(rec) {
   setTimeout(() => {
     const ok = rnd() < 0.95;
-    const body = JSON.stringify([{ user_receive_time: '2026-11-23 10:00:00', nationcode: '86', mobile: rec.phone,
+    const body = JSON.stringify([{ user_receive_time: '2026-11-23 10:00:00', nationcode: '86', mobile: rec.phone.replace(/^\+86/, ''),
       report_status: ok ? 'SUCCESS' : 'FAIL', errmsg: ok ? 'DELIVRD' : 'MK:0001', description: ok ? '用户短信送达成功' : '用户短信接收失败', sid: rec.ref }]);
     inbound.receipts.set(rec.ref, false);
     maybeTwice('sms_receipt', () => deliver('sms_receipt', 'POST', `/sms/tencent/${SMS_SECRET}/status`, body, { 'Content-Type': 'application/json' })

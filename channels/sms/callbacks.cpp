@@ -62,7 +62,12 @@ Result<std::vector<T>> ParseBatch(std::string_view body, ReadItem read_item) {
 
 // Mainland numbers come bare (Alibaba) or with a separate country code (Tencent).
 std::optional<std::string> E164(std::string_view nationcode, std::string_view mobile) {
-  if (mobile.starts_with('+')) mobile.remove_prefix(1);
+  // A number written whole already carries its country code.
+  if (mobile.starts_with('+')) {
+    mobile.remove_prefix(1);
+    if (!Digits(mobile)) return std::nullopt;
+    return "+" + std::string(mobile);
+  }
   if (!Digits(mobile) || (!nationcode.empty() && !Digits(nationcode))) return std::nullopt;
   if (nationcode.empty()) {
     if (mobile.size() == 11 && mobile[0] == '1') return "+86" + std::string(mobile);

@@ -18,6 +18,10 @@ TEST(SmsCallbacks, TencentReceiptsAndTheirDedupeKeys) {
   EXPECT_EQ((*r)[0].provider_ref, "tencent:x1");
   EXPECT_TRUE((*r)[0].delivered);
   EXPECT_EQ((*r)[0].number, "+8613711112222") << "the number, for a receipt that overtakes its send";
+  const auto whole = ParseTencentReceipts(
+      R"([{"nationcode":"86","mobile":"+8613711112222","report_status":"SUCCESS","errmsg":"DELIVRD","sid":"x3"}])");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ((*whole)[0].number, "+8613711112222") << "a number written whole keeps its own country code";
   EXPECT_FALSE((*r)[1].delivered);
   EXPECT_EQ((*r)[1].reason, "MK:0001");
 }
