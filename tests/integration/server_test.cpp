@@ -1,5 +1,6 @@
 // Starts the real `duijie serve` on 127.0.0.1 port 0 and talks to it over TCP.
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -188,11 +189,16 @@ TEST_F(ServerTest, ConnectionsBeyondTheLimitGet503AndAreCounted) {
     EXPECT_EQ(nlohmann::json::parse(res->body())["error"]["code"], "too_many_connections");
     EXPECT_TRUE(third.ClosedByServer());
   }
-  first.reset();  // room again
+  first.reset();  // room again, once the server has seen the close
   std::string metrics;
-  for (int i = 0; i < 100 && metrics.empty(); ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (metrics.empty() && std::chrono::steady_clock::now() < deadline) {
     const auto res = test::Get(port_, "/metrics");
-    if (res.result() == http::status::ok) metrics = res.body();
+    if (res.result() == http::status::ok) {
+      metrics = res.body();
+    } else {
+      std::this_thread::sleep_for(10ms);  // polling for a condition, not timing anything
+    }
   }
   EXPECT_NE(metrics.find("duijie_http_connections_refused_total 1\n"), std::string::npos) << metrics;
   Stop(*child);
