@@ -40,9 +40,11 @@ json Rows(Connection& c, const std::string& sql, std::int64_t id) {
   return out;
 }
 
-std::int64_t Exec(Connection& c, const std::string& sql, std::int64_t id) {
+// Runs `sql` with every parameter bound to `id`, except ?2 when `now_ms` is given.
+std::int64_t Exec(Connection& c, const std::string& sql, std::int64_t id,
+                  std::optional<std::int64_t> now_ms = std::nullopt) {
   SQLite::Statement q(c.Db(), sql);
-  for (int i = 1; i <= q.getBindParameterCount(); ++i) q.bind(i, id);
+  for (int i = 1; i <= q.getBindParameterCount(); ++i) q.bind(i, i == 2 && now_ms ? *now_ms : id);
   return q.exec();
 }
 
@@ -167,18 +169,14 @@ Erasure ErasePerson(Connection& c, std::int64_t id, const std::string& actor, st
   e.rows["channel_consents"] = Exec(c, "DELETE FROM channel_consents WHERE person_id = ?", id);
   e.rows["conversations"] = Exec(c, "DELETE FROM conversations WHERE person_id = ?", id);
   e.rows["api_tokens"] = Exec(c, "UPDATE api_tokens SET person_id = NULL WHERE person_id = ?", id);
-  SQLite::Statement researcher(c.Db(),
+  e.rows["researchers"] = Exec(c,
                                "UPDATE researchers SET title = NULL, keywords = '[]', bio = '', status = 'refused', "
-                               "updated_at = ? WHERE person_id = ?");
-  researcher.bind(1, now_ms);
-  researcher.bind(2, id);
-  e.rows["researchers"] = researcher.exec();
-  SQLite::Statement person(c.Db(),
-                           "UPDATE people SET display_name = NULL, preferred_channel = NULL, role = 'unknown', "
-                           "updated_at = ? WHERE id = ?");
-  person.bind(1, now_ms);
-  person.bind(2, id);
-  e.rows["people"] = person.exec();
+                               "updated_at = ?2 WHERE person_id = ?1",
+                               id, now_ms);
+  e.rows["people"] = Exec(c,
+                          "UPDATE people SET display_name = NULL, preferred_channel = NULL, role = 'unknown', "
+                          "updated_at = ?2 WHERE id = ?1",
+                          id, now_ms);
 
   RecordTransition(c, {"person", id, status, "erased", std::nullopt, "cli", "erased on request", now_ms});
   SQLite::Statement audit(
