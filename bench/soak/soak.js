@@ -103,7 +103,7 @@ setInterval(() => { if (faultsOn()) { wecom.gen++; fault('wecom_token_expired');
 
 // ---------------------------------------------------------------------------------------------
 // Fake Tencent Cloud SMS: accepted sends by SessionContext (duijie's "dj<outbox id>").
-const sms = { accepted: [], refused: 0, serial: 0 };
+const sms = { accepted: [], refused: 0, serial: 0, hung: [] };
 function tencentApi(req, res, body) {
   const answer = (obj, status = 200) => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(obj)); };
   const expected = Sign.sign3({
@@ -126,7 +126,7 @@ function tencentApi(req, res, body) {
     const r = rnd();
     if (r < 0.04) { fault('sms_http_500'); res.writeHead(500); return res.end('boom'); }
     if (r < 0.06) { fault('sms_limit'); return answer({ Response: { Error: { Code: 'RequestLimitExceeded', Message: 'qps' }, RequestId: 'r' } }); }
-    if (r < 0.07) { fault('sms_timeout'); accept(rec); sms.hung = (sms.hung || []).concat(res); return undefined; }
+    if (r < 0.07) { fault('sms_timeout'); accept(rec); sms.hung.push(res); return undefined; }
     if (r < 0.10) { fault('sms_slow'); return setTimeout(() => answer(accept(rec)), 2000 + rnd() * 2000); }
   }
   return answer(accept(rec));
@@ -141,7 +141,7 @@ function tencentApi(req, res, body) {
 
 // ---------------------------------------------------------------------------------------------
 // The SMTP server: accepted messages by Message-ID.
-const mail = { accepted: [], rejected: 0 };
+const mail = { accepted: [] };
 function startSmtp(cert, key) {
   const server = new SMTPServer({
     key, cert, authMethods: ['PLAIN', 'LOGIN'], logger: false, size: 10 << 20,
@@ -510,7 +510,7 @@ async function main() {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   wecom.hung.forEach((r) => r.destroy());
-  (sms.hung || []).forEach((r) => r.destroy());
+  sms.hung.forEach((r) => r.destroy());
 
   const summary = audit({ drainedIn, open, finalIdleFds });
   fs.writeFileSync(path.join(WORK, 'summary.json'), JSON.stringify(summary, null, 2));
