@@ -54,8 +54,8 @@ bool ProcessBounce(store::Connection& conn, std::optional<std::int64_t> outbox_i
   if (outbox_id) {
     if (const auto msg = store::OutboxRepository::Find(conn, *outbox_id); msg && msg->channel == "email") {
       if (address.empty()) address = msg->recipient;
-      const auto taken = store::OutboxRepository::RecordDelivery(conn, msg->provider_ref.value_or(""), *outbox_id,
-                                                                 false, "bounced " + status, now_ms);
+      const auto taken = store::OutboxRepository::RecordDelivery(
+          conn, {msg->provider_ref.value_or(""), *outbox_id, "email", "", false, "bounced " + status}, now_ms);
       // The bounce overtook the record of its own send: the caller undoes this and asks again.
       if (taken == store::OutboxRepository::Delivery::kInFlight) throw BounceTooEarly();
       changed = taken == store::OutboxRepository::Delivery::kRecorded;

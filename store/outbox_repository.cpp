@@ -72,6 +72,19 @@ void CloseAttempt(Connection& conn, std::int64_t id, int attempt, std::string_vi
   att.exec();
 }
 
+// Whether a message to `recipient` on `channel` may have reached its provider without our knowing
+// its reference yet.
+bool AwaitingReference(Connection& conn, std::string_view channel, const std::string& recipient) {
+  auto& q = conn.Prepare(
+      "SELECT 1 FROM outbox WHERE channel = ? AND recipient = ? AND status IN ('sending', 'unknown') "
+      "AND provider_ref IS NULL LIMIT 1");
+  q.bind(1, std::string(channel));
+  q.bind(2, recipient);
+  const bool found = q.executeStep();
+  q.reset();
+  return found;
+}
+
 }  // namespace
 
 std::string_view ToString(AttemptOutcome outcome) {
@@ -231,17 +244,21 @@ bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, co
   return true;
 }
 
-OutboxRepository::Delivery OutboxRepository::RecordDelivery(Connection& conn, const std::string& provider_ref,
-                                                            std::optional<std::int64_t> id, bool delivered,
-                                                            const std::string& reason, std::int64_t now_ms) {
+OutboxRepository::Delivery OutboxRepository::RecordDelivery(Connection& conn, const Receipt& receipt,
+                                                            std::int64_t now_ms) {
+  const auto& provider_ref = receipt.provider_ref;
   std::optional<OutboxMessage> msg;
   if (!provider_ref.empty()) {
     auto& q = conn.Prepare("SELECT id FROM outbox WHERE provider_ref = ? LIMIT 1");
     q.bind(1, provider_ref);
     if (q.executeStep()) msg = Find(conn, q.getColumn(0).getInt64());
   }
-  if (!msg && id) msg = Find(conn, *id);
-  if (!msg) return Delivery::kIgnored;
+  if (!msg && receipt.id) msg = Find(conn, *receipt.id);
+  if (!msg) {
+    const bool may_be_pending_send =
+        !receipt.recipient.empty() && AwaitingReference(conn, receipt.channel, receipt.recipient);
+    return may_be_pending_send ? Delivery::kInFlight : Delivery::kIgnored;
+  }
   // A receipt can overtake the send's own answer by milliseconds.
   if (msg->status == "sending") return Delivery::kInFlight;
   if (msg->status == "unknown") {
@@ -254,25 +271,14 @@ OutboxRepository::Delivery OutboxRepository::RecordDelivery(Connection& conn, co
       "UPDATE outbox SET status = :status, last_error = :error, updated_at = :now, "
       "  provider_ref = COALESCE(provider_ref, :ref) "
       "WHERE id = :id AND status = 'sent'");
-  upd.bind(":status", delivered ? "delivered" : "failed");
-  BindOptText(upd, ":error", delivered ? std::string() : "not delivered: " + reason);
+  upd.bind(":status", receipt.delivered ? "delivered" : "failed");
+  BindOptText(upd, ":error", receipt.delivered ? std::string() : "not delivered: " + receipt.reason);
   upd.bind(":now", now_ms);
   BindOptText(upd, ":ref", provider_ref);
   upd.bind(":id", msg->id);
   if (upd.exec() != 1) return Delivery::kIgnored;
-  if (!delivered) EnqueueFallback(conn, msg->id, now_ms);
+  if (!receipt.delivered) EnqueueFallback(conn, msg->id, now_ms);
   return Delivery::kRecorded;
-}
-
-bool OutboxRepository::AwaitingReference(Connection& conn, std::string_view channel, const std::string& recipient) {
-  auto& q = conn.Prepare(
-      "SELECT 1 FROM outbox WHERE channel = ? AND recipient = ? AND status IN ('sending', 'unknown') "
-      "AND provider_ref IS NULL LIMIT 1");
-  q.bind(1, std::string(channel));
-  q.bind(2, recipient);
-  const bool found = q.executeStep();
-  q.reset();
-  return found;
 }
 
 std::vector<std::int64_t> OutboxRepository::SentTimes(Connection& conn, std::string_view channel,

@@ -134,15 +134,22 @@ class OutboxRepository {
     kIgnored,   // no such message, or it is final already (receipts never move one backward)
     kInFlight,  // its send is still being recorded: the receipt must be taken again later
   };
-  /// A provider's delivery receipt for the message it calls `provider_ref` (or, for providers
-  /// that echo our reference, message `id`): 'sent' or 'unknown' becomes 'delivered', or 'failed'
-  /// with the carrier's reason and the message's fallback queued.
-  static Delivery RecordDelivery(Connection& conn, const std::string& provider_ref, std::optional<std::int64_t> id,
-                                 bool delivered, const std::string& reason, std::int64_t now_ms);
-  /// Whether a message to `recipient` on `channel` may have reached its provider without our
-  /// knowing its reference yet ('sending', or 'unknown' after a crash or a timeout): a receipt
-  /// that matches nothing may be its, and is worth taking again once that is settled.
-  static bool AwaitingReference(Connection& conn, std::string_view channel, const std::string& recipient);
+  /// A provider's delivery receipt: the provider's reference for the message and, for providers
+  /// that echo ours, the outbox id; the channel and number it came for, where the provider says.
+  struct Receipt {
+    std::string provider_ref;
+    std::optional<std::int64_t> id;
+    std::string channel;
+    std::string recipient;
+    bool delivered = false;
+    std::string reason;
+  };
+  /// Takes `receipt`: 'sent' or 'unknown' becomes 'delivered', or 'failed' with the carrier's
+  /// reason and the message's fallback queued. A receipt that matches nothing while a message to
+  /// its recipient may have reached the provider without our knowing its reference yet
+  /// ('sending', or 'unknown' after a crash or a timeout) is kInFlight too: it may be that
+  /// message's, and is worth taking again once that is settled.
+  static Delivery RecordDelivery(Connection& conn, const Receipt& receipt, std::int64_t now_ms);
   /// When the messages to `recipient` on `channel` that reached (or may have reached) the
   /// provider in (`since_ms`, `now_ms`] were sent, oldest first: those of the kinds in `kinds`, or
   /// of all other kinds if `only_kinds` is false; `except_id` not counted. `now_ms` is the claim

@@ -124,16 +124,15 @@ Erasure ErasePerson(Connection& c, std::int64_t id, const std::string& actor, st
 
   // Messages to any of their addresses, even ones not linked to the person row.
   const std::string addresses = "SELECT address FROM identities WHERE person_id = ?";
-  const auto mask_outbox = [&c, id, &addresses]() {
+  // Collected first: the rows are updated while being walked otherwise.
+  std::vector<std::pair<std::int64_t, std::string>> outbox_rows;
+  {
     SQLite::Statement q(c.Db(),
                         "SELECT id, recipient FROM outbox WHERE person_id = ? OR recipient IN (" + addresses + ")");
     q.bind(1, id);
     q.bind(2, id);
-    std::vector<std::pair<std::int64_t, std::string>> rows;
-    while (q.executeStep()) rows.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
-    return rows;
-  };
-  const auto outbox_rows = mask_outbox();
+    while (q.executeStep()) outbox_rows.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+  }
   SQLite::Statement sandbox(c.Db(),
                             "UPDATE sandbox_messages SET recipient = ?, payload = '{}' WHERE idempotency_key = "
                             "(SELECT idempotency_key FROM outbox WHERE id = ?)");

@@ -83,16 +83,12 @@ net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, Batch
           {"kind", "status"}, {"provider_ref", r.provider_ref}, {"delivered", r.delivered}, {"reason", r.reason}};
       const auto entry = store::InboxRepository::Begin(c, {"sms", r.key, "", payload.dump(), std::nullopt}, now_ms);
       if (entry.duplicate) continue;
-      const auto taken =
-          store::OutboxRepository::RecordDelivery(c, r.provider_ref, r.outbox_id, r.delivered, r.reason, now_ms);
+      const auto taken = store::OutboxRepository::RecordDelivery(
+          c, {r.provider_ref, r.outbox_id, "sms", r.number, r.delivered, r.reason}, now_ms);
       // Undo the whole batch (the writer rolls the job back) and let the provider send it again:
-      // while its send is being recorded, or when it matches nothing while a send to the number
-      // awaits its reference (a crash between the provider's answer and our record of it).
-      if (taken == store::OutboxRepository::Delivery::kInFlight ||
-          (taken == store::OutboxRepository::Delivery::kIgnored && !r.number.empty() &&
-           store::OutboxRepository::AwaitingReference(c, "sms", r.number))) {
-        throw RetryLater();
-      }
+      // its message's send is still being recorded, or a crash came between the provider's
+      // answer and our record of it.
+      if (taken == store::OutboxRepository::Delivery::kInFlight) throw RetryLater();
       const bool changed = taken == store::OutboxRepository::Delivery::kRecorded;
       out.queued = out.queued || (changed && !r.delivered);  // a failed delivery may queue a fallback
       store::InboxRepository::Complete(c, entry.id, changed ? "processed" : "ignored", {200, "", ""}, now_ms);

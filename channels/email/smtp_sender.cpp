@@ -139,10 +139,10 @@ void SmtpSender::Release(void* handle) {
   idle_.push_back({handle, std::chrono::steady_clock::now()});
 }
 
-SmtpOutcome SmtpSender::Transfer(std::int64_t id, const std::string& message, const std::string& from,
-                                 const std::vector<std::string>& to) {
+store::AttemptRecord SmtpSender::Transfer(std::int64_t id, const std::string& message, const std::string& message_id,
+                                          const std::string& from, const std::vector<std::string>& to) {
   auto* h = static_cast<CURL*>(Acquire());
-  if (h == nullptr) return {CURLE_FAILED_INIT, 0, "curl_easy_init failed", false};
+  if (h == nullptr) return {store::AttemptOutcome::kRetryable, "smtp", "", "curl_easy_init failed"};
   // A handle keeps its connection across curl_easy_reset: every option is set again.
   curl_easy_reset(h);
   std::unique_ptr<curl_slist, ListDeleter> rcpt;
@@ -176,17 +176,18 @@ SmtpOutcome SmtpSender::Transfer(std::int64_t id, const std::string& message, co
   const CURLcode code = curl_easy_perform(h);
   long reply = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-  SmtpOutcome out{static_cast<int>(code), reply, "", upload.offset == message.size()};
-  if (journal_ && ClassifySmtp(out) == store::AttemptOutcome::kSent) journal_->MarkTaken(id);
+  const auto outcome = ClassifySmtp({static_cast<int>(code), reply, "", upload.offset == message.size()});
+  const bool taken = outcome == store::AttemptOutcome::kSent;
+  if (journal_ && taken) journal_->MarkTaken(id);
   if (code != CURLE_OK) {
-    out.error =
+    std::string error =
         std::string(curl_easy_strerror(code)) + (error_buffer[0] != '\0' ? std::string(": ") + error_buffer : "");
-    if (reply != 0) out.error += " (SMTP " + std::to_string(reply) + ")";
+    if (reply != 0) error += " (SMTP " + std::to_string(reply) + ")";
     curl_easy_cleanup(h);  // the session's state is unknown: never reuse it
-    return out;
+    return {outcome, "smtp", taken ? message_id : "", std::move(error)};
   }
   Release(h);
-  return out;
+  return {outcome, "smtp", taken ? message_id : "", ""};
 }
 
 net::awaitable<store::AttemptRecord> SmtpSender::Send(const store::OutboxMessage& msg) {
@@ -197,14 +198,11 @@ net::awaitable<store::AttemptRecord> SmtpSender::Send(const store::OutboxMessage
   std::vector<std::string> to = EnvelopeRecipients(*mail);
   std::string from = mail->from.address;
   std::string message_id = mail->message_id;
-  const auto transfer = [this, id = msg.id, message = std::move(message), from = std::move(from),
-                         to = std::move(to)]() -> net::awaitable<SmtpOutcome> {
-    co_return Transfer(id, message, from, to);
+  const auto transfer = [this, id = msg.id, message = std::move(message), message_id = std::move(message_id),
+                         from = std::move(from), to = std::move(to)]() -> net::awaitable<store::AttemptRecord> {
+    co_return Transfer(id, message, message_id, from, to);
   };
-  const SmtpOutcome outcome = co_await net::co_spawn(pool_.get_executor(), transfer, net::use_awaitable);
-  const auto result = ClassifySmtp(outcome);
-  co_return store::AttemptRecord{result, "smtp", result == store::AttemptOutcome::kSent ? message_id : "",
-                                 outcome.error};
+  co_return co_await net::co_spawn(pool_.get_executor(), transfer, net::use_awaitable);
 }
 
 net::awaitable<LookupResult> SmtpSender::Lookup(const store::OutboxMessage& msg) {

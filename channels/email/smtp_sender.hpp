@@ -69,8 +69,10 @@ class SmtpSender final : public Sender {
     void* handle = nullptr;  // CURL*
     std::chrono::steady_clock::time_point last_used;
   };
-  SmtpOutcome Transfer(std::int64_t id, const std::string& message, const std::string& from,
-                       const std::vector<std::string>& to);
+  // One SMTP transaction for outbox message `id`, on the calling (pool) thread; the record
+  // carries `message_id` when the server took the mail.
+  store::AttemptRecord Transfer(std::int64_t id, const std::string& message, const std::string& message_id,
+                                const std::string& from, const std::vector<std::string>& to);
   void* Acquire();
   void Release(void* handle);
   void CloseIdle();

@@ -154,14 +154,40 @@ TEST_F(OutboxRepositoryTest, ReceiptsMoveSentMessagesForwardOnly) {
   const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
   SendOnce(c_, id, {AttemptOutcome::kSent, "tencent", "tencent:5000:1", ""}, kNow);
   using D = OutboxRepository::Delivery;
-  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "tencent:5000:1", std::nullopt, true, "DELIVRD", kNow + 1),
-            D::kRecorded);
+  EXPECT_EQ(
+      OutboxRepository::RecordDelivery(c_, {"tencent:5000:1", std::nullopt, "sms", "", true, "DELIVRD"}, kNow + 1),
+      D::kRecorded);
   EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "delivered");
   // A later failure receipt for the same message (out of order) changes nothing.
-  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "tencent:5000:1", std::nullopt, false, "UNDELIV", kNow + 2),
-            D::kIgnored);
+  EXPECT_EQ(
+      OutboxRepository::RecordDelivery(c_, {"tencent:5000:1", std::nullopt, "sms", "", false, "UNDELIV"}, kNow + 2),
+      D::kIgnored);
   EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "delivered");
-  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "tencent:nope", std::nullopt, true, "", kNow + 3), D::kIgnored);
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, {"tencent:nope", std::nullopt, "sms", "", true, ""}, kNow + 3),
+            D::kIgnored);
+}
+
+TEST_F(OutboxRepositoryTest, AnUnmatchedReceiptWaitsWhileASendToItsNumberAwaitsItsReference) {
+  const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
+  ASSERT_EQ(OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 1).size(), 1U);
+  using D = OutboxRepository::Delivery;
+  const OutboxRepository::Receipt receipt{"tencent:5000:9", std::nullopt, "sms", "+8613812345678", true, "DELIVRD"};
+  // The provider may have taken the message still 'sending' (or 'unknown' after a timeout).
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, receipt, kNow + 1), D::kInFlight);
+  ASSERT_TRUE(OutboxRepository::Finish(c_, id, 1, {AttemptOutcome::kUnknown, "tencent", "", "timeout"}, kNow + 2,
+                                       kNow + 60'000));
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, receipt, kNow + 3), D::kInFlight);
+  // Another number, or another channel, has nothing waiting: the receipt is nobody's.
+  auto other = receipt;
+  other.recipient = "+8613900000000";
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, other, kNow + 4), D::kIgnored);
+  other = receipt;
+  other.channel = "email";
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, other, kNow + 4), D::kIgnored);
+  // Once the send is known (its reference recorded), an unmatched receipt is ignored.
+  ASSERT_TRUE(OutboxRepository::Resolve(c_, id, 1, Recovery::kWasSent, "tencent:5000:1", "sent", kNow + 5, kNow + 5));
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, receipt, kNow + 6), D::kIgnored);
+  EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "sent");
 }
 
 TEST_F(OutboxRepositoryTest, AFailedDeliveryQueuesTheFallback) {
@@ -169,7 +195,8 @@ TEST_F(OutboxRepositoryTest, AFailedDeliveryQueuesTheFallback) {
   m.fallback = {{"email", "a@example.cn"}};
   const auto id = OutboxRepository::Enqueue(c_, m, kNow).id;
   SendOnce(c_, id, {AttemptOutcome::kSent, "aliyun", "aliyun:77^0", ""}, kNow);
-  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "aliyun:77^0", std::nullopt, false, "MK:0001 用户关机", kNow + 1),
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, {"aliyun:77^0", std::nullopt, "sms", "", false, "MK:0001 用户关机"},
+                                             kNow + 1),
             OutboxRepository::Delivery::kRecorded);
   const auto failed = OutboxRepository::Find(c_, id);
   EXPECT_EQ(failed->status, "failed");
@@ -182,11 +209,12 @@ TEST_F(OutboxRepositoryTest, AReceiptProvesAnUnknownSendAndOneOvertakingTheSendI
   ASSERT_EQ(OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 1).size(), 1U);
   using D = OutboxRepository::Delivery;
   // Still 'sending': the receipt must come again later.
-  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "", id, true, "DELIVERED", kNow + 1), D::kInFlight);
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, {"", id, "sms", "", true, "DELIVERED"}, kNow + 1), D::kInFlight);
   ASSERT_TRUE(OutboxRepository::Finish(c_, id, 1, {AttemptOutcome::kUnknown, "aliyun", "", "timeout"}, kNow + 2,
                                        kNow + 60'000));
   // Found by our reference (Alibaba's out_id): the lost attempt reached the provider.
-  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, "aliyun:9^0", id, true, "DELIVERED", kNow + 3), D::kRecorded);
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, {"aliyun:9^0", id, "sms", "", true, "DELIVERED"}, kNow + 3),
+            D::kRecorded);
   const auto m = OutboxRepository::Find(c_, id);
   EXPECT_EQ(m->status, "delivered");
   EXPECT_EQ(m->provider_ref, "aliyun:9^0");
