@@ -187,9 +187,9 @@ int App::Run() {
   const dialogs::NeedRecommender recommender = [&matches](const matcher::Researcher& r, std::size_t limit) {
     return matches->Ready() ? matches->NeedsFor(r, limit) : std::vector<matcher::Match>{};
   };
-  const dialogs::Conversations conversations(dialogs::Engine::Standard(),
-                                             dialogs::Programme::Embedded().at(config_.programme.id),
-                                             dialogs::Catalogue::Embedded(), recommender);
+  const dialogs::Conversations conversations(
+      dialogs::Engine::Standard(), dialogs::Programme::Embedded().at(config_.programme.id),
+      dialogs::Catalogue::Embedded(), recommender, nullptr, config_.dialogs.max_state_bytes);
   std::optional<KfSync> kf_sync;
   if (wecom_api) {
     kf_sync.emplace(*wecom_api, *writer, clock, conversations, log_, [&dispatcher_ref] {
@@ -344,7 +344,7 @@ int App::Run() {
   SourceLimit webhook_limit({"/wecom/", "/sms/", "/email/"}, config_.http.webhook_rate_per_source,
                             config_.http.webhook_burst_per_source, clock);
   router.LimitSources(&webhook_limit);
-  AddHealthRoutes(router, HealthDeps{*writer, *readers, metrics});
+  AddHealthRoutes(router, HealthDeps{*writer, *readers, metrics, &conversations});
   std::optional<channels::wecom::Crypto> wecom_crypto;
   if (config_.wecom.CallbacksConfigured()) {
     auto crypto = channels::wecom::Crypto::Create(config_.wecom.token, config_.wecom.aes_key, config_.wecom.corp_id);
@@ -366,6 +366,8 @@ int App::Run() {
   channels::email::UsedTokens mailgun_tokens(clock, std::chrono::seconds(2 * email_config.mailgun_max_age_s));
   channels::email::ParseLimits mail_limits;
   mail_limits.max_bytes = email_config.max_inbound_bytes;
+  mail_limits.max_attachments = email_config.max_inbound_attachments;
+  mail_limits.max_attachment_bytes = email_config.max_inbound_attachment_bytes;
   AddEmailRoutes(router, EmailDeps{*writer, clock, log_, dialogs::Catalogue::Embedded(), email_secret,
                                    email_config.inbound_secret, email_config.mailgun_signing_key,
                                    std::chrono::seconds(email_config.mailgun_max_age_s), &mailgun_tokens, mail_limits,

@@ -165,6 +165,10 @@ std::vector<Spec> BuildSpecs() {
   add("programme", "id", Kind::kString, "string",
       "the programme edition the conversations follow: a file name in config/programmes/ without .json",
       [](Config& c, const json& v) { c.programme.id = v.get<std::string>(); });
+  add(
+      "dialogs", "max_state_bytes", Kind::kInteger, "integer",
+      "largest conversation state (serialised JSON) kept per person; a turn beyond it is refused and the person told",
+      [](Config& c, const json& v) { c.dialogs.max_state_bytes = v.get<std::size_t>(); }, 4096, 16'777'216);
   add("matcher", "opencc_config", Kind::kOptionalString, "string",
       "OpenCC configuration that makes traditional Chinese simplified before matching; empty: no conversion",
       [](Config& c, const json& v) { c.matcher.opencc_config = v.get<std::string>(); });
@@ -369,6 +373,14 @@ std::vector<Spec> BuildSpecs() {
   add(
       "email", "max_inbound_bytes", Kind::kInteger, "integer", "largest inbound mail (raw MIME or webhook body)",
       [](Config& c, const json& v) { c.email.max_inbound_bytes = v.get<std::size_t>(); }, 65'536, 104'857'600);
+  add(
+      "email", "max_inbound_attachments", Kind::kInteger, "integer",
+      "most files kept from one inbound mail; a mail with more is refused (413)",
+      [](Config& c, const json& v) { c.email.max_inbound_attachments = v.get<int>(); }, 0, 100);
+  add(
+      "email", "max_inbound_attachment_bytes", Kind::kInteger, "integer",
+      "largest file (decoded) kept from an inbound mail; a mail with a larger one is refused (413)",
+      [](Config& c, const json& v) { c.email.max_inbound_attachment_bytes = v.get<std::size_t>(); }, 1024, 104'857'600);
 
   for (std::string_view channel : {"wecom", "wecom_robot", "wecom_kf", "sms", "email"}) {
     add(

@@ -146,6 +146,8 @@ struct EmailConfig {
   std::string mailgun_signing_key;  // empty = POST /email/mailgun answers 503
   int mailgun_max_age_s = 900;
   std::size_t max_inbound_bytes = std::size_t{25} << 20;
+  int max_inbound_attachments = 20;
+  std::size_t max_inbound_attachment_bytes = std::size_t{20} << 20;
 
   [[nodiscard]] bool SmtpConfigured() const { return !smtp_url.empty(); }
 };
@@ -153,6 +155,11 @@ struct EmailConfig {
 /// Which edition of the programme the conversations run (config/programmes/<id>.json).
 struct ProgrammeConfig {
   std::string id = "hubei-2020";
+};
+
+/// The conversations' own limits.
+struct DialogsConfig {
+  std::size_t max_state_bytes = std::size_t{64} << 10;  // one person's conversation state, serialised
 };
 
 /// Matching and push planning (issue 6).
@@ -189,6 +196,7 @@ struct Config {
   LogConfig log;
   DispatcherConfig dispatcher;
   ProgrammeConfig programme;
+  DialogsConfig dialogs;
   MatcherConfig matcher;
   BroadcastConfig broadcast;
   ApiClientConfig api;

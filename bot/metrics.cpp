@@ -105,7 +105,10 @@ std::string Metrics::Render(const Snapshot& snapshot) const {
      << "# HELP duijie_store_write_jobs_total Write jobs committed.\n# TYPE duijie_store_write_jobs_total counter\n"
      << "duijie_store_write_jobs_total " << snapshot.writer_jobs << "\n"
      << "# HELP duijie_store_write_queue Write jobs waiting for the writer.\n# TYPE duijie_store_write_queue gauge\n"
-     << "duijie_store_write_queue " << snapshot.writer_queue << "\n";
+     << "duijie_store_write_queue " << snapshot.writer_queue << "\n"
+     << "# HELP duijie_conversation_states_refused_total Turns refused because the conversation state would "
+        "exceed dialogs.max_state_bytes.\n# TYPE duijie_conversation_states_refused_total counter\n"
+     << "duijie_conversation_states_refused_total " << snapshot.conversation_states_refused << "\n";
   return os.str();
 }
 

@@ -40,6 +40,7 @@ class Metrics {
     std::uint64_t writer_batches = 0;
     std::uint64_t writer_jobs = 0;
     std::size_t writer_queue = 0;
+    std::uint64_t conversation_states_refused = 0;
   };
   [[nodiscard]] std::string Render(const Snapshot& snapshot) const;
 

@@ -410,12 +410,13 @@ Date ChinaDate(Clock::TimePoint t) {
 }
 
 Conversations::Conversations(const Engine& engine, const Programme& programme, const Catalogue& catalogue,
-                             NeedRecommender recommender, Random* random)
+                             NeedRecommender recommender, Random* random, std::size_t max_state_bytes)
     : engine_(engine),
       programme_(programme),
       catalogue_(catalogue),
       recommender_(std::move(recommender)),
-      random_(random) {
+      random_(random),
+      max_state_bytes_(max_state_bytes) {
   if (random_ == nullptr) {
     static SystemRandom system;
     random_ = &system;
@@ -518,6 +519,13 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
     turn.replies = {*proposal};
   } else {
     turn = engine_.Handle(state, event, ctx);
+  }
+  const std::string saved_state = turn.state.dump();
+  if (saved_state.size() > max_state_bytes_) {
+    // Applying the effects but not the state would leave the two out of step: neither is kept.
+    oversized_.fetch_add(1, std::memory_order_relaxed);
+    out.replies = {catalogue_.Text(out.locale, "conversation.too_large")};
+    return out;
   }
   out.replies = std::move(turn.replies);
 
@@ -685,7 +693,7 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       "updated_at = excluded.updated_at");
   save.bind(":person", out.person_id);
   BindOpt(save, ":flow", Opt(turn.state.value("form", json())));
-  save.bind(":state", turn.state.dump());
+  save.bind(":state", saved_state);
   save.bind(":channel", event.channel);
   save.bind(":now", now_ms);
   save.exec();

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,22 +29,30 @@ struct Processed {
 /// The other way round: the channel that reaches an identity of this kind.
 [[nodiscard]] std::string ChannelOfIdentity(std::string_view identity_kind);
 
+/// Published needs for a researcher, best first (the gateway's matcher); empty: none known.
+using NeedRecommender =
+    std::function<std::vector<matcher::Match>(const matcher::Researcher& researcher, std::size_t limit)>;
+
 /// Runs the conversation of the person behind an inbound event, in the transaction the caller
 /// holds (the one that also writes the inbox row and the outbox rows): finds the person by the
 /// identity (a new address starts a new person in onboarding), loads the conversation, runs the
 /// engine, applies its effects (an enterprise, a researcher, a need — each with its transition
 /// record) and saves the conversation. Only reads and writes through `conn`.
-/// Published needs for a researcher, best first (the gateway's matcher); empty: none known.
-using NeedRecommender =
-    std::function<std::vector<matcher::Match>(const matcher::Researcher& researcher, std::size_t limit)>;
-
 class Conversations {
  public:
-  /// `random` makes verification codes; null: the operating system's generator.
+  static constexpr std::size_t kDefaultMaxStateBytes = 64U << 10U;
+
+  /// `random` makes verification codes; null: the operating system's generator. A turn whose
+  /// state would exceed `max_state_bytes` (serialised) is refused whole: nothing it did is kept,
+  /// the person is told, the conversation stays where it was.
   Conversations(const Engine& engine, const Programme& programme, const Catalogue& catalogue,
-                NeedRecommender recommender = {}, Random* random = nullptr);
+                NeedRecommender recommender = {}, Random* random = nullptr,
+                std::size_t max_state_bytes = kDefaultMaxStateBytes);
 
   Processed Process(store::Connection& conn, const InboundEvent& event, Clock::TimePoint now) const;
+
+  /// Turns refused for their state's size since start (for /metrics).
+  [[nodiscard]] std::uint64_t OversizedStatesRefused() const { return oversized_.load(std::memory_order_relaxed); }
 
  private:
   const Engine& engine_;
@@ -51,6 +60,8 @@ class Conversations {
   const Catalogue& catalogue_;
   NeedRecommender recommender_;
   Random* random_;
+  std::size_t max_state_bytes_;
+  mutable std::atomic<std::uint64_t> oversized_{0};
 };
 
 /// The store's row of a programme definition (made on first use): what needs, enterprises and

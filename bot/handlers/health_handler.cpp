@@ -74,6 +74,7 @@ void AddHealthRoutes(Router& router, const HealthDeps& deps) {
     snap.writer_batches = stats.batches;
     snap.writer_jobs = stats.jobs;
     snap.writer_queue = deps.writer.QueueDepth();
+    if (deps.conversations != nullptr) snap.conversation_states_refused = deps.conversations->OversizedStatesRefused();
     co_return TextResponse(http::status::ok, deps.metrics.Render(snap), "text/plain; version=0.0.4; charset=utf-8");
   });
 }

@@ -1,6 +1,7 @@
 #pragma once
 #include "bot/http/router.hpp"
 #include "bot/metrics.hpp"
+#include "dialogs/conversations.hpp"
 #include "store/readers.hpp"
 #include "store/writer.hpp"
 
@@ -11,6 +12,7 @@ struct HealthDeps {
   store::Writer& writer;
   store::Readers& readers;
   Metrics& metrics;
+  const dialogs::Conversations* conversations = nullptr;  // its refusals counted in /metrics
   std::chrono::milliseconds ready_timeout{2000};
 };
 

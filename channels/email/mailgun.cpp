@@ -90,6 +90,7 @@ Result<ParsedMail> MailgunMail(const FormData& form, const ParseLimits& limits) 
   mail.attachments = form.files;
   const auto auto_submitted = mail.headers.Get("Auto-Submitted");
   mail.automatic = (!auto_submitted.empty() && auto_submitted != "no") || mail.headers.Has("X-Autoreply");
+  if (auto r = CheckAttachments(mail, limits); !r) return r.error();
   return mail;
 }
 

@@ -781,7 +781,23 @@ Result<ParsedMail> ParseMail(std::string_view raw, const ParseLimits& limits) {
   if (auto r = WalkEntity(walk, raw, 0); !r) return r.error();
   if (mail.bounce && mail.bounce->status.empty()) mail.bounce.reset();  // a report, but not a delivery one
   if (mail.bounce) mail.automatic = true;
+  if (auto r = CheckAttachments(mail, limits); !r) return r.error();
   return mail;
+}
+
+Result<void> CheckAttachments(const ParsedMail& mail, const ParseLimits& limits) {
+  if (mail.attachments.size() > static_cast<std::size_t>(limits.max_attachments)) {
+    return Error(Errc::kTooLarge, std::to_string(mail.attachments.size()) + " attachments; at most " +
+                                      std::to_string(limits.max_attachments) + " are taken from one mail");
+  }
+  for (const auto& a : mail.attachments) {
+    if (a.data.size() > limits.max_attachment_bytes) {
+      return Error(Errc::kTooLarge, "attachment \"" + a.filename + "\" has " + std::to_string(a.data.size()) +
+                                        " bytes; at most " + std::to_string(limits.max_attachment_bytes) +
+                                        " are taken");
+    }
+  }
+  return {};
 }
 
 }  // namespace duijie::channels::email

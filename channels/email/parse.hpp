@@ -40,6 +40,8 @@ struct ParseLimits {
   int max_parts = 100;
   std::size_t max_header_bytes = 64U << 10U;
   int max_header_fields = 300;
+  int max_attachments = 20;                       // files kept from one mail
+  std::size_t max_attachment_bytes = 20U << 20U;  // one file, decoded
 };
 
 /// What a delivery status notification (RFC 3464) says about the message it returns.
@@ -70,6 +72,10 @@ struct ParsedMail {
 /// limits, broken base64, an unknown charset, a header block without an end, a multipart
 /// without its boundary; never reads past the input.
 [[nodiscard]] Result<ParsedMail> ParseMail(std::string_view raw, const ParseLimits& limits = {});
+
+/// kTooLarge, naming the file, when `mail` carries more attachments or a larger one than
+/// `limits` allow. ParseMail and MailgunMail check it.
+[[nodiscard]] Result<void> CheckAttachments(const ParsedMail& mail, const ParseLimits& limits);
 
 /// Header text with RFC 2047 encoded words decoded to UTF-8 (B and Q, any charset iconv knows);
 /// white space between adjacent encoded words dropped. An unknown charset is an error.

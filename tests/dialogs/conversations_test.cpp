@@ -96,6 +96,38 @@ TEST_F(ConversationsTest, ARegisteredResearcherGetsThePublishedNeedsTheMatcherRe
   EXPECT_NE(answer.replies[0].find("正极材料"), std::string::npos) << answer.replies[0];
 }
 
+TEST_F(ConversationsTest, ATurnThatWouldOutgrowTheStateLimitIsRefusedAndChangesNothing) {
+  Conversations small{
+      Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(), {}, &random_, 1536};
+  const auto say = [&](const std::string& text) {
+    InboundEvent e{"wecom", "lisi", "text", text, std::nullopt, std::nullopt, {}};
+    return small.Process(db_.Conn(), e, clock_.Now());
+  };
+  for (const char* t : {"科技人员注册", "李四", "华中科技大学", "教授", "1", "6", "锂电池正极材料"}) say(t);
+  const auto state = [&] {
+    auto& q = db_.Conn().Prepare("SELECT state FROM conversations");
+    std::string out = q.executeStep() ? q.getColumn(0).getString() : "";
+    q.reset();
+    return out;
+  };
+  const std::string before = state();
+  ASSERT_LT(before.size(), 1000U) << before;
+  // A bio within its field's 500 characters, but more than this conversation may keep.
+  std::string bio;
+  for (int i = 0; i < 45; ++i) bio += "高镍正极材料循环寿命";
+  const auto refused = say(bio);
+  ASSERT_EQ(refused.replies.size(), 1U);
+  EXPECT_EQ(refused.replies[0], Catalogue::Embedded().Text("zh-CN", "conversation.too_large"));
+  EXPECT_EQ(state(), before);
+  EXPECT_EQ(small.OversizedStatesRefused(), 1U);
+  // A shorter answer goes on where the form was.
+  const auto taken = say("从事锂离子电池高镍正极材料循环寿命研究十余年");
+  ASSERT_FALSE(taken.replies.empty());
+  EXPECT_NE(taken.replies.back(), refused.replies[0]);
+  EXPECT_NE(state(), before);
+  EXPECT_EQ(small.OversizedStatesRefused(), 1U);
+}
+
 TEST_F(ConversationsTest, ACreditCodeRegisteredByAnotherPersonIsRefusedFromTheStore) {
   Register("zhangsan", "91350100M000100Y43");
   Say("wecom", "lisi", "注册企业");

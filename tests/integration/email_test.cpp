@@ -385,9 +385,19 @@ TEST_F(EmailEndToEnd, BadMailGetsAClearErrorAndChangesNothing) {
       PostMail("From: a@b.cn\r\nMessage-ID: <cs@b.cn>\r\nContent-Type: text/plain; charset=x-unknown-7\r\n\r\nhi\r\n");
   EXPECT_EQ(charset.result_int(), 400);
   EXPECT_NE(charset.body().find("x-unknown-7"), std::string::npos) << charset.body();
+  // One file more than email.max_inbound_attachments (default 20): refused whole, naming the limit.
+  std::string files = "From: a@b.cn\r\nMessage-ID: <files@b.cn>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int i = 0; i < 21; ++i) {
+    files += "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"p" +
+             std::to_string(i) + ".pdf\"\r\n\r\n%PDF\r\n";
+  }
+  const auto too_many = PostMail(files + "--b--\r\n");
+  EXPECT_EQ(too_many.result_int(), 413);
+  EXPECT_NE(too_many.body().find("at most 20"), std::string::npos) << too_many.body();
   EXPECT_EQ(Post("/email/inbound/wrong-secret-0123456789", "From: a@b.cn\r\n\r\nhi", "message/rfc822").result_int(),
             404);
   EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM documents"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 0);
 }
 

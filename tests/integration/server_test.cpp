@@ -67,6 +67,7 @@ TEST_F(ServerTest, HealthReadyAndMetricsOverKeepAlive) {
   EXPECT_NE(text.find("duijie_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(text.find("duijie_store_write_batches_total"), std::string::npos);
   EXPECT_NE(text.find("duijie_http_connections 1"), std::string::npos);
+  EXPECT_NE(text.find("duijie_conversation_states_refused_total 0\n"), std::string::npos) << text;
   const auto missing = conn.Request(http::verb::get, "/missing");
   EXPECT_EQ(missing.result(), http::status::not_found);
   EXPECT_EQ(nlohmann::json::parse(missing.body())["error"]["code"], "not_found");

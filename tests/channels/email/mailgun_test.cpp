@@ -65,6 +65,21 @@ TEST(MailgunMail, FieldsBecomeAParsedMail) {
   EXPECT_FALSE(MailgunMail(f));
 }
 
+TEST(MailgunMail, ItsFilesMeetTheAttachmentLimits) {
+  FormData f;
+  f.fields = {{"from", "a@b.cn"}, {"body-plain", "发票见附件"}};
+  f.files = {{"a.pdf", "application/pdf", "%PDF-1"}, {"b.pdf", "application/pdf", "%PDF-22"}};
+  ParseLimits limits;
+  limits.max_attachments = 2;
+  limits.max_attachment_bytes = 7;
+  EXPECT_TRUE(MailgunMail(f, limits));
+  limits.max_attachment_bytes = 6;
+  EXPECT_EQ(MailgunMail(f, limits).error().code, Errc::kTooLarge);
+  limits.max_attachment_bytes = 7;
+  limits.max_attachments = 1;
+  EXPECT_EQ(MailgunMail(f, limits).error().code, Errc::kTooLarge);
+}
+
 TEST(UsedTokens, RefusesAReplayWithinTheWindow) {
   test::FakeClock clock;
   UsedTokens used(clock, std::chrono::minutes(15));

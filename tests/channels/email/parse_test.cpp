@@ -111,6 +111,32 @@ TEST(ParseMail, BadInputIsRefusedClearly) {
   EXPECT_FALSE(ParseMail("From: a@b.cn\r\nthis is not a header\r\n"));
 }
 
+TEST(ParseMail, AttachmentsAreCountedAndSizedPerFile) {
+  const auto mail_with = [](int files, std::size_t bytes) {
+    std::string raw = "From: a@b.cn\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+    raw += "--b\r\nContent-Type: text/plain\r\n\r\n合同见附件\r\n";
+    for (int i = 0; i < files; ++i) {
+      raw += "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"f" +
+             std::to_string(i) + ".pdf\"\r\n\r\n" + std::string(bytes, 'x') + "\r\n";
+    }
+    return raw + "--b--\r\n";
+  };
+  ParseLimits limits;
+  limits.max_attachments = 3;
+  limits.max_attachment_bytes = 100;
+  const auto fits = ParseMail(mail_with(3, 100), limits);
+  ASSERT_TRUE(fits) << fits.error().message;
+  EXPECT_EQ(fits->attachments.size(), 3U);
+  const auto many = ParseMail(mail_with(4, 10), limits);
+  ASSERT_FALSE(many);
+  EXPECT_EQ(many.error().code, Errc::kTooLarge);
+  EXPECT_NE(many.error().message.find("at most 3"), std::string::npos);
+  const auto big = ParseMail(mail_with(1, 101), limits);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, Errc::kTooLarge);
+  EXPECT_NE(big.error().message.find("f0.pdf"), std::string::npos);
+}
+
 TEST(ParseMail, MimeBombsHitTheLimits) {
   // Deep nesting.
   std::string deep;
