@@ -45,6 +45,7 @@
 #include "dialogs/catalogue.hpp"
 #include "store/migrations.hpp"
 #include "store/readers.hpp"
+#include "store/retention.hpp"
 #include "store/suppressions.hpp"
 #include "store/writer.hpp"
 #include <unistd.h>
@@ -90,6 +91,37 @@ bool MigrateDatabase(const StoreConfig& store_config, const Logger& log) {
   } catch (const SQLite::Exception& e) {
     log.Error("cannot open the database", {{"path", store_config.path}, {"error", e.what()}});
     return false;
+  }
+}
+
+// Message retention: the bodies of messages finished more than `days` ago dropped, hourly and
+// at start, in batches short enough not to hold up the writer's other work.
+net::awaitable<void> ScrubOldMessagesForever(store::Writer& writer, const Clock& clock, int days, const Logger& log) {
+  constexpr int kBatch = 500;
+  const auto period = std::chrono::hours(1);
+  net::steady_timer timer(co_await net::this_coro::executor);
+  for (;;) {
+    try {
+      const std::int64_t before_ms = ToUnixMillis(clock.Now()) - std::int64_t{days} * 86'400'000;
+      const auto batch = [before_ms](store::Connection& c) { return store::ScrubOldMessages(c, before_ms, kBatch); };
+      store::Scrubbed total;
+      for (bool more = true; more;) {
+        const store::Scrubbed done = co_await writer.Run(batch);
+        total.inbox += done.inbox;
+        total.outbox += done.outbox;
+        total.sandbox += done.sandbox;
+        more = done.more;
+      }
+      if (total.Total() > 0) {
+        log.Info("old messages scrubbed",
+                 {{"inbox", total.inbox}, {"outbox", total.outbox}, {"sandbox", total.sandbox}, {"days", days}});
+      }
+    } catch (const std::exception& e) {
+      log.Warn("message retention failed; trying again", {{"error", e.what()}});
+    }
+    timer.expires_after(period);
+    boost::system::error_code ec;
+    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
   }
 }
 
@@ -531,6 +563,10 @@ int App::Run() {
         }
       },
       net::detached);
+  if (config_.store.message_retention_days > 0) {
+    net::co_spawn(ioc, ScrubOldMessagesForever(*writer, clock, config_.store.message_retention_days, log_),
+                  net::detached);
+  }
   const std::string listen =
       endpoint->address().is_v6() ? "[" + endpoint->address().to_string() + "]" : endpoint->address().to_string();
   log_.Info("listening", {{"address", listen + ":" + std::to_string(endpoint->port())},

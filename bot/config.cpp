@@ -124,6 +124,10 @@ std::vector<Spec> BuildSpecs() {
   add(
       "store", "max_batch", Kind::kInteger, "integer", "most write jobs committed in one transaction (group commit)",
       [](Config& c, const json& v) { c.store.max_batch = v.get<int>(); }, 1, 100'000);
+  add(
+      "store", "message_retention_days", Kind::kInteger, "integer",
+      "days a finished message keeps its body and address (inbox, outbox, sandbox); 0 = for ever",
+      [](Config& c, const json& v) { c.store.message_retention_days = v.get<int>(); }, 0, 3650);
 
   add("log", "level", Kind::kChoice, "debug|info|warn|error|off", "lowest level written to stderr",
       [](Config& c, const json& v) { ParseLogLevel(v.get<std::string>(), c.log.level); }, 0, 0,

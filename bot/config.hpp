@@ -36,6 +36,7 @@ struct StoreConfig {
   Millis busy_timeout{5'000};
   int readers = 2;
   int max_batch = 1024;
+  int message_retention_days = 365;  // message bodies kept this long once finished; 0 = for ever
 };
 
 struct LogConfig {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/connection.hpp"
+#include "store/migrations.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -48,6 +49,36 @@ class ServerTest : public ::testing::Test {
   test::TempDir dir_;
   std::uint16_t port_ = 0;
 };
+
+TEST_F(ServerTest, FinishedMessagesOlderThanTheRetentionLoseBodiesAndAddressesAtStart) {
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  const std::string old_ms = std::to_string(now_ms - 31LL * 86'400'000);
+  const std::string recent_ms = std::to_string(now_ms - 29LL * 86'400'000);
+  {
+    store::Connection c(dir_.File("duijie.db"), {});
+    ASSERT_TRUE(store::Migrate(c));
+    for (const auto& [key, at] : {std::pair{"old", old_ms}, std::pair{"recent", recent_ms}}) {
+      c.Exec(std::string("INSERT INTO inbox (channel, provider_key, sender, payload, status, received_at) VALUES "
+                         "('sms', '") +
+             key + "', '+8613812345678', '{\"text\":\"1\"}', 'processed', " + at + ")");
+      c.Exec(std::string("INSERT INTO outbox (idempotency_key, channel, recipient, kind, payload, status, "
+                         "next_attempt_at, created_at, updated_at) VALUES ('") +
+             key + "', 'sms', '+8613812345678', 'match_push', '{\"text\":\"x\"}', 'delivered', " + at + ", " + at +
+             ", " + at + ")");
+    }
+  }
+  auto child = Start({{"DUIJIE_STORE_MESSAGE_RETENTION_DAYS", "30"}});
+  const auto line = child->WaitForLine("old messages scrubbed", 20s);
+  EXPECT_NE(line.find(R"("inbox":1)"), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("outbox":1)"), std::string::npos) << line;
+  Stop(*child);
+  EXPECT_EQ(Count("inbox WHERE provider_key = 'old' AND payload = '{}' AND sender IS NULL"), 1);
+  EXPECT_EQ(Count("inbox WHERE provider_key = 'recent' AND payload != '{}' AND sender IS NOT NULL"), 1);
+  EXPECT_EQ(Count("outbox WHERE idempotency_key = 'old' AND payload = '{}' AND recipient = '+86138****5678'"), 1);
+  EXPECT_EQ(Count("outbox WHERE idempotency_key = 'recent' AND recipient = '+8613812345678'"), 1);
+}
 
 TEST_F(ServerTest, HealthReadyAndMetricsOverKeepAlive) {
   auto child = Start();
