@@ -1,24 +1,36 @@
 #include "store/retention.hpp"
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/mask.hpp"
 
 namespace duijie::store {
+namespace {
+
+// Runs a statement over rows older than :before, at most :limit of them; the rows it changed.
+std::int64_t ExecOldest(Connection& conn, std::string_view sql, std::int64_t before_ms, int limit) {
+  auto& q = conn.Prepare(sql);
+  q.bind(":before", before_ms);
+  q.bind(":limit", limit);
+  const int changed = q.exec();
+  q.reset();
+  return changed;
+}
+
+}  // namespace
 
 Scrubbed ScrubOldMessages(Connection& conn, std::int64_t before_ms, int limit) {
   Scrubbed out;
   // '{}' marks a body already dropped (as ErasePerson leaves it): each row is scrubbed once.
-  auto& inbox = conn.Prepare(
-      "UPDATE inbox SET payload = '{}', reply_body = NULL, sender = NULL WHERE id IN ("
-      "  SELECT id FROM inbox WHERE received_at < :before AND status != 'received' "
-      "  AND (payload != '{}' OR sender IS NOT NULL OR reply_body IS NOT NULL) ORDER BY id LIMIT :limit)");
-  inbox.bind(":before", before_ms);
-  inbox.bind(":limit", limit);
-  out.inbox = inbox.exec();
-  inbox.reset();
+  out.inbox =
+      ExecOldest(conn,
+                 "UPDATE inbox SET payload = '{}', reply_body = NULL, sender = NULL WHERE id IN ("
+                 "  SELECT id FROM inbox WHERE received_at < :before AND status != 'received' "
+                 "  AND (payload != '{}' OR sender IS NOT NULL OR reply_body IS NOT NULL) ORDER BY id LIMIT :limit)",
+                 before_ms, limit);
 
   // Collected first: masking needs each address, and the rows change while being walked otherwise.
   std::vector<std::pair<std::int64_t, std::string>> rows;
@@ -42,13 +54,10 @@ Scrubbed ScrubOldMessages(Connection& conn, std::int64_t before_ms, int limit) {
   }
   out.outbox = static_cast<std::int64_t>(rows.size());
 
-  auto& sandbox = conn.Prepare(
-      "DELETE FROM sandbox_messages WHERE id IN ("
-      "  SELECT id FROM sandbox_messages WHERE recorded_at < :before ORDER BY id LIMIT :limit)");
-  sandbox.bind(":before", before_ms);
-  sandbox.bind(":limit", limit);
-  out.sandbox = sandbox.exec();
-  sandbox.reset();
+  out.sandbox = ExecOldest(conn,
+                           "DELETE FROM sandbox_messages WHERE id IN ("
+                           "  SELECT id FROM sandbox_messages WHERE recorded_at < :before ORDER BY id LIMIT :limit)",
+                           before_ms, limit);
 
   out.more = out.inbox == limit || out.outbox == limit || out.sandbox == limit;
   return out;
