@@ -104,13 +104,9 @@ net::awaitable<void> ScrubOldMessagesForever(store::Writer& writer, const Clock&
     try {
       const std::int64_t before_ms = ToUnixMillis(clock.Now()) - std::int64_t{days} * 86'400'000;
       const auto batch = [before_ms](store::Connection& c) { return store::ScrubOldMessages(c, before_ms, kBatch); };
-      store::Scrubbed total;
-      for (bool more = true; more;) {
-        const store::Scrubbed done = co_await writer.Run(batch);
-        total.inbox += done.inbox;
-        total.outbox += done.outbox;
-        total.sandbox += done.sandbox;
-        more = done.more;
+      store::Scrubbed total{.more = true};
+      while (total.more) {
+        total += co_await writer.Run(batch);
       }
       if (total.Total() > 0) {
         log.Info("old messages scrubbed",

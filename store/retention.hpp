@@ -13,6 +13,13 @@ struct Scrubbed {
   bool more = false;         // the limit was reached: call again
 
   [[nodiscard]] std::int64_t Total() const { return inbox + outbox + sandbox; }
+  Scrubbed& operator+=(const Scrubbed& other) {
+    inbox += other.inbox;
+    outbox += other.outbox;
+    sandbox += other.sandbox;
+    more = other.more;
+    return *this;
+  }
 };
 
 /// Message retention (docs/SECURITY.md): drops the bodies of messages finished before
