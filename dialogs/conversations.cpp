@@ -10,7 +10,9 @@
 #include "dialogs/message.hpp"
 #include "dialogs/proposals.hpp"
 #include "dialogs/pushes.hpp"
+#include "dialogs/review_cards.hpp"
 #include "dialogs/sms_replies.hpp"
+#include "dialogs/staff.hpp"
 #include "dialogs/templates.hpp"
 #include "store/matching.hpp"
 #include "store/transitions.hpp"
@@ -69,7 +71,7 @@ class DbFacts final : public Facts {
     s.bind(":person", person_);
     std::optional<Staff> out;
     if (s.executeStep()) {
-      out = Staff{s.getColumn(0).getString(), s.getColumn(1).getString(), std::nullopt};
+      out = Staff{s.getColumn(0).getString(), s.getColumn(1).getString(), std::nullopt, person_, channel_};
       if (!s.getColumn(2).isNull()) out->region = s.getColumn(2).getString();
     }
     s.reset();
@@ -276,6 +278,64 @@ void Transition(store::Connection& c, std::string_view entity, std::int64_t id, 
   store::RecordTransition(c, {std::string(entity), id, from, std::string(to), actor, DomainChannel(channel), "", now});
 }
 
+// Why a reviewer's decision by card cannot be taken, in their words: the need is gone, or it is
+// at a step that is not theirs (decided by someone else meanwhile, another region, the other level).
+std::string ReviewRefusal(store::Connection& c, const Catalogue& catalogue, const std::string& locale,
+                          std::int64_t need_id, const Error& error) {
+  if (error.code == make_error_code(Errc::kNotFound)) return catalogue.Text(locale, "review_card.gone");
+  auto& s = c.Prepare("SELECT title, stage FROM needs WHERE id = :id");
+  s.bind(":id", need_id);
+  json params = json::object();
+  if (s.executeStep()) {
+    params = {{"title", s.getColumn(0).getString()},
+              {"stage", catalogue.Text(locale, "stage." + s.getColumn(1).getString())}};
+  }
+  s.reset();
+  return catalogue.Text(locale, "review_card.not_yours", params);
+}
+
+// A reviewer's decision through the same ReviewNeed as the admin API (role, region, stage,
+// reasons; audit, transition, the enterprise told, the next level's cards): the outcome in words.
+std::string ReviewByChat(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
+                         const DbFacts& facts, std::int64_t need_id, const json& request, Clock::TimePoint now,
+                         Processed& out) {
+  const auto staff = facts.StaffMember();
+  if (!staff) return catalogue.Text(out.locale, "review_card.not_staff");
+  const auto made = ReviewNeed(c, programme, catalogue, *staff, need_id, request, now);
+  if (!made) return ReviewRefusal(c, catalogue, out.locale, need_id, made.error());
+  out.queued_elsewhere = out.queued_elsewhere || made->queued;
+  return catalogue.Text(out.locale, "review_card.done." + made->body.value("stage", std::string()),
+                        {{"title", made->body.value("title", std::string())}});
+}
+
+// A click on a review card's button. Approving (and, where the programme asks no recommendation,
+// recommending) is the click itself; returning, rejecting and recommending with an opinion open
+// the form that asks for the words. nullopt: answered already, the conversation is untouched.
+std::optional<Turn> ReviewClick(store::Connection& c, const Engine& engine, const Programme& programme,
+                                const Catalogue& catalogue, const DbFacts& facts, const TurnContext& ctx,
+                                const json& state, const ReviewButton& button, Clock::TimePoint now, Processed& out) {
+  const auto staff = facts.StaffMember();
+  if (!staff) {
+    out.replies.push_back(catalogue.Text(out.locale, "review_card.not_staff"));
+    return std::nullopt;
+  }
+  const auto step = CheckReview(c, *staff, button.need_id, button.decision);
+  if (!step) {
+    out.replies.push_back(ReviewRefusal(c, catalogue, out.locale, button.need_id, step.error()));
+    return std::nullopt;
+  }
+  const bool opinion = !programme.review_chain.empty() && programme.review_chain.front().recommendation;
+  const bool needs_words =
+      button.decision == "return" || button.decision == "reject" || (button.decision == "recommend" && opinion);
+  if (!needs_words) {
+    out.replies.push_back(
+        ReviewByChat(c, programme, catalogue, facts, button.need_id, {{"decision", button.decision}}, now, out));
+    return std::nullopt;
+  }
+  return engine.Begin(state, "need_" + button.decision,
+                      {{"need_id", button.need_id}, {"decision", button.decision}, {"title", step->title}}, ctx);
+}
+
 }  // namespace
 
 std::int64_t ProgrammeRow(store::Connection& c, const Programme& p, std::int64_t now) {
@@ -381,8 +441,8 @@ bool LinkIdentity(store::Connection& c, std::int64_t person, const std::string& 
     ins.exec();
     identity = c.Db().getLastInsertRowid();
   }
-  store::RecordTransition(
-      c, {"identity", *identity, "unverified", "verified", person, DomainChannel(channel), "sms code", now});
+  store::RecordTransition(c, {"identity", *identity, "unverified", "verified", person, DomainChannel(channel),
+                              kind == "email" ? "code by mail" : "code by sms", now});
   return true;
 }
 
@@ -499,6 +559,15 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       return out;
     }
   }
+  // A reviewer's click on a review card: a decision that needs no words is taken at once; the
+  // others open the form that asks for them.
+  std::optional<Turn> review_turn;
+  if (event.kind == "event" && event.event == "template_card_event") {
+    if (const auto button = ParseReviewButtonKey(event.text)) {
+      review_turn = ReviewClick(c, engine_, programme_, catalogue_, facts, ctx, state, *button, now, out);
+      if (!review_turn) return out;
+    }
+  }
   // A researcher who just said yes to a push writes their proposal next, outside any form.
   const bool no_form = !state.is_object() || !state.contains("form") || state["form"].is_null();
   // Outside a form, 确认 / 收到 answers the latest reminder that asked for it.
@@ -514,7 +583,9 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
     proposal = TakeProposal(c, catalogue_, out.person_id, out.locale, event.text, event.channel, now);
   }
   Turn turn;
-  if (proposal) {
+  if (review_turn) {
+    turn = std::move(*review_turn);
+  } else if (proposal) {
     turn.state = state.is_object() ? state : json::object();
     turn.replies = {*proposal};
   } else {
@@ -593,14 +664,20 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       ins.exec();
       BecomePending(c, out.person_id, "researcher", v.value("name", ""), v, event.channel, now_ms);
     } else if (effect.kind == "send_code") {
-      // The code goes by SMS even when the person writes on WeCom or by mail: that is the proof.
+      // A mobile's code goes by SMS and an address's by mail, wherever the person writes from:
+      // that is the proof.
+      const std::string code_text = v.value("code", "");
+      const bool email = v.value("channel", "sms") == "email";
       OutboundMessage code =
-          TextMessage(catalogue_.Text(out.locale, "verify.code_text", {{"code", v.value("code", "")}}));
+          TextMessage(email ? catalogue_.Text(out.locale, "verify.email.code_text",
+                                              {{"code", code_text}, {"minutes", v.value("minutes", 15)}})
+                            : catalogue_.Text(out.locale, "verify.code_text", {{"code", code_text}}));
       code.template_id = "verification_code";
-      code.params = {{"code", v.value("code", "")}};
+      code.params = {{"code", code_text}};
+      if (email) code.title = catalogue_.Text(out.locale, "verify.email.code_subject");
       store::NewOutboxMessage m;
       m.idempotency_key = "code:" + std::to_string(out.person_id) + ":" + std::to_string(now_ms);
-      m.channel = v.value("channel", "sms");
+      m.channel = email ? "email" : "sms";
       m.recipient = v.value("address", "");
       m.kind = "verification_code";
       m.payload = json(code).dump();
@@ -610,8 +687,11 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       out.outbox.push_back(std::move(m));
     } else if (effect.kind == "verify_identity") {
       const std::string address = v.value("address", "");
-      if (!LinkIdentity(c, out.person_id, v.value("kind", "mobile"), address, event.channel, now_ms)) {
-        out.replies.push_back(catalogue_.Text(out.locale, "verify.taken", {{"mobile", MaskPhone(address)}}));
+      const std::string kind = v.value("kind", "mobile");
+      if (!LinkIdentity(c, out.person_id, kind, address, event.channel, now_ms)) {
+        out.replies.push_back(kind == "email"
+                                  ? catalogue_.Text(out.locale, "verify.email.taken", {{"email", MaskEmail(address)}})
+                                  : catalogue_.Text(out.locale, "verify.taken", {{"mobile", MaskPhone(address)}}));
       }
     } else if (effect.kind == "staff_broadcast") {
       // The same rules as the admin API: role, region, caps, quiet hours, opt-outs. The inbox
@@ -635,6 +715,9 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       if (!failure.empty()) {
         out.replies.push_back(catalogue_.Text(out.locale, "staff.broadcast.failed", {{"error", failure}}));
       }
+    } else if (effect.kind == "review_need") {
+      const std::int64_t need_id = v.value("need_id", std::int64_t{0});
+      out.replies.push_back(ReviewByChat(c, programme_, catalogue_, facts, need_id, v, now, out));
     } else if (effect.kind == "set_locale") {
       auto& upd = c.Prepare("UPDATE people SET locale = :locale, updated_at = :now WHERE id = :person");
       upd.bind(":locale", v.value("locale", std::string(Catalogue::kDefaultLocale)));
@@ -660,8 +743,9 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       upd.bind(":id", v.value("need_id", std::int64_t{0}));
       upd.bind(":person", out.person_id);
       if (upd.exec() == 1) {
-        Transition(c, "need", v.value("need_id", std::int64_t{0}), "returned", "submitted", out.person_id,
-                   event.channel, now_ms);
+        const std::int64_t need_id = v.value("need_id", std::int64_t{0});
+        Transition(c, "need", need_id, "returned", "submitted", out.person_id, event.channel, now_ms);
+        for (auto& card : ReviewCards(c, programme_, catalogue_, need_id)) out.outbox.push_back(std::move(card));
       }
     } else if (effect.kind == "submit_need") {
       const auto enterprise = facts.Enterprise();
@@ -682,7 +766,9 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       ins.bind(":deadline", v.value("deadline", ""));
       ins.bind(":now", now_ms);
       ins.exec();
-      Transition(c, "need", c.Db().getLastInsertRowid(), "draft", "submitted", out.person_id, event.channel, now_ms);
+      const std::int64_t need_id = c.Db().getLastInsertRowid();
+      Transition(c, "need", need_id, "draft", "submitted", out.person_id, event.channel, now_ms);
+      for (auto& card : ReviewCards(c, programme_, catalogue_, need_id)) out.outbox.push_back(std::move(card));
     }
   }
 

@@ -21,6 +21,9 @@ struct Processed {
   /// Messages for elsewhere than the answer (a verification code by SMS): the caller queues
   /// them with the answer.
   std::vector<store::NewOutboxMessage> outbox;
+  /// Messages the turn queued itself (a reviewer's decision tells the enterprise and the next
+  /// reviewers): the caller wakes the dispatcher for them too.
+  bool queued_elsewhere = false;
 };
 
 /// The identity kind behind a channel address: wecom → wecom_userid, wecom_kf → wecom_external,

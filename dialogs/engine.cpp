@@ -112,10 +112,10 @@ void Engine::AskConfirm(const FormSpec& form, json& state, Turn& turn, const Tur
   turn.replies.push_back(Text(ctx, "form.confirm", {{"title", Text(ctx, form.title)}, {"summary", summary}}));
 }
 
-void Engine::Start(const FormSpec& form, json& state, Turn& turn, const TurnContext& ctx) const {
-  state = json{{"form", form.id},          {"field", 0}, {"values", json::object()},
+void Engine::Start(const FormSpec& form, json& state, Turn& turn, const TurnContext& ctx, const json& preset) const {
+  state = json{{"form", form.id},          {"field", 0}, {"values", preset},
                {"history", json::array()}, {"tries", 0}, {"started_at", Ms(ctx.now)}};
-  turn.replies.push_back(Text(ctx, "form.start." + form.id));
+  turn.replies.push_back(Text(ctx, "form.start." + form.id, preset));
   Ask(form, state, turn, ctx);
 }
 
@@ -141,38 +141,64 @@ void Engine::Answer(const FormSpec& form, const std::string& text, json& state, 
     return;
   }
   state["tries"] = 0;
-  if (field.verify_mobile) {
-    const std::string mobile = parsed.value->get<std::string>();
-    const bool proved = (ctx.channel == "sms" && ctx.sender == mobile) || ctx.facts.OwnsVerified("mobile", mobile);
-    if (!proved) {
-      SendCode(mobile, state, turn, ctx);
+  if (!field.verify.empty()) {
+    const std::string address = parsed.value->get<std::string>();
+    // A carrier delivered this SMS from the number: that proves it. A mail's From proves nothing.
+    const bool written_from = field.verify == "mobile" && ctx.channel == "sms" && ctx.sender == address;
+    if (!written_from && !ctx.facts.OwnsVerified(field.verify, address)) {
+      SendCode(field.verify, address, state, turn, ctx);
       return;
     }
   }
   Accept(form, *parsed.value, state, turn, ctx);
 }
 
-void Engine::SendCode(const std::string& mobile, json& state, Turn& turn, const TurnContext& ctx) const {
-  if (ctx.random == nullptr) throw std::logic_error("a form verifies a mobile but the turn has no randomness");
+namespace {
+
+// The verification texts of an identity kind: "verify.sent" for a mobile, "verify.email.sent" for
+// a mail address, each given the address masked.
+std::string VerifyText(const TurnContext& ctx, const std::string& kind, std::string_view what,
+                       const std::string& address, json params = json::object()) {
+  const bool email = kind == "email";
+  params[email ? "email" : "mobile"] = email ? MaskEmail(address) : MaskPhone(address);
+  return Text(ctx, std::string(email ? "verify.email." : "verify.") + std::string(what), params);
+}
+
+// A verification saved by an older version names only the mobile.
+std::string VerifyKind(const json& v) { return v.value("kind", std::string("mobile")); }
+std::string VerifyAddress(const json& v) { return v.value("address", v.value("mobile", std::string())); }
+
+}  // namespace
+
+void Engine::SendCode(const std::string& kind, const std::string& address, json& state, Turn& turn,
+                      const TurnContext& ctx) const {
+  if (ctx.random == nullptr) throw std::logic_error("a form verifies an address but the turn has no randomness");
   std::string code;
   for (int i = 0; i < 6; ++i)
     code += static_cast<char>('0' + std::min(9, static_cast<int>(ctx.random->Uniform() * 10)));
   const std::int64_t now = Ms(ctx.now);
   const int tries = state.contains("verify") ? state["verify"].value("tries", 0) : 0;
+  const auto validity = kind == "email" ? kEmailCodeValidity : kCodeValidity;
   // Only a digest is kept in the saved state.
-  state["verify"] = {{"mobile", mobile},
-                     {"digest", Sha256Hex(code + ":" + mobile)},
-                     {"expires_at", now + std::chrono::duration_cast<std::chrono::milliseconds>(kCodeValidity).count()},
+  state["verify"] = {{"kind", kind},
+                     {"address", address},
+                     {"digest", Sha256Hex(code + ":" + address)},
+                     {"expires_at", now + std::chrono::duration_cast<std::chrono::milliseconds>(validity).count()},
                      {"sent_at", now},
                      {"tries", tries}};
-  turn.effects.push_back({"send_code", {{"channel", "sms"}, {"address", mobile}, {"code", code}}});
-  turn.replies.push_back(Text(ctx, "verify.sent", {{"mobile", MaskPhone(mobile)}}));
+  turn.effects.push_back({"send_code",
+                          {{"channel", kind == "email" ? "email" : "sms"},
+                           {"address", address},
+                           {"code", code},
+                           {"minutes", validity.count()}}});
+  turn.replies.push_back(VerifyText(ctx, kind, "sent", address));
 }
 
 void Engine::Verify(const FormSpec& form, const std::string& text, json& state, Turn& turn,
                     const TurnContext& ctx) const {
   json& v = state["verify"];
-  const std::string mobile = v.value("mobile", "");
+  const std::string kind = VerifyKind(v);
+  const std::string address = VerifyAddress(v);
   const std::int64_t now = Ms(ctx.now);
   std::string digits;
   for (const char c : text) {
@@ -186,22 +212,22 @@ void Engine::Verify(const FormSpec& form, const std::string& text, json& state, 
       turn.replies.push_back(Text(ctx, "verify.wait", {{"seconds", (left + 999) / 1000}}));
       return;
     }
-    SendCode(mobile, state, turn, ctx);
+    SendCode(kind, address, state, turn, ctx);
     return;
   }
   if (!looks_like_code) {
-    turn.replies.push_back(Text(ctx, "verify.prompt", {{"mobile", MaskPhone(mobile)}}));
+    turn.replies.push_back(VerifyText(ctx, kind, "prompt", address));
     return;
   }
   if (now > v.value("expires_at", std::int64_t{0})) {
     turn.replies.push_back(Text(ctx, "verify.expired"));
     return;
   }
-  if (!ConstantTimeEquals(Sha256Hex(digits + ":" + mobile), v.value("digest", ""))) {
+  if (!ConstantTimeEquals(Sha256Hex(digits + ":" + address), v.value("digest", ""))) {
     const int tries = v.value("tries", 0) + 1;
     if (tries >= kCodeTries) {
       state.erase("verify");
-      turn.replies.push_back(Text(ctx, "verify.too_many"));
+      turn.replies.push_back(VerifyText(ctx, kind, "too_many", address));
       Ask(form, state, turn, ctx);
       return;
     }
@@ -210,9 +236,9 @@ void Engine::Verify(const FormSpec& form, const std::string& text, json& state, 
     return;
   }
   state.erase("verify");
-  turn.effects.push_back({"verify_identity", {{"kind", "mobile"}, {"address", mobile}}});
-  turn.replies.push_back(Text(ctx, "verify.done", {{"mobile", MaskPhone(mobile)}}));
-  Accept(form, json(mobile), state, turn, ctx);
+  turn.effects.push_back({"verify_identity", {{"kind", kind}, {"address", address}}});
+  turn.replies.push_back(VerifyText(ctx, kind, "done", address));
+  Accept(form, json(address), state, turn, ctx);
 }
 
 void Engine::Accept(const FormSpec& form, const json& value, json& state, Turn& turn, const TurnContext& ctx) const {
@@ -261,9 +287,11 @@ void Engine::Confirm(const FormSpec& form, const std::string& text, json& state,
       return;
     }
     turn.effects.push_back({form.effect, values});
-    json params = values;
-    params["form_title"] = Text(ctx, form.title);
-    turn.replies.push_back(Text(ctx, form.done, params));
+    if (!form.done.empty()) {
+      json params = values;
+      params["form_title"] = Text(ctx, form.title);
+      turn.replies.push_back(Text(ctx, form.done, params));
+    }
     state = dialogs::Idle();
     return;
   }
@@ -465,6 +493,38 @@ Turn Engine::Handle(const json& state_in, const InboundEvent& event, const TurnC
   } catch (const std::out_of_range&) {
     return Reset(event, ctx);  // a field index beyond the form
   }
+}
+
+Turn Engine::Begin(const json& state_in, std::string_view form_id, const json& preset, const TurnContext& ctx) const {
+  const FormSpec* form = Find(form_id);
+  if (form == nullptr) throw std::logic_error("no form " + std::string(form_id));
+  Turn turn;
+  json state = state_in.is_object() && WellFormed(state_in) ? state_in : dialogs::Idle();
+  const json open_id = state.value("form", json());
+  const FormSpec* open = open_id.is_string() ? Find(open_id.get<std::string>()) : nullptr;
+  const std::int64_t now = Ms(ctx.now);
+  const auto expires = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.form_expires).count();
+  if (open != nullptr && now - state.value("updated_at", now) < expires) {
+    // Starting another form would lose this one: the same answer as any interruption.
+    turn.replies.push_back(Text(ctx, "form.busy", {{"title", Text(ctx, open->title)}}));
+    try {
+      if (state.value("confirming", false)) {
+        AskConfirm(*open, state, turn, ctx);
+      } else {
+        Ask(*open, state, turn, ctx);
+      }
+    } catch (const std::exception&) {
+      // A state the open form cannot read: the next message resets it (Handle).
+    }
+    turn.state = state_in;
+    return turn;
+  }
+  const json draft = state.value("draft", json());
+  Start(*form, state, turn, ctx, preset.is_object() ? preset : json::object());
+  if (draft.is_object()) state["draft"] = draft;  // a need draft outlives a staff errand
+  state["updated_at"] = now;
+  turn.state = std::move(state);
+  return turn;
 }
 
 // A saved state this version cannot read (left by an older version, or edited by hand): the

@@ -75,8 +75,10 @@ struct TurnContext {
 };
 
 /// How a mobile given in a form is proved: a 6-digit code by SMS, valid 5 minutes, 5 tries, a
-/// new one at most once a minute.
+/// new one at most once a minute. An email address is proved the same way by mail, the code
+/// valid 15 minutes (mail is slower to arrive and to be read).
 inline constexpr std::chrono::minutes kCodeValidity{5};
+inline constexpr std::chrono::minutes kEmailCodeValidity{15};
 inline constexpr int kCodeTries = 5;
 inline constexpr std::chrono::seconds kCodeResendAfter{60};
 
@@ -106,9 +108,10 @@ struct FieldSpec {
   std::function<std::vector<Choice>(const TurnContext&)> options;
   /// A check against the store after parsing (e.g. a credit code already registered).
   std::function<std::optional<Parsed>(const nlohmann::json&, const TurnContext&)> check;
-  /// A mobile the person must prove with an SMS code before the form goes on (unless they write
-  /// from that number, or hold it verified already).
-  bool verify_mobile = false;
+  /// The identity kind of an address the person must prove with a code before the form goes on:
+  /// "mobile" (a code by SMS, unless they write from that number) or "email" (a code by mail);
+  /// none if empty. An address they hold verified already needs no code.
+  std::string verify;
 };
 
 /// A form: fields asked in order, a preview to confirm, and the effect of finishing it.
@@ -116,7 +119,7 @@ struct FormSpec {
   std::string id;     // 'enterprise_registration', ...
   std::string title;  // catalogue key of its name ("企业注册")
   std::vector<FieldSpec> fields;
-  std::string done;  // catalogue key of the final answer
+  std::string done;  // catalogue key of the final answer; none if empty (the effect answers)
   std::string effect;
   /// Shown under the summary before "确认" (what a broadcast would reach); none if empty.
   std::function<std::string(const nlohmann::json& values, const TurnContext&)> preview;
@@ -138,6 +141,13 @@ class Engine {
 
   [[nodiscard]] Turn Handle(const nlohmann::json& state, const InboundEvent& event, const TurnContext& ctx) const;
 
+  /// Opens form `form_id` as if the person had asked for it, with `preset` values that are not
+  /// asked (what a card's button already said: which need, which decision); they reach the start
+  /// text, the preview and the effect. A person in the middle of another form is told to finish
+  /// or cancel it first and asked its open question again; that form is kept as it was.
+  [[nodiscard]] Turn Begin(const nlohmann::json& state, std::string_view form_id, const nlohmann::json& preset,
+                           const TurnContext& ctx) const;
+
  private:
   // Handle for a state of the expected shape; throws nlohmann::json::exception for one that is not.
   [[nodiscard]] Turn HandleState(const nlohmann::json& state, const InboundEvent& event, const TurnContext& ctx) const;
@@ -153,10 +163,12 @@ class Engine {
   // The person's answer while a verification code is awaited.
   void Verify(const FormSpec& form, const std::string& text, nlohmann::json& state, Turn& turn,
               const TurnContext& ctx) const;
-  void SendCode(const std::string& mobile, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;
+  void SendCode(const std::string& kind, const std::string& address, nlohmann::json& state, Turn& turn,
+                const TurnContext& ctx) const;
   void Confirm(const FormSpec& form, const std::string& text, nlohmann::json& state, Turn& turn,
                const TurnContext& ctx) const;
-  void Start(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx) const;
+  void Start(const FormSpec& form, nlohmann::json& state, Turn& turn, const TurnContext& ctx,
+             const nlohmann::json& preset = nlohmann::json::object()) const;
   [[nodiscard]] std::string Summary(const FormSpec& form, const nlohmann::json& state, const TurnContext& ctx) const;
   [[nodiscard]] bool Idle(const nlohmann::json& state) const;
   // Top-level intents (no form open, or an interruption); true if the text was one.

@@ -41,6 +41,14 @@ FieldSpec ChoiceField(const std::string& form, std::string name, ListOf list) {
   return f;
 }
 
+// An optional email address, proved by a code sent to it: mail to it reaches the person, and a
+// mail from it continues their conversation.
+FieldSpec VerifiedEmail(const std::string& form) {
+  auto f = With(Text(form, "email", 1, 1, true), [](std::string_view t, const TurnContext&) { return ParseEmail(t); });
+  f.verify = "email";
+  return f;
+}
+
 std::string Wan(const json& v) {
   std::ostringstream os;
   os << v.get<double>();
@@ -71,10 +79,9 @@ std::vector<FormSpec> Build() {
   enterprise.fields.push_back(Text(e, "contact_name", 2, 20));
   auto enterprise_mobile =
       With(Text(e, "mobile", 1, 1), [](std::string_view t, const TurnContext&) { return ParseMobile(t); });
-  enterprise_mobile.verify_mobile = true;  // the programme asks for a verified contact mobile
+  enterprise_mobile.verify = "mobile";  // the programme asks for a verified contact mobile
   enterprise.fields.push_back(std::move(enterprise_mobile));
-  enterprise.fields.push_back(
-      With(Text(e, "email", 1, 1, true), [](std::string_view t, const TurnContext&) { return ParseEmail(t); }));
+  enterprise.fields.push_back(VerifiedEmail(e));
   forms.push_back(std::move(enterprise));
 
   FormSpec researcher{"researcher_registration",
@@ -118,10 +125,9 @@ std::vector<FormSpec> Build() {
       With(Text(r, "capacity", 1, 1), [](std::string_view t, const TurnContext&) { return ParseCount(t, 1, 10); }));
   auto researcher_mobile =
       With(Text(r, "mobile", 1, 1), [](std::string_view t, const TurnContext&) { return ParseMobile(t); });
-  researcher_mobile.verify_mobile = true;  // pushes go to it
+  researcher_mobile.verify = "mobile";  // pushes go to it
   researcher.fields.push_back(std::move(researcher_mobile));
-  researcher.fields.push_back(
-      With(Text(r, "email", 1, 1, true), [](std::string_view t, const TurnContext&) { return ParseEmail(t); }));
+  researcher.fields.push_back(VerifiedEmail(r));
   forms.push_back(std::move(researcher));
 
   FormSpec need{"need_posting", "form.title.need_posting", {}, "done.need_posting", "submit_need", {}};
@@ -196,6 +202,40 @@ std::vector<FormSpec> Build() {
   broadcast.fields.push_back(std::move(ack));
   broadcast.preview = [](const json& values, const TurnContext& ctx) { return ctx.facts.BroadcastPreview(values); };
   forms.push_back(std::move(broadcast));
+
+  // A reviewer on WeCom pressed 推荐 / 退回 / 驳回 on a review card (dialogs/review_cards): the
+  // button said which need and which decision; the form asks what the review chain requires
+  // besides (the recommendation or the reason; for a return, the fields to fix). The runner
+  // decides through the same ReviewNeed as the admin API, and answers with the outcome.
+  for (const char* id : {"need_recommend", "need_return", "need_reject"}) {
+    FormSpec review{id, std::string("form.title.") + id, {}, "", "review_need", {}};
+    review.fields.push_back(Text(review.id, "reason", 2, 500));
+    if (review.id == "need_return") {
+      auto flagged = Text(review.id, "fields", 1, 1);
+      const auto need_fields = [](const TurnContext& ctx) {
+        std::vector<Choice> out;
+        for (const char* f :
+             {"title", "problem", "targets", "constraints", "category", "field", "amount", "deadline"}) {
+          out.push_back({f, ctx.catalogue.Text(ctx.locale, std::string("field.need_posting.") + f), {}});
+        }
+        return out;
+      };
+      flagged.parse = [need_fields](std::string_view text, const TurnContext& ctx) {
+        return ParseChoices(text, need_fields(ctx), 1, static_cast<int>(need_fields(ctx).size()));
+      };
+      flagged.show = [need_fields](const json& v, const TurnContext& ctx) {
+        std::string out;
+        for (const auto& f : v) out += (out.empty() ? "" : "、") + ChoiceName(need_fields(ctx), f.get<std::string>());
+        return out;
+      };
+      flagged.options = need_fields;
+      review.fields.push_back(std::move(flagged));
+    }
+    review.preview = [](const json& values, const TurnContext& ctx) {
+      return ctx.catalogue.Text(ctx.locale, "review_form.preview", values);
+    };
+    forms.push_back(std::move(review));
+  }
   return forms;
 }
 

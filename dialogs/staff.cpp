@@ -5,6 +5,7 @@
 
 #include "common/mask.hpp"
 #include "dialogs/conversations.hpp"
+#include "dialogs/review_cards.hpp"
 #include "store/outbox_repository.hpp"
 #include "store/transitions.hpp"
 
@@ -160,17 +161,13 @@ std::optional<Reach> ReachPerson(store::Connection& c, std::int64_t person) {
   return reach;
 }
 
-Result<StaffOutcome> ReviewNeed(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
-                                const Staff& staff, std::int64_t need_id, const json& request,
-                                Clock::TimePoint now_tp) {
-  const std::int64_t now = ToUnixMillis(now_tp);
+Result<ReviewStep> CheckReview(store::Connection& c, const Staff& staff, std::int64_t need_id,
+                               std::string_view decision) {
   if (staff.role == "viewer") return Denied("a viewer token cannot review");
   const auto need = LoadNeed(c, need_id);
   if (!need) return Error(Errc::kNotFound, "no need " + std::to_string(need_id));
   if (!SeesRegion(staff, need->region))
     return Denied("need " + std::to_string(need_id) + " is outside this token's region");
-  const std::string decision = request.value("decision", "");
-  const std::string reason = request.value("reason", "");
   // Who decides at which stage: the chain's first stage is the bureau's, the last the platform's.
   const bool bureau_stage = need->stage == "submitted";
   const bool platform_stage = need->stage == "recommended";
@@ -190,6 +187,18 @@ Result<StaffOutcome> ReviewNeed(store::Connection& c, const Programme& programme
     return Error(Errc::kInvalidArgument, std::string("decision must be one of ") +
                                              (bureau_stage ? "recommend, return, reject" : "approve, return, reject"));
   }
+  return ReviewStep{need->title, need->stage, bureau_stage, need->contact};
+}
+
+Result<StaffOutcome> ReviewNeed(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
+                                const Staff& staff, std::int64_t need_id, const json& request,
+                                Clock::TimePoint now_tp) {
+  const std::int64_t now = ToUnixMillis(now_tp);
+  const std::string decision = request.value("decision", "");
+  const std::string reason = request.value("reason", "");
+  const auto step = CheckReview(c, staff, need_id, decision);
+  if (!step) return step.error();
+  const bool bureau_stage = step->bureau;
   if ((decision == "return" || decision == "reject") && reason.empty()) {
     return Error(Errc::kInvalidArgument, "a reason is required to " + decision + " a need");
   }
@@ -240,20 +249,30 @@ Result<StaffOutcome> ReviewNeed(store::Connection& c, const Programme& programme
   }
   update.bind(":now", now);
   update.bind(":id", need_id);
-  update.bind(":from", need->stage);
+  update.bind(":from", step->stage);
   update.exec();
-  Transition(c, "need", need_id, need->stage, to, reason, now);
+  store::RecordTransition(c, {"need", need_id, step->stage, to, staff.person_id, staff.channel, reason, now});
   Audit(c, staff, "need.review", "need:" + std::to_string(need_id),
-        {{"decision", decision}, {"reason", reason}, {"fields", fields}, {"from", need->stage}, {"to", to}}, now);
+        {{"decision", decision},
+         {"reason", reason},
+         {"fields", fields},
+         {"from", step->stage},
+         {"to", to},
+         {"channel", staff.channel}},
+        now);
 
-  const std::string locale = LocaleOf(c, need->contact);
+  const std::string locale = LocaleOf(c, step->contact);
   std::string labels;
   for (const auto& f : fields) {
     labels += (labels.empty() ? "" : "、") + catalogue.Text(locale, "field.need_posting." + f.get<std::string>());
   }
   const std::string text =
-      catalogue.Text(locale, "review." + to, {{"title", need->title}, {"reason", reason}, {"fields", labels}});
-  const bool queued = Tell(c, need->contact, "review:" + std::to_string(review_id), text, now);
+      catalogue.Text(locale, "review." + to, {{"title", step->title}, {"reason", reason}, {"fields", labels}});
+  bool queued = Tell(c, step->contact, "review:" + std::to_string(review_id), text, now);
+  for (const auto& card : ReviewCards(c, programme, catalogue, need_id)) {
+    store::OutboxRepository::Enqueue(c, card, now);
+    queued = true;
+  }
   auto got = GetNeed(c, staff, need_id);
   return StaffOutcome{got ? *got : json::object(), queued};
 }

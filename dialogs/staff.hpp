@@ -18,6 +18,10 @@ struct Staff {
   std::string name;
   std::string role;                   // admin, platform_reviewer, bureau_reviewer, viewer
   std::optional<std::string> region;  // a region id of the programme, for bureau reviewers
+  // Who they are when they act by chatting (WeCom): the person and the channel the transitions
+  // record; through the admin API neither is known beyond the token.
+  std::optional<std::int64_t> person_id;
+  std::string channel = "api";
 };
 
 /// What a staff action changed: the resource as it is now, and whether messages were queued.
@@ -30,9 +34,22 @@ struct StaffOutcome {
 /// bureau of its enterprise's region (recommend / return / reject), then by the platform
 /// (approve → published / return / reject). Returning and rejecting need a reason; returning
 /// names the fields to fix. Each decision is a need_reviews row, a transition, an audit entry
-/// and a message to the enterprise contact on the channel they last used — one transaction.
+/// and a message to the enterprise contact on the channel they last used — one transaction. A
+/// need recommended by the bureau queues the platform's review cards (dialogs/review_cards).
 /// Errors are values: kNotFound, kPermissionDenied (role or region), kConflict (not at a stage
 /// this role decides), kInvalidArgument (bad decision, missing reason or fields).
+/// Whether `staff` may take `decision` on need `need_id` now (role, region, stage): the need's
+/// title and stage, and whether it is the bureau's step. ReviewNeed checks this first; a card
+/// click checks it before asking for a reason that could not be used.
+struct ReviewStep {
+  std::string title;
+  std::string stage;
+  bool bureau = false;
+  std::int64_t contact = 0;  // the enterprise's contact person, told of the decision
+};
+[[nodiscard]] Result<ReviewStep> CheckReview(store::Connection& c, const Staff& staff, std::int64_t need_id,
+                                             std::string_view decision);
+
 [[nodiscard]] Result<StaffOutcome> ReviewNeed(store::Connection& c, const Programme& programme,
                                               const Catalogue& catalogue, const Staff& staff, std::int64_t need_id,
                                               const nlohmann::json& request, Clock::TimePoint now);

@@ -181,8 +181,10 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
       if (entry.duplicate) return Outcome{entry.reply.value_or(store::StoredReply{200, "text/plain", ""}), false};
       std::vector<store::NewOutboxMessage> all = queued;
       store::StoredReply reply{200, "text/plain", ""};
+      bool queued_elsewhere = false;
       if (converse) {
         const auto processed = deps.conversations->Process(c, event, now);
+        queued_elsewhere = processed.queued_elsewhere;
         all.insert(all.end(), processed.outbox.begin(), processed.outbox.end());
         std::string text;
         for (const auto& r : processed.replies) text += (text.empty() ? "" : "\n\n") + r;
@@ -203,7 +205,7 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
         store::OutboxRepository::Enqueue(c, m, now_ms);
       }
       store::InboxRepository::Complete(c, entry.id, "processed", reply, now_ms);
-      return Outcome{reply, !all.empty()};
+      return Outcome{reply, !all.empty() || queued_elsewhere};
     };
     const Outcome outcome = co_await deps.writer.Run(ingest);
     if (outcome.queued && deps.outbox_notify) deps.outbox_notify();

@@ -21,7 +21,7 @@ class ConversationsTest : public ::testing::Test {
   void Register(const std::string& who, const std::string& credit_code) {
     for (const char* answer : {"注册企业", "武汉光谷新材料科技有限公司"}) Say("wecom", who, answer);
     Say("wecom", who, credit_code);
-    for (const char* answer : {"1", "4", "跳过", "张三", "13812345678", kCode, "zhangsan@example.com", "确认"}) {
+    for (const char* answer : {"1", "4", "跳过", "张三", "13812345678", kCode, "zhangsan@example.com", kCode, "确认"}) {
       Say("wecom", who, answer);
     }
   }
@@ -43,13 +43,18 @@ TEST_F(ConversationsTest, AnEnterpriseRegistersAndPostsANeedThatItsListShows) {
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM people WHERE role = 'enterprise_contact' AND status = 'pending' AND "
                        "display_name = '张三'"),
             1);
-  // The WeCom userid is authenticated by WeCom, the mobile by its SMS code; the email typed in
-  // is not yet.
+  // The WeCom userid is authenticated by WeCom, the mobile by its SMS code, the email by the code
+  // mailed to it.
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'wecom_userid' AND status = 'verified'"), 1);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'mobile' AND address = '+8613812345678' AND "
                        "status = 'verified'"),
             1);
-  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'email' AND status = 'unverified'"), 1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM identities WHERE kind = 'email' AND address = 'zhangsan@example.com' "
+                       "AND status = 'verified'"),
+            1);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'identity' AND to_state = 'verified' AND "
+                       "reason = 'code by mail'"),
+            1);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM transitions WHERE entity = 'person' AND to_state = 'pending'"), 1);
 
   for (const char* answer : {"发布需求", "高镍正极材料循环寿命提升", "现有工艺下材料循环500次后容量衰减超过20%",

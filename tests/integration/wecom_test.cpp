@@ -692,6 +692,29 @@ HttpResponse Api(std::uint16_t port, http::verb method, const std::string& targe
   return *res;
 }
 
+// An enterprise registers on WeCom (the mobile proved by the code texted to it) and posts a need.
+constexpr const char* kRegisterAndPost[] = {"注册企业",
+                                            "武汉光谷新材料科技有限公司",
+                                            "91350100M000100Y43",
+                                            "武汉",
+                                            "新材料",
+                                            "跳过",
+                                            "张三",
+                                            "13812345678",
+                                            "<code>",
+                                            "跳过",
+                                            "确认",
+                                            "发布需求",
+                                            "高镍正极材料循环寿命提升",
+                                            "现有工艺下材料循环500次后容量衰减超过20%",
+                                            "产品性能更好一些，寿命更长",
+                                            "跳过",
+                                            "技术攻关",
+                                            "新能源",
+                                            "二十万",
+                                            "明年3月底",
+                                            "确认"};
+
 // Issue 4's journey end to end: an enterprise registers and posts a need on WeCom, the local
 // bureau returns it with a reason, the enterprise fixes the flagged field, the bureau recommends,
 // the platform approves: published. A bureau of another region is refused.
@@ -730,27 +753,7 @@ TEST(ReviewChainEndToEnd, RegisterPostReturnFixRecommendApprove) {
                       : Peer({{"op", "open"}, {"key", kKey}, {"token", kToken}, {"reply", res.body()}})["message"]
                             .get<std::string>();
   };
-  for (const char* t : {"注册企业",
-                        "武汉光谷新材料科技有限公司",
-                        "91350100M000100Y43",
-                        "武汉",
-                        "新材料",
-                        "跳过",
-                        "张三",
-                        "13812345678",
-                        "<code>",
-                        "跳过",
-                        "确认",
-                        "发布需求",
-                        "高镍正极材料循环寿命提升",
-                        "现有工艺下材料循环500次后容量衰减超过20%",
-                        "产品性能更好一些，寿命更长",
-                        "跳过",
-                        "技术攻关",
-                        "新能源",
-                        "二十万",
-                        "明年3月底",
-                        "确认"}) {
+  for (const char* t : kRegisterAndPost) {
     say(std::string(t) == "<code>" ? TextedCode(dir.File("d.db"), "+8613812345678") : std::string(t));
   }
   EXPECT_NE(last_answer.find("已提交"), std::string::npos) << last_answer;
@@ -798,6 +801,126 @@ TEST(ReviewChainEndToEnd, RegisterPostReturnFixRecommendApprove) {
   for (const auto& l : server.Lines()) {
     EXPECT_EQ(l.find(wuhan), std::string::npos) << "token in the log: " << l;
   }
+}
+
+// Staff review from their WeCom cards through the real binary, every callback sealed by
+// @wecom/crypto: the posted need reaches the Wuhan bureau's reviewer as a button card (not
+// Yichang's); 退回 asks the reason and the fields, 确认 returns it; the enterprise fixes it; the
+// resubmitted need comes as a new card, 推荐 asks the recommendation; the platform's card is
+// approved with one click. Every decision recorded as the reviewer's act on WeCom.
+TEST(ReviewChainEndToEnd, ReviewersDecideFromTheirWeComCards) {
+  test::TempDir dir;
+  const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", dir.File("d.db")}};
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--name", "wuhan", "--role", "bureau_reviewer", "--region", "hb01", "--wecom-userid", "SunQi"},
+           {"--name", "yichang", "--role", "bureau_reviewer", "--region", "hb04", "--wecom-userid", "LiSi"},
+           {"--name", "platform", "--role", "platform_reviewer", "--wecom-userid", "ZhouBa"}}) {
+    std::vector<std::string> all = {"token", "create"};
+    all.insert(all.end(), args.begin(), args.end());
+    const auto r = test::RunCommand(DUIJIE_BINARY, all, env, dir.Path().string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  test::ChildProcess server(DUIJIE_BINARY, {"serve"},
+                            {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},
+                             {"DUIJIE_STORE_PATH", dir.File("d.db")},
+                             {"DUIJIE_WECOM_CORP_ID", kCorp},
+                             {"DUIJIE_WECOM_TOKEN", kToken},
+                             {"DUIJIE_WECOM_AES_KEY", kKey}},
+                            dir.Path().string());
+  const auto port = server.WaitForPort();
+  int n = 7000;
+  const auto deliver = [&](const std::string& xml) {
+    ++n;
+    const auto sealed = Seal(xml, "r" + std::to_string(n));
+    test::HttpConnection conn(port);
+    const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
+    EXPECT_EQ(res.result(), http::status::ok);
+    return res.body().empty()
+               ? std::string()
+               : Peer({{"op", "open"}, {"key", kKey}, {"token", kToken}, {"reply", res.body()}})["message"]
+                     .get<std::string>();
+  };
+  const auto say = [&](const std::string& from, const std::string& text) {
+    return deliver(TextXml(from, text, std::to_string(n + 1)));
+  };
+  const auto click = [&](const std::string& from, const std::string& key, const std::string& task) {
+    return deliver("<xml><ToUserName><![CDATA[" + std::string(kCorp) + "]]></ToUserName><FromUserName><![CDATA[" +
+                   from + "]]></FromUserName><CreateTime>" + Now() +
+                   "</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>"
+                   "<EventKey><![CDATA[" +
+                   key + "]]></EventKey><TaskId><![CDATA[" + task +
+                   "]]></TaskId>"
+                   "<CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[RC" +
+                   std::to_string(n) + "]]></ResponseCode><AgentID>1000002</AgentID></xml>");
+  };
+  std::string answer;
+  for (const char* t : kRegisterAndPost) {
+    answer = say("zhangsan", std::string(t) == "<code>" ? TextedCode(dir.File("d.db"), "+8613812345678") : t);
+  }
+  EXPECT_NE(answer.find("已提交"), std::string::npos) << answer;
+
+  store::ConnectionOptions ro;
+  ro.read_only = true;
+  // The review cards queued for a WeCom member (sandbox mode records them as sent).
+  const auto cards = [&](const std::string& userid) {
+    store::Connection c(dir.File("d.db"), ro);
+    auto& q = c.Prepare("SELECT payload FROM outbox WHERE kind = 'review_card' AND recipient = ? ORDER BY id");
+    q.bind(1, userid);
+    std::vector<json> out;
+    while (q.executeStep()) out.push_back(json::parse(q.getColumn(0).getString()));
+    q.reset();
+    return out;
+  };
+  auto wuhan = cards("SunQi");
+  ASSERT_EQ(wuhan.size(), 1U);
+  EXPECT_TRUE(cards("LiSi").empty());
+  EXPECT_TRUE(cards("ZhouBa").empty());
+  const std::string task = wuhan[0]["params"]["task_id"];
+  const std::string return_key = wuhan[0]["params"]["buttons"][1]["key"];
+  ASSERT_EQ(return_key.rfind("review:", 0), 0U) << return_key;
+  const std::string need = return_key.substr(7, return_key.rfind(':') - 7);
+
+  EXPECT_NE(click("LiSi", return_key, task).find("不由您处理"), std::string::npos);
+  EXPECT_NE(click("SunQi", return_key, task).find("请写退回理由"), std::string::npos);
+  EXPECT_NE(say("SunQi", "技术指标不明确，请给出可验收的数字").find("需要企业修改哪些项"), std::string::npos);
+  EXPECT_NE(say("SunQi", "3").find("需修改的项：目标指标"), std::string::npos);
+  EXPECT_NE(say("SunQi", "确认").find("已退回需求"), std::string::npos);
+
+  EXPECT_NE(say("zhangsan", "修改需求").find("希望达到的技术指标"), std::string::npos);
+  say("zhangsan", "循环1000次容量保持率不低于90%");
+  EXPECT_NE(say("zhangsan", "确认").find("重新提交"), std::string::npos);
+
+  wuhan = cards("SunQi");
+  ASSERT_EQ(wuhan.size(), 2U);
+  EXPECT_NE(wuhan[1]["params"]["task_id"], task);  // a new card: WeCom wants task ids unique
+  EXPECT_NE(click("SunQi", "review:" + need + ":recommend", wuhan[1]["params"]["task_id"]).find("请输入推荐意见"),
+            std::string::npos);
+  say("SunQi", "指标已明确，推荐");
+  EXPECT_NE(say("SunQi", "确认").find("已转平台审核"), std::string::npos);
+
+  const auto platform = cards("ZhouBa");
+  ASSERT_EQ(platform.size(), 1U);
+  const std::string approve_key = platform[0]["params"]["buttons"][0]["key"];
+  EXPECT_EQ(approve_key, "review:" + need + ":approve");
+  EXPECT_NE(click("ZhouBa", approve_key, platform[0]["params"]["task_id"]).find("需求已发布"), std::string::npos);
+
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(20s), 0);
+  store::Connection c(dir.File("d.db"), ro);
+  EXPECT_EQ(c.Db().execAndGet("SELECT stage FROM needs").getString(), "published");
+  EXPECT_EQ(c.Db().execAndGet("SELECT targets FROM needs").getString(), "循环1000次容量保持率不低于90%");
+  EXPECT_EQ(
+      c.Db()
+          .execAndGet("SELECT count(*) FROM transitions t JOIN identities i ON i.person_id = t.actor_person_id AND "
+                      "i.kind = 'wecom_userid' WHERE t.entity = 'need' AND t.channel = 'wecom' AND "
+                      "t.to_state IN ('returned', 'recommended', 'published') AND i.address IN ('SunQi', 'ZhouBa')")
+          .getInt64(),
+      3);
+  EXPECT_EQ(c.Db().execAndGet("SELECT count(*) FROM audit_log WHERE action = 'need.review'").getInt64(), 3);
+  // The enterprise told of each decision; every card's click greyed out through the outbox.
+  EXPECT_EQ(
+      c.Db().execAndGet("SELECT count(*) FROM outbox WHERE kind = 'notice' AND recipient = 'zhangsan'").getInt64(), 3);
+  EXPECT_EQ(c.Db().execAndGet("SELECT count(*) FROM outbox WHERE kind = 'card_update'").getInt64(), 4);
 }
 
 TEST(WeComNotConfigured, CallbackAnswers503AndChatSaysWhatToSet) {
