@@ -13,7 +13,9 @@
 #include "dialogs/review_cards.hpp"
 #include "dialogs/sms_replies.hpp"
 #include "dialogs/staff.hpp"
+#include "dialogs/talks.hpp"
 #include "dialogs/templates.hpp"
+#include "matcher/utf8.hpp"
 #include "store/matching.hpp"
 #include "store/transitions.hpp"
 
@@ -22,19 +24,7 @@ namespace {
 
 using nlohmann::json;
 
-// The channel as the domain tables record it (kf is WeCom to them).
-std::string DomainChannel(std::string_view channel) { return channel == "wecom_kf" ? "wecom" : std::string(channel); }
-
-// The first `chars` characters of a UTF-8 text (whole code points), "…" if cut.
-std::string Excerpt(std::string_view text, std::size_t chars) {
-  std::size_t at = 0;
-  for (std::size_t n = 0; at < text.size() && n < chars; ++n) {
-    do {
-      ++at;
-    } while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0U) == 0x80U);
-  }
-  return at < text.size() ? std::string(text.substr(0, at)) + "…" : std::string(text);
-}
+using matcher::Excerpt;
 
 std::optional<std::int64_t> OptionalId(SQLite::Statement& s) {
   std::optional<std::int64_t> out;
@@ -448,6 +438,8 @@ bool LinkIdentity(store::Connection& c, std::int64_t person, const std::string& 
 
 }  // namespace
 
+std::string DomainChannel(std::string_view channel) { return channel == "wecom_kf" ? "wecom" : std::string(channel); }
+
 std::string IdentityKind(std::string_view channel) {
   if (channel == "wecom") return "wecom_userid";
   if (channel == "wecom_kf") return "wecom_external";
@@ -578,13 +570,23 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       return out;
     }
   }
+  // The enterprise's commands on its matches, and detail talks: relayed unless the engine knows the words.
+  std::optional<TalkTurn> talk;
+  if (!review_turn && no_form && event.kind == "text") {
+    talk = HandleTalk(c, catalogue_, out.person_id, out.locale, event.text, event.channel,
+                      engine_.Understands(event.text), now);
+  }
   std::optional<std::string> proposal;
-  if (no_form && event.kind == "text") {
+  if (!review_turn && !talk && no_form && event.kind == "text") {
     proposal = TakeProposal(c, catalogue_, out.person_id, out.locale, event.text, event.channel, now);
   }
   Turn turn;
   if (review_turn) {
     turn = std::move(*review_turn);
+  } else if (talk) {
+    turn.state = state.is_object() ? state : json::object();
+    turn.replies = std::move(talk->replies);
+    for (auto& m : talk->outbox) out.outbox.push_back(std::move(m));
   } else if (proposal) {
     turn.state = state.is_object() ? state : json::object();
     turn.replies = {*proposal};
@@ -687,9 +689,9 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       out.outbox.push_back(std::move(m));
     } else if (effect.kind == "verify_identity") {
       const std::string address = v.value("address", "");
-      const std::string kind = v.value("kind", "mobile");
-      if (!LinkIdentity(c, out.person_id, kind, address, event.channel, now_ms)) {
-        out.replies.push_back(kind == "email"
+      const std::string identity_kind = v.value("kind", "mobile");
+      if (!LinkIdentity(c, out.person_id, identity_kind, address, event.channel, now_ms)) {
+        out.replies.push_back(identity_kind == "email"
                                   ? catalogue_.Text(out.locale, "verify.email.taken", {{"email", MaskEmail(address)}})
                                   : catalogue_.Text(out.locale, "verify.taken", {{"mobile", MaskPhone(address)}}));
       }

@@ -26,6 +26,10 @@ struct Processed {
   bool queued_elsewhere = false;
 };
 
+/// The channel as the domain tables (transitions, relayed messages) record it: 微信客服 is WeCom
+/// to them.
+[[nodiscard]] std::string DomainChannel(std::string_view channel);
+
 /// The identity kind behind a channel address: wecom → wecom_userid, wecom_kf → wecom_external,
 /// sms → mobile, email → email.
 [[nodiscard]] std::string IdentityKind(std::string_view channel);

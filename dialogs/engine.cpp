@@ -307,36 +307,51 @@ void Engine::Confirm(const FormSpec& form, const std::string& text, json& state,
   turn.replies.push_back(Text(ctx, "form.confirm_again", {{"count", form.fields.size()}}));
 }
 
+namespace {
+
+// The top-level intents: a form to start, or a question the bot answers.
+struct Phrase {
+  std::string_view text;
+  std::string_view target;  // a form id, or "needs"
+};
+constexpr std::array<Phrase, 25> kPhrases = {{{"注册企业", "enterprise_registration"},
+                                              {"发通知", "staff_broadcast"},
+                                              {"发送通知", "staff_broadcast"},
+                                              {"群发通知", "staff_broadcast"},
+                                              {"发广播", "staff_broadcast"},
+                                              {"广播", "staff_broadcast"},
+                                              {"广播进度", "broadcast_progress"},
+                                              {"通知进度", "broadcast_progress"},
+                                              {"删除草稿", "drop_draft"},
+                                              {"推荐需求", "recommend"},
+                                              {"匹配需求", "recommend"},
+                                              {"有什么需求", "recommend"},
+                                              {"修改需求", "fix"},
+                                              {"修改技术需求", "fix"},
+                                              {"企业注册", "enterprise_registration"},
+                                              {"我是企业", "enterprise_registration"},
+                                              {"注册科技人员", "researcher_registration"},
+                                              {"科技人员注册", "researcher_registration"},
+                                              {"我是科技人员", "researcher_registration"},
+                                              {"专家注册", "researcher_registration"},
+                                              {"发布需求", "need_posting"},
+                                              {"发布技术需求", "need_posting"},
+                                              {"新需求", "need_posting"},
+                                              {"我的需求", "needs"},
+                                              {"查看需求", "needs"}}};
+
+}  // namespace
+
+bool Engine::Understands(const std::string& text) const {
+  const std::string t = matcher::NormalizeSpaces(text);
+  // Outside a form, yes/no/back/skip/cancel mean nothing to the engine: "好的" is for the other side.
+  const Command c = ToCommand(t);
+  if (c == Command::kHelp || c == Command::kMenu || c == Command::kStatus) return true;
+  if (t == "english" || t == "英文" || t == "中文" || t == "chinese") return true;
+  return std::any_of(kPhrases.begin(), kPhrases.end(), [&t](const Phrase& p) { return p.text == t; });
+}
+
 bool Engine::Intent(const std::string& text, json& state, Turn& turn, const TurnContext& ctx, bool interrupting) const {
-  struct Phrase {
-    std::string_view text;
-    std::string_view target;  // a form id, or "needs"
-  };
-  static constexpr std::array<Phrase, 25> kPhrases = {{{"注册企业", "enterprise_registration"},
-                                                       {"发通知", "staff_broadcast"},
-                                                       {"发送通知", "staff_broadcast"},
-                                                       {"群发通知", "staff_broadcast"},
-                                                       {"发广播", "staff_broadcast"},
-                                                       {"广播", "staff_broadcast"},
-                                                       {"广播进度", "broadcast_progress"},
-                                                       {"通知进度", "broadcast_progress"},
-                                                       {"删除草稿", "drop_draft"},
-                                                       {"推荐需求", "recommend"},
-                                                       {"匹配需求", "recommend"},
-                                                       {"有什么需求", "recommend"},
-                                                       {"修改需求", "fix"},
-                                                       {"修改技术需求", "fix"},
-                                                       {"企业注册", "enterprise_registration"},
-                                                       {"我是企业", "enterprise_registration"},
-                                                       {"注册科技人员", "researcher_registration"},
-                                                       {"科技人员注册", "researcher_registration"},
-                                                       {"我是科技人员", "researcher_registration"},
-                                                       {"专家注册", "researcher_registration"},
-                                                       {"发布需求", "need_posting"},
-                                                       {"发布技术需求", "need_posting"},
-                                                       {"新需求", "need_posting"},
-                                                       {"我的需求", "needs"},
-                                                       {"查看需求", "needs"}}};
   for (const auto& p : kPhrases) {
     if (text != p.text) continue;
     // Staff commands exist for staff only: to anyone else they are ordinary words.

@@ -141,6 +141,11 @@ class Engine {
 
   [[nodiscard]] Turn Handle(const nlohmann::json& state, const InboundEvent& event, const TurnContext& ctx) const;
 
+  /// Whether `text` means something to the engine outside a form: 帮助, 菜单, 状态, a top-level
+  /// intent (我的需求, 发布需求 …) or a language switch. A relayed talk leaves these to the engine
+  /// and carries everything else.
+  [[nodiscard]] bool Understands(const std::string& text) const;
+
   /// Opens form `form_id` as if the person had asked for it, with `preset` values that are not
   /// asked (what a card's button already said: which need, which decision); they reach the start
   /// text, the preview and the effect. A person in the middle of another form is told to finish

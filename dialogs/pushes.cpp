@@ -6,6 +6,7 @@
 
 #include "dialogs/message.hpp"
 #include "dialogs/reply_grammar.hpp"
+#include "matcher/utf8.hpp"
 #include "store/transitions.hpp"
 
 namespace duijie::dialogs {
@@ -37,14 +38,8 @@ std::string Amount(double wan) {
   return os.str();
 }
 
-// At most `n` characters (not bytes), with an ellipsis when cut: SMS variables are short.
-std::string Clip(const std::string& utf8, std::size_t n) {
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < utf8.size(); ++i) {
-    if ((static_cast<unsigned char>(utf8[i]) & 0xC0U) != 0x80U && chars++ == n) return utf8.substr(0, i) + "…";
-  }
-  return utf8;
-}
+// SMS variables are short: at most so many characters (not bytes), with an ellipsis when cut.
+using matcher::Excerpt;
 
 struct Address {
   std::string channel;
@@ -193,10 +188,10 @@ std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const
     msg.title = catalogue.Text(locale, "push.card_title", {{"title", need->title}});
     msg.template_id = "match_push";
     msg.params = {
-        {"title", Clip(need->title, 20)},
-        {"enterprise", Clip(enterprise, 12)},
+        {"title", Excerpt(need->title, 20)},
+        {"enterprise", Excerpt(enterprise, 12)},
         {"amount", Amount(need->amount)},
-        {"why", Clip(why, 20)},
+        {"why", Excerpt(why, 20)},
         {"code", code},
         {"locale", locale},
         {"task_id", "push-" + std::to_string(push_id)},

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,14 @@ namespace duijie::dialogs {
 
 /// Who acts through the admin API: a token's name, role and (bureau reviewers) region.
 struct Staff {
+  Staff(std::string token_name, std::string token_role, std::optional<std::string> token_region,
+        std::optional<std::int64_t> person = std::nullopt, std::string via = "api")
+      : name(std::move(token_name)),
+        role(std::move(token_role)),
+        region(std::move(token_region)),
+        person_id(person),
+        channel(std::move(via)) {}
+
   std::string name;
   std::string role;                   // admin, platform_reviewer, bureau_reviewer, viewer
   std::optional<std::string> region;  // a region id of the programme, for bureau reviewers

@@ -50,4 +50,14 @@ std::size_t DecodeUtf8(std::string_view text, std::size_t i, char32_t& cp) {
   return len;
 }
 
+std::string Excerpt(std::string_view text, std::size_t chars) {
+  std::size_t at = 0;
+  for (std::size_t n = 0; at < text.size() && n < chars; ++n) {
+    do {
+      ++at;
+    } while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0U) == 0x80U);
+  }
+  return at < text.size() ? std::string(text.substr(0, at)) + "…" : std::string(text);
+}
+
 }  // namespace duijie::matcher

@@ -487,7 +487,18 @@ CREATE TABLE message_templates (
 );
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations = {{
+// The enterprise's side of a match and detail talks (issue 7): a push's talk is open or ended,
+// its last activity decides where a person's next free text goes, and each side's consent to
+// exchange contact details is a bit (1 the enterprise, 2 the researcher).
+constexpr std::string_view kTalks = R"sql(
+ALTER TABLE pushes ADD COLUMN talk TEXT CHECK (talk IS NULL OR talk IN ('open', 'ended'));
+ALTER TABLE pushes ADD COLUMN talk_at INTEGER;
+ALTER TABLE pushes ADD COLUMN exchange INTEGER NOT NULL DEFAULT 0 CHECK (exchange BETWEEN 0 AND 3);
+CREATE INDEX pushes_talk_open ON pushes(talk_at) WHERE talk = 'open';
+CREATE INDEX relay_messages_push ON relay_messages(push_id, created_at);
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
@@ -496,6 +507,7 @@ constexpr std::array<Migration, 8> kMigrations = {{
     {"pushes", kPushes},
     {"broadcasts", kBroadcasts},
     {"templates", kTemplates},
+    {"talks", kTalks},
 }};
 
 }  // namespace

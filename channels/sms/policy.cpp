@@ -15,6 +15,9 @@ constexpr std::int64_t kBeijingOffset = 8 * kHour;
 
 const std::vector<std::string> kCodeKinds = {"verification_code"};
 const std::vector<std::string> kUncapped = {"verification_code", "reply", "opt_out_confirmation"};
+// A detail talk (what one side wrote to the other, and the talk's own notices): people talking,
+// never capped like the platform's notices (nor counted against them), but not sent at night.
+const std::vector<std::string> kNotCounted = {"verification_code", "reply", "opt_out_confirmation", "relay"};
 
 bool InQuietHours(int minute, const PolicySettings& s) {
   if (s.quiet_start_minute == s.quiet_end_minute) return false;
@@ -72,7 +75,8 @@ GateDecision CheckSms(store::Connection& conn, const store::OutboxMessage& msg, 
     const std::int64_t minutes_left = ((until - minute) % (24 * 60) + 24 * 60) % (24 * 60);
     return {GateDecision::Kind::kDefer, now_ms - now_ms % kMinute + minutes_left * kMinute, "quiet hours"};
   }
-  const std::int64_t wait = CapsWait(conn, msg, now_ms, settings.per_hour, settings.per_day, kUncapped, false);
+  if (msg.kind == "relay") return {};
+  const std::int64_t wait = CapsWait(conn, msg, now_ms, settings.per_hour, settings.per_day, kNotCounted, false);
   if (wait > now_ms) return {GateDecision::Kind::kDefer, wait, "per-number cap"};
   return {};
 }

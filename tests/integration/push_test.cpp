@@ -1,7 +1,7 @@
 // Match pushes through the real binary: a published need in the store is planned against the
 // researchers the matcher ranks, the push goes out by SMS (the loopback Tencent fake checks every
 // signature with the vendor's signer), and the researcher's "1 <code>" reply marks the push
-// interested and is answered.
+// interested and is answered. Then the enterprise, on WeCom, talks with them through the relay.
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "wecom_peer.hpp"
 
 namespace duijie {
 namespace {
@@ -100,6 +101,83 @@ TEST_F(PushEndToEnd, APublishedNeedIsPushedBySmsAndTheAnswerIsTaken) {
   store::Connection check(db_, store::ConnectionOptions{});
   EXPECT_EQ(check.Db().execAndGet("SELECT status FROM pushes WHERE need_id = 7").getString(), "interested");
   EXPECT_EQ(check.Db().execAndGet("SELECT planned FROM push_rounds WHERE need_id = 7").getInt(), 1);
+}
+
+// The relay through the real binary, each side on its real webhook: the researcher answers the
+// push and sends a proposal by SMS (Tencent's reply callback), the enterprise contact — on WeCom,
+// callbacks sealed by @wecom/crypto — lists the candidates and opens a talk; the researcher's SMS
+// reaches them on WeCom with the number masked, their WeCom answer reaches the researcher by SMS
+// through Tencent's API (the fake checks the signature). Each relayed message once, kept.
+TEST_F(PushEndToEnd, TheResearcherOnSmsAndTheEnterpriseOnWeComTalkThroughTheRelay) {
+  using namespace test::wecom;
+  {
+    store::Connection c(db_, store::ConnectionOptions{});
+    c.Db().exec(
+        "INSERT INTO identities (person_id, kind, address, status, created_at) VALUES (1, 'wecom_userid', "
+        "'zhangsan', 'verified', 0)");
+  }
+  const std::string templates = dir_.File("templates.json");
+  std::ofstream(templates) << R"({
+    "match_push": {"params": ["title", "enterprise", "amount", "why", "code"],
+                   "text": "新技术需求：{title}（{enterprise}，{amount}万元）。{why}。回复1有意向，回复2不考虑，回复TD退订。{code}",
+                   "tencent": "1003", "aliyun": "SMS_1003"},
+    "reply": {"params": ["text"], "text": "{text}", "tencent": "1001", "aliyun": "SMS_1001"}
+  })";
+  test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
+                            fake_.TencentGateway(db_, kSecret, templates,
+                                                 {{"DUIJIE_MATCHER_REFRESH_MS", "100"},
+                                                  {"DUIJIE_WECOM_CORP_ID", kCorp},
+                                                  {"DUIJIE_WECOM_TOKEN", kToken},
+                                                  {"DUIJIE_WECOM_AES_KEY", kKey}}));
+  const auto port = duijie.WaitForPort();
+  const std::string code = fake_.WaitSent(1)["sent"][0]["params"][4];
+  const auto sms = [&](const std::string& text) {
+    const auto res = test::SmsFake::TencentReply(port, kSecret, "13711112222", text);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->result_int(), 200) << res->body();
+  };
+  int msg_id = 900;
+  const auto wecom = [&](const std::string& text) {
+    ++msg_id;
+    const auto sealed = Seal(TextXml("zhangsan", text, std::to_string(msg_id)), "t" + std::to_string(msg_id));
+    test::HttpConnection conn(port);
+    const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
+    EXPECT_EQ(res.result(), http::status::ok);
+    return OpenReply(res.body());
+  };
+  sms("1 " + code);
+  sms("我们做过风电叶片超疏水涂层和电热除冰，约需六个月。");
+  EXPECT_NE(wecom("人选").find("1. 研究员2，有意向：我们做过风电叶片超疏水涂层"), std::string::npos);
+  EXPECT_NE(wecom("洽谈 1").find("已开始与研究员2洽谈"), std::string::npos);
+  sms("请问叶片多长？我的电话13911112222");
+  const auto relayed = [&](const std::string& recipient) {
+    store::ConnectionOptions ro;
+    ro.read_only = true;
+    store::Connection c(db_, ro);
+    auto& q = c.Prepare("SELECT payload FROM outbox WHERE kind = 'relay' AND recipient = ? ORDER BY id");
+    q.bind(1, recipient);
+    std::vector<std::string> out;
+    while (q.executeStep()) out.push_back(json::parse(q.getColumn(0).getString())["text"].get<std::string>());
+    q.reset();
+    return out;
+  };
+  const auto to_enterprise = relayed("zhangsan");
+  ASSERT_EQ(to_enterprise.size(), 1U);
+  EXPECT_NE(to_enterprise[0].find("研究员2说：请问叶片多长？我的电话139****2222"), std::string::npos)
+      << to_enterprise[0];
+  EXPECT_EQ(wecom("68米，欢迎来风场看看"), "") << "a relayed message needs no answer";
+  // Sent by SMS through the provider: the match push, two answers (interested, the proposal),
+  // the talk's notice and the relayed message.
+  const json sent = fake_.WaitSent(5)["sent"];
+  ASSERT_EQ(sent.size(), 5U) << sent.dump();
+  EXPECT_EQ(sent[4]["phone"], "+8613711112222");
+  EXPECT_NE(sent[4]["params"][0].get<std::string>().find("某风电公司说：68米，欢迎来风场看看"), std::string::npos)
+      << sent[4].dump();
+  store::Connection check(db_, store::ConnectionOptions{});
+  EXPECT_EQ(check.Db().execAndGet("SELECT count(*) FROM relay_messages").getInt(), 2);
+  EXPECT_EQ(check.Db().execAndGet("SELECT stage FROM needs WHERE id = 7").getString(), "in_talks");
+  EXPECT_EQ(check.Db().execAndGet("SELECT status || '/' || talk FROM pushes WHERE need_id = 7").getString(),
+            "talking/open");
 }
 
 }  // namespace

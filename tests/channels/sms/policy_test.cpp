@@ -103,6 +103,23 @@ TEST_F(SmsPolicyTest, OneAnHourAndThreeADayPerNumberEvenWhenClaimedTogether) {
   EXPECT_EQ(Claim(kTenAm + 3 * kHour).at(0).kind, Kind::kSend);
 }
 
+// A detail talk is people talking: never held by the caps nor counted against them, but not
+// sent at night either.
+TEST_F(SmsPolicyTest, TalksWaitForTheMorningButNeverForTheCaps) {
+  Queue("push", "match_push", kTenAm);
+  for (int i = 0; i < 4; ++i) Queue("relay" + std::to_string(i), "relay", kTenAm);
+  auto d = Claim(kTenAm);
+  ASSERT_EQ(d.size(), 5U);
+  EXPECT_TRUE(std::all_of(d.begin(), d.end(), [](auto& x) { return x.kind == Kind::kSend; }));
+  Queue("push2", "match_push", kTenAm + kHour);
+  EXPECT_EQ(Claim(kTenAm + kHour).at(0).kind, Kind::kSend) << "the relayed messages did not count";
+  Queue("late", "relay", kNineThirtyPm);
+  d = Claim(kNineThirtyPm);
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].kind, Kind::kDefer);
+  EXPECT_EQ(d[0].until_ms, kNextEightAm);
+}
+
 TEST_F(SmsPolicyTest, VerificationCodesHaveTheirOwnCaps) {
   settings_.codes_per_hour = 2;
   for (int i = 0; i < 3; ++i) Queue("c" + std::to_string(i), "verification_code", kTenAm + i);
