@@ -1,5 +1,6 @@
 #include "dialogs/conversations.hpp"
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <sstream>
@@ -194,6 +195,46 @@ class DbFacts final : public Facts {
     return out;
   }
 
+  [[nodiscard]] std::vector<Choice> ChosenResearchers() const override {
+    auto& s = conn_.Prepare(
+        "SELECT p.id, COALESCE(pe.display_name, '') || COALESCE('（' || u.name || '）', ''), n.title FROM pushes p "
+        "JOIN needs n ON n.id = p.need_id JOIN enterprises e ON e.id = n.enterprise_id "
+        "JOIN people pe ON pe.id = p.researcher_person_id LEFT JOIN researchers r ON r.person_id = "
+        "p.researcher_person_id LEFT JOIN units u ON u.id = r.unit_id WHERE e.contact_person_id = :person AND "
+        "p.status = 'chosen' AND NOT EXISTS (SELECT 1 FROM contracts k WHERE k.need_id = p.need_id AND "
+        "k.researcher_person_id = p.researcher_person_id AND k.status <> 'refused') ORDER BY p.id");
+    s.bind(":person", person_);
+    std::vector<Choice> out;
+    while (s.executeStep()) {
+      out.push_back({std::to_string(s.getColumn(0).getInt64()),
+                     catalogue_.Text(locale_, "contract.researcher_choice",
+                                     {{"name", s.getColumn(1).getString()}, {"title", s.getColumn(2).getString()}}),
+                     {s.getColumn(1).getString()}});
+    }
+    s.reset();
+    return out;
+  }
+  [[nodiscard]] int ContractsWithUnitOf(std::string_view push_id) const override {
+    auto& s = conn_.Prepare(
+        "SELECT count(*) FROM contracts k JOIN needs n ON n.id = k.need_id JOIN enterprises e ON e.id = "
+        "n.enterprise_id WHERE e.contact_person_id = :person AND k.status <> 'refused' AND k.unit_id = (SELECT "
+        "r.unit_id FROM pushes p JOIN researchers r ON r.person_id = p.researcher_person_id WHERE p.id = :push)");
+    s.bind(":person", person_);
+    s.bind(":push", std::string(push_id));
+    const int n = s.executeStep() ? s.getColumn(0).getInt() : 0;
+    s.reset();
+    return n;
+  }
+  [[nodiscard]] int FundedContracts() const override {
+    auto& s = conn_.Prepare(
+        "SELECT count(*) FROM contracts k JOIN needs n ON n.id = k.need_id JOIN enterprises e ON e.id = "
+        "n.enterprise_id WHERE e.contact_person_id = :person AND k.status <> 'refused' AND k.funding_wan > 0");
+    s.bind(":person", person_);
+    const int n = s.executeStep() ? s.getColumn(0).getInt() : 0;
+    s.reset();
+    return n;
+  }
+
   [[nodiscard]] bool OwnsVerified(std::string_view kind, std::string_view address) const override {
     auto& s = conn_.Prepare(
         "SELECT id FROM identities WHERE person_id = :person AND kind = :kind AND address = :address AND status = "
@@ -266,6 +307,75 @@ class DbFacts final : public Facts {
 void Transition(store::Connection& c, std::string_view entity, std::int64_t id, const std::optional<std::string>& from,
                 std::string_view to, std::int64_t actor, std::string_view channel, std::int64_t now) {
   store::RecordTransition(c, {std::string(entity), id, from, std::string(to), actor, DomainChannel(channel), "", now});
+}
+
+// The contract the enterprise recorded (form contract_record): checked again against the
+// edition's limits (another turn may have recorded one since), stored with the researcher's unit
+// as the other party, the need moved to contracted. The answer says what happened.
+std::string RecordContract(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
+                           const DbFacts& facts, std::int64_t person, const std::string& locale, const json& v,
+                           std::string_view channel, std::int64_t now) {
+  const std::string push = v.value("researcher", "");
+  auto& sel = c.Prepare(
+      "SELECT p.need_id, p.researcher_person_id, r.unit_id, n.stage, n.title FROM pushes p JOIN needs n ON n.id = "
+      "p.need_id JOIN enterprises e ON e.id = n.enterprise_id LEFT JOIN researchers r ON r.person_id = "
+      "p.researcher_person_id WHERE p.id = :push AND p.status = 'chosen' AND e.contact_person_id = :person");
+  sel.bind(":push", push);
+  sel.bind(":person", person);
+  if (!sel.executeStep() || sel.getColumn(2).isNull()) {
+    sel.reset();
+    return catalogue.Text(locale, "contract.none_chosen");
+  }
+  const std::int64_t need = sel.getColumn(0).getInt64();
+  const std::int64_t researcher = sel.getColumn(1).getInt64();
+  const std::int64_t unit = sel.getColumn(2).getInt64();
+  const std::string stage = sel.getColumn(3).getString();
+  const std::string title = sel.getColumn(4).getString();
+  sel.reset();
+  const json funding_rules = programme.raw.value("funding", json::object());
+  const int unit_limit = programme.raw.value("researcher", json::object()).value("max_per_enterprise_per_unit", 0);
+  if (unit_limit > 0 && facts.ContractsWithUnitOf(push) >= unit_limit) {
+    return catalogue.Text(locale, "invalid.contract_unit_limit", {{"limit", unit_limit}});
+  }
+  const double amount = v.value("amount", 0.0);
+  const json funding = v.value("funding", json());
+  const bool funded = funding.is_number() && funding.get<double>() > 0;
+  if (funded && funding.get<double>() > amount) return catalogue.Text(locale, "contract.funding_changed");
+  const int once = funding_rules.value("projects_per_enterprise", 0);
+  if (funded && once > 0 && facts.FundedContracts() >= once) {
+    return catalogue.Text(locale, "invalid.funding_projects", {{"count", once}});
+  }
+  auto& ins = c.Prepare(
+      "INSERT INTO contracts (need_id, researcher_person_id, unit_id, contract_type, amount_wan, funding_wan, "
+      "signed_on, status, created_at, updated_at) VALUES (:need, :researcher, :unit, :type, :amount, :funding, "
+      ":signed, 'recorded', :now, :now)");
+  ins.bind(":need", need);
+  ins.bind(":researcher", researcher);
+  ins.bind(":unit", unit);
+  ins.bind(":type", v.value("contract_type", ""));
+  ins.bind(":amount", amount);
+  if (funded) {
+    ins.bind(":funding", funding.get<double>());
+  } else {
+    ins.bind(":funding");
+  }
+  ins.bind(":signed", v.value("signed_on", ""));
+  ins.bind(":now", now);
+  ins.exec();
+  const std::int64_t contract = c.Db().getLastInsertRowid();
+  Transition(c, "contract", contract, std::nullopt, "recorded", person, channel, now);
+  static constexpr std::array<std::string_view, 5> kBefore = {"published", "matching", "proposals", "shortlisted",
+                                                              "in_talks"};
+  if (std::find(kBefore.begin(), kBefore.end(), stage) != kBefore.end()) {
+    auto& upd = c.Prepare("UPDATE needs SET stage = 'contracted', updated_at = :now WHERE id = :id");
+    upd.bind(":now", now);
+    upd.bind(":id", need);
+    upd.exec();
+    Transition(c, "need", need, stage, "contracted", person, channel, now);
+  }
+  const double floor = funding_rules.value("contract_minimum_wan", 0.0);
+  return catalogue.Text(locale, floor > 0 && amount < floor ? "done.contract_below_minimum" : "contract.recorded",
+                        {{"title", title}, {"minimum", floor}});
 }
 
 // Why a reviewer's decision by card cannot be taken, in their words: the need is gone, or it is
@@ -749,6 +859,9 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
         Transition(c, "need", need_id, "returned", "submitted", out.person_id, event.channel, now_ms);
         for (auto& card : ReviewCards(c, programme_, catalogue_, need_id)) out.outbox.push_back(std::move(card));
       }
+    } else if (effect.kind == "record_contract") {
+      out.replies.push_back(
+          RecordContract(c, programme_, catalogue_, facts, out.person_id, out.locale, v, event.channel, now_ms));
     } else if (effect.kind == "submit_need") {
       const auto enterprise = facts.Enterprise();
       if (!enterprise) continue;  // the engine asks for a registration first; a race is dropped

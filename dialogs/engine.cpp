@@ -127,6 +127,11 @@ void Engine::Answer(const FormSpec& form, const std::string& text, json& state, 
   if (parsed.Ok() && field.check) {
     if (auto refused = field.check(*parsed.value, ctx)) parsed = std::move(*refused);
   }
+  if (parsed.Ok() && field.cross_check) {
+    if (auto refused = field.cross_check(*parsed.value, state.value("values", json::object()), ctx)) {
+      parsed = std::move(*refused);
+    }
+  }
   if (!parsed.Ok()) {
     const int tries = state.value("tries", 0) + 1;
     std::string reply = Text(ctx, parsed.error, parsed.params);
@@ -314,7 +319,7 @@ struct Phrase {
   std::string_view text;
   std::string_view target;  // a form id, or "needs"
 };
-constexpr std::array<Phrase, 25> kPhrases = {{{"注册企业", "enterprise_registration"},
+constexpr std::array<Phrase, 27> kPhrases = {{{"注册企业", "enterprise_registration"},
                                               {"发通知", "staff_broadcast"},
                                               {"发送通知", "staff_broadcast"},
                                               {"群发通知", "staff_broadcast"},
@@ -337,6 +342,8 @@ constexpr std::array<Phrase, 25> kPhrases = {{{"注册企业", "enterprise_regis
                                               {"发布需求", "need_posting"},
                                               {"发布技术需求", "need_posting"},
                                               {"新需求", "need_posting"},
+                                              {"登记合同", "contract_record"},
+                                              {"录入合同", "contract_record"},
                                               {"我的需求", "needs"},
                                               {"查看需求", "needs"}}};
 
@@ -428,6 +435,10 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
                    {"fix_need_id", returned->id}};
       turn.replies.push_back(Text(ctx, "form.start.need_fix", {{"title", returned->values.value("title", "")}}));
       Ask(form, state, turn, ctx);
+      return true;
+    }
+    if (p.target == "contract_record" && !interrupting && ctx.facts.ChosenResearchers().empty()) {
+      turn.replies.push_back(Text(ctx, "contract.none_chosen"));
       return true;
     }
     if (p.target == "need_posting" && !interrupting && !ctx.facts.HasEnterprise()) {

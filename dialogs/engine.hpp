@@ -53,6 +53,13 @@ class Facts {
   [[nodiscard]] virtual std::vector<Choice> StaffTemplates() const { return {}; }
   [[nodiscard]] virtual std::string BroadcastPreview(const nlohmann::json& /*values*/) const { return {}; }
   [[nodiscard]] virtual std::vector<std::string> StaffBroadcasts() const { return {}; }
+  /// The enterprise contact's chosen researchers not yet under contract (选定, talks module), for
+  /// recording a contract: id = the push id, name = researcher, unit and need.
+  [[nodiscard]] virtual std::vector<Choice> ChosenResearchers() const { return {}; }
+  /// Contracts the person's enterprise holds (not refused): with a researcher from the same unit
+  /// as push `push_id`'s researcher, and with programme funding.
+  [[nodiscard]] virtual int ContractsWithUnitOf(std::string_view /*push_id*/) const { return 0; }
+  [[nodiscard]] virtual int FundedContracts() const { return 0; }
   /// Whether the person already holds this identity verified (a mobile confirmed before).
   [[nodiscard]] virtual bool OwnsVerified(std::string_view /*kind*/, std::string_view /*address*/) const {
     return false;
@@ -108,6 +115,9 @@ struct FieldSpec {
   std::function<std::vector<Choice>(const TurnContext&)> options;
   /// A check against the store after parsing (e.g. a credit code already registered).
   std::function<std::optional<Parsed>(const nlohmann::json&, const TurnContext&)> check;
+  /// A check against the other values of the form (a funding no larger than the contract).
+  std::function<std::optional<Parsed>(const nlohmann::json& value, const nlohmann::json& values, const TurnContext&)>
+      cross_check;
   /// The identity kind of an address the person must prove with a code before the form goes on:
   /// "mobile" (a code by SMS, unless they write from that number) or "email" (a code by mail);
   /// none if empty. An address they hold verified already needs no code.

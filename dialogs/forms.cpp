@@ -31,6 +31,16 @@ const std::vector<Choice>& Regions(const Programme& p) { return p.regions; }
 const std::vector<Choice>& Fields(const Programme& p) { return p.fields; }
 const std::vector<Choice>& Categories(const Programme& p) { return p.categories; }
 
+// The five kinds of technology contract (五技合同) the programme funds.
+const std::vector<Choice>& ContractTypes(const Programme& /*programme*/) {
+  static const std::vector<Choice> kTypes = {{"development", "技术开发", {"开发"}},
+                                             {"transfer", "技术转让", {"转让"}},
+                                             {"licensing", "技术许可", {"许可"}},
+                                             {"consulting", "技术咨询", {"咨询"}},
+                                             {"service", "技术服务", {"服务"}}};
+  return kTypes;
+}
+
 FieldSpec ChoiceField(const std::string& form, std::string name, ListOf list) {
   FieldSpec f = Text(form, std::move(name), 1, 1);
   f.parse = [list](std::string_view text, const TurnContext& ctx) { return ParseChoice(text, list(ctx.programme)); };
@@ -202,6 +212,64 @@ std::vector<FormSpec> Build() {
   broadcast.fields.push_back(std::move(ack));
   broadcast.preview = [](const json& values, const TurnContext& ctx) { return ctx.facts.BroadcastPreview(values); };
   forms.push_back(std::move(broadcast));
+
+  // The enterprise records the technology contract signed with a chosen researcher's unit (the
+  // unit is the other party): the researcher, the kind among the 五技合同, the amount, the
+  // signing day, and the funding asked of the programme, each held to the edition's limits
+  // (Hubei: funding at most the contract and 10万, one funded project per enterprise; Jilin: at
+  // most 2 researchers from one unit per enterprise, support only for contracts from 30万).
+  FormSpec contract{"contract_record", "form.title.contract_record", {}, "", "record_contract", {}};
+  const std::string k = contract.id;
+  auto researcher_pick = Text(k, "researcher", 1, 1);
+  researcher_pick.parse = [](std::string_view text, const TurnContext& ctx) {
+    return ParseChoice(text, ctx.facts.ChosenResearchers());
+  };
+  researcher_pick.show = [](const json& v, const TurnContext& ctx) {
+    return ChoiceName(ctx.facts.ChosenResearchers(), v.get<std::string>());
+  };
+  researcher_pick.options = [](const TurnContext& ctx) { return ctx.facts.ChosenResearchers(); };
+  researcher_pick.check = [](const json& v, const TurnContext& ctx) -> std::optional<Parsed> {
+    const int limit = ctx.programme.raw.value("researcher", json::object()).value("max_per_enterprise_per_unit", 0);
+    if (limit > 0 && ctx.facts.ContractsWithUnitOf(v.get<std::string>()) >= limit) {
+      return Parsed::Error("invalid.contract_unit_limit", {{"limit", limit}});
+    }
+    return std::nullopt;
+  };
+  contract.fields.push_back(std::move(researcher_pick));
+  contract.fields.push_back(ChoiceField(k, "contract_type", ContractTypes));
+  auto contract_amount = Text(k, "amount", 1, 1);
+  contract_amount.parse = [](std::string_view t, const TurnContext&) {
+    auto parsed = ParseAmountWan(t, 0);
+    if (parsed.Ok() && parsed.value->get<double>() <= 0) return Parsed::Error("invalid.amount");
+    return parsed;
+  };
+  contract_amount.show = [](const json& v, const TurnContext&) { return Wan(v); };
+  contract.fields.push_back(std::move(contract_amount));
+  contract.fields.push_back(With(Text(k, "signed_on", 1, 1), [](std::string_view t, const TurnContext& ctx) {
+    return ParseSigningDate(t, ctx.today);
+  }));
+  auto funding = Text(k, "funding", 1, 1, true);
+  funding.parse = [](std::string_view t, const TurnContext&) { return ParseAmountWan(t, 0); };
+  funding.show = [](const json& v, const TurnContext&) { return Wan(v); };
+  funding.cross_check = [](const json& v, const json& values, const TurnContext& ctx) -> std::optional<Parsed> {
+    const json rules = ctx.programme.raw.value("funding", json::object());
+    const double asked = v.get<double>();
+    const double amount = values.value("amount", 0.0);
+    if (asked <= 0) return std::nullopt;
+    if (asked > amount) return Parsed::Error("invalid.funding_above_contract", {{"amount", Wan(json(amount))}});
+    if (const double cap = rules.value("max_per_project_wan", 0.0); cap > 0 && asked > cap) {
+      return Parsed::Error("invalid.funding_above_cap", {{"cap", Wan(json(cap))}});
+    }
+    if (const double floor = rules.value("contract_minimum_wan", 0.0); floor > 0 && amount < floor) {
+      return Parsed::Error("invalid.funding_contract_minimum", {{"minimum", Wan(json(floor))}});
+    }
+    if (const int once = rules.value("projects_per_enterprise", 0); once > 0 && ctx.facts.FundedContracts() >= once) {
+      return Parsed::Error("invalid.funding_projects", {{"count", once}});
+    }
+    return std::nullopt;
+  };
+  contract.fields.push_back(std::move(funding));
+  forms.push_back(std::move(contract));
 
   // A reviewer on WeCom pressed 推荐 / 退回 / 驳回 on a review card (dialogs/review_cards): the
   // button said which need and which decision; the form asks what the review chain requires

@@ -251,9 +251,32 @@ Parsed ParseAmountWan(std::string_view text, double minimum_wan) {
   return Parsed::Value(wan);
 }
 
-Parsed ParseDate(std::string_view text, const Date& today) {
+namespace {
+
+enum class When { kAhead, kBehind };
+
+// A calendar day from today back `days`.
+Date DaysBefore(Date d, int days) {
+  for (int i = 0; i < days; ++i) {
+    if (--d.day == 0) {
+      d.month = d.month == 1 ? 12 : d.month - 1;
+      if (d.month == 12) --d.year;
+      d.day = DaysIn(d.year, d.month);
+    }
+  }
+  return d;
+}
+
+// The date grammar of ParseDate, read forwards (deadlines: a date without a year is the next
+// such date) or backwards (a signing date: the last such date, never after today).
+Parsed ReadDate(std::string_view text, const Date& today, When when) {
   std::string s = Compact(text);
   std::erase(s, ' ');
+  if (when == When::kBehind) {
+    if (s == "今天" || s == "今日") return Parsed::Value(today.Iso());
+    if (s == "昨天" || s == "昨日") return Parsed::Value(DaysBefore(today, 1).Iso());
+    if (s == "前天") return Parsed::Value(DaysBefore(today, 2).Iso());
+  }
   std::smatch m;
   Date d{};
   bool year_given = false;
@@ -298,11 +321,26 @@ Parsed ParseDate(std::string_view text, const Date& today) {
     return Parsed::Error("invalid.date", {{"example", today.Iso()}});
   }
   if (!day_given) d.day = DaysIn(d.year, d.month);
-  if (!year_given && d < today) d.year += 1;  // "3月31日" in April means next year
+  if (when == When::kAhead) {
+    if (!year_given && d < today) d.year += 1;  // "3月31日" in April means next year
+  } else if (!year_given && today < d) {
+    d.year -= 1;  // "12月20日" signed in January was last year's
+  }
   if (d.day > DaysIn(d.year, d.month)) d.day = DaysIn(d.year, d.month);
-  if (d < today) return Parsed::Error("invalid.date_past", {{"date", d.Iso()}, {"today", today.Iso()}});
+  if (when == When::kAhead && d < today) {
+    return Parsed::Error("invalid.date_past", {{"date", d.Iso()}, {"today", today.Iso()}});
+  }
+  if (when == When::kBehind && today < d) {
+    return Parsed::Error("invalid.date_future", {{"date", d.Iso()}, {"today", today.Iso()}});
+  }
   return Parsed::Value(d.Iso());
 }
+
+}  // namespace
+
+Parsed ParseDate(std::string_view text, const Date& today) { return ReadDate(text, today, When::kAhead); }
+
+Parsed ParseSigningDate(std::string_view text, const Date& today) { return ReadDate(text, today, When::kBehind); }
 
 Parsed ParseChoice(std::string_view text, const std::vector<Choice>& options) {
   const std::string answer = matcher::NormalizeSpaces(text);

@@ -58,6 +58,10 @@ struct Date {
 /// next such date from `today`. A date before `today` is refused.
 [[nodiscard]] Parsed ParseDate(std::string_view text, const Date& today);
 
+/// A day something happened (a contract's signing): the grammar of ParseDate plus 今天, 昨天,
+/// 前天; a date without a year is the last such date; a date after `today` is refused.
+[[nodiscard]] Parsed ParseSigningDate(std::string_view text, const Date& today);
+
 /// One option of a programme list (category, field, region, eligibility type).
 struct Choice {
   std::string id;

@@ -2,6 +2,7 @@
 // a fake clock, each message going the way the gateway takes it (SMS replies through
 // ProcessSmsReply, everything else through the conversation runner). The format:
 //   # comment
+//   programme: jilin-kechuang               (the edition, before the first message; hubei-2020 if none)
 //   sql: <statement>                        (seeds the database)
 //   zhangsan@wecom > what they say          (also @sms with an E.164 number, @email with an address)
 //   < the answer to them                    | the answer's next line
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -55,9 +57,9 @@ Outcome RunJourney(const fs::path& file, bool record) {
   test::TestDb db;
   test::FakeClock clock(FromUnixMillis(1'795'341'600'000));  // 2026-11-22T10:00:00Z, 18:00 in Beijing
   test::FakeRandom random({0.65});                           // verification codes 666666
-  const Conversations conversations(Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(),
-                                    {}, &random);
-  std::vector<std::string> pending;  // expected in order: "< ..." answers and "=> ..." messages
+  std::string programme = "hubei-2020";
+  std::optional<Conversations> runner;  // made at the first message, for the edition chosen by then
+  std::vector<std::string> pending;     // expected in order: "< ..." answers and "=> ..." messages
   int n = 0;
 
   const auto fail = [&](std::size_t i, const std::string& what) {
@@ -101,6 +103,11 @@ Outcome RunJourney(const fs::path& file, bool record) {
       const std::string text = line.substr(says + 3);
       std::vector<std::string> replies;
       std::vector<store::NewOutboxMessage> queued;
+      if (!runner) {
+        runner.emplace(Engine::Standard(), Programme::Embedded().at(programme), Catalogue::Embedded(),
+                       NeedRecommender{}, &random);
+      }
+      const Conversations& conversations = *runner;
       db.Conn().Exec("BEGIN");
       if (channel == "sms") {
         const auto r = ProcessSmsReply(db.Conn(), conversations, Catalogue::Embedded(),
@@ -135,6 +142,8 @@ Outcome RunJourney(const fs::path& file, bool record) {
         for (const auto& p : pending) result.recorded += p + "\n";
         pending.clear();
       }
+    } else if (line.rfind("programme: ", 0) == 0) {
+      programme = line.substr(11);
     } else if (line.rfind("sql: ", 0) == 0) {
       db.Conn().Exec(line.substr(5));
     } else if (line.rfind("+ ", 0) == 0) {
@@ -152,8 +161,10 @@ Outcome RunJourney(const fs::path& file, bool record) {
       const auto eq = line.rfind(" = ");
       const std::string sql = line.substr(2, eq - 2);
       const std::string want = line.substr(eq + 3);
-      const auto got = db.Conn().Db().execAndGet(sql);
-      const std::string value = got.isNull() ? "NULL" : got.getString();
+      SQLite::Statement query(db.Conn().Db(), sql);
+      const std::string value = !query.executeStep()          ? "no row"
+                                : query.getColumn(0).isNull() ? "NULL"
+                                                              : query.getColumn(0).getString();
       if (value != want) fail(i, sql + "\nexpected " + want + ", got " + value);
     } else if (!line.empty() && line[0] != '#') {
       fail(i, "unknown directive: " + line);
