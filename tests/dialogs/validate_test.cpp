@@ -94,6 +94,22 @@ TEST(ParseDate, AbsoluteRelativeAndMonthEnds) {
   EXPECT_EQ(Error(ParseDate("今年3月", kToday)), "invalid.date_past");
 }
 
+TEST(ParseSigningDate, ThePastAndTodayButNeverTheFuture) {
+  const std::vector<std::pair<const char*, const char*>> cases = {
+      {"2026-11-20", "2026-11-20"}, {"11月20日", "2026-11-20"}, {"12月20日", "2025-12-20"},
+      {"今天", "2026-11-22"},       {"昨天", "2026-11-21"},     {"前天", "2026-11-20"}};
+  for (const auto& [text, iso] : cases) {
+    const auto p = ParseSigningDate(text, kToday);
+    ASSERT_TRUE(p.Ok()) << text << " " << p.error;
+    EXPECT_EQ(*p.value, iso) << text;
+  }
+  EXPECT_EQ(*ParseSigningDate("昨天", {2026, 1, 1}).value, "2025-12-31");
+  EXPECT_EQ(*ParseSigningDate("前天", {2024, 3, 1}).value, "2024-02-28");
+  EXPECT_EQ(Error(ParseSigningDate("2026-12-01", kToday)), "invalid.date_future");
+  EXPECT_EQ(Error(ParseSigningDate("明年3月", kToday)), "invalid.date_future");
+  EXPECT_EQ(Error(ParseSigningDate("明天", kToday)), "invalid.date");
+}
+
 const std::vector<Choice> kCategories = {{"product", "产品创新与技术攻关类", {"产品创新"}},
                                          {"common_tech", "行业关键共性技术突破类", {"共性技术"}},
                                          {"upgrade", "技术改造与转型升级类", {"技术改造"}},
