@@ -9,6 +9,7 @@
 #include "dialogs/audiences.hpp"
 #include "dialogs/broadcasts.hpp"
 #include "dialogs/message.hpp"
+#include "dialogs/mine.hpp"
 #include "dialogs/proposals.hpp"
 #include "dialogs/pushes.hpp"
 #include "dialogs/review_cards.hpp"
@@ -680,9 +681,16 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
       return out;
     }
   }
-  // The enterprise's commands on its matches, and detail talks: relayed unless the engine knows the words.
+  // "我的": the person's whole picture, or one part of it; short on SMS.
   std::optional<TalkTurn> talk;
   if (!review_turn && no_form && event.kind == "text") {
+    if (auto mine = AnswerMine(c, programme_, catalogue_, out.person_id, out.locale, event.text, ChinaDate(now),
+                               event.channel == "sms")) {
+      talk = TalkTurn{{std::move(*mine)}, {}};
+    }
+  }
+  // The enterprise's commands on its matches, and detail talks: relayed unless the engine knows the words.
+  if (!talk && !review_turn && no_form && event.kind == "text") {
     talk = HandleTalk(c, catalogue_, out.person_id, out.locale, event.text, event.channel,
                       engine_.Understands(event.text), now);
   }
