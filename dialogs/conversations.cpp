@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <sstream>
 
 #include "common/mask.hpp"
@@ -33,6 +34,19 @@ std::optional<std::int64_t> OptionalId(SQLite::Statement& s) {
   if (s.executeStep()) out = s.getColumn(0).getInt64();
   s.reset();
   return out;
+}
+
+std::optional<std::string> Opt(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  return std::nullopt;
+}
+
+void BindOpt(SQLite::Statement& s, const char* name, const std::optional<std::string>& v) {
+  if (v) {
+    s.bind(name, *v);
+  } else {
+    s.bind(name);
+  }
 }
 
 class DbFacts final : public Facts {
@@ -236,6 +250,29 @@ class DbFacts final : public Facts {
     return n;
   }
 
+  [[nodiscard]] std::vector<Choice> OpenContracts() const override {
+    auto& s = conn_.Prepare(
+        "SELECT k.id, COALESCE(pe.display_name, ''), n.title, k.amount_wan FROM contracts k "
+        "JOIN needs n ON n.id = k.need_id JOIN enterprises e ON e.id = n.enterprise_id "
+        "JOIN people pe ON pe.id = k.researcher_person_id WHERE e.contact_person_id = :person AND k.status <> "
+        "'refused' AND NOT EXISTS (SELECT 1 FROM evidence v WHERE v.contract_id = k.id AND v.kind = 'report') "
+        "ORDER BY k.id");
+    s.bind(":person", person_);
+    std::vector<Choice> out;
+    while (s.executeStep()) {
+      std::ostringstream amount;
+      amount << s.getColumn(3).getDouble();
+      out.push_back(
+          {std::to_string(s.getColumn(0).getInt64()),
+           catalogue_.Text(
+               locale_, "contract.choice",
+               {{"name", s.getColumn(1).getString()}, {"title", s.getColumn(2).getString()}, {"amount", amount.str()}}),
+           {s.getColumn(2).getString()}});
+    }
+    s.reset();
+    return out;
+  }
+
   [[nodiscard]] bool OwnsVerified(std::string_view kind, std::string_view address) const override {
     auto& s = conn_.Prepare(
         "SELECT id FROM identities WHERE person_id = :person AND kind = :kind AND address = :address AND status = "
@@ -379,6 +416,161 @@ std::string RecordContract(store::Connection& c, const Programme& programme, con
                         {{"title", title}, {"minimum", floor}});
 }
 
+// A file for a contract (form evidence_upload) or the summary report (report_upload): kept with
+// what differs from the recorded contract, in words for the staff — an amount or a date that is
+// not the contract's, a file already given, a report after the deadline. With the contract, the
+// invoice and the transfer proof in, the contract and the need are evidenced and the staff who
+// review the need's region are told; with the report, the need is reported and the researcher's
+// push closed (their capacity freed).
+std::pair<std::string, std::vector<store::NewOutboxMessage>> AttachEvidence(
+    store::Connection& c, const Programme& programme, const Catalogue& catalogue, std::int64_t person,
+    const std::string& locale, bool report, const json& v, std::string_view channel, Clock::TimePoint now_tp) {
+  const std::int64_t now = ToUnixMillis(now_tp);
+  const std::string contract = v.value("contract", "");
+  auto& sel = c.Prepare(
+      "SELECT k.id, k.amount_wan, k.signed_on, n.id, n.stage, n.title, e.region, k.status, k.researcher_person_id "
+      "FROM contracts k JOIN needs n ON n.id = k.need_id JOIN enterprises e ON e.id = n.enterprise_id "
+      "WHERE k.id = :id AND e.contact_person_id = :person AND k.status <> 'refused'");
+  sel.bind(":id", contract);
+  sel.bind(":person", person);
+  if (!sel.executeStep()) {
+    sel.reset();
+    return {catalogue.Text(locale, "contract.none_recorded"), {}};
+  }
+  const std::int64_t contract_id = sel.getColumn(0).getInt64();
+  const double amount = sel.getColumn(1).getDouble();
+  const std::string signed_on = sel.getColumn(2).getString();
+  const std::int64_t need = sel.getColumn(3).getInt64();
+  const std::string stage = sel.getColumn(4).getString();
+  const std::string title = sel.getColumn(5).getString();
+  const std::string region = sel.getColumn(6).getString();
+  const std::string contract_status = sel.getColumn(7).getString();
+  const std::int64_t researcher = sel.getColumn(8).getInt64();
+  sel.reset();
+
+  const std::string kind = report ? "report" : v.value("kind", "");
+  const std::string ref = v.value("file", json::object()).value("ref", "");
+  std::vector<std::string> problems;
+  const auto say = [&](std::string_view key, const json& params = json::object()) {
+    return catalogue.Text(locale, key, params);
+  };
+  auto& dup = c.Prepare(
+      "SELECT kind FROM evidence WHERE file_ref = :ref AND contract_id IN (SELECT k.id FROM contracts k JOIN needs n "
+      "ON n.id = k.need_id JOIN enterprises e ON e.id = n.enterprise_id WHERE e.contact_person_id = :person) LIMIT 1");
+  dup.bind(":ref", ref);
+  dup.bind(":person", person);
+  if (dup.executeStep())
+    problems.push_back(say("evidence.duplicate", {{"kind", say("evidence.kind." + dup.getColumn(0).getString())}}));
+  dup.reset();
+  const json stated_amount = v.value("amount", json());
+  const std::string stated_date = v.value("date", "");
+  if (stated_amount.is_number() && std::abs(stated_amount.get<double>() - amount) > 0.005) {
+    std::ostringstream a;
+    std::ostringstream b;
+    a << stated_amount.get<double>();
+    b << amount;
+    problems.push_back(say("evidence.amount_differs", {{"stated", a.str()}, {"recorded", b.str()}}));
+  }
+  if (!stated_date.empty() && kind == "contract" && stated_date != signed_on) {
+    problems.push_back(say("evidence.date_differs", {{"stated", stated_date}, {"recorded", signed_on}}));
+  }
+  if (!stated_date.empty() && kind != "contract" && stated_date < signed_on) {
+    problems.push_back(say("evidence.before_signing", {{"stated", stated_date}, {"recorded", signed_on}}));
+  }
+  std::string due;
+  for (const auto& m : programme.milestones) {
+    if (m.id == "report_due") due = m.date;
+  }
+  const std::string today = ChinaDate(now_tp).Iso();
+  if (report && !due.empty() && today > due) problems.push_back(say("evidence.late", {{"due", due}}));
+
+  auto& ins = c.Prepare(
+      "INSERT INTO evidence (contract_id, kind, file_ref, stated_amount_wan, stated_date, note, problems, person_id, "
+      "channel, created_at) VALUES (:contract, :kind, :ref, :amount, :date, :note, :problems, :person, :channel, "
+      ":now)");
+  ins.bind(":contract", contract_id);
+  ins.bind(":kind", kind);
+  ins.bind(":ref", ref);
+  if (stated_amount.is_number()) {
+    ins.bind(":amount", stated_amount.get<double>());
+  } else {
+    ins.bind(":amount");
+  }
+  BindOpt(ins, ":date", stated_date.empty() ? std::nullopt : std::optional<std::string>(stated_date));
+  BindOpt(ins, ":note", Opt(v.value("acceptance", json())));
+  ins.bind(":problems", json(problems).dump());
+  ins.bind(":person", person);
+  ins.bind(":channel", DomainChannel(channel));
+  ins.bind(":now", now);
+  ins.exec();
+
+  std::vector<store::NewOutboxMessage> staff;
+  const auto advance = [&](const std::string& to) {
+    auto& upd = c.Prepare("UPDATE needs SET stage = :to, updated_at = :now WHERE id = :id");
+    upd.bind(":to", to);
+    upd.bind(":now", now);
+    upd.bind(":id", need);
+    upd.exec();
+    Transition(c, "need", need, stage, to, person, channel, now);
+    for (auto& m : StaffNotices(c, catalogue, region, "evidence.staff_" + to + ":" + std::to_string(contract_id),
+                                "evidence.staff." + to, {{"title", title}, {"problems", problems.size()}})) {
+      staff.push_back(std::move(m));
+    }
+  };
+  std::string answer;
+  if (report) {
+    if (stage != "reported" && stage != "evaluated") advance("reported");
+    auto& close = c.Prepare(
+        "UPDATE pushes SET status = 'closed', talk = CASE WHEN talk = 'open' THEN 'ended' ELSE talk END, "
+        "updated_at = :now WHERE need_id = :need AND researcher_person_id = :researcher AND status = 'chosen'");
+    close.bind(":now", now);
+    close.bind(":need", need);
+    close.bind(":researcher", researcher);
+    if (close.exec() > 0) {
+      auto& push = c.Prepare("SELECT id FROM pushes WHERE need_id = :need AND researcher_person_id = :researcher");
+      push.bind(":need", need);
+      push.bind(":researcher", researcher);
+      if (const auto id = OptionalId(push))
+        Transition(c, "push", *id, std::string("chosen"), "closed", person, channel, now);
+    }
+    answer = say("evidence.report_received", {{"title", title}});
+  } else {
+    auto& have = c.Prepare(
+        "SELECT count(DISTINCT kind) FROM evidence WHERE contract_id = :id AND kind IN ('contract', "
+        "'invoice', 'payment_proof')");
+    have.bind(":id", contract_id);
+    const int kinds = have.executeStep() ? have.getColumn(0).getInt() : 0;
+    have.reset();
+    std::string missing;
+    for (const char* k : {"contract", "invoice", "payment_proof"}) {
+      auto& q = c.Prepare("SELECT 1 FROM evidence WHERE contract_id = :id AND kind = :kind");
+      q.bind(":id", contract_id);
+      q.bind(":kind", std::string(k));
+      const bool got = q.executeStep();
+      q.reset();
+      if (!got) missing += (missing.empty() ? "" : "、") + say(std::string("evidence.kind.") + k);
+    }
+    answer = say("evidence.received", {{"kind", say("evidence.kind." + kind)}});
+    if (kinds == 3 && contract_status == "recorded") {
+      auto& upd = c.Prepare("UPDATE contracts SET status = 'evidenced', updated_at = :now WHERE id = :id");
+      upd.bind(":now", now);
+      upd.bind(":id", contract_id);
+      upd.exec();
+      Transition(c, "contract", contract_id, std::string("recorded"), "evidenced", person, channel, now);
+      if (stage == "contracted") advance("evidenced");
+      answer += say("evidence.complete");
+    } else if (!missing.empty()) {
+      answer += say("evidence.missing", {{"missing", missing}});
+    }
+  }
+  if (!problems.empty()) {
+    std::string list;
+    for (const auto& p : problems) list += (list.empty() ? "" : "；") + p;
+    answer += "\n" + say("evidence.problems", {{"problems", list}});
+  }
+  return {answer, staff};
+}
+
 // Why a reviewer's decision by card cannot be taken, in their words: the need is gone, or it is
 // at a step that is not theirs (decided by someone else meanwhile, another region, the other level).
 std::string ReviewRefusal(store::Connection& c, const Catalogue& catalogue, const std::string& locale,
@@ -484,19 +676,6 @@ void BecomePending(store::Connection& c, std::int64_t person, std::string_view r
   AddIdentity(c, person, "mobile", form.value("mobile", json()), now);
   AddIdentity(c, person, "email", form.value("email", json()), now);
   Transition(c, "person", person, "onboarding", "pending", person, channel, now);
-}
-
-std::optional<std::string> Opt(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  return std::nullopt;
-}
-
-void BindOpt(SQLite::Statement& s, const char* name, const std::optional<std::string>& v) {
-  if (v) {
-    s.bind(name, *v);
-  } else {
-    s.bind(name);
-  }
 }
 
 // A mobile the person proved with a code: theirs from now on. One held by someone who never got
@@ -870,6 +1049,11 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
     } else if (effect.kind == "record_contract") {
       out.replies.push_back(
           RecordContract(c, programme_, catalogue_, facts, out.person_id, out.locale, v, event.channel, now_ms));
+    } else if (effect.kind == "attach_evidence" || effect.kind == "file_report") {
+      auto answer = AttachEvidence(c, programme_, catalogue_, out.person_id, out.locale, effect.kind == "file_report",
+                                   v, event.channel, now);
+      out.replies.push_back(std::move(answer.first));
+      for (auto& m : answer.second) out.outbox.push_back(std::move(m));
     } else if (effect.kind == "submit_need") {
       const auto enterprise = facts.Enterprise();
       if (!enterprise) continue;  // the engine asks for a registration first; a race is dropped

@@ -319,7 +319,7 @@ struct Phrase {
   std::string_view text;
   std::string_view target;  // a form id, or "needs"
 };
-constexpr std::array<Phrase, 27> kPhrases = {{{"注册企业", "enterprise_registration"},
+constexpr std::array<Phrase, 31> kPhrases = {{{"注册企业", "enterprise_registration"},
                                               {"发通知", "staff_broadcast"},
                                               {"发送通知", "staff_broadcast"},
                                               {"群发通知", "staff_broadcast"},
@@ -343,6 +343,10 @@ constexpr std::array<Phrase, 27> kPhrases = {{{"注册企业", "enterprise_regis
                                               {"发布技术需求", "need_posting"},
                                               {"新需求", "need_posting"},
                                               {"登记合同", "contract_record"},
+                                              {"上传凭证", "evidence_upload"},
+                                              {"提交凭证", "evidence_upload"},
+                                              {"提交总结报告", "report_upload"},
+                                              {"提交报告", "report_upload"},
                                               {"录入合同", "contract_record"},
                                               {"我的需求", "needs"},
                                               {"查看需求", "needs"}}};
@@ -439,6 +443,11 @@ bool Engine::Intent(const std::string& text, json& state, Turn& turn, const Turn
     }
     if (p.target == "contract_record" && !interrupting && ctx.facts.ChosenResearchers().empty()) {
       turn.replies.push_back(Text(ctx, "contract.none_chosen"));
+      return true;
+    }
+    if ((p.target == "evidence_upload" || p.target == "report_upload") && !interrupting &&
+        ctx.facts.OpenContracts().empty()) {
+      turn.replies.push_back(Text(ctx, "contract.none_recorded"));
       return true;
     }
     if (p.target == "need_posting" && !interrupting && !ctx.facts.HasEnterprise()) {
@@ -599,6 +608,16 @@ Turn Engine::HandleState(const json& state_in, const InboundEvent& event, const 
       turn.state = state;  // an event nobody answers does not count as activity
       return turn;
     }
+    return finish();
+  }
+  const bool asking = form != nullptr && !state.value("confirming", false) && !state.value("awaiting_resume", false) &&
+                      !state.contains("verify");
+  if (asking && (event.kind == "file" || !event.attachments.empty()) &&
+      form->fields.at(static_cast<std::size_t>(state.value("field", 0))).file) {
+    // The file the open question asks for: a WeCom media id, or the SHA-256 of a mail's first
+    // attachment (already stored; the mail's words around it do not matter here).
+    const std::string ref = event.attachments.empty() ? event.text : event.attachments.front();
+    Accept(*form, json{{"ref", ref}, {"channel", ctx.channel}}, state, turn, ctx);
     return finish();
   }
   if (event.kind != "text") {

@@ -60,6 +60,9 @@ class Facts {
   /// as push `push_id`'s researcher, and with programme funding.
   [[nodiscard]] virtual int ContractsWithUnitOf(std::string_view /*push_id*/) const { return 0; }
   [[nodiscard]] virtual int FundedContracts() const { return 0; }
+  /// The enterprise contact's recorded contracts still open (no report filed): id = contract id,
+  /// name = researcher, need and amount.
+  [[nodiscard]] virtual std::vector<Choice> OpenContracts() const { return {}; }
   /// Whether the person already holds this identity verified (a mobile confirmed before).
   [[nodiscard]] virtual bool OwnsVerified(std::string_view /*kind*/, std::string_view /*address*/) const {
     return false;
@@ -108,6 +111,9 @@ struct FieldSpec {
   std::string prompt;  // catalogue key of the question
   std::string help;    // catalogue key of the longer explanation (帮助, third failure)
   bool optional = false;
+  /// The answer is a file the person sends (WeCom file or image, a mail attachment); its value is
+  /// {"ref": media id or SHA-256, "channel": ...}. Text is given to `parse` (to say a file is needed).
+  bool file = false;
   std::function<Parsed(std::string_view, const TurnContext&)> parse;
   /// How a stored value reads in a summary (choice ids become names); the value as text if empty.
   std::function<std::string(const nlohmann::json&, const TurnContext&)> show;

@@ -41,6 +41,14 @@ const std::vector<Choice>& ContractTypes(const Programme& /*programme*/) {
   return kTypes;
 }
 
+// What proves a contract was carried out (the summary report has a form of its own).
+const std::vector<Choice>& EvidenceKinds(const Programme& /*programme*/) {
+  static const std::vector<Choice> kKinds = {{"contract", "合同", {"技术合同", "合同扫描件"}},
+                                             {"invoice", "发票", {"增值税发票"}},
+                                             {"payment_proof", "转账凭证", {"银行转账凭证", "转账", "付款凭证"}}};
+  return kKinds;
+}
+
 FieldSpec ChoiceField(const std::string& form, std::string name, ListOf list) {
   FieldSpec f = Text(form, std::move(name), 1, 1);
   f.parse = [list](std::string_view text, const TurnContext& ctx) { return ParseChoice(text, list(ctx.programme)); };
@@ -270,6 +278,52 @@ std::vector<FormSpec> Build() {
   };
   contract.fields.push_back(std::move(funding));
   forms.push_back(std::move(contract));
+
+  // The enterprise sends what proves the contract — the contract itself, the invoice, the bank
+  // transfer proof — one file at a time, saying the amount and the date on it; what differs
+  // from the recorded contract is flagged for the staff (the runner compares).
+  const auto contract_field = [](const std::string& form) {
+    auto f = Text(form, "contract", 1, 1);
+    f.parse = [](std::string_view text, const TurnContext& ctx) {
+      return ParseChoice(text, ctx.facts.OpenContracts());
+    };
+    f.show = [](const json& v, const TurnContext& ctx) {
+      return ChoiceName(ctx.facts.OpenContracts(), v.get<std::string>());
+    };
+    f.options = [](const TurnContext& ctx) { return ctx.facts.OpenContracts(); };
+    return f;
+  };
+  const auto file_field = [](const std::string& form) {
+    auto f = Text(form, "file", 1, 1);
+    f.file = true;
+    f.parse = [](std::string_view, const TurnContext&) { return Parsed::Error("invalid.file_expected"); };
+    f.show = [](const json&, const TurnContext& ctx) {
+      return ctx.catalogue.Text(ctx.locale, "evidence.file_received");
+    };
+    return f;
+  };
+  FormSpec evidence{"evidence_upload", "form.title.evidence_upload", {}, "", "attach_evidence", {}};
+  const std::string ev = evidence.id;
+  evidence.fields.push_back(contract_field(ev));
+  evidence.fields.push_back(ChoiceField(ev, "kind", EvidenceKinds));
+  evidence.fields.push_back(file_field(ev));
+  auto stated_amount = Text(ev, "amount", 1, 1);
+  stated_amount.parse = [](std::string_view t, const TurnContext&) { return ParseAmountWan(t, 0); };
+  stated_amount.show = [](const json& v, const TurnContext&) { return Wan(v); };
+  evidence.fields.push_back(std::move(stated_amount));
+  evidence.fields.push_back(With(Text(ev, "date", 1, 1), [](std::string_view t, const TurnContext& ctx) {
+    return ParseSigningDate(t, ctx.today);
+  }));
+  forms.push_back(std::move(evidence));
+
+  // After the project: the summary report (总结报告) and the enterprise's self-acceptance (自主
+  // 验收), by the programme's report deadline; a late one is taken and flagged.
+  FormSpec report{"report_upload", "form.title.report_upload", {}, "", "file_report", {}};
+  const std::string rp = report.id;
+  report.fields.push_back(contract_field(rp));
+  report.fields.push_back(file_field(rp));
+  report.fields.push_back(Text(rp, "acceptance", 10, 500));
+  forms.push_back(std::move(report));
 
   // A reviewer on WeCom pressed 推荐 / 退回 / 驳回 on a review card (dialogs/review_cards): the
   // button said which need and which decision; the form asks what the review chain requires

@@ -160,4 +160,24 @@ std::vector<store::NewOutboxMessage> ReviewCards(store::Connection& c, const Pro
   return out;
 }
 
+std::vector<store::NewOutboxMessage> StaffNotices(store::Connection& c, const Catalogue& catalogue,
+                                                  const std::string& region, const std::string& key,
+                                                  std::string_view text_key, const json& params) {
+  auto staff = Reviewers(c, "bureau_reviewer", region);
+  if (staff.empty()) staff = Reviewers(c, "admin", {});
+  std::vector<store::NewOutboxMessage> out;
+  for (const auto& r : staff) {
+    store::NewOutboxMessage m;
+    m.idempotency_key = key + ":" + std::to_string(r.person);
+    m.channel = "wecom";
+    m.recipient = r.userid;
+    m.kind = "notice";
+    m.payload = json(TextMessage(catalogue.Text(r.locale, text_key, params))).dump();
+    m.person_id = r.person;
+    m.priority = 5;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace duijie::dialogs

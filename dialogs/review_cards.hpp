@@ -33,4 +33,12 @@ struct ReviewButton {
 [[nodiscard]] std::vector<store::NewOutboxMessage> ReviewCards(store::Connection& c, const Programme& programme,
                                                                const Catalogue& catalogue, std::int64_t need_id);
 
+/// Notices for the staff who review the needs of `region` and are linked to WeCom (its bureau
+/// reviewers; the linked admins when none is): `text_key` with `params` in each one's language,
+/// idempotency keys made from `key`. The caller queues them in its transaction.
+[[nodiscard]] std::vector<store::NewOutboxMessage> StaffNotices(store::Connection& c, const Catalogue& catalogue,
+                                                                const std::string& region, const std::string& key,
+                                                                std::string_view text_key,
+                                                                const nlohmann::json& params);
+
 }  // namespace duijie::dialogs

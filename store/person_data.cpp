@@ -97,6 +97,7 @@ std::optional<json> ExportPerson(Connection& c, std::int64_t id) {
       {"conversation",
        Rows(c, "SELECT flow, state, last_channel, updated_at FROM conversations WHERE person_id = ?", id)},
       {"relayed_messages", Rows(c, "SELECT * FROM relay_messages WHERE from_person_id = ?", id)},
+      {"evidence_sent", Rows(c, "SELECT * FROM evidence WHERE person_id = ?", id)},
       {"broadcasts_received", Rows(c, "SELECT * FROM broadcast_recipients WHERE person_id = ?", id)},
       {"messages_received",
        Rows(c, "SELECT id, channel, sender, payload, status, received_at FROM inbox WHERE person_id = ? ORDER BY id",

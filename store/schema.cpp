@@ -487,7 +487,7 @@ CREATE TABLE message_templates (
 );
 )sql";
 
-// The enterprise's side of a match and detail talks (issue 7): a push's talk is open or ended,
+// The enterprise's side of a match, detail talks and evidence (issue 7): a push's talk is open or ended,
 // its last activity decides where a person's next free text goes, and each side's consent to
 // exchange contact details is a bit (1 the enterprise, 2 the researcher).
 constexpr std::string_view kTalks = R"sql(
@@ -496,6 +496,27 @@ ALTER TABLE pushes ADD COLUMN talk_at INTEGER;
 ALTER TABLE pushes ADD COLUMN exchange INTEGER NOT NULL DEFAULT 0 CHECK (exchange BETWEEN 0 AND 3);
 CREATE INDEX pushes_talk_open ON pushes(talk_at) WHERE talk = 'open';
 CREATE INDEX relay_messages_push ON relay_messages(push_id, created_at);
+
+-- What the enterprise sent for a contract (the contract, the invoice, the bank transfer proof,
+-- the summary report): the file by reference (a WeCom media id, fetched and kept as a document
+-- later, or a mail attachment's SHA-256), what the person said is on it, and what differs from
+-- the recorded contract, for the staff who verify it.
+CREATE TABLE evidence (
+  id            INTEGER PRIMARY KEY,
+  contract_id   INTEGER NOT NULL REFERENCES contracts(id),
+  kind          TEXT NOT NULL CHECK (kind IN ('contract', 'invoice', 'payment_proof', 'report')),
+  file_ref      TEXT NOT NULL,
+  stated_amount_wan REAL,
+  stated_date   TEXT,
+  note          TEXT,                          -- the report's self-acceptance (自主验收)
+  problems      TEXT NOT NULL DEFAULT '[]',    -- JSON list of what differs, in words
+  status        TEXT NOT NULL DEFAULT 'received' CHECK (status IN ('received', 'verified', 'refused')),
+  person_id     INTEGER REFERENCES people(id),
+  channel       TEXT,
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX evidence_contract ON evidence(contract_id, kind);
+CREATE INDEX evidence_file ON evidence(file_ref);
 )sql";
 
 constexpr std::array<Migration, 9> kMigrations = {{
@@ -507,7 +528,7 @@ constexpr std::array<Migration, 9> kMigrations = {{
     {"pushes", kPushes},
     {"broadcasts", kBroadcasts},
     {"templates", kTemplates},
-    {"talks", kTalks},
+    {"talks_and_evidence", kTalks},
 }};
 
 }  // namespace

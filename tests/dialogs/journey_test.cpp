@@ -4,7 +4,9 @@
 //   # comment
 //   programme: jilin-kechuang               (the edition, before the first message; hubei-2020 if none)
 //   sql: <statement>                        (seeds the database)
-//   zhangsan@wecom > what they say          (also @sms with an E.164 number, @email with an address)
+//   zhangsan@wecom > what they say          (also @sms with an E.164 number, @email with an address;
+//                                            "/file REF [words]" sends a file: a WeCom media id, or a
+//                                            mail's attachment by its SHA-256 with the mail's words)
 //   < the answer to them                    | the answer's next line
 //   => sms +8613711112222: a message queued for someone else (or for them on another channel)
 //   + 3d | 5h | 10m                         (the clock moves)
@@ -120,8 +122,17 @@ Outcome RunJourney(const fs::path& file, bool record) {
           }
         }
       } else {
-        const auto p =
-            conversations.Process(db.Conn(), {channel, who, "text", text, std::nullopt, std::nullopt, {}}, clock.Now());
+        InboundEvent event{channel, who, "text", text, std::nullopt, std::nullopt, {}};
+        if (text.rfind("/file ", 0) == 0) {
+          // A WeCom file (its media id), or a mail's attachment (its SHA-256) with the mail's words.
+          const std::string rest = text.substr(6);
+          const std::string ref = rest.substr(0, rest.find(' '));
+          const std::string words = rest.size() > ref.size() ? rest.substr(ref.size() + 1) : "";
+          event.kind = channel == "email" && !words.empty() ? "text" : "file";
+          event.text = channel == "email" ? words : ref;
+          if (channel == "email") event.attachments = {ref};
+        }
+        const auto p = conversations.Process(db.Conn(), event, clock.Now());
         replies = p.replies;
         queued = p.outbox;
       }
