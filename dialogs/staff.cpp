@@ -348,6 +348,124 @@ Result<StaffOutcome> VerifyResearcher(store::Connection& c, const Catalogue& cat
   return StaffOutcome{{{"person_id", person_id}, {"status", to}}, queued};
 }
 
+namespace {
+
+constexpr const char* kContractColumns =
+    "SELECT k.id, k.need_id, n.title, e.name, e.region, COALESCE(pe.display_name, ''), COALESCE(u.name, ''), "
+    "k.contract_type, k.amount_wan, k.funding_wan, k.signed_on, k.status, e.contact_person_id FROM contracts k "
+    "JOIN needs n ON n.id = k.need_id JOIN enterprises e ON e.id = n.enterprise_id "
+    "JOIN people pe ON pe.id = k.researcher_person_id LEFT JOIN units u ON u.id = k.unit_id ";
+
+json ContractJson(store::Connection& c, SQLite::Statement& s) {
+  json out{{"id", s.getColumn(0).getInt64()},
+           {"need_id", s.getColumn(1).getInt64()},
+           {"need", s.getColumn(2).getString()},
+           {"enterprise", s.getColumn(3).getString()},
+           {"region", s.getColumn(4).getString()},
+           {"researcher", s.getColumn(5).getString()},
+           {"unit", s.getColumn(6).getString()},
+           {"contract_type", s.getColumn(7).getString()},
+           {"amount_wan", s.getColumn(8).getDouble()},
+           {"funding_wan", s.getColumn(9).isNull() ? json() : json(s.getColumn(9).getDouble())},
+           {"signed_on", s.getColumn(10).getString()},
+           {"status", s.getColumn(11).getString()}};
+  // Each file by its reference; the stored document (a mail attachment's SHA-256, or the WeCom
+  // file fetched for the message that carried the media id) when it is there.
+  auto& e = c.Prepare(
+      "SELECT v.kind, v.file_ref, v.stated_amount_wan, v.stated_date, COALESCE(v.note, ''), v.problems, v.status, "
+      "v.created_at, (SELECT d.sha256 FROM documents d WHERE d.sha256 = v.file_ref OR d.inbox_id IN (SELECT i.id "
+      "FROM inbox i WHERE i.channel IN ('wecom', 'wecom_kf') AND json_extract(i.payload, '$.text') = v.file_ref) "
+      "LIMIT 1) FROM evidence v WHERE v.contract_id = :id ORDER BY v.id");
+  e.bind(":id", s.getColumn(0).getInt64());
+  json evidence = json::array();
+  while (e.executeStep()) {
+    evidence.push_back({{"kind", e.getColumn(0).getString()},
+                        {"file_ref", e.getColumn(1).getString()},
+                        {"stated_amount_wan", e.getColumn(2).isNull() ? json() : json(e.getColumn(2).getDouble())},
+                        {"stated_date", e.getColumn(3).isNull() ? json() : json(e.getColumn(3).getString())},
+                        {"note", e.getColumn(4).getString()},
+                        {"problems", json::parse(e.getColumn(5).getString(), nullptr, false)},
+                        {"status", e.getColumn(6).getString()},
+                        {"at", FormatUtc(FromUnixMillis(e.getColumn(7).getInt64()))},
+                        {"document_sha256", e.getColumn(8).isNull() ? json() : json(e.getColumn(8).getString())}});
+  }
+  e.reset();
+  out["evidence"] = std::move(evidence);
+  return out;
+}
+
+}  // namespace
+
+json ListContracts(store::Connection& c, const Staff& staff, const std::optional<std::string>& status) {
+  auto& s = c.Prepare(std::string(kContractColumns) +
+                      "WHERE (:status IS NULL OR k.status = :status) AND (:region IS NULL OR e.region = :region) "
+                      "ORDER BY k.id LIMIT 500");
+  if (status) {
+    s.bind(":status", *status);
+  } else {
+    s.bind(":status");
+  }
+  if (staff.role == "bureau_reviewer") {
+    s.bind(":region", staff.region.value_or("\x01"));
+  } else {
+    s.bind(":region");
+  }
+  json out = json::array();
+  while (s.executeStep()) out.push_back(ContractJson(c, s));
+  s.reset();
+  return out;
+}
+
+Result<StaffOutcome> VerifyContract(store::Connection& c, const Catalogue& catalogue, const Staff& staff,
+                                    std::int64_t contract_id, const json& request, Clock::TimePoint now_tp) {
+  const std::int64_t now = ToUnixMillis(now_tp);
+  if (staff.role == "viewer") return Denied("a viewer token cannot verify");
+  auto& sel = c.Prepare(std::string(kContractColumns) + "WHERE k.id = :id");
+  sel.bind(":id", contract_id);
+  if (!sel.executeStep()) {
+    sel.reset();
+    return Error(Errc::kNotFound, "no contract " + std::to_string(contract_id));
+  }
+  const std::string region = sel.getColumn(4).getString();
+  const std::string status = sel.getColumn(11).getString();
+  const std::string title = sel.getColumn(2).getString();
+  const std::int64_t contact = sel.getColumn(12).getInt64();
+  sel.reset();
+  if (!SeesRegion(staff, region)) {
+    return Denied("contract " + std::to_string(contract_id) + " is outside this token's region");
+  }
+  const auto verdict = ParseVerdict(request);
+  if (!verdict) return verdict.error();
+  const bool awaiting =
+      verdict->decision == "verify" ? status == "evidenced" : (status == "recorded" || status == "evidenced");
+  if (!awaiting) {
+    return Error(Errc::kConflict, "contract " + std::to_string(contract_id) + " is " + status +
+                                      (verdict->decision == "verify" ? ": its evidence is not complete" : ""));
+  }
+  auto& upd = c.Prepare("UPDATE contracts SET status = :to, updated_at = :now WHERE id = :id");
+  upd.bind(":to", verdict->to);
+  upd.bind(":now", now);
+  upd.bind(":id", contract_id);
+  upd.exec();
+  auto& ev = c.Prepare("UPDATE evidence SET status = :to WHERE contract_id = :id AND kind <> 'report'");
+  ev.bind(":to", verdict->to);
+  ev.bind(":id", contract_id);
+  ev.exec();
+  store::RecordTransition(
+      c, {"contract", contract_id, status, verdict->to, staff.person_id, staff.channel, verdict->reason, now});
+  Audit(c, staff, "contract." + verdict->decision, "contract:" + std::to_string(contract_id),
+        {{"reason", verdict->reason}}, now);
+  const std::string locale = LocaleOf(c, contact);
+  const bool queued =
+      Tell(c, contact, "contract:" + std::to_string(contract_id) + ":" + verdict->to,
+           catalogue.Text(locale, "contract." + verdict->to, {{"title", title}, {"reason", verdict->reason}}), now);
+  auto& again = c.Prepare(std::string(kContractColumns) + "WHERE k.id = :id");
+  again.bind(":id", contract_id);
+  json body = again.executeStep() ? ContractJson(c, again) : json::object();
+  again.reset();
+  return StaffOutcome{body, queued};
+}
+
 json ListNeeds(store::Connection& c, const Staff& staff, const std::optional<std::string>& stage) {
   auto& s = c.Prepare(std::string(kNeedColumns) +
                       "WHERE (:stage IS NULL OR n.stage = :stage) AND (:region IS NULL OR e.region = :region) "
@@ -392,6 +510,28 @@ Result<json> GetNeed(store::Connection& c, const Staff& staff, std::int64_t need
   }
   r.reset();
   need["reviews"] = reviews;
+  // The whole history: every stage change of the need, its pushes and its contracts — who (a
+  // person's name, else the channel: api, system), when, from which channel, why.
+  auto& h = c.Prepare(
+      "SELECT t.entity, t.entity_id, COALESCE(t.from_state, ''), t.to_state, COALESCE(p.display_name, ''), "
+      "COALESCE(t.channel, ''), COALESCE(t.reason, ''), t.at FROM transitions t LEFT JOIN people p ON p.id = "
+      "t.actor_person_id WHERE (t.entity = 'need' AND t.entity_id = :id) OR (t.entity = 'push' AND t.entity_id IN "
+      "(SELECT id FROM pushes WHERE need_id = :id)) OR (t.entity = 'contract' AND t.entity_id IN (SELECT id FROM "
+      "contracts WHERE need_id = :id)) ORDER BY t.at, t.id");
+  h.bind(":id", need_id);
+  json history = json::array();
+  while (h.executeStep()) {
+    history.push_back({{"entity", h.getColumn(0).getString()},
+                       {"entity_id", h.getColumn(1).getInt64()},
+                       {"from", h.getColumn(2).getString()},
+                       {"to", h.getColumn(3).getString()},
+                       {"by", h.getColumn(4).getString()},
+                       {"channel", h.getColumn(5).getString()},
+                       {"reason", h.getColumn(6).getString()},
+                       {"at", FormatUtc(FromUnixMillis(h.getColumn(7).getInt64()))}});
+  }
+  h.reset();
+  need["history"] = std::move(history);
   return need;
 }
 

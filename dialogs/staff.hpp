@@ -72,6 +72,17 @@ struct ReviewStep {
                                                     const Staff& staff, std::int64_t person_id,
                                                     const nlohmann::json& request, Clock::TimePoint now);
 
+/// Contracts the staff member may see (a bureau reviewer: its region only), optionally by status
+/// (recorded, evidenced, verified, refused), each with its evidence and what was flagged.
+[[nodiscard]] nlohmann::json ListContracts(store::Connection& c, const Staff& staff,
+                                           const std::optional<std::string>& status);
+/// Staff verify a contract whose evidence is complete (or refuse one, with a reason, at any time
+/// before): the contract and its evidence take the decision, the enterprise contact is told.
+/// kConflict for a contract not awaiting it; bureau reviewers only within their region.
+[[nodiscard]] Result<StaffOutcome> VerifyContract(store::Connection& c, const Catalogue& catalogue, const Staff& staff,
+                                                  std::int64_t contract_id, const nlohmann::json& request,
+                                                  Clock::TimePoint now);
+
 /// Needs the staff member may see (a bureau reviewer: its region only), optionally by stage.
 [[nodiscard]] nlohmann::json ListNeeds(store::Connection& c, const Staff& staff,
                                        const std::optional<std::string>& stage);

@@ -470,12 +470,20 @@ void AddAdminRoutes(Router& router, const AdminDeps& deps) {
     };
     co_return co_await Serve(deps, req, action);
   });
-  // Verifying an enterprise or a researcher: the same request, a different decision function.
+  router.Add(http::verb::get, "/api/v1/contracts", [deps](const HttpRequest& req) -> net::awaitable<HttpResponse> {
+    const auto status = Query(req.target(), "status");
+    const Action action = [status](store::Connection& c, const dialogs::Staff& staff) {
+      return Reply{http::status::ok, {{"contracts", dialogs::ListContracts(c, staff, status)}}, false};
+    };
+    co_return co_await Serve(deps, req, action);
+  });
+  // Verifying an enterprise, a researcher or a contract: the same request, a different decision function.
   using Verify = Result<dialogs::StaffOutcome> (*)(store::Connection&, const dialogs::Catalogue&, const dialogs::Staff&,
                                                    std::int64_t, const json&, Clock::TimePoint);
   for (const auto& route :
        {std::pair<const char*, Verify>{"/api/v1/enterprises/{id}/verification", &dialogs::VerifyEnterprise},
-        std::pair<const char*, Verify>{"/api/v1/researchers/{id}/verification", &dialogs::VerifyResearcher}}) {
+        std::pair<const char*, Verify>{"/api/v1/researchers/{id}/verification", &dialogs::VerifyResearcher},
+        std::pair<const char*, Verify>{"/api/v1/contracts/{id}/verification", &dialogs::VerifyContract}}) {
     const Verify verify = route.second;  // a plain variable: structured bindings cannot be captured
     router.Add(http::verb::post, route.first, [deps, verify](const HttpRequest& req) -> net::awaitable<HttpResponse> {
       const auto id = IdAt(req, 3);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "journey_steps.hpp"
 #include "store/connection.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox_repository.hpp"
@@ -21,23 +22,13 @@
 namespace duijie {
 namespace {
 
-// The verification code the gateway texted to `mobile` (recorded by the sandbox SMS channel):
-// what the person reads on their phone.
-std::string TextedCode(const std::string& db, const std::string& mobile) {
-  store::ConnectionOptions o;
-  o.read_only = true;
-  store::Connection c(db, o);
-  auto& q = c.Prepare(
-      "SELECT payload FROM outbox WHERE kind = 'verification_code' AND recipient = ? ORDER BY id DESC LIMIT 1");
-  q.bind(1, mobile);
-  if (!q.executeStep()) return "no code";
-  return nlohmann::json::parse(q.getColumn(0).getString())["params"]["code"].get<std::string>();
-}
-
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 using namespace test::wecom;
+using test::Api;
+using test::kRegisterAndPost;
+using test::TextedCode;
 using test::UrlEncode;
 
 class WeComTest : public ::testing::Test {
@@ -625,42 +616,6 @@ TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE idempotency_key = 'notice-1' AND status = 'failed'"), 1);
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE idempotency_key = 'notice-1>sms' AND status = 'sandbox'"), 1);
 }
-
-// The admin API over a real socket, with a bearer token.
-HttpResponse Api(std::uint16_t port, http::verb method, const std::string& target, const std::string& token,
-                 const json& body = nullptr) {
-  test::HttpConnection conn(port);
-  const std::string payload = body.is_null() ? "" : body.dump();
-  conn.SendRaw(std::string(http::to_string(method)) + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-               "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\nContent-Length: " +
-               std::to_string(payload.size()) + "\r\n\r\n" + payload);
-  auto res = conn.ReadResponse();
-  if (!res) throw std::runtime_error("no answer to " + target + " with token [" + token + "]");
-  return *res;
-}
-
-// An enterprise registers on WeCom (the mobile proved by the code texted to it) and posts a need.
-constexpr const char* kRegisterAndPost[] = {"注册企业",
-                                            "武汉光谷新材料科技有限公司",
-                                            "91350100M000100Y43",
-                                            "武汉",
-                                            "新材料",
-                                            "跳过",
-                                            "张三",
-                                            "13812345678",
-                                            "<code>",
-                                            "跳过",
-                                            "确认",
-                                            "发布需求",
-                                            "高镍正极材料循环寿命提升",
-                                            "现有工艺下材料循环500次后容量衰减超过20%",
-                                            "产品性能更好一些，寿命更长",
-                                            "跳过",
-                                            "技术攻关",
-                                            "新能源",
-                                            "二十万",
-                                            "明年3月底",
-                                            "确认"};
 
 // Issue 4's journey end to end: an enterprise registers and posts a need on WeCom, the local
 // bureau returns it with a reason, the enterprise fixes the flagged field, the bureau recommends,
