@@ -210,11 +210,15 @@ int App::Run() {
   // The kf sync task tells the dispatcher about the answers it queued; the dispatcher is built
   // below, from these senders.
   Dispatcher* dispatcher_ref = nullptr;
-  // "推荐需求" asks the matcher on the writer thread (inside the message's transaction): a few
+  // "推荐需求" and "推荐人选" ask the matcher on the writer thread (inside the message's transaction): a few
   // milliseconds at national scale, for an occasional question.
-  const dialogs::NeedRecommender recommender = [&matches](const matcher::Researcher& r, std::size_t limit) {
-    return matches->Ready() ? matches->NeedsFor(r, limit) : std::vector<matcher::Match>{};
-  };
+  const dialogs::Recommenders recommender{
+      [&matches](const matcher::Researcher& r, std::size_t limit) {
+        return matches->Ready() ? matches->NeedsFor(r, limit) : std::vector<matcher::Match>{};
+      },
+      [&matches](const matcher::Need& n, std::size_t limit) {
+        return matches->Ready() ? matches->ResearchersFor(n, limit) : std::vector<matcher::Match>{};
+      }};
   const dialogs::Conversations conversations(
       dialogs::Engine::Standard(), dialogs::Programme::Embedded().at(config_.programme.id),
       dialogs::Catalogue::Embedded(), recommender, nullptr, config_.dialogs.max_state_bytes);

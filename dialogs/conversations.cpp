@@ -752,11 +752,11 @@ Date ChinaDate(Clock::TimePoint t) {
 }
 
 Conversations::Conversations(const Engine& engine, const Programme& programme, const Catalogue& catalogue,
-                             NeedRecommender recommender, Random* random, std::size_t max_state_bytes)
+                             Recommenders recommenders, Random* random, std::size_t max_state_bytes)
     : engine_(engine),
       programme_(programme),
       catalogue_(catalogue),
-      recommender_(std::move(recommender)),
+      recommenders_(std::move(recommenders)),
       random_(random),
       max_state_bytes_(max_state_bytes) {
   if (random_ == nullptr) {
@@ -813,7 +813,7 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
   if (load.executeStep()) state = json::parse(load.getColumn(0).getString(), nullptr, false);
   load.reset();
 
-  const DbFacts facts(c, out.person_id, programme_, catalogue_, out.locale, event.channel, now, recommender_);
+  const DbFacts facts(c, out.person_id, programme_, catalogue_, out.locale, event.channel, now, recommenders_.needs);
   const TurnContext ctx{.programme = programme_,
                         .catalogue = catalogue_,
                         .facts = facts,
@@ -870,8 +870,8 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
   }
   // The enterprise's commands on its matches, and detail talks: relayed unless the engine knows the words.
   if (!talk && !review_turn && no_form && event.kind == "text") {
-    talk = HandleTalk(c, catalogue_, out.person_id, out.locale, event.text, event.channel,
-                      engine_.Understands(event.text), now);
+    talk = HandleTalk(c, programme_, catalogue_, recommenders_.researchers, out.person_id, out.locale, event.text,
+                      event.channel, engine_.Understands(event.text), now);
   }
   std::optional<std::string> proposal;
   if (!review_turn && !talk && no_form && event.kind == "text") {

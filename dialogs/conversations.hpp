@@ -39,6 +39,13 @@ struct Processed {
 /// Published needs for a researcher, best first (the gateway's matcher); empty: none known.
 using NeedRecommender =
     std::function<std::vector<matcher::Match>(const matcher::Researcher& researcher, std::size_t limit)>;
+/// Researchers for a need, best first (the gateway's matcher); empty: none known.
+using ResearcherRecommender = std::function<std::vector<matcher::Match>(const matcher::Need& need, std::size_t limit)>;
+/// What the matcher answers in a conversation: 推荐需求 (a researcher) and 推荐人选 (an enterprise).
+struct Recommenders {
+  NeedRecommender needs;
+  ResearcherRecommender researchers;
+};
 
 /// Runs the conversation of the person behind an inbound event, in the transaction the caller
 /// holds (the one that also writes the inbox row and the outbox rows): finds the person by the
@@ -53,7 +60,7 @@ class Conversations {
   /// state would exceed `max_state_bytes` (serialised) is refused whole: nothing it did is kept,
   /// the person is told, the conversation stays where it was.
   Conversations(const Engine& engine, const Programme& programme, const Catalogue& catalogue,
-                NeedRecommender recommender = {}, Random* random = nullptr,
+                Recommenders recommenders = {}, Random* random = nullptr,
                 std::size_t max_state_bytes = kDefaultMaxStateBytes);
 
   Processed Process(store::Connection& conn, const InboundEvent& event, Clock::TimePoint now) const;
@@ -65,7 +72,7 @@ class Conversations {
   const Engine& engine_;
   const Programme& programme_;
   const Catalogue& catalogue_;
-  NeedRecommender recommender_;
+  Recommenders recommenders_;
   Random* random_;
   std::size_t max_state_bytes_;
   mutable std::atomic<std::uint64_t> oversized_{0};

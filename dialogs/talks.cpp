@@ -9,6 +9,7 @@
 #include "dialogs/staff.hpp"
 #include "matcher/normalize.hpp"
 #include "matcher/utf8.hpp"
+#include "store/matching.hpp"
 #include "store/transitions.hpp"
 
 namespace duijie::dialogs {
@@ -20,7 +21,8 @@ constexpr int kEnterpriseAgreed = 1;
 constexpr int kResearcherAgreed = 2;
 constexpr std::size_t kProposalExcerpt = 60;  // characters of a proposal in the list
 
-enum class Verb { kList, kShortlist, kTalk, kChoose, kEnd, kExchange, kDecline };
+enum class Verb { kList, kRecommend, kShortlist, kTalk, kChoose, kEnd, kExchange, kDecline };
+constexpr std::size_t kRecommendations = 5;  // per need: fits a chat message
 
 struct Command {
   Verb verb;
@@ -70,7 +72,9 @@ std::optional<Command> ParseCommand(const std::string& text) {
     std::string_view word;
     Verb verb;
   };
-  static constexpr std::array<Word, 12> kWords = {{{"人选", Verb::kList},
+  static constexpr std::array<Word, 14> kWords = {{{"人选", Verb::kList},
+                                                   {"推荐人选", Verb::kRecommend},
+                                                   {"推荐专家", Verb::kRecommend},
                                                    {"查看人选", Verb::kList},
                                                    {"查看方案", Verb::kList},
                                                    {"方案", Verb::kList},
@@ -312,6 +316,55 @@ TalkTurn List(TalkContext& t) {
   return std::move(t.out);
 }
 
+// The matcher's researchers for each of the enterprise's needs open to matching, with why and
+// whether they were asked already.
+TalkTurn Recommend(TalkContext& t, const Programme& programme, const ResearcherRecommender& recommend) {
+  auto& needs = t.c.Prepare(
+      "SELECT n.id, n.title FROM needs n JOIN enterprises e ON e.id = n.enterprise_id WHERE e.contact_person_id = "
+      ":person AND n.stage IN ('published', 'matching', 'proposals', 'shortlisted', 'in_talks') ORDER BY n.id");
+  needs.bind(":person", t.person);
+  std::vector<std::pair<std::int64_t, std::string>> open;
+  while (needs.executeStep()) open.emplace_back(needs.getColumn(0).getInt64(), needs.getColumn(1).getString());
+  needs.reset();
+  if (open.empty()) {
+    t.out.replies.push_back(t.Say("talk.recommend_no_need"));
+    return std::move(t.out);
+  }
+  std::string list;
+  for (const auto& [id, title] : open) {
+    list += (list.empty() ? "" : "\n") + t.Say("talk.need_header", {{"title", title}});
+    const auto need = store::LoadNeed(t.c, id);
+    const auto found = need && recommend ? recommend(*need, kRecommendations) : std::vector<matcher::Match>{};
+    if (found.empty()) list += "\n" + t.Say("talk.recommend_none");
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      const auto& m = found[i];
+      auto& who = t.c.Prepare(
+          "SELECT COALESCE(pe.display_name, '') || COALESCE('（' || u.name || '）', ''), (SELECT status FROM pushes "
+          "WHERE need_id = :need AND researcher_person_id = :person) FROM people pe LEFT JOIN researchers r ON "
+          "r.person_id = pe.id LEFT JOIN units u ON u.id = r.unit_id WHERE pe.id = :person");
+      who.bind(":need", id);
+      who.bind(":person", m.id);
+      std::string name;
+      std::string asked;
+      if (who.executeStep()) {
+        name = who.getColumn(0).getString();
+        asked = who.getColumn(1).isNull() ? t.Say("talk.recommend_not_asked")
+                                          : t.Say("talk.recommend_asked." + who.getColumn(1).getString());
+      }
+      who.reset();
+      std::string why;
+      for (const auto& term : m.terms) why += (why.empty() ? "" : "、") + term;
+      if (!m.shared_field.empty()) {
+        why += (why.empty() ? "" : "；") +
+               t.Say("recommend.field", {{"field", ChoiceName(programme.fields, m.shared_field)}});
+      }
+      list += "\n" + t.Say("talk.recommend_item", {{"n", i + 1}, {"name", name}, {"why", why}, {"asked", asked}});
+    }
+  }
+  t.out.replies.push_back(t.Say("talk.recommend_list", {{"list", list}}));
+  return std::move(t.out);
+}
+
 // The candidates the numbers name; an unknown number is said and nothing is done.
 std::optional<std::vector<Candidate>> Pick(TalkContext& t, const std::vector<int>& numbers) {
   const auto all = Candidates(t.c, t.person);
@@ -489,7 +542,8 @@ TalkTurn Relay(TalkContext& t, const Talk& talk, const std::string& text) {
 
 }  // namespace
 
-std::optional<TalkTurn> HandleTalk(store::Connection& c, const Catalogue& catalogue, std::int64_t person,
+std::optional<TalkTurn> HandleTalk(store::Connection& c, const Programme& programme, const Catalogue& catalogue,
+                                   const ResearcherRecommender& recommend, std::int64_t person,
                                    const std::string& locale, const std::string& text, const std::string& channel,
                                    bool engine_understands, Clock::TimePoint now) {
   const std::string normalized = matcher::NormalizeSpaces(text);
@@ -497,6 +551,7 @@ std::optional<TalkTurn> HandleTalk(store::Connection& c, const Catalogue& catalo
   if (const auto command = ParseCommand(normalized)) {
     switch (command->verb) {
       case Verb::kList:
+      case Verb::kRecommend:
       case Verb::kShortlist:
       case Verb::kTalk:
       case Verb::kChoose: {
@@ -507,6 +562,7 @@ std::optional<TalkTurn> HandleTalk(store::Connection& c, const Catalogue& catalo
         s.reset();
         if (!contact) break;
         if (command->verb == Verb::kList) return List(t);
+        if (command->verb == Verb::kRecommend) return Recommend(t, programme, recommend);
         if (command->verb == Verb::kShortlist) return Shortlist(t, command->numbers);
         if (command->verb == Verb::kTalk) return Open(t, command->numbers);
         return Choose(t, command->numbers);

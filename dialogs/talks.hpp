@@ -6,6 +6,8 @@
 
 #include "common/clock.hpp"
 #include "dialogs/catalogue.hpp"
+#include "dialogs/conversations.hpp"
+#include "dialogs/programme.hpp"
 #include "store/connection.hpp"
 #include "store/outbox_repository.hpp"
 
@@ -34,11 +36,16 @@ struct TalkTurn {
 /// talk on both sides. With several talks open, free text goes to the one last active; 洽谈 N
 /// makes talk N the current one.
 ///
+/// 推荐人选 lists, for each of the enterprise's needs open to matching, the researchers the matcher
+/// recommends with why (the phrases found, the shared field), and who of them was already asked
+/// and how they answered — the pool beyond those who answered, for staff to invite.
+///
 /// `engine_understands`: the engine answers this text (帮助, 菜单, 我的需求 …), so it is not
 /// relayed. nullopt: neither a talk command nor a relayed message; the conversation takes it.
-[[nodiscard]] std::optional<TalkTurn> HandleTalk(store::Connection& c, const Catalogue& catalogue, std::int64_t person,
-                                                 const std::string& locale, const std::string& text,
-                                                 const std::string& channel, bool engine_understands,
-                                                 Clock::TimePoint now);
+[[nodiscard]] std::optional<TalkTurn> HandleTalk(store::Connection& c, const Programme& programme,
+                                                 const Catalogue& catalogue, const ResearcherRecommender& recommend,
+                                                 std::int64_t person, const std::string& locale,
+                                                 const std::string& text, const std::string& channel,
+                                                 bool engine_understands, Clock::TimePoint now);
 
 }  // namespace duijie::dialogs

@@ -106,8 +106,8 @@ Outcome RunJourney(const fs::path& file, bool record) {
       std::vector<std::string> replies;
       std::vector<store::NewOutboxMessage> queued;
       if (!runner) {
-        runner.emplace(Engine::Standard(), Programme::Embedded().at(programme), Catalogue::Embedded(),
-                       NeedRecommender{}, &random);
+        runner.emplace(Engine::Standard(), Programme::Embedded().at(programme), Catalogue::Embedded(), Recommenders{},
+                       &random);
       }
       const Conversations& conversations = *runner;
       db.Conn().Exec("BEGIN");

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "matcher/matcher.hpp"
+#include "store/matching.hpp"
 #include "support/fakes.hpp"
 #include "support/test_db.hpp"
 
@@ -28,12 +30,14 @@ class TalksTest : public ::testing::Test {
     )sql");
   }
   std::optional<TalkTurn> Say(std::int64_t person, const std::string& text, bool understood = false) {
-    return HandleTalk(db_.Conn(), Catalogue::Embedded(), person, "zh-CN", text, "wecom", understood, clock_.Now());
+    return HandleTalk(db_.Conn(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(), recommend_, person,
+                      "zh-CN", text, "wecom", understood, clock_.Now());
   }
   long long Scalar(const std::string& sql) { return db_.Scalar(sql); }
 
   test::TestDb db_;
   test::FakeClock clock_{FromUnixMillis(1'795'341'600'000)};
+  ResearcherRecommender recommend_;
 };
 
 TEST_F(TalksTest, NumbersAreReadAsPeopleTypeThemAndAWrongOneChangesNothing) {
@@ -57,6 +61,34 @@ TEST_F(TalksTest, OnlyTheEnterpriseContactListsAndPicksAndNothingIsRelayedOutsid
   EXPECT_FALSE(Say(1, "你好"));  // no talk open: the conversation takes it
   ASSERT_TRUE(Say(2, "结束洽谈"));
   EXPECT_EQ(Say(2, "结束洽谈")->replies[0], "您目前没有进行中的洽谈。");
+}
+
+TEST_F(TalksTest, TheMatchersRecommendationsComeWithWhyAndWhetherEachWasAsked) {
+  EXPECT_NE(Say(1, "推荐人选")->replies[0].find("暂无合适的科技人员"), std::string::npos) << "no matcher yet";
+  db_.Conn().Db().exec(R"sql(
+    UPDATE needs SET problem = '冬季风机叶片覆冰导致停机', targets = '覆冰后两小时内恢复发电' WHERE id = 7;
+    INSERT INTO units (id, name, kind, created_at) VALUES (1, '华中科技大学', 'university', 0);
+    INSERT INTO people (id, role, status, display_name, created_at, updated_at) VALUES
+      (4, 'researcher', 'verified', '赵六', 0, 0);
+    INSERT INTO researchers (person_id, unit_id, eligibility, fields, keywords, bio, capacity, status, created_at,
+                             updated_at) VALUES
+      (2, 1, 'university_staff', '["energy"]', '["风机叶片","覆冰"]', '风机叶片覆冰与超疏水涂层', 2, 'verified', 0, 0),
+      (3, 1, 'university_staff', '["biomed"]', '["药物"]', '药物缓释制剂', 2, 'verified', 0, 0),
+      (4, 1, 'university_staff', '["energy"]', '["叶片","除冰"]', '风电叶片覆冰与除冰技术', 1, 'verified', 0, 0);
+  )sql");
+  matcher::Matcher matcher(matcher::Analyzer{});
+  const auto pool = store::LoadMatchingPool(db_.Conn());
+  for (const auto& n : pool.needs) matcher.Upsert(n);
+  for (const auto& r : pool.researchers) matcher.Upsert(r);
+  recommend_ = [&matcher](const matcher::Need& n, std::size_t k) { return matcher.ResearchersFor(n, k); };
+  const std::string list = Say(1, "推荐人选")->replies.at(0);
+  EXPECT_NE(list.find("「风机叶片冬季覆冰」"), std::string::npos) << list;
+  EXPECT_NE(list.find("1. 李四（华中科技大学），匹配：风机叶片覆冰；领域：新能源与节能（有意向）"), std::string::npos)
+      << list;
+  EXPECT_NE(list.find("2. 赵六（华中科技大学），匹配：叶片覆冰；领域：新能源与节能（尚未推送）"), std::string::npos)
+      << list;
+  EXPECT_EQ(list.find("王五"), std::string::npos) << "not of the field: " << list;
+  EXPECT_FALSE(Say(2, "推荐人选")) << "a researcher is no enterprise";
 }
 
 TEST_F(TalksTest, WhatTheEngineAnswersIsNeverRelayed) {
