@@ -65,15 +65,7 @@ TEST(WholeJourney, FromRegistrationToTheReportEverySideOnItsOwnChannel) {
          'verified', 0, 0);
     )sql");
   }
-  const std::string templates = dir.File("templates.json");
-  std::ofstream(templates) << R"({
-    "verification_code": {"type": "verification", "urgent": true, "params": ["code"],
-                          "text": "您的验证码为{code}，5分钟内有效，请勿告诉他人。", "tencent": "1002", "aliyun": "SMS_1002"},
-    "match_push": {"params": ["title", "enterprise", "amount", "why", "code"],
-                   "text": "新技术需求：{title}（{enterprise}，{amount}万元）。{why}。回复1有意向，回复2不考虑，回复TD退订。{code}",
-                   "tencent": "1003", "aliyun": "SMS_1003"},
-    "reply": {"params": ["text"], "text": "{text}", "tencent": "1001", "aliyun": "SMS_1001"}
-  })";
+  const std::string templates = test::WriteSmsTemplates(dir.File("templates.json"));
   test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
                             fake.TencentGateway(db, kSecret, templates,
                                                 {{"DUIJIE_MATCHER_REFRESH_MS", "100"},
@@ -91,19 +83,13 @@ TEST(WholeJourney, FromRegistrationToTheReportEverySideOnItsOwnChannel) {
   int n = 3000;
   const auto deliver = [&](const std::string& xml) {
     ++n;
-    const auto sealed = Seal(xml, "j" + std::to_string(n));
-    test::HttpConnection conn(port);
-    const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
-    EXPECT_EQ(res.result(), http::status::ok);
-    return OpenReply(res.body());
+    const auto res = Deliver(port, xml, "j" + std::to_string(n));
+    EXPECT_EQ(res.status, 200);
+    return res.reply;
   };
   const auto wecom = [&](const std::string& text) { return deliver(TextXml("zhangsan", text, std::to_string(n + 1))); };
   const auto wecom_file = [&](const std::string& media) {
-    return deliver("<xml><ToUserName><![CDATA[" + std::string(kCorp) +
-                   "]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>" + Now() +
-                   "</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x/p]]></PicUrl>"
-                   "<MediaId><![CDATA[" +
-                   media + "]]></MediaId><MsgId>" + std::to_string(n + 1) + "</MsgId><AgentID>1000002</AgentID></xml>");
+    return deliver(ImageXml("zhangsan", media, std::to_string(n + 1)));
   };
   const auto sms = [&](const std::string& mobile, const std::string& text) {
     const auto res = test::SmsFake::TencentReply(port, kSecret, mobile, text);

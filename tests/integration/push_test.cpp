@@ -67,13 +67,7 @@ class PushEndToEnd : public ::testing::Test {
 };
 
 TEST_F(PushEndToEnd, APublishedNeedIsPushedBySmsAndTheAnswerIsTaken) {
-  const std::string templates = dir_.File("templates.json");
-  std::ofstream(templates) << R"({
-    "match_push": {"params": ["title", "enterprise", "amount", "why", "code"],
-                   "text": "新技术需求：{title}（{enterprise}，{amount}万元）。{why}。回复1有意向，回复2不考虑，回复TD退订。{code}",
-                   "tencent": "1003", "aliyun": "SMS_1003"},
-    "reply": {"params": ["text"], "text": "{text}", "tencent": "1001", "aliyun": "SMS_1001"}
-  })";
+  const std::string templates = test::WriteSmsTemplates(dir_.File("templates.json"));
   test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
                             fake_.TencentGateway(db_, kSecret, templates, {{"DUIJIE_MATCHER_REFRESH_MS", "100"}}));
   const auto port = duijie.WaitForPort();
@@ -116,13 +110,7 @@ TEST_F(PushEndToEnd, TheResearcherOnSmsAndTheEnterpriseOnWeComTalkThroughTheRela
         "INSERT INTO identities (person_id, kind, address, status, created_at) VALUES (1, 'wecom_userid', "
         "'zhangsan', 'verified', 0)");
   }
-  const std::string templates = dir_.File("templates.json");
-  std::ofstream(templates) << R"({
-    "match_push": {"params": ["title", "enterprise", "amount", "why", "code"],
-                   "text": "新技术需求：{title}（{enterprise}，{amount}万元）。{why}。回复1有意向，回复2不考虑，回复TD退订。{code}",
-                   "tencent": "1003", "aliyun": "SMS_1003"},
-    "reply": {"params": ["text"], "text": "{text}", "tencent": "1001", "aliyun": "SMS_1001"}
-  })";
+  const std::string templates = test::WriteSmsTemplates(dir_.File("templates.json"));
   test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
                             fake_.TencentGateway(db_, kSecret, templates,
                                                  {{"DUIJIE_MATCHER_REFRESH_MS", "100"},
@@ -139,11 +127,9 @@ TEST_F(PushEndToEnd, TheResearcherOnSmsAndTheEnterpriseOnWeComTalkThroughTheRela
   int msg_id = 900;
   const auto wecom = [&](const std::string& text) {
     ++msg_id;
-    const auto sealed = Seal(TextXml("zhangsan", text, std::to_string(msg_id)), "t" + std::to_string(msg_id));
-    test::HttpConnection conn(port);
-    const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
-    EXPECT_EQ(res.result(), http::status::ok);
-    return OpenReply(res.body());
+    const auto res = Deliver(port, TextXml("zhangsan", text, std::to_string(msg_id)), "t" + std::to_string(msg_id));
+    EXPECT_EQ(res.status, 200);
+    return res.reply;
   };
   sms("1 " + code);
   sms("我们做过风电叶片超疏水涂层和电热除冰，约需六个月。");

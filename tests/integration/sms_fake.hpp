@@ -1,4 +1,5 @@
 #pragma once
+#include <fstream>
 // The loopback fake SMS providers (tests/peers/sms_fake.js) as the integration tests use them.
 #include <chrono>
 #include <map>
@@ -12,6 +13,20 @@
 #include "support/process.hpp"
 
 namespace duijie::test {
+
+/// A templates file with approved ids for the kinds the end-to-end tests send by SMS: the
+/// verification code, the match push, and the free-text reply every other message uses.
+inline std::string WriteSmsTemplates(const std::string& path) {
+  std::ofstream(path) << R"({
+    "verification_code": {"type": "verification", "urgent": true, "params": ["code"],
+                          "text": "您的验证码为{code}，5分钟内有效，请勿告诉他人。", "tencent": "1002", "aliyun": "SMS_1002"},
+    "match_push": {"params": ["title", "enterprise", "amount", "why", "code"],
+                   "text": "新技术需求：{title}（{enterprise}，{amount}万元）。{why}。回复1有意向，回复2不考虑，回复TD退订。{code}",
+                   "tencent": "1003", "aliyun": "SMS_1003"},
+    "reply": {"params": ["text"], "text": "{text}", "tencent": "1001", "aliyun": "SMS_1001"}
+  })";
+  return path;
+}
 
 class SmsFake {
  public:

@@ -75,4 +75,25 @@ inline std::string OpenReply(const std::string& reply) {
   return Peer({{"op", "open"}, {"key", kKey}, {"token", kToken}, {"reply", reply}})["message"].get<std::string>();
 }
 
+/// An image message (a contract's scan, an invoice) with its media id.
+inline std::string ImageXml(const std::string& from, const std::string& media_id, const std::string& msg_id) {
+  return "<xml><ToUserName><![CDATA[" + std::string(kCorp) + "]]></ToUserName><FromUserName><![CDATA[" + from +
+         "]]></FromUserName><CreateTime>" + Now() +
+         "</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x/p]]></PicUrl><MediaId><![CDATA[" +
+         media_id + "]]></MediaId><MsgId>" + msg_id + "</MsgId><AgentID>1000002</AgentID></xml>";
+}
+
+/// A callback delivered to the gateway on `port` as WeCom delivers it (sealed with `nonce`): the
+/// HTTP status and the text of the passive reply.
+struct Delivered {
+  int status = 0;
+  std::string reply;
+};
+inline Delivered Deliver(std::uint16_t port, const std::string& xml, const std::string& nonce) {
+  const auto sealed = Seal(xml, nonce);
+  HttpConnection conn(port);
+  const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
+  return {res.result_int(), OpenReply(res.body())};
+}
+
 }  // namespace duijie::test::wecom

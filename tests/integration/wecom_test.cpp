@@ -646,14 +646,9 @@ TEST(ReviewChainEndToEnd, RegisterPostReturnFixRecommendApprove) {
   std::string last_answer;
   const auto say = [&](const std::string& text) {
     ++msg_id;
-    const auto sealed = Seal(TextXml("zhangsan", text, std::to_string(msg_id)), "n" + std::to_string(msg_id));
-    test::HttpConnection conn(port);
-    const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
-    ASSERT_EQ(res.result(), http::status::ok) << text;
-    last_answer = res.body().empty()
-                      ? ""
-                      : Peer({{"op", "open"}, {"key", kKey}, {"token", kToken}, {"reply", res.body()}})["message"]
-                            .get<std::string>();
+    const auto res = Deliver(port, TextXml("zhangsan", text, std::to_string(msg_id)), "n" + std::to_string(msg_id));
+    ASSERT_EQ(res.status, 200) << text;
+    last_answer = res.reply;
   };
   for (const char* t : kRegisterAndPost) {
     say(std::string(t) == "<code>" ? TextedCode(dir.File("d.db"), "+8613812345678") : std::string(t));
@@ -733,14 +728,9 @@ TEST(ReviewChainEndToEnd, ReviewersDecideFromTheirWeComCards) {
   int n = 7000;
   const auto deliver = [&](const std::string& xml) {
     ++n;
-    const auto sealed = Seal(xml, "r" + std::to_string(n));
-    test::HttpConnection conn(port);
-    const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
-    EXPECT_EQ(res.result(), http::status::ok);
-    return res.body().empty()
-               ? std::string()
-               : Peer({{"op", "open"}, {"key", kKey}, {"token", kToken}, {"reply", res.body()}})["message"]
-                     .get<std::string>();
+    const auto res = Deliver(port, xml, "r" + std::to_string(n));
+    EXPECT_EQ(res.status, 200);
+    return res.reply;
   };
   const auto say = [&](const std::string& from, const std::string& text) {
     return deliver(TextXml(from, text, std::to_string(n + 1)));
