@@ -70,16 +70,21 @@ class Lister {
 
   std::vector<std::string> Pushes() {
     auto& s = c_.Prepare(
-        "SELECT n.title, p.status, COALESCE(p.reply_code, '') FROM pushes p JOIN needs n ON n.id = p.need_id "
+        "SELECT n.title, p.status, COALESCE(p.reply_code, ''), n.stage FROM pushes p JOIN needs n ON n.id = p.need_id "
         "WHERE p.researcher_person_id = :p AND p.status IN ('sent', 'interested', 'shortlisted', 'talking', "
         "'chosen') ORDER BY p.id DESC");
     s.bind(":p", person_);
     std::vector<std::string> out;
     while (s.executeStep()) {
       const std::string status = s.getColumn(1).getString();
-      out.push_back(Say(status == "sent" ? "mine.push_open" : "mine.push", {{"title", s.getColumn(0).getString()},
-                                                                            {"status", Say("talk.status." + status)},
-                                                                            {"code", s.getColumn(2).getString()}}));
+      // Chosen for the project: where the need stands (contract, evidence, report) matters to them too.
+      const std::string key = status == "sent"     ? "mine.push_open"
+                              : status == "chosen" ? "mine.push_chosen"
+                                                   : "mine.push";
+      out.push_back(Say(key, {{"title", s.getColumn(0).getString()},
+                              {"status", Say("talk.status." + status)},
+                              {"code", s.getColumn(2).getString()},
+                              {"stage", Say("stage." + s.getColumn(3).getString())}}));
     }
     s.reset();
     return out;

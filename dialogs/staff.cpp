@@ -390,6 +390,22 @@ json ContractJson(store::Connection& c, SQLite::Statement& s) {
                         {"document_sha256", e.getColumn(8).isNull() ? json() : json(e.getColumn(8).getString())}});
   }
   e.reset();
+  // The same file given elsewhere (for this contract or another): found by content once stored —
+  // WeCom gives every upload a new media id, so only the SHA-256 tells.
+  for (auto& item : evidence) {
+    if (!item["document_sha256"].is_string()) continue;
+    auto& d = c.Prepare(
+        "SELECT v.contract_id, v.kind FROM evidence v WHERE v.file_ref <> :ref AND (v.file_ref = :sha OR v.file_ref "
+        "IN (SELECT json_extract(i.payload, '$.text') FROM inbox i JOIN documents d ON d.inbox_id = i.id WHERE "
+        "d.sha256 = :sha AND i.channel IN ('wecom', 'wecom_kf'))) ORDER BY v.id");
+    d.bind(":ref", item["file_ref"].get<std::string>());
+    d.bind(":sha", item["document_sha256"].get<std::string>());
+    json same = json::array();
+    while (d.executeStep())
+      same.push_back({{"contract_id", d.getColumn(0).getInt64()}, {"kind", d.getColumn(1).getString()}});
+    d.reset();
+    item["same_file_as"] = std::move(same);
+  }
   out["evidence"] = std::move(evidence);
   return out;
 }
