@@ -90,7 +90,8 @@ def main():
 
     for i, text in enumerate(["二十万", "0.5百万", "200000元", "20万", "一百二十五万元", "明年3月底", "2026-03-31",
                               "3月", "下个月15号", "91350100M000100Y43", "+8613812345678", "13812345678",
-                              "zhang.san@example.edu.cn", "三", "12", "新能源", "新材料、医药", "1,2"]):
+                              "zhang.san@example.edu.cn", "三", "12", "新能源", "新材料、医药", "1,2",
+                              "昨天", "前天", "12月20日"]):
         put("form_values", f"v{i}", text)
 
     put("wecom_kf", "page", json.dumps({"errcode": 0, "errmsg": "ok", "next_cursor": "4gw7MepFLfgF2VC5npN", "has_more": 1,
