@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 #include "common/mask.hpp"
@@ -260,14 +261,12 @@ class DbFacts final : public Facts {
     s.bind(":person", person_);
     std::vector<Choice> out;
     while (s.executeStep()) {
-      std::ostringstream amount;
-      amount << s.getColumn(3).getDouble();
-      out.push_back(
-          {std::to_string(s.getColumn(0).getInt64()),
-           catalogue_.Text(
-               locale_, "contract.choice",
-               {{"name", s.getColumn(1).getString()}, {"title", s.getColumn(2).getString()}, {"amount", amount.str()}}),
-           {s.getColumn(2).getString()}});
+      out.push_back({std::to_string(s.getColumn(0).getInt64()),
+                     catalogue_.Text(locale_, "contract.choice",
+                                     {{"name", s.getColumn(1).getString()},
+                                      {"title", s.getColumn(2).getString()},
+                                      {"amount", FormatWan(s.getColumn(3).getDouble())}}),
+                     {s.getColumn(2).getString()}});
     }
     s.reset();
     return out;
@@ -465,11 +464,8 @@ std::pair<std::string, std::vector<store::NewOutboxMessage>> AttachEvidence(
   const json stated_amount = v.value("amount", json());
   const std::string stated_date = v.value("date", "");
   if (stated_amount.is_number() && std::abs(stated_amount.get<double>() - amount) > 0.005) {
-    std::ostringstream a;
-    std::ostringstream b;
-    a << stated_amount.get<double>();
-    b << amount;
-    problems.push_back(say("evidence.amount_differs", {{"stated", a.str()}, {"recorded", b.str()}}));
+    problems.push_back(say("evidence.amount_differs",
+                           {{"stated", FormatWan(stated_amount.get<double>())}, {"recorded", FormatWan(amount)}}));
   }
   if (!stated_date.empty() && kind == "contract" && stated_date != signed_on) {
     problems.push_back(say("evidence.date_differs", {{"stated", stated_date}, {"recorded", signed_on}}));
@@ -535,23 +531,18 @@ std::pair<std::string, std::vector<store::NewOutboxMessage>> AttachEvidence(
     }
     answer = say("evidence.report_received", {{"title", title}});
   } else {
-    auto& have = c.Prepare(
-        "SELECT count(DISTINCT kind) FROM evidence WHERE contract_id = :id AND kind IN ('contract', "
-        "'invoice', 'payment_proof')");
-    have.bind(":id", contract_id);
-    const int kinds = have.executeStep() ? have.getColumn(0).getInt() : 0;
-    have.reset();
+    // What of the three is in for this contract: one read; the missing ones are the rest.
+    std::set<std::string> have;
+    auto& kinds = c.Prepare("SELECT DISTINCT kind FROM evidence WHERE contract_id = :id");
+    kinds.bind(":id", contract_id);
+    while (kinds.executeStep()) have.insert(kinds.getColumn(0).getString());
+    kinds.reset();
     std::string missing;
     for (const char* k : {"contract", "invoice", "payment_proof"}) {
-      auto& q = c.Prepare("SELECT 1 FROM evidence WHERE contract_id = :id AND kind = :kind");
-      q.bind(":id", contract_id);
-      q.bind(":kind", std::string(k));
-      const bool got = q.executeStep();
-      q.reset();
-      if (!got) missing += (missing.empty() ? "" : "、") + say(std::string("evidence.kind.") + k);
+      if (have.count(k) == 0) missing += (missing.empty() ? "" : "、") + say(std::string("evidence.kind.") + k);
     }
     answer = say("evidence.received", {{"kind", say("evidence.kind." + kind)}});
-    if (kinds == 3 && contract_status == "recorded") {
+    if (missing.empty() && contract_status == "recorded") {
       auto& upd = c.Prepare("UPDATE contracts SET status = 'evidenced', updated_at = :now WHERE id = :id");
       upd.bind(":now", now);
       upd.bind(":id", contract_id);

@@ -67,11 +67,7 @@ FieldSpec VerifiedEmail(const std::string& form) {
   return f;
 }
 
-std::string Wan(const json& v) {
-  std::ostringstream os;
-  os << v.get<double>();
-  return os.str() + "万元";
-}
+std::string Wan(const json& v) { return FormatWan(v.get<double>()) + "万元"; }
 
 std::vector<FormSpec> Build() {
   std::vector<FormSpec> forms;
@@ -262,13 +258,15 @@ std::vector<FormSpec> Build() {
   funding.cross_check = [](const json& v, const json& values, const TurnContext& ctx) -> std::optional<Parsed> {
     const json rules = ctx.programme.raw.value("funding", json::object());
     const double asked = v.get<double>();
-    const double amount = values.value("amount", 0.0);
+    const double contract_wan = values.value("amount", 0.0);
     if (asked <= 0) return std::nullopt;
-    if (asked > amount) return Parsed::Error("invalid.funding_above_contract", {{"amount", Wan(json(amount))}});
+    if (asked > contract_wan) {
+      return Parsed::Error("invalid.funding_above_contract", {{"amount", Wan(json(contract_wan))}});
+    }
     if (const double cap = rules.value("max_per_project_wan", 0.0); cap > 0 && asked > cap) {
       return Parsed::Error("invalid.funding_above_cap", {{"cap", Wan(json(cap))}});
     }
-    if (const double floor = rules.value("contract_minimum_wan", 0.0); floor > 0 && amount < floor) {
+    if (const double floor = rules.value("contract_minimum_wan", 0.0); floor > 0 && contract_wan < floor) {
       return Parsed::Error("invalid.funding_contract_minimum", {{"minimum", Wan(json(floor))}});
     }
     if (const int once = rules.value("projects_per_enterprise", 0); once > 0 && ctx.facts.FundedContracts() >= once) {

@@ -115,9 +115,9 @@ class Lister {
 
 std::vector<std::string> Deadlines(const Lister& l, const Programme& programme, const Date& today) {
   std::vector<std::string> out;
+  const auto now = ParseIsoDate(today.Iso());
   for (const auto& m : programme.milestones) {
     const auto due = ParseIsoDate(m.date);
-    const auto now = ParseIsoDate(today.Iso());
     if (!due || !now || *due < *now) continue;
     out.push_back(l.Say("mine.deadline", {{"name", m.name}, {"date", m.date}, {"days", (*due - *now).count()}}));
   }

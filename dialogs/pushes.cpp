@@ -32,12 +32,6 @@ std::optional<NeedInfo> PublishedNeed(store::Connection& c, std::int64_t need_id
   return out;
 }
 
-std::string Amount(double wan) {
-  std::ostringstream os;
-  os << std::setprecision(10) << wan;  // 20, 20.5, 0.5: never 20.000000
-  return os.str();
-}
-
 // SMS variables are short: at most so many characters (not bytes), with an ellipsis when cut.
 using matcher::Excerpt;
 
@@ -178,7 +172,7 @@ std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const
     // WeCom the text (a fallback carries the same message to the next address).
     const json params = {{"title", need->title},
                          {"enterprise", enterprise},
-                         {"amount", Amount(need->amount)},
+                         {"amount", FormatWan(need->amount)},
                          {"why", why},
                          {"code", code}};
     OutboundMessage msg = TextMessage(catalogue.Text(locale, "push.text", params));
@@ -187,23 +181,22 @@ std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const
     msg.kind = "template";
     msg.title = catalogue.Text(locale, "push.card_title", {{"title", need->title}});
     msg.template_id = "match_push";
-    msg.params = {
-        {"title", Excerpt(need->title, 20)},
-        {"enterprise", Excerpt(enterprise, 12)},
-        {"amount", Amount(need->amount)},
-        {"why", Excerpt(why, 20)},
-        {"code", code},
-        {"locale", locale},
-        {"task_id", "push-" + std::to_string(push_id)},
-        {"buttons", json::array({{{"text", catalogue.Text(locale, "push.button_accept")},
-                                  {"key", PushButtonKey(push_id, true)},
-                                  {"style", 1}},
-                                 {{"text", catalogue.Text(locale, "push.button_decline")},
-                                  {"key", PushButtonKey(push_id, false)},
-                                  {"style", 2}}})},
-        {"fields",
-         json::array({{{"name", catalogue.Text(locale, "push.field_amount")}, {"value", Amount(need->amount) + "万"}},
-                      {{"name", catalogue.Text(locale, "push.field_why")}, {"value", why}}})}};
+    msg.params = {{"title", Excerpt(need->title, 20)},
+                  {"enterprise", Excerpt(enterprise, 12)},
+                  {"amount", FormatWan(need->amount)},
+                  {"why", Excerpt(why, 20)},
+                  {"code", code},
+                  {"locale", locale},
+                  {"task_id", "push-" + std::to_string(push_id)},
+                  {"buttons", json::array({{{"text", catalogue.Text(locale, "push.button_accept")},
+                                            {"key", PushButtonKey(push_id, true)},
+                                            {"style", 1}},
+                                           {{"text", catalogue.Text(locale, "push.button_decline")},
+                                            {"key", PushButtonKey(push_id, false)},
+                                            {"style", 2}}})},
+                  {"fields", json::array({{{"name", catalogue.Text(locale, "push.field_amount")},
+                                           {"value", FormatWan(need->amount) + "万"}},
+                                          {{"name", catalogue.Text(locale, "push.field_why")}, {"value", why}}})}};
     store::NewOutboxMessage m;
     m.idempotency_key = "push:" + std::to_string(push_id);
     m.channel = addresses.front().channel;

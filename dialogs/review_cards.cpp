@@ -76,12 +76,6 @@ std::vector<Reviewer> Reviewers(store::Connection& c, std::string_view role, con
   return out;
 }
 
-std::string Wan(double amount) {
-  std::ostringstream os;
-  os << std::setprecision(10) << amount;
-  return os.str();
-}
-
 }  // namespace
 
 std::string ReviewButtonKey(std::int64_t need_id, std::string_view decision) {
@@ -121,7 +115,7 @@ std::vector<store::NewOutboxMessage> ReviewCards(store::Connection& c, const Pro
         {"sme", need->sme_number.empty() ? catalogue.Text(locale, "review_card.no_sme") : need->sme_number},
         {"category", ChoiceName(programme.categories, need->category)},
         {"field", ChoiceName(programme.fields, need->field)},
-        {"amount", Wan(need->amount)},
+        {"amount", FormatWan(need->amount)},
         {"deadline", need->deadline},
         {"problem", need->problem},
         {"level", catalogue.Text(locale, bureau ? "review_card.level.bureau" : "review_card.level.platform")}};
@@ -145,7 +139,7 @@ std::vector<store::NewOutboxMessage> ReviewCards(store::Connection& c, const Pro
          json::array({{{"name", catalogue.Text(locale, "review_card.field.enterprise")}, {"value", need->enterprise}},
                       {{"name", catalogue.Text(locale, "review_card.field.sme")}, {"value", params["sme"]}},
                       {{"name", catalogue.Text(locale, "review_card.field.amount")},
-                       {"value", Wan(need->amount) + catalogue.Text(locale, "review_card.wan")}},
+                       {"value", FormatWan(need->amount) + catalogue.Text(locale, "review_card.wan")}},
                       {{"name", catalogue.Text(locale, "review_card.field.deadline")}, {"value", need->deadline}}})}};
     store::NewOutboxMessage m;
     m.idempotency_key = "review-card:" + round + ":" + std::to_string(r.person);

@@ -107,6 +107,7 @@ struct Candidate {
   std::int64_t need = 0;
   std::string need_title;
   std::string need_stage;
+  std::string enterprise;
   std::int64_t researcher = 0;
   std::string name;  // 李四（华中科技大学·教授）
   std::string status;
@@ -119,7 +120,7 @@ struct Candidate {
 std::vector<Candidate> Candidates(store::Connection& c, std::int64_t person) {
   auto& s = c.Prepare(
       "SELECT p.id, n.id, n.title, n.stage, p.researcher_person_id, COALESCE(pe.display_name, ''), "
-      "COALESCE(u.name, ''), COALESCE(r.title, ''), p.status, COALESCE(p.talk, ''), COALESCE(pr.body, '') "
+      "COALESCE(u.name, ''), COALESCE(r.title, ''), p.status, COALESCE(p.talk, ''), COALESCE(pr.body, ''), e.name "
       "FROM pushes p JOIN needs n ON n.id = p.need_id JOIN enterprises e ON e.id = n.enterprise_id "
       "JOIN people pe ON pe.id = p.researcher_person_id LEFT JOIN researchers r ON r.person_id = "
       "p.researcher_person_id "
@@ -142,6 +143,7 @@ std::vector<Candidate> Candidates(store::Connection& c, std::int64_t person) {
     k.status = s.getColumn(8).getString();
     k.talk = s.getColumn(9).getString();
     k.proposal = s.getColumn(10).getString();
+    k.enterprise = s.getColumn(11).getString();
     out.push_back(std::move(k));
   }
   s.reset();
@@ -186,12 +188,6 @@ std::optional<Talk> CurrentTalk(store::Connection& c, std::int64_t person) {
                       "WHERE p.talk = 'open' AND (p.researcher_person_id = :person OR e.contact_person_id = :person) "
                       "ORDER BY p.talk_at DESC, p.id DESC LIMIT 1");
   s.bind(":person", person);
-  return ReadTalk(s);
-}
-
-std::optional<Talk> LoadTalk(store::Connection& c, std::int64_t push) {
-  auto& s = c.Prepare(std::string(kTalkColumns) + "WHERE p.id = :push");
-  s.bind(":push", push);
   return ReadTalk(s);
 }
 
@@ -408,7 +404,6 @@ TalkTurn Open(TalkContext& t, const std::vector<int>& numbers) {
   const auto picked = Pick(t, numbers);
   if (!picked) return std::move(t.out);
   const auto& k = picked->front();
-  const auto talk = LoadTalk(t.c, k.push);
   if (k.talk == "open") {
     t.SetPush(k.push, k.status, "open");  // the current talk now
     t.out.replies.push_back(t.Say("talk.switched", {{"name", k.name}, {"title", k.need_title}}));
@@ -419,7 +414,7 @@ TalkTurn Open(TalkContext& t, const std::vector<int>& numbers) {
   if (moves) t.PushTransition(k.push, k.status, "talking");
   t.AdvanceNeed(k.need, "in_talks", {"published", "matching", "proposals", "shortlisted"});
   t.Tell(k.researcher, std::to_string(k.push) + ":open:" + std::to_string(t.now), "relay", "talk.opened_notice",
-         {{"enterprise", talk ? talk->enterprise_name : ""}, {"title", k.need_title}});
+         {{"enterprise", k.enterprise}, {"title", k.need_title}});
   t.out.replies.push_back(t.Say("talk.opened", {{"name", k.name}, {"title", k.need_title}}));
   return std::move(t.out);
 }
@@ -432,12 +427,11 @@ TalkTurn Choose(TalkContext& t, const std::vector<int>& numbers) {
       t.out.replies.push_back(t.Say("talk.already", {{"name", k.name}, {"status", StatusName(t, k.status)}}));
       continue;
     }
-    const auto talk = LoadTalk(t.c, k.push);
     t.SetPush(k.push, "chosen", std::nullopt);
     t.PushTransition(k.push, k.status, "chosen");
     t.AdvanceNeed(k.need, "in_talks", {"published", "matching", "proposals", "shortlisted"});
     t.Tell(k.researcher, std::to_string(k.push) + ":chosen", "notice", "talk.chosen_notice",
-           {{"enterprise", talk ? talk->enterprise_name : ""}, {"title", k.need_title}});
+           {{"enterprise", k.enterprise}, {"title", k.need_title}});
     t.out.replies.push_back(t.Say("talk.chosen", {{"name", k.name}, {"title", k.need_title}}));
   }
   return std::move(t.out);

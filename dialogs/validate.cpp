@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <iomanip>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "matcher/normalize.hpp"
 
@@ -217,6 +219,12 @@ Parsed ParseEmail(std::string_view text) {
   std::transform(s.begin() + static_cast<long>(at), s.end(), s.begin() + static_cast<long>(at),
                  [](unsigned char c) { return std::tolower(c); });
   return Parsed::Value(s);
+}
+
+std::string FormatWan(double wan) {
+  std::ostringstream os;
+  os << std::setprecision(10) << wan;
+  return os.str();
 }
 
 Parsed ParseAmountWan(std::string_view text, double minimum_wan) {

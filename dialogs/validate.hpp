@@ -48,6 +48,9 @@ struct Date {
 /// China treat the local part case-insensitively, and one spelling keeps identities unique).
 [[nodiscard]] Parsed ParseEmail(std::string_view text);
 
+/// An amount of 万元 as people read it: "20", "20.5", "0.5" — never "20.000000".
+[[nodiscard]] std::string FormatWan(double wan);
+
 /// An amount in 万元 (10,000 yuan): "20万", "20万元", "200000元", "二十万", "0.5百万", "1.2亿",
 /// "15" (a bare number below 10,000 is read as 万元, from 10,000 up as 元). Below `minimum_wan` is
 /// refused naming the minimum. Canonical: the number of 万元.

@@ -82,7 +82,8 @@ TEST_F(ConversationsTest, ARegisteredResearcherGetsThePublishedNeedsTheMatcherRe
   const auto pool = store::LoadMatchingPool(db_.Conn());
   Conversations with_matcher{
       Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded(),
-      Recommenders{[&matcher](const matcher::Researcher& r, std::size_t limit) { return matcher.NeedsFor(r, limit); }}};
+      Recommenders{[&matcher](const matcher::Researcher& r, std::size_t limit) { return matcher.NeedsFor(r, limit); },
+                   {}}};
   const auto ask = [&](const std::string& who) {
     InboundEvent e{"wecom", who, "text", "推荐需求", std::nullopt, std::nullopt, {}};
     return with_matcher.Process(db_.Conn(), e, clock_.Now());

@@ -2,11 +2,14 @@
 // to register and post a need, and the code the gateway texted to a mobile.
 #pragma once
 #include <string>
+#include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "store/connection.hpp"
 #include "support/http_client.hpp"
+#include "support/process.hpp"
 
 namespace duijie::test {
 
@@ -45,6 +48,19 @@ inline constexpr const char* kRegisterAndPost[] = {"注册企业",
                                                    "二十万",
                                                    "明年3月底",
                                                    "确认"};
+
+/// A staff token made with `duijie token create ARGS` against the database at `db`: the secret
+/// it prints once (empty, and a test failure, if the command failed).
+inline std::string CreateToken(const std::string& db, const std::string& cwd, const std::vector<std::string>& args) {
+  std::vector<std::string> all = {"token", "create"};
+  all.insert(all.end(), args.begin(), args.end());
+  const auto r = RunCommand(DUIJIE_BINARY, all, {{"DUIJIE_STORE_PATH", db}}, cwd);
+  if (r.exit_code != 0) {
+    ADD_FAILURE() << "duijie token create failed: " << r.err;
+    return {};
+  }
+  return r.out.substr(0, r.out.find('\n'));
+}
 
 // The admin API over a real socket, with a bearer token.
 inline HttpResponse Api(std::uint16_t port, http::verb method, const std::string& target, const std::string& token,

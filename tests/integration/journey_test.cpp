@@ -36,11 +36,7 @@ TEST(WholeJourney, FromRegistrationToTheReportEverySideOnItsOwnChannel) {
   const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", db}};
   ASSERT_EQ(test::RunCommand(DUIJIE_BINARY, {"migrate"}, env).exit_code, 0);
   const auto token = [&](const std::vector<std::string>& args) {
-    std::vector<std::string> all = {"token", "create"};
-    all.insert(all.end(), args.begin(), args.end());
-    const auto r = test::RunCommand(DUIJIE_BINARY, all, env, dir.Path().string());
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
+    return test::CreateToken(db, dir.Path().string(), args);
   };
   const std::string wuhan = token({"--name", "wuhan", "--role", "bureau_reviewer", "--region", "hb01"});
   const std::string platform = token({"--name", "platform", "--role", "platform_reviewer"});

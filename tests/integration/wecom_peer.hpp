@@ -93,7 +93,7 @@ inline Delivered Deliver(std::uint16_t port, const std::string& xml, const std::
   const auto sealed = Seal(xml, nonce);
   HttpConnection conn(port);
   const auto res = conn.Request(http::verb::post, Target(sealed), Envelope(sealed.encrypt));
-  return {res.result_int(), OpenReply(res.body())};
+  return {static_cast<int>(res.result_int()), OpenReply(res.body())};
 }
 
 }  // namespace duijie::test::wecom

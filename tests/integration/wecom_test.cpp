@@ -622,13 +622,8 @@ TEST(WeComKfEndToEnd, PullsOnceAnswersInsideTheWindowAndFallsBack) {
 // the platform approves: published. A bureau of another region is refused.
 TEST(ReviewChainEndToEnd, RegisterPostReturnFixRecommendApprove) {
   test::TempDir dir;
-  const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", dir.File("d.db")}};
   const auto token = [&](const std::vector<std::string>& args) {
-    std::vector<std::string> all = {"token", "create"};
-    all.insert(all.end(), args.begin(), args.end());
-    const auto r = test::RunCommand(DUIJIE_BINARY, all, env, dir.Path().string());
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
+    return test::CreateToken(dir.File("d.db"), dir.Path().string(), args);
   };
   const std::string wuhan = token({"--name", "wuhan", "--role", "bureau_reviewer", "--region", "hb01"});
   const std::string yichang = token({"--name", "yichang", "--role", "bureau_reviewer", "--region", "hb04"});
@@ -707,15 +702,11 @@ TEST(ReviewChainEndToEnd, RegisterPostReturnFixRecommendApprove) {
 // approved with one click. Every decision recorded as the reviewer's act on WeCom.
 TEST(ReviewChainEndToEnd, ReviewersDecideFromTheirWeComCards) {
   test::TempDir dir;
-  const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", dir.File("d.db")}};
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--name", "wuhan", "--role", "bureau_reviewer", "--region", "hb01", "--wecom-userid", "SunQi"},
            {"--name", "yichang", "--role", "bureau_reviewer", "--region", "hb04", "--wecom-userid", "LiSi"},
            {"--name", "platform", "--role", "platform_reviewer", "--wecom-userid", "ZhouBa"}}) {
-    std::vector<std::string> all = {"token", "create"};
-    all.insert(all.end(), args.begin(), args.end());
-    const auto r = test::RunCommand(DUIJIE_BINARY, all, env, dir.Path().string());
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_FALSE(test::CreateToken(dir.File("d.db"), dir.Path().string(), args).empty());
   }
   test::ChildProcess server(DUIJIE_BINARY, {"serve"},
                             {{"DUIJIE_HTTP_LISTEN", "127.0.0.1:0"},

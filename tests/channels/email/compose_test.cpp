@@ -83,7 +83,9 @@ TEST(Compose, CrlfAsciiLinesWithinLimits) {
   for (std::size_t i = 0; i < raw.size(); ++i) {
     const auto c = static_cast<unsigned char>(raw[i]);
     ASSERT_LT(c, 0x80) << "non-ASCII byte at " << i;
-    if (raw[i] == '\n') ASSERT_EQ(raw[i - 1], '\r') << "bare LF at " << i;
+    if (raw[i] == '\n') {
+      ASSERT_EQ(raw[i - 1], '\r') << "bare LF at " << i;
+    }
   }
   for (const auto& line : Lines(raw)) EXPECT_LE(line.size(), 998U);
   EXPECT_EQ(raw.find("audit@"), std::string::npos) << "Bcc must never reach a header";
