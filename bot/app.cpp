@@ -43,6 +43,7 @@
 #include "channels/wecom/sender.hpp"
 #include "common/digest.hpp"
 #include "dialogs/catalogue.hpp"
+#include "dialogs/pushes.hpp"
 #include "store/migrations.hpp"
 #include "store/readers.hpp"
 #include "store/retention.hpp"
@@ -355,6 +356,9 @@ int App::Run() {
   // The rules hold in sandbox mode too, so what the sandbox records is what would be sent.
   dopts.gates["sms"] = [sms_policy](store::Connection& c, const store::OutboxMessage& m, std::int64_t now_ms) {
     return channels::sms::CheckSms(c, m, now_ms, sms_policy);
+  };
+  dopts.coalesce["sms"] = [max = sc.coalesce_max](store::Connection& c, store::OutboxMessage& m, std::int64_t now_ms) {
+    dialogs::CoalescePushes(c, dialogs::Catalogue::Embedded(), m, now_ms, max);
   };
   // Bounced and unsubscribed addresses get no more mail; the message falls back to the next channel.
   dopts.gates["email"] = [](store::Connection& c, const store::OutboxMessage& m, std::int64_t) {

@@ -325,6 +325,10 @@ std::vector<Spec> BuildSpecs() {
   sms_int("per_day", "... in any 24 hours; 0 = no cap", &SmsConfig::per_day);
   sms_int("codes_per_hour", "verification codes one number may get in an hour", &SmsConfig::codes_per_hour);
   sms_int("codes_per_day", "verification codes one number may get in any 24 hours", &SmsConfig::codes_per_day);
+  add(
+      "sms", "coalesce_max", Kind::kInteger, "integer",
+      "match pushes waiting for one number that go out as one SMS (a digest); 1 = each on its own",
+      [](Config& c, const json& v) { c.sms.coalesce_max = v.get<int>(); }, 1, 10);
 
   const auto email_string = [&add](std::string_view key, std::string_view type, std::string_view doc,
                                    std::string EmailConfig::*field, Kind kind = Kind::kOptionalString) {

@@ -120,6 +120,7 @@ struct SmsConfig {
   int per_day = 3;
   int codes_per_hour = 5;
   int codes_per_day = 10;
+  int coalesce_max = 5;
 
   [[nodiscard]] bool TencentConfigured() const { return !tencent_secret_id.empty(); }
   [[nodiscard]] bool AliyunConfigured() const { return !aliyun_access_key_id.empty(); }

@@ -1,6 +1,7 @@
 #include "bot/dispatcher.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -158,7 +159,9 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     std::string reason;
   };
   std::vector<Refusal> refused;
-  const auto claim = [quota, free, instance, now, now_ms, limiters, gates, &deferred, &refused](store::Connection& c) {
+  const auto* coalescers = &options_.coalesce;
+  const auto claim = [quota, free, instance, now, now_ms, limiters, gates, coalescers, &deferred,
+                      &refused](store::Connection& c) {
     Claimed out;
     int left = free;
     for (const auto& [channel, n] : quota) {
@@ -166,6 +169,16 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
       auto batch = store::OutboxRepository::ClaimDue(c, instance, channel, now_ms, std::min(n, left));
       const auto limiter = limiters->find(channel);
       const auto gate = gates->find(channel);
+      const auto coalesce = coalescers->find(channel);
+      if (coalesce != coalescers->end()) {
+        // One message per recipient goes on; the others wait (due now) where it can carry them.
+        std::set<std::string> recipients;
+        std::erase_if(batch, [&](const store::OutboxMessage& m) {
+          if (recipients.insert(m.recipient).second) return false;
+          store::OutboxRepository::Defer(c, m.id, m.attempts, now_ms);
+          return true;
+        });
+      }
       for (auto& m : batch) {
         if (gate != gates->end()) {
           const auto decision = gate->second(c, m, now_ms);
@@ -190,6 +203,7 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
             continue;
           }
         }
+        if (coalesce != coalescers->end()) coalesce->second(c, m, now_ms);
         --left;
         out.messages.push_back(std::move(m));
       }

@@ -41,6 +41,13 @@ struct DispatcherOptions {
   /// with the reason and its fallback is queued.
   using Gate = std::function<channels::GateDecision(store::Connection&, const store::OutboxMessage&, std::int64_t)>;
   std::map<std::string, Gate> gates;
+  /// What a message about to be sent may carry along, in the claim transaction (SMS: other
+  /// pushes waiting for the same number go in one message). It may rewrite the message (payload,
+  /// in the store too) and merge waiting ones into it. On such a channel, a claim holding several
+  /// messages for one recipient sends the first and hands the others back due at once, so they
+  /// can be carried or claimed in the next round.
+  using Coalesce = std::function<void(store::Connection&, store::OutboxMessage&, std::int64_t)>;
+  std::map<std::string, Coalesce> coalesce;
   /// What a channel records when one of its messages fails for good, in the transaction that
   /// records the failure (email: a 550 for the recipient suppresses the address).
   using AfterFailure =

@@ -1,5 +1,6 @@
 #include "dialogs/pushes.hpp"
 
+#include <algorithm>
 #include <iomanip>
 #include <optional>
 #include <sstream>
@@ -216,6 +217,76 @@ std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const
   round.exec();
   round.reset();
   return out;
+}
+
+namespace {
+
+// One push as a digest lists it: what the SMS shows and what mail or WeCom would.
+struct DigestItem {
+  std::string title;
+  std::string code;
+  std::string text;
+};
+
+// The pushes a message carries: its own, or a digest's list (a digest retried later may carry more).
+std::vector<DigestItem> ItemsOf(const OutboundMessage& m) {
+  std::vector<DigestItem> out;
+  if (const auto it = m.params.find("items"); it != m.params.end() && it->is_array()) {
+    for (const auto& i : *it) out.push_back({i.value("title", ""), i.value("code", ""), i.value("text", "")});
+    return out;
+  }
+  out.push_back({m.params.value("title", ""), m.params.value("code", ""), m.text});
+  return out;
+}
+
+}  // namespace
+
+void CoalescePushes(store::Connection& conn, const Catalogue& catalogue, store::OutboxMessage& msg, std::int64_t now_ms,
+                    int max) {
+  if (msg.kind != "match_push" || max < 2) return;
+  const auto own = json::parse(msg.payload, nullptr, false);
+  if (own.is_discarded()) return;  // the sender fails it with the reason
+  auto carrier = own.get<OutboundMessage>();
+  // By message id, so the digest lists the pushes in the order they were made, whichever was claimed.
+  std::vector<std::pair<std::int64_t, std::vector<DigestItem>>> parts{{msg.id, ItemsOf(carrier)}};
+  std::size_t count = parts.front().second.size();
+  if (count >= static_cast<std::size_t>(max)) return;
+  std::vector<std::int64_t> merged;
+  const int room = max - static_cast<int>(count);
+  for (const auto& w : store::OutboxRepository::Waiting(conn, msg.channel, msg.recipient, msg.kind, msg.id, room)) {
+    const auto payload = json::parse(w.payload, nullptr, false);
+    if (payload.is_discarded()) continue;
+    auto more = ItemsOf(payload.get<OutboundMessage>());
+    if (count + more.size() > static_cast<std::size_t>(max)) continue;
+    count += more.size();
+    parts.emplace_back(w.id, std::move(more));
+    merged.push_back(w.id);
+  }
+  if (merged.empty()) return;
+  std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<DigestItem> items;
+  for (auto& [id, list] : parts) items.insert(items.end(), list.begin(), list.end());
+
+  const std::string locale = carrier.params.value("locale", "");
+  std::string titles;
+  std::string text = catalogue.Text(locale, "push.digest_text", {{"count", items.size()}});
+  json listed = json::array();
+  for (const auto& i : items) {
+    listed.push_back({{"title", i.title}, {"code", i.code}, {"text", i.text}});
+    titles += (titles.empty() ? "" : "；") + Excerpt(i.title, 12) + "（" + i.code + "）";
+    text += "\n\n" + i.text;
+  }
+  OutboundMessage digest = TextMessage(std::move(text));
+  digest.title = catalogue.Text(locale, "push.digest_title", {{"count", items.size()}});
+  digest.template_id = "match_digest";
+  digest.params = {{"count", std::to_string(items.size())},
+                   {"titles", titles},
+                   {"code", items.front().code},
+                   {"locale", locale},
+                   {"items", std::move(listed)}};
+  msg.payload = json(digest).dump();
+  store::OutboxRepository::Rewrite(conn, msg.id, msg.payload);
+  store::OutboxRepository::Merge(conn, merged, msg.id, now_ms);
 }
 
 FollowUps FollowUpPushes(store::Connection& conn, const Catalogue& catalogue, Clock::TimePoint now,

@@ -42,6 +42,14 @@ struct PushCandidate {
                                                                 std::span<const PushCandidate> candidates,
                                                                 Random& random, Clock::TimePoint now);
 
+/// Several match pushes waiting for one SMS number (held by quiet hours or the hourly cap) go
+/// out as one message: `msg`, claimed now, becomes the match_digest listing up to `max` pushes,
+/// each with its title and reply code, and the others it carries are merged into it (see
+/// `OutboxRepository::Merge`). The digest's text, for a fallback to mail or WeCom, holds every
+/// push's own text. Other messages, and `max` below 2, are left as they are.
+void CoalescePushes(store::Connection& conn, const Catalogue& catalogue, store::OutboxMessage& msg, std::int64_t now_ms,
+                    int max);
+
 struct FollowUps {
   std::vector<store::NewOutboxMessage> reminders;
   int closed = 0;

@@ -1,6 +1,7 @@
 #include "store/outbox_repository.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <tuple>
 
 #include <SQLiteCpp/Statement.h>
@@ -213,6 +214,46 @@ void OutboxRepository::Defer(Connection& conn, std::int64_t id, int attempt, std
   del.bind(":id", id);
   del.bind(":attempt", attempt);
   del.exec();
+}
+
+std::vector<OutboxMessage> OutboxRepository::Waiting(Connection& conn, std::string_view channel,
+                                                     std::string_view recipient, std::string_view kind,
+                                                     std::int64_t except_id, int limit) {
+  auto& sel = conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS
+                           " FROM outbox WHERE channel = :channel AND recipient = :recipient AND status = 'pending' "
+                           "AND kind = :kind AND id != :except ORDER BY id LIMIT :limit");
+  sel.bind(":channel", std::string(channel));
+  sel.bind(":recipient", std::string(recipient));
+  sel.bind(":kind", std::string(kind));
+  sel.bind(":except", except_id);
+  sel.bind(":limit", limit);
+  std::vector<OutboxMessage> out;
+  while (sel.executeStep()) out.push_back(ReadMessage(sel));
+  sel.reset();
+  return out;
+}
+
+void OutboxRepository::Rewrite(Connection& conn, std::int64_t id, const std::string& payload) {
+  auto& upd = conn.Prepare("UPDATE outbox SET payload = :payload WHERE id = :id AND status = 'sending'");
+  upd.bind(":payload", payload);
+  upd.bind(":id", id);
+  if (upd.exec() != 1) throw std::logic_error("outbox message " + std::to_string(id) + " is not claimed");
+}
+
+int OutboxRepository::Merge(Connection& conn, std::span<const std::int64_t> ids, std::int64_t into,
+                            std::int64_t now_ms) {
+  auto& upd = conn.Prepare(
+      "UPDATE outbox SET status = 'cancelled', merged_into = :into, last_error = 'sent with message ' || :into, "
+      "updated_at = :now, finished_at = :now WHERE id = :id AND status = 'pending'");
+  int merged = 0;
+  for (const auto id : ids) {
+    upd.reset();
+    upd.bind(":into", into);
+    upd.bind(":now", now_ms);
+    upd.bind(":id", id);
+    merged += upd.exec();
+  }
+  return merged;
 }
 
 bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, const AttemptRecord& record,

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,6 +110,17 @@ class OutboxRepository {
   static std::optional<std::int64_t> EnqueueFallback(Connection& conn, std::int64_t id, std::int64_t now_ms);
   static void Defer(Connection& conn, std::int64_t id, int attempt, std::int64_t not_before_ms);
   static bool HasDue(Connection& conn, std::string_view channel, std::int64_t now_ms);
+
+  /// Messages to `recipient` on `channel` of `kind` that wait unclaimed (pending, whenever due),
+  /// other than `except_id`, oldest first: what one send could carry along (SMS coalescing).
+  static std::vector<OutboxMessage> Waiting(Connection& conn, std::string_view channel, std::string_view recipient,
+                                            std::string_view kind, std::int64_t except_id, int limit);
+  /// Replaces the payload of message `id`, claimed in this transaction, with what it will now
+  /// carry; its fallback and any later attempt carry the same.
+  static void Rewrite(Connection& conn, std::int64_t id, const std::string& payload);
+  /// Messages `ids`, still pending, are carried by message `into`: they end as 'cancelled' with
+  /// `merged_into` set and are never sent on their own. Returns how many were merged.
+  static int Merge(Connection& conn, std::span<const std::int64_t> ids, std::int64_t into, std::int64_t now_ms);
 
   /// Records the end of attempt `attempt` and moves the message on. `retry_at_ms` is when a
   /// retryable failure is tried again or an unknown outcome is checked. Returns false, changing

@@ -519,7 +519,14 @@ CREATE INDEX evidence_contract ON evidence(contract_id, kind);
 CREATE INDEX evidence_file ON evidence(file_ref);
 )sql";
 
-constexpr std::array<Migration, 9> kMigrations = {{
+// Several SMS pushes waiting for one number go out as one message (issue 5): the others end
+// 'cancelled' and point at the message that carried them.
+constexpr std::string_view kCoalescing = R"sql(
+ALTER TABLE outbox ADD COLUMN merged_into INTEGER REFERENCES outbox(id);
+CREATE INDEX outbox_merged ON outbox(merged_into) WHERE merged_into IS NOT NULL;
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
@@ -529,6 +536,7 @@ constexpr std::array<Migration, 9> kMigrations = {{
     {"broadcasts", kBroadcasts},
     {"templates", kTemplates},
     {"talks_and_evidence", kTalks},
+    {"coalescing", kCoalescing},
 }};
 
 }  // namespace

@@ -230,6 +230,49 @@ TEST_F(DispatcherTest, APerRecipientLimitHoldsMessagesBackWithoutSpendingAttempt
             std::string::npos);
 }
 
+TEST_F(DispatcherTest, OnACoalescingChannelOneSendPerRecipientCarriesWhatWaits) {
+  ScriptedSender sender;
+  std::vector<std::string> carriers;
+  bool carry = true;
+  // Carries every waiting message to the same number (the SMS hook does this for pushes).
+  options_.coalesce["sms"] = [&](store::Connection& c, store::OutboxMessage& m, std::int64_t now_ms) {
+    carriers.push_back(m.idempotency_key);
+    if (!carry) return;
+    std::vector<std::int64_t> ids;
+    for (const auto& w : store::OutboxRepository::Waiting(c, m.channel, m.recipient, m.kind, m.id, 10))
+      ids.push_back(w.id);
+    store::OutboxRepository::Rewrite(c, m.id, R"({"kind":"text","text":"together"})");
+    store::OutboxRepository::Merge(c, ids, m.id, now_ms);
+  };
+  auto d = Make(sender);
+  Enqueue("a");
+  Enqueue("b");
+  Enqueue("c", 3, "+8613900000000");
+  RunRound(*d);
+  // b was claimed with a; it went back unsent and a carried it.
+  EXPECT_EQ(sender.sent, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(carriers, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(Status("a"), "sent");
+  EXPECT_EQ(Status("b"), "cancelled");
+  EXPECT_EQ(db_.Scalar("SELECT attempts FROM outbox WHERE idempotency_key = 'b'"), 0);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts o JOIN outbox m ON m.id = o.outbox_id "
+                       "WHERE m.idempotency_key = 'b'"),
+            0);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox WHERE merged_into = (SELECT id FROM outbox WHERE "
+                       "idempotency_key = 'a') AND idempotency_key = 'b'"),
+            1);
+  // When nothing is carried, the message handed back goes in the next round, not later.
+  carry = false;
+  Enqueue("d");
+  Enqueue("e");
+  RunRound(*d);
+  EXPECT_EQ(Status("d"), "sent");
+  EXPECT_EQ(Status("e"), "pending");
+  RunRound(*d);
+  EXPECT_EQ(Status("e"), "sent");
+  EXPECT_EQ(sender.sent, (std::vector<std::string>{"a", "c", "d", "e"}));
+}
+
 TEST_F(DispatcherTest, AFinalFailureFallsBackToTheNextAddressInOrder) {
   ScriptedSender sender;
   sender.script = {AttemptOutcome::kFailed, AttemptOutcome::kFailed, AttemptOutcome::kSent};

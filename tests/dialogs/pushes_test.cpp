@@ -220,5 +220,124 @@ TEST_F(PushesTest, OnWeComThePushIsACardWhoseButtonsAnswerIt) {
   EXPECT_EQ(json::parse(msgs[0].payload)["template_id"], "match_push");
 }
 
+// Pushes held for one SMS number go out as one message listing each with its reply code.
+class CoalescingTest : public PushesTest {
+ protected:
+  // Needs 7..(6 + n) pushed to researcher 2 (SMS), each queued; returns the outbox ids.
+  std::vector<std::int64_t> QueuePushes(int n) {
+    std::vector<std::int64_t> ids;
+    for (int need = 7; need < 7 + n; ++need) {
+      if (need > 7) {
+        db_.Conn().Db().exec(
+            "INSERT INTO needs (id, enterprise_id, programme_id, title, field, amount_wan, stage, created_at, "
+            "updated_at) VALUES (" +
+            std::to_string(need) + ", 1, 1, '第" + std::to_string(need) +
+            "号需求：低温电池', 'energy', 10, 'published', 0, 0)");
+      }
+      for (const auto& m : Push(need, {{2, 1, {"覆冰"}, "energy"}, {5, 1, {"覆冰"}, "energy"}})) {
+        const auto id = store::OutboxRepository::Enqueue(db_.Conn(), m, ToUnixMillis(clock_.Now())).id;
+        if (m.channel == "sms") ids.push_back(id);
+      }
+    }
+    return ids;
+  }
+  // Claims the first due SMS, as the dispatcher does, and lets it carry what waits.
+  store::OutboxMessage ClaimAndCoalesce(int max) {
+    auto claimed = store::OutboxRepository::ClaimDue(db_.Conn(), "me", "sms", ToUnixMillis(clock_.Now()), 1);
+    EXPECT_EQ(claimed.size(), 1U);
+    CoalescePushes(db_.Conn(), Catalogue::Embedded(), claimed.at(0), ToUnixMillis(clock_.Now()), max);
+    return claimed.at(0);
+  }
+  std::string Status(std::int64_t id) {
+    return db_.Conn().Db().execAndGet("SELECT status FROM outbox WHERE id = " + std::to_string(id)).getString();
+  }
+};
+
+TEST_F(CoalescingTest, ThreeWaitingPushesGoAsOneDigestWithEveryCode) {
+  const auto ids = QueuePushes(3);
+  ASSERT_EQ(ids.size(), 3U);
+  const auto carrier = ClaimAndCoalesce(5);
+  EXPECT_EQ(carrier.id, ids[0]);
+  const json digest = json::parse(carrier.payload);
+  EXPECT_EQ(digest["template_id"], "match_digest");
+  EXPECT_EQ(digest["kind"], "text");
+  EXPECT_EQ(digest["params"]["count"], "3");
+  EXPECT_EQ(digest["title"], "3条新的技术需求匹配");
+  // Every push's code is in the titles and its whole text in the mail/WeCom text.
+  const std::string titles = digest["params"]["titles"];
+  for (const auto id : ids) {
+    const auto code = db_.Conn()
+                          .Db()
+                          .execAndGet(
+                              "SELECT reply_code FROM pushes p JOIN outbox o ON o.idempotency_key = "
+                              "'push:' || p.id WHERE o.id = " +
+                              std::to_string(id))
+                          .getString();
+    EXPECT_NE(titles.find("（" + code + "）"), std::string::npos) << titles;
+    EXPECT_NE(digest["text"].get<std::string>().find("需求代码" + code), std::string::npos);
+  }
+  EXPECT_EQ(digest["params"]["code"], digest["params"]["items"][0]["code"]);
+  EXPECT_NE(titles.find("风机叶片冬季覆冰"), std::string::npos);
+  // The store holds what goes out; the others end merged into it and are never claimed.
+  EXPECT_EQ(json::parse(db_.Conn()
+                            .Db()
+                            .execAndGet("SELECT payload FROM outbox WHERE id = " + std::to_string(carrier.id))
+                            .getString()),
+            digest);
+  EXPECT_EQ(Status(ids[1]), "cancelled");
+  EXPECT_EQ(Status(ids[2]), "cancelled");
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox WHERE merged_into = " + std::to_string(carrier.id)), 2);
+  EXPECT_TRUE(
+      store::OutboxRepository::ClaimDue(db_.Conn(), "me", "sms", ToUnixMillis(clock_.Now()) + 86'400'000, 10).empty());
+  // The WeCom pushes to researcher 5 and the pushes themselves are untouched.
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox WHERE channel = 'wecom' AND status = 'pending'"), 3);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM pushes WHERE researcher_person_id = 2 AND status = 'sent'"), 3);
+}
+
+TEST_F(CoalescingTest, AtMostMaxInOneAndOnlyWaitingPushesToTheSameNumber) {
+  const auto ids = QueuePushes(3);
+  // A reminder to the same number is not a push; it keeps its own way.
+  store::NewOutboxMessage reminder;
+  reminder.idempotency_key = "r1";
+  reminder.channel = "sms";
+  reminder.recipient = "+8613711112222";
+  reminder.kind = "reminder";
+  reminder.payload = R"({"kind":"text","text":"x"})";
+  const auto reminder_id = store::OutboxRepository::Enqueue(db_.Conn(), reminder, ToUnixMillis(clock_.Now()) + 1).id;
+  const auto carrier = ClaimAndCoalesce(2);
+  EXPECT_EQ(json::parse(carrier.payload)["params"]["count"], "2");
+  EXPECT_EQ(Status(ids[1]), "cancelled");
+  EXPECT_EQ(Status(ids[2]), "pending");
+  EXPECT_EQ(Status(reminder_id), "pending");
+  // max 1: each on its own.
+  auto next = store::OutboxRepository::ClaimDue(db_.Conn(), "me", "sms", ToUnixMillis(clock_.Now()) + 1, 10);
+  ASSERT_EQ(next.size(), 2U);
+  const auto before = next[0].payload;
+  CoalescePushes(db_.Conn(), Catalogue::Embedded(), next[0], ToUnixMillis(clock_.Now()), 1);
+  EXPECT_EQ(next[0].payload, before);
+}
+
+TEST_F(CoalescingTest, ADigestRetriedLaterCarriesWhatCameMeanwhileAndNothingTwice) {
+  const auto ids = QueuePushes(2);
+  const auto carrier = ClaimAndCoalesce(5);
+  // The provider failed in a retryable way: the digest waits for its retry, with a new push.
+  ASSERT_TRUE(store::OutboxRepository::Finish(db_.Conn(), carrier.id, carrier.attempts,
+                                              {store::AttemptOutcome::kRetryable, "tencent", "", "503"},
+                                              ToUnixMillis(clock_.Now()), ToUnixMillis(clock_.Now())));
+  db_.Conn().Db().exec(
+      "INSERT INTO needs (id, enterprise_id, programme_id, title, stage, created_at, updated_at) "
+      "VALUES (20, 1, 1, '后来的需求', 'published', 0, 0)");
+  const auto later = Push(20, {{2, 1, {"覆冰"}, ""}});
+  const auto later_id = store::OutboxRepository::Enqueue(db_.Conn(), later.at(0), ToUnixMillis(clock_.Now())).id;
+  const auto again = ClaimAndCoalesce(5);
+  EXPECT_EQ(again.id, carrier.id);
+  const json digest = json::parse(again.payload);
+  EXPECT_EQ(digest["params"]["count"], "3");
+  ASSERT_EQ(digest["params"]["items"].size(), 3U);
+  EXPECT_EQ(digest["params"]["items"][2]["title"], "后来的需求");
+  EXPECT_EQ(Status(later_id), "cancelled");
+  EXPECT_EQ(Status(ids[1]), "cancelled");
+}
+
 }  // namespace
 }  // namespace duijie::dialogs

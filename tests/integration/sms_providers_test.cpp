@@ -2,15 +2,25 @@
 // recompute every signature with the vendors' own code: odd characters and Chinese variables,
 // many sends, and the faults that decide "never twice" (timeout after acceptance, 5xx,
 // throttling, a blacklisted number, bad credentials).
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "bot/dispatcher.hpp"
 #include "channels/curl_http_client.hpp"
+#include "channels/sms/policy.hpp"
 #include "channels/sms/providers.hpp"
 #include "channels/sms/sender.hpp"
+#include "dialogs/programme.hpp"
+#include "dialogs/pushes.hpp"
 #include "sms_fake.hpp"
+#include "store/writer.hpp"
+#include "support/fakes.hpp"
 #include "support/http_client.hpp"
 #include "support/run.hpp"
+#include "support/test_db.hpp"
 
 namespace duijie::channels::sms {
 namespace {
@@ -180,6 +190,109 @@ TEST_F(SmsProvidersTest, TwilioSendsTheTextWithBasicAuthAndRefusesBadCredentials
   ASSERT_EQ(sent.size(), 1U);
   EXPECT_EQ(sent[0]["body"], "Dr. Li您好：your match");
   EXPECT_EQ(sent[0]["callback"], "https://duijie.example.cn/sms/twilio/status");
+}
+
+// Pushes held by quiet hours and by the hourly cap go out as one digest SMS, through the real
+// dispatcher, SMS rules and sender, signed for the vendor's fake, on a fake clock.
+TEST_F(SmsProvidersTest, PushesHeldOvernightOrByTheCapGoOutAsOneDigest) {
+  constexpr std::int64_t kNineThirtyPm = 1'795'440'600'000;  // 2026-11-23 21:30 Beijing
+  constexpr std::int64_t kEightAm = 1'795'478'400'000;       // 2026-11-24 08:00 Beijing
+  constexpr std::int64_t kMinute = 60'000;
+  // The compiled-in templates, with the ids an operator would set.
+  std::ifstream file(std::string(DUIJIE_PEERS_DIR) + "/../../config/sms/templates.json");
+  std::stringstream text;
+  text << file.rdbuf();
+  json tpl = json::parse(text.str());
+  tpl["match_push"]["tencent"] = "3001";
+  tpl["match_digest"]["tencent"] = "3002";
+  const auto templates = Templates::Parse(tpl.dump());
+  ASSERT_TRUE(templates) << templates.error().message;
+
+  test::TestDb db;
+  db.SeedEnterprise("某风电公司");
+  db.Conn().Db().exec(
+      "INSERT INTO people (id, role, status, created_at, updated_at) VALUES (2, 'researcher', 'verified', 0, 0);"
+      "INSERT INTO identities (person_id, kind, address, status, created_at) "
+      "VALUES (2, 'mobile', '+8613711112222', 'verified', 0)");
+  store::Writer writer(db.Path(), {});
+  test::FakeClock clock(FromUnixMillis(kNineThirtyPm));
+  SystemRandom random;
+  const auto push = [&](int need, const std::string& title) {
+    writer.RunSync([&](store::Connection& c) {
+      c.Db().exec(
+          "INSERT INTO needs (id, enterprise_id, programme_id, title, field, amount_wan, stage, created_at, "
+          "updated_at) VALUES (" +
+          std::to_string(need) + ", 1, 1, '" + title + "', 'energy', 30, 'published', 0, 0)");
+      const std::vector<dialogs::PushCandidate> who{{2, 1, {"覆冰"}, "energy"}};
+      for (const auto& m : dialogs::CreatePushes(c, dialogs::Programme::Embedded().at("hubei-2020"),
+                                                 dialogs::Catalogue::Embedded(), need, who, random, clock.Now()))
+        store::OutboxRepository::Enqueue(c, m, ToUnixMillis(clock.Now()));
+      return 0;
+    });
+  };
+
+  SmsSender sender(*templates, "科技服务", Routes{&*tencent_, nullptr, nullptr}, clock);
+  bot::DispatcherOptions options;
+  options.instance = "coalescing-test";
+  options.gates["sms"] = [](store::Connection& c, const store::OutboxMessage& m, std::int64_t now_ms) {
+    return CheckSms(c, m, now_ms, PolicySettings{});  // 21:00-08:00, 1 an hour, 3 a day
+  };
+  options.coalesce["sms"] = [](store::Connection& c, store::OutboxMessage& m, std::int64_t now_ms) {
+    dialogs::CoalescePushes(c, dialogs::Catalogue::Embedded(), m, now_ms, 5);
+  };
+  bot::Metrics metrics;
+  Logger log(clock, LogLevel::kOff);
+  bot::Dispatcher dispatcher(ioc_.get_executor(), writer, {{"sms", &sender}}, clock, random, &metrics, log, options);
+  const auto round = [&] {
+    (void)test::RunOn(ioc_, dispatcher.Strand(), dispatcher.Round());
+    test::RunOn(ioc_, dispatcher.Strand(), dispatcher.Drain());
+  };
+  const auto code_of = [&](int need) {
+    return db.Conn()
+        .Db()
+        .execAndGet("SELECT reply_code FROM pushes WHERE need_id = " + std::to_string(need))
+        .getString();
+  };
+
+  // Three needs published in the evening: nothing goes before 08:00.
+  push(7, "风机叶片冬季覆冰");
+  push(8, "锂电池低温衰减");
+  push(9, "光伏板清洗机器人");
+  round();
+  EXPECT_TRUE(Seen()["sent"].empty());
+  // At 08:00 one SMS carries the three, each with its reply code.
+  clock.Set(FromUnixMillis(kEightAm));
+  round();
+  json seen = Seen();
+  ASSERT_EQ(seen["sent"].size(), 1U) << seen.dump();
+  EXPECT_TRUE(seen["refused"].empty());
+  EXPECT_EQ(seen["sent"][0]["template"], "3002");
+  json params = seen["sent"][0]["params"];
+  ASSERT_EQ(params.size(), 3U);  // count, titles, code: the template's variables in order
+  EXPECT_EQ(params[0], "3");
+  for (const int need : {7, 8, 9}) EXPECT_NE(params[1].get<std::string>().find(code_of(need)), std::string::npos);
+  EXPECT_EQ(params[2], code_of(7));
+  EXPECT_EQ(db.Scalar("SELECT count(*) FROM outbox WHERE status = 'sent'"), 1);
+  EXPECT_EQ(db.Scalar("SELECT count(*) FROM outbox WHERE status = 'cancelled' AND merged_into IS NOT NULL"), 2);
+
+  // Two more within the hour wait for the cap, then go together.
+  clock.Set(FromUnixMillis(kEightAm + 10 * kMinute));
+  push(10, "储能电站热管理");
+  round();
+  clock.Set(FromUnixMillis(kEightAm + 20 * kMinute));
+  push(11, "氢燃料电池膜电极");
+  round();
+  EXPECT_EQ(Seen()["sent"].size(), 1U);
+  clock.Set(FromUnixMillis(kEightAm + 60 * kMinute));
+  round();
+  seen = Seen();
+  ASSERT_EQ(seen["sent"].size(), 2U) << seen.dump();
+  params = seen["sent"][1]["params"];
+  EXPECT_EQ(params[0], "2");
+  EXPECT_NE(params[1].get<std::string>().find(code_of(10)), std::string::npos);
+  EXPECT_NE(params[1].get<std::string>().find(code_of(11)), std::string::npos);
+  EXPECT_EQ(db.Scalar("SELECT count(*) FROM outbox WHERE status = 'sent'"), 2);
+  EXPECT_EQ(db.Scalar("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"), 0);
 }
 
 }  // namespace
