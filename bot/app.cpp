@@ -367,6 +367,15 @@ int App::Run() {
     }
     return channels::GateDecision{};
   };
+  // A number the provider says will never take our SMS is suppressed: later messages go to the
+  // person's next channel without being tried (an opt-out taken back does not lift it).
+  dopts.after_failure["sms"] = [](store::Connection& c, const store::OutboxMessage& m,
+                                  const store::AttemptRecord& record, std::int64_t now_ms) {
+    if (const auto reason = channels::sms::UnreachableReason(record)) {
+      store::Suppressions::Add(c, "sms", m.recipient, *reason, record.sender + ": " + record.error.substr(0, 200),
+                               now_ms);
+    }
+  };
   dopts.after_failure["email"] = [](store::Connection& c, const store::OutboxMessage& m,
                                     const store::AttemptRecord& record, std::int64_t now_ms) {
     if (channels::email::RecipientRefused(record)) {

@@ -75,6 +75,16 @@ bool IsMainlandMobile(std::string_view e164) {
   return std::all_of(e164.begin() + 1, e164.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+std::optional<std::string> UnreachableReason(const store::AttemptRecord& record) {
+  if (record.outcome != store::AttemptOutcome::kFailed) return std::nullopt;
+  // Errors start with the provider's code (tencent.cpp, aliyun.cpp).
+  const std::string_view error = record.error;
+  if (error.starts_with("FailedOperation.PhoneNumberInBlacklist")) return "blacklist";
+  if (error.starts_with("InvalidParameterValue.IncorrectPhoneNumber") || error.starts_with("isv.MOBILE_NUMBER_ILLEGAL"))
+    return "invalid_number";
+  return std::nullopt;
+}
+
 namespace detail {
 
 store::AttemptRecord Outcome(std::string_view provider, store::AttemptOutcome outcome, std::string error,

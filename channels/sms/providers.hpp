@@ -1,6 +1,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,12 @@
 #include "store/outbox_repository.hpp"
 
 namespace duijie::channels::sms {
+
+/// Why a failed send means the number itself takes no SMS from us, so it is suppressed rather
+/// than tried again: "blacklist" (Tencent's PhoneNumberInBlacklist: unsubscribed at the carrier or
+/// the provider) or "invalid_number" (either provider refused the number as such); nullopt for
+/// every other failure.
+[[nodiscard]] std::optional<std::string> UnreachableReason(const store::AttemptRecord& record);
 
 /// One SMS to one number, rendered from its template.
 struct SmsRequest {

@@ -154,6 +154,11 @@ TEST_F(SmsProvidersTest, FaultsAreClassified) {
   const auto black = Run(tencent_->Send(Request("a", "b", "dj3")));
   EXPECT_EQ(black.outcome, AttemptOutcome::kFailed);
   EXPECT_TRUE(black.error.starts_with("FailedOperation.PhoneNumberInBlacklist")) << black.error;
+  EXPECT_EQ(UnreachableReason(black), "blacklist");
+  EXPECT_EQ(UnreachableReason({AttemptOutcome::kFailed, "aliyun", "", "isv.MOBILE_NUMBER_ILLEGAL 非法手机号"}),
+            "invalid_number");
+  EXPECT_EQ(UnreachableReason({AttemptOutcome::kRetryable, "tencent", "", "FailedOperation.PhoneNumberInBlacklist"}),
+            std::nullopt);
   // Wrong credentials: refused by the fake's signature check, final.
   TencentProvider wrong(http_, clock_,
                         TencentSettings{base_ + "/tencent", "ap-guangzhou", "AKIDfake", "not-the-secret", "1400006666",

@@ -227,6 +227,24 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
   EXPECT_TRUE(seen["refused"].empty()) << seen.dump();
 }
 
+TEST_F(SmsEndToEnd, ANumberTheProviderBlacklistedIsNotTriedAgain) {
+  // Tencent refuses the number inside its 200: the answer fails and the number is suppressed.
+  Mode({{"tencent", "blacklist"}});
+  ASSERT_EQ(TencentReply("你好", 1700000101).result_int(), 200);
+  duijie_->WaitForLine("outbox message failed", 20s);
+  EXPECT_EQ(Count("SELECT count(*) FROM suppressions WHERE channel = 'sms' AND address = '+8613711112222' "
+                  "AND reason = 'blacklist' AND source LIKE 'tencent: FailedOperation.PhoneNumberInBlacklist%'"),
+            1);
+  // Later SMS to it are refused by the rules before any request; "订阅" does not lift a blacklist.
+  Mode({{"tencent", "ok"}});
+  ASSERT_EQ(TencentReply("订阅", 1700000102).result_int(), 200);
+  ASSERT_EQ(TencentReply("还在吗", 1700000103).result_int(), 200);
+  duijie_->WaitForLine("refused by the channel's rules", 20s, 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM suppressions WHERE reason = 'blacklist'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE last_error LIKE 'SMS suppressed%'"), 2);
+  EXPECT_TRUE(fake_.Seen()["sent"].empty()) << fake_.Seen().dump();
+}
+
 TEST_F(SmsEndToEnd, ChatTextsAsEachProviderWouldAndShowsTheAnswers) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", db_},
