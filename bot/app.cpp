@@ -282,7 +282,7 @@ int App::Run() {
   sms_routes.international = twilio ? &*twilio : nullptr;
   std::optional<channels::sms::SmsSender> sms_sender;
   if (sms_routes.primary != nullptr || sms_routes.international != nullptr) {
-    sms_sender.emplace(sms_templates, sc.sign_name, sms_routes, clock);
+    sms_sender.emplace(sms_templates, sc.sign_name, sms_routes, clock, sc.extend_code_digits);
   }
 
   // Email: SMTP when a server is configured; threading and unsubscribe tokens either way.
@@ -407,7 +407,8 @@ int App::Run() {
                                    dialogs::Catalogue::Embedded(), config_.wecom.timestamp_window,
                                    [&dispatcher] { dispatcher.Notify(); }, &conversations});
   AddSmsRoutes(router, SmsDeps{*writer, clock, log_, sc.callback_secret, sc.allow_ip_list, sc.twilio_auth_token,
-                               sc.public_base_url, [&dispatcher] { dispatcher.Notify(); }, &conversations});
+                               sc.public_base_url, [&dispatcher] { dispatcher.Notify(); }, &conversations,
+                               sc.extend_code_digits});
   channels::email::UsedTokens mailgun_tokens(clock, std::chrono::seconds(2 * email_config.mailgun_max_age_s));
   channels::email::ParseLimits mail_limits;
   mail_limits.max_bytes = email_config.max_inbound_bytes;

@@ -329,6 +329,11 @@ std::vector<Spec> BuildSpecs() {
       "sms", "coalesce_max", Kind::kInteger, "integer",
       "match pushes waiting for one number that go out as one SMS (a digest); 1 = each on its own",
       [](Config& c, const json& v) { c.sms.coalesce_max = v.get<int>(); }, 1, 10);
+  add(
+      "sms", "extend_code_digits", Kind::kInteger, "integer",
+      "digits of the extension code each mainland SMS carries so a reply names the SMS it answers "
+      "(ExtendCode / SmsUpExtendCode; ask the provider to enable it); 0 = off",
+      [](Config& c, const json& v) { c.sms.extend_code_digits = v.get<int>(); }, 0, 6);
 
   const auto email_string = [&add](std::string_view key, std::string_view type, std::string_view doc,
                                    std::string EmailConfig::*field, Kind kind = Kind::kOptionalString) {

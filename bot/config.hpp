@@ -121,6 +121,7 @@ struct SmsConfig {
   int codes_per_hour = 5;
   int codes_per_day = 10;
   int coalesce_max = 5;
+  int extend_code_digits = 0;
 
   [[nodiscard]] bool TencentConfigured() const { return !tencent_secret_id.empty(); }
   [[nodiscard]] bool AliyunConfigured() const { return !aliyun_access_key_id.empty(); }

@@ -1,6 +1,7 @@
 #include "dialogs/sms_replies.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <SQLiteCpp/Statement.h>
 
@@ -45,6 +46,30 @@ std::vector<OpenPush> OpenPushes(store::Connection& c, std::int64_t person_id, s
   while (q.executeStep())
     out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()});
   return out;
+}
+
+// The reply code of the one open push the SMS a reply came back on carried (its extension code
+// names that SMS); nothing when it carried none or several (a digest: the code decides).
+std::optional<std::string> CodeByExtend(store::Connection& c, std::int64_t person_id, const SmsReply& reply,
+                                        std::int64_t now_ms) {
+  std::vector<std::string> codes;
+  for (const auto& key :
+       store::OutboxRepository::SentWithExtend(c, "sms", reply.number, reply.extend, now_ms - kPushWindowMs)) {
+    // "push:<id>", or "push:<id>>sms" when the SMS was another channel's fallback.
+    if (!key.starts_with("push:")) continue;
+    std::int64_t push = 0;
+    const auto [ptr, ec] = std::from_chars(key.data() + 5, key.data() + key.size(), push);
+    if (ec != std::errc()) continue;
+    auto& q = c.Prepare(
+        "SELECT reply_code FROM pushes WHERE id = ? AND researcher_person_id = ? AND status = 'sent' "
+        "AND reply_code IS NOT NULL");
+    q.bind(1, push);
+    q.bind(2, person_id);
+    if (q.executeStep()) codes.push_back(q.getColumn(0).getString());
+    q.reset();
+  }
+  if (codes.size() != 1) return std::nullopt;
+  return codes.front();
 }
 
 store::NewOutboxMessage Answer(const SmsReply& reply, const std::string& suffix, std::string kind,
@@ -169,7 +194,7 @@ std::optional<PushAnswer> AnswerPushById(store::Connection& conn, const Catalogu
 SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& conversations, const Catalogue& catalogue,
                                const SmsReply& reply, Clock::TimePoint now) {
   const std::int64_t now_ms = ToUnixMillis(now);
-  const auto parsed = ParseReply(reply.text);
+  auto parsed = ParseReply(reply.text);
   const auto person = PersonByMobile(conn, reply.number);
   const std::string locale = person ? person->locale : std::string(Catalogue::kDefaultLocale);
   const std::optional<std::int64_t> person_id = person ? std::optional(person->id) : std::nullopt;
@@ -221,6 +246,7 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
   }
 
   if (person) {
+    if (!parsed.code && !reply.extend.empty()) parsed.code = CodeByExtend(conn, person->id, reply, now_ms);
     if (auto answered = AnswerOpenPush(conn, catalogue, person->id, locale, parsed, "sms", now)) {
       out.route = answered->route;
       out.outbox.push_back(Answer(reply, answered->route == SmsReplyRoute::kAskedWhichPush ? "which" : "answer",

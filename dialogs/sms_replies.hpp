@@ -16,6 +16,7 @@ struct SmsReply {
   std::string text;
   std::string provider;  // 'tencent', 'aliyun', 'twilio'
   std::string key;       // the inbox key: makes the answers' idempotency keys
+  std::string extend;    // the extension code it came back on, when extension codes are on
 };
 
 /// How a reply was understood, for logs and tests.

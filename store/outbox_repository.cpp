@@ -216,6 +216,47 @@ void OutboxRepository::Defer(Connection& conn, std::int64_t id, int attempt, std
   del.exec();
 }
 
+std::string ExtendCode(std::int64_t outbox_id, int digits) {
+  std::int64_t mod = 1;
+  for (int i = 0; i < digits; ++i) mod *= 10;
+  std::string code = std::to_string(outbox_id % mod);
+  return std::string(static_cast<std::size_t>(digits) - std::min(code.size(), static_cast<std::size_t>(digits)), '0') +
+         code;
+}
+
+std::vector<std::string> OutboxRepository::SentWithExtend(Connection& conn, std::string_view channel,
+                                                          std::string_view recipient, std::string_view extend,
+                                                          std::int64_t since_ms) {
+  std::vector<std::string> keys;
+  if (extend.empty() || extend.size() > 9 ||
+      !std::all_of(extend.begin(), extend.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return keys;
+  }
+  std::int64_t mod = 1;
+  for (std::size_t i = 0; i < extend.size(); ++i) mod *= 10;
+  auto& sel = conn.Prepare(
+      "SELECT id, idempotency_key FROM outbox WHERE channel = :channel AND recipient = :recipient "
+      "AND updated_at >= :since AND status IN ('sent', 'delivered', 'unknown') AND id % :mod = :extend "
+      "ORDER BY id DESC LIMIT 1");
+  sel.bind(":channel", std::string(channel));
+  sel.bind(":recipient", std::string(recipient));
+  sel.bind(":since", since_ms);
+  sel.bind(":mod", mod);
+  sel.bind(":extend", static_cast<std::int64_t>(std::stoll(std::string(extend))));
+  if (!sel.executeStep()) {
+    sel.reset();
+    return keys;
+  }
+  const std::int64_t id = sel.getColumn(0).getInt64();
+  keys.push_back(sel.getColumn(1).getString());
+  sel.reset();
+  auto& carried = conn.Prepare("SELECT idempotency_key FROM outbox WHERE merged_into = :id ORDER BY id");
+  carried.bind(":id", id);
+  while (carried.executeStep()) keys.push_back(carried.getColumn(0).getString());
+  carried.reset();
+  return keys;
+}
+
 std::vector<OutboxMessage> OutboxRepository::Waiting(Connection& conn, std::string_view channel,
                                                      std::string_view recipient, std::string_view kind,
                                                      std::int64_t except_id, int limit) {

@@ -93,6 +93,11 @@ enum class Recovery {
 
 /// The outbox half of the ledger. Every function runs inside the caller's transaction (the
 /// writer's batch for writes); none begins its own.
+/// The extension code a message is sent with when extension codes are on (`digits` of them): the
+/// outbox id's last digits, so a reply that comes back on it names the message it answers among
+/// a number's recent ones.
+[[nodiscard]] std::string ExtendCode(std::int64_t outbox_id, int digits);
+
 class OutboxRepository {
  public:
   static EnqueueResult Enqueue(Connection& conn, const NewOutboxMessage& msg, std::int64_t now_ms);
@@ -115,6 +120,10 @@ class OutboxRepository {
   /// other than `except_id`, oldest first: what one send could carry along (SMS coalescing).
   static std::vector<OutboxMessage> Waiting(Connection& conn, std::string_view channel, std::string_view recipient,
                                             std::string_view kind, std::int64_t except_id, int limit);
+  /// The latest message sent to `recipient` on `channel` since `since_ms` whose ExtendCode is
+  /// `extend`, with the messages it carried (`Merge`): their idempotency keys, the carrier's first.
+  static std::vector<std::string> SentWithExtend(Connection& conn, std::string_view channel, std::string_view recipient,
+                                                 std::string_view extend, std::int64_t since_ms);
   /// Replaces the payload of message `id`, claimed in this transaction, with what it will now
   /// carry; its fallback and any later attempt carry the same.
   static void Rewrite(Connection& conn, std::int64_t id, const std::string& payload);

@@ -100,8 +100,11 @@ net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, Batch
           c, {"sms", m.key, m.number, nlohmann::json(event).dump(), std::nullopt}, now_ms);
       if (entry.duplicate) continue;
       if (deps.conversations != nullptr) {
-        const auto result = dialogs::ProcessSmsReply(c, *deps.conversations, dialogs::Catalogue::Embedded(),
-                                                     {m.number, m.text, provider, m.key}, now);
+        // Without extension codes of ours, a provider's own (Alibaba's dest_code) names nothing.
+        const bool ours = deps.extend_digits > 0 && m.extend.size() == static_cast<std::size_t>(deps.extend_digits);
+        const auto result =
+            dialogs::ProcessSmsReply(c, *deps.conversations, dialogs::Catalogue::Embedded(),
+                                     {m.number, m.text, provider, m.key, ours ? m.extend : std::string()}, now);
         for (auto msg : result.outbox) {
           msg.inbox_id = entry.id;
           store::OutboxRepository::Enqueue(c, msg, now_ms);

@@ -30,6 +30,7 @@ struct SmsDeps {
   std::string public_base_url;          // what Twilio signs, e.g. https://duijie.example.cn
   std::function<void()> outbox_notify;  // may be empty
   const dialogs::Conversations* conversations = nullptr;
+  int extend_digits = 0;  // sms.extend_code_digits: replies' extension codes are read only when on
 };
 
 void AddSmsRoutes(Router& router, const SmsDeps& deps);

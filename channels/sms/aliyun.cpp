@@ -78,6 +78,7 @@ net::awaitable<store::AttemptRecord> AliyunProvider::Send(const SmsRequest& req)
                    {"TemplateCode", t.aliyun_id},
                    {"OutId", req.session}};
   if (!t.params.empty()) params.emplace_back("TemplateParam", named.dump());
+  if (!req.extend.empty()) params.emplace_back("SmsUpExtendCode", req.extend);
   auto res = co_await Call(std::move(params));
   if (!res) co_return detail::TransportFailure(Name(), res.error());
   const json answer = json::parse(res->body, nullptr, false);

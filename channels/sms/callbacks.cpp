@@ -106,7 +106,8 @@ Result<Incoming> ParseTencentReply(std::string_view body) {
   const auto number = E164(Field(*doc, "nationcode").value_or("86"), *mobile);
   if (!number) return Invalid("mobile is not a phone number");
   // Spec §1.7: deduplicate on (nationcode, mobile, time, text).
-  return Incoming{"tencent:reply:" + *number + ":" + *time + ":" + Sha256Hex(*text).substr(0, 16), *number, *text};
+  return Incoming{"tencent:reply:" + *number + ":" + *time + ":" + Sha256Hex(*text).substr(0, 16), *number, *text,
+                  Field(*doc, "extend", kMaxExtendBytes).value_or("")};
 }
 
 Result<std::vector<Receipt>> ParseAliyunReports(std::string_view body) {
@@ -137,7 +138,7 @@ Result<std::vector<Incoming>> ParseAliyunUps(std::string_view body) {
     const std::string key = seq ? "aliyun:up:" + *seq
                                 : "aliyun:up:" + *number + ":" + Field(r, "send_time").value_or("") + ":" +
                                       Sha256Hex(*content).substr(0, 16);
-    return Incoming{key, *number, *content};
+    return Incoming{key, *number, *content, Field(r, "dest_code", kMaxExtendBytes).value_or("")};
   });
 }
 
@@ -158,7 +159,7 @@ Result<Incoming> ParseTwilioInbound(const Params& form) {
   if (from.size() < 2 || from[0] != '+' || !Digits(std::string_view(from).substr(1)))
     return Invalid("From is not E.164");
   if (body.size() > kMaxTextBytes) return Invalid("Body is longer than 4096 bytes");
-  return Incoming{"twilio:inbound:" + sid, from, body};
+  return Incoming{"twilio:inbound:" + sid, from, body, ""};
 }
 
 Result<std::optional<Receipt>> ParseTwilioStatus(const Params& form) {

@@ -24,10 +24,13 @@ struct Incoming {
   std::string key;     // inbox key
   std::string number;  // E.164
   std::string text;
+  std::string extend;  // the extension code it came back on (Tencent extend, Alibaba dest_code)
 };
 
-inline constexpr std::size_t kMaxBatch = 1000;      // items in one callback
-inline constexpr std::size_t kMaxTextBytes = 4096;  // an SMS reply; long SMS are ~500 characters
+inline constexpr std::size_t kMaxBatch = 1000;  // items in one callback
+inline constexpr std::size_t kMaxTextBytes = 4096;
+inline constexpr std::size_t kMaxExtendBytes =
+    32;  // extension codes are a few digits  // an SMS reply; long SMS are ~500 characters
 
 /// Tencent: receipts are a JSON array, a reply one object (spec §1.7). Every malformed body or
 /// item is refused whole (kInvalidArgument naming the field), so nothing is half-stored.

@@ -25,6 +25,7 @@ struct SmsRequest {
   std::string phone;    // E.164, e.g. +8613711112222
   Rendered rendered;    // template, values, text
   std::string session;  // our reference (the outbox key): Tencent SessionContext, Alibaba OutId
+  std::string extend;   // extension code (digits) a reply comes back with; empty = none
 };
 
 /// One SMS provider's API. Implementations classify every answer for the outbox: kSent with the

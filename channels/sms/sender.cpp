@@ -31,9 +31,10 @@ net::awaitable<store::AttemptRecord> SmsSender::Send(const store::OutboxMessage&
   const nlohmann::json params = out.template_id ? out.params : nlohmann::json{{"text", out.text}};
   auto rendered = templates_.Render(kind, params, sign_name_);
   if (!rendered) co_return detail::Outcome("sms", AttemptOutcome::kFailed, rendered.error().message);
-  const SmsRequest req{msg.recipient, std::move(*rendered), Reference(msg.id)};
-
   const bool mainland = IsMainlandMobile(msg.recipient);
+  const SmsRequest req{msg.recipient, std::move(*rendered), Reference(msg.id),
+                       mainland && extend_digits_ > 0 ? store::ExtendCode(msg.id, extend_digits_) : ""};
+
   Provider* first = mainland ? routes_.primary : routes_.international;
   if (first == nullptr) {
     co_return detail::Outcome("sms", AttemptOutcome::kFailed,

@@ -22,8 +22,13 @@ struct Routes {
 /// number and sends, with Reference(outbox id) for lookups and receipts.
 class SmsSender final : public channels::Sender {
  public:
-  SmsSender(const Templates& templates, std::string sign_name, Routes routes, const Clock& clock)
-      : templates_(templates), sign_name_(std::move(sign_name)), routes_(routes), clock_(clock) {}
+  /// `extend_digits` > 0: mainland sends carry store::ExtendCode(outbox id) (sms.extend_code_digits).
+  SmsSender(const Templates& templates, std::string sign_name, Routes routes, const Clock& clock, int extend_digits = 0)
+      : templates_(templates),
+        sign_name_(std::move(sign_name)),
+        routes_(routes),
+        clock_(clock),
+        extend_digits_(extend_digits) {}
 
   [[nodiscard]] std::string_view Name() const override { return "sms"; }
   net::awaitable<store::AttemptRecord> Send(const store::OutboxMessage& msg) override;
@@ -34,6 +39,7 @@ class SmsSender final : public channels::Sender {
   std::string sign_name_;
   Routes routes_;
   const Clock& clock_;
+  int extend_digits_;
 };
 
 }  // namespace duijie::channels::sms

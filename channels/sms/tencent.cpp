@@ -70,12 +70,13 @@ net::awaitable<store::AttemptRecord> TencentProvider::Send(const SmsRequest& req
     co_return detail::Outcome(Name(), AttemptOutcome::kFailed,
                               "SMS template '" + t.kind + "' has no Tencent template id (sms.templates_file)");
   }
-  const json body = {{"PhoneNumberSet", json::array({req.phone})},
-                     {"SmsSdkAppId", settings_.sdk_app_id},
-                     {"SignName", settings_.sign_name},
-                     {"TemplateId", t.tencent_id},
-                     {"TemplateParamSet", req.rendered.values},
-                     {"SessionContext", req.session}};
+  json body = {{"PhoneNumberSet", json::array({req.phone})},
+               {"SmsSdkAppId", settings_.sdk_app_id},
+               {"SignName", settings_.sign_name},
+               {"TemplateId", t.tencent_id},
+               {"TemplateParamSet", req.rendered.values},
+               {"SessionContext", req.session}};
+  if (!req.extend.empty()) body["ExtendCode"] = req.extend;
   auto res = co_await Call("SendSms", body.dump());
   if (!res) co_return detail::TransportFailure(Name(), res.error());
   if (auto failed = detail::HttpFailure(Name(), res->status)) co_return *failed;

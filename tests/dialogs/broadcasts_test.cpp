@@ -245,7 +245,7 @@ TEST_F(BroadcastsTest, NoAcknowledgementMovesToTheNextChannelAndAnAcknowledgemen
   EXPECT_NE(sms["params"]["text"].get<std::string>().find("回复1确认收到"), std::string::npos);
   // "1" by SMS acknowledges: nothing more on any channel.
   const auto reply = ProcessSmsReply(db_.Conn(), conversations_, Catalogue::Embedded(),
-                                     {"+8613800000001", "1", "tencent", "in-1"}, clock_.Now());
+                                     {"+8613800000001", "1", "tencent", "in-1", ""}, clock_.Now());
   EXPECT_EQ(reply.route, SmsReplyRoute::kAcknowledged);
   ASSERT_EQ(reply.outbox.size(), 1U);
   EXPECT_NE(reply.outbox[0].payload.find("已确认收到"), std::string::npos);
@@ -258,7 +258,7 @@ TEST_F(BroadcastsTest, NoAcknowledgementMovesToTheNextChannelAndAnAcknowledgemen
   EXPECT_EQ(Scalar("SELECT count(*) FROM outbox WHERE channel = 'email'"), 0);
   // A second "1" has nothing to acknowledge: it goes to the conversation.
   const auto again = ProcessSmsReply(db_.Conn(), conversations_, Catalogue::Embedded(),
-                                     {"+8613800000001", "1", "tencent", "in-2"}, clock_.Now());
+                                     {"+8613800000001", "1", "tencent", "in-2", ""}, clock_.Now());
   EXPECT_EQ(again.route, SmsReplyRoute::kConversation);
 }
 

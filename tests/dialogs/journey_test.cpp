@@ -113,7 +113,7 @@ Outcome RunJourney(const fs::path& file, bool record) {
       db.Conn().Exec("BEGIN");
       if (channel == "sms") {
         const auto r = ProcessSmsReply(db.Conn(), conversations, Catalogue::Embedded(),
-                                       {who, text, "tencent", "sms:" + std::to_string(++n)}, clock.Now());
+                                       {who, text, "tencent", "sms:" + std::to_string(++n), ""}, clock.Now());
         for (const auto& m : r.outbox) {
           if (m.channel == "sms" && m.recipient == who) {
             replies.push_back(json::parse(m.payload).value("text", std::string()));

@@ -114,7 +114,7 @@ TEST_F(PushesTest, TheResearcherAnswersBySmsWithTheCode) {
   const std::string code = json::parse(msgs[0].payload)["params"]["code"];
   const Conversations conversations(Engine::Standard(), Programme::Embedded().at("hubei-2020"), Catalogue::Embedded());
   const auto r = ProcessSmsReply(db_.Conn(), conversations, Catalogue::Embedded(),
-                                 {"+8613711112222", "1 " + code, "tencent", "k1"}, clock_.Now());
+                                 {"+8613711112222", "1 " + code, "tencent", "k1", ""}, clock_.Now());
   EXPECT_EQ(r.route, SmsReplyRoute::kPushAnswered);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM pushes WHERE researcher_person_id = 2 AND status = 'interested'"), 1);
 }
@@ -154,7 +154,7 @@ TEST_F(PushesTest, AfterSayingYesTheNextMessageIsTheProposalAndTheEnterpriseGets
   const auto sms = [&](const std::string& number, const std::string& text) {
     static int n = 0;
     return ProcessSmsReply(db_.Conn(), conversations, Catalogue::Embedded(),
-                           {number, text, "tencent", "p" + std::to_string(++n)}, clock_.Now());
+                           {number, text, "tencent", "p" + std::to_string(++n), ""}, clock_.Now());
   };
   // Not interested yet: a long message is a conversation, not a proposal.
   EXPECT_FALSE(TakeProposal(db_.Conn(), Catalogue::Embedded(), 2, "zh-CN", "我们做过类似的风电叶片防冰项目", "sms",

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/outbox_repository.hpp"
 #include "store/suppressions.hpp"
 #include "support/fakes.hpp"
 #include "support/test_db.hpp"
@@ -34,7 +35,7 @@ class SmsRepliesTest : public ::testing::Test {
   }
   SmsReplyResult Reply(const std::string& text) {
     return ProcessSmsReply(db_.Conn(), conversations_, Catalogue::Embedded(),
-                           {kNumber, text, "tencent", "k" + std::to_string(++n_)}, clock_.Now());
+                           {kNumber, text, "tencent", "k" + std::to_string(++n_), ""}, clock_.Now());
   }
   std::string PushStatus(int id) {
     return db_.Conn().Db().execAndGet("SELECT status FROM pushes WHERE id = " + std::to_string(id)).getString();
@@ -102,6 +103,50 @@ TEST_F(SmsRepliesTest, ADeclineReasonAfterABareTwoJoinsItAndNotMyFieldIsCounted)
   ASSERT_EQ(r.outbox.size(), 1U);
   EXPECT_EQ(Text(r.outbox[0]), Catalogue::Embedded().Text("zh-CN", "sms.decline_reason_noted"));
   EXPECT_EQ(db_.Conn().Db().execAndGet("SELECT decline_reason FROM pushes WHERE id = 1").getString(), "not_my_field");
+}
+
+// Extension codes on: the SMS a reply came back on names the push it answers.
+TEST_F(SmsRepliesTest, AReplyOnAnSmssExtensionCodeAnswersThatSmssPush) {
+  Push(1, "风电叶片防冰", "A7K", 5);
+  Push(2, "锂电池低温", "B3M", 3);
+  Push(3, "光伏清洗", "C9P", 1);
+  // Push 1 went alone; pushes 2 and 3 in one digest (3 carried by 2's SMS).
+  const auto sent = [&](int push, const std::string& status, const std::string& extra = "") {
+    store::NewOutboxMessage m;
+    m.idempotency_key = "push:" + std::to_string(push);
+    m.channel = "sms";
+    m.recipient = kNumber;
+    m.kind = "match_push";
+    m.payload = "{}";
+    const auto id = store::OutboxRepository::Enqueue(db_.Conn(), m, ToUnixMillis(clock_.Now()) - 3'600'000).id;
+    db_.Conn().Db().exec("UPDATE outbox SET status = '" + status + "'" + extra + " WHERE id = " + std::to_string(id));
+    return id;
+  };
+  const auto alone = sent(1, "sent");
+  const auto digest = sent(2, "delivered");
+  sent(3, "cancelled", ", merged_into = " + std::to_string(digest));
+  const auto on = [&](const std::string& text, std::int64_t outbox_id) {
+    return ProcessSmsReply(db_.Conn(), conversations_, Catalogue::Embedded(),
+                           {kNumber, text, "tencent", "e" + std::to_string(++n_), store::ExtendCode(outbox_id, 4)},
+                           clock_.Now());
+  };
+  EXPECT_EQ(store::ExtendCode(12345, 4), "2345");
+  EXPECT_EQ(store::ExtendCode(7, 3), "007");
+  // Three open: a bare "1" would be asked about; on push 1's SMS it answers push 1.
+  EXPECT_EQ(Reply("1").route, SmsReplyRoute::kAskedWhichPush);
+  EXPECT_EQ(on("1", alone).route, SmsReplyRoute::kPushAnswered);
+  EXPECT_EQ(PushStatus(1), "interested");
+  // The digest's SMS carried two: the code decides, or the person is asked.
+  EXPECT_EQ(on("2", digest).route, SmsReplyRoute::kAskedWhichPush);
+  EXPECT_EQ(on("2 C9P", digest).route, SmsReplyRoute::kPushAnswered);
+  EXPECT_EQ(PushStatus(3), "declined");
+  // One left open in the digest: now its SMS names it.
+  EXPECT_EQ(on("1", digest).route, SmsReplyRoute::kPushAnswered);
+  EXPECT_EQ(PushStatus(2), "interested");
+  // An extension code that names no SMS of ours changes nothing by itself.
+  Push(4, "储能热管理", "D2Q", 1);
+  Push(5, "膜电极", "E5R", 1);
+  EXPECT_EQ(on("1", 9999).route, SmsReplyRoute::kAskedWhichPush);
 }
 
 TEST(DeclineReason, TheProgrammesCategoriesElseTheText) {

@@ -97,6 +97,41 @@ TEST_F(PushEndToEnd, APublishedNeedIsPushedBySmsAndTheAnswerIsTaken) {
   EXPECT_EQ(check.Db().execAndGet("SELECT planned FROM push_rounds WHERE need_id = 7").getInt(), 1);
 }
 
+// Extension codes on: the researcher has another push open, yet a bare "1" sent back on the push
+// SMS's extension code (as Tencent reports it) answers that push without a question.
+TEST_F(PushEndToEnd, ABareReplyOnThePushSmssExtensionCodeAnswersThatPush) {
+  {
+    store::Connection c(db_, store::ConnectionOptions{});
+    const auto now = std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    c.Db().exec(
+        "INSERT INTO needs (id, enterprise_id, programme_id, title, field, stage, created_at, updated_at) "
+        "VALUES (8, 1, 1, '另一个需求', 'energy', 'published', 0, 0);"
+        "INSERT INTO push_rounds (need_id, planned, created_at) VALUES (8, 1, 0);"
+        "INSERT INTO pushes (need_id, researcher_person_id, reply_code, status, channel, created_at, updated_at) "
+        "VALUES (8, 2, 'ZZZ', 'sent', 'sms', " +
+        now + ", " + now + ")");
+  }
+  const std::string templates = test::WriteSmsTemplates(dir_.File("templates.json"));
+  test::ChildProcess duijie(
+      DUIJIE_BINARY, {"serve"},
+      fake_.TencentGateway(db_, kSecret, templates,
+                           {{"DUIJIE_MATCHER_REFRESH_MS", "100"}, {"DUIJIE_SMS_EXTEND_CODE_DIGITS", "4"}}));
+  const auto port = duijie.WaitForPort();
+  const json sent = fake_.WaitSent(1)["sent"];
+  ASSERT_EQ(sent.size(), 1U) << sent.dump();
+  const std::string extend = sent[0].value("extend", "");
+  ASSERT_EQ(extend.size(), 4U) << sent.dump();
+  const auto res = test::SmsFake::TencentReply(port, kSecret, "13711112222", "1", extend);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->result_int(), 200) << res->body();
+  ASSERT_EQ(fake_.WaitSent(2)["sent"].size(), 2U);
+  store::Connection check(db_, store::ConnectionOptions{});
+  EXPECT_EQ(check.Db().execAndGet("SELECT status FROM pushes WHERE need_id = 7").getString(), "interested");
+  EXPECT_EQ(check.Db().execAndGet("SELECT status FROM pushes WHERE need_id = 8").getString(), "sent");
+}
+
 // The relay through the real binary, each side on its real webhook: the researcher answers the
 // push and sends a proposal by SMS (Tencent's reply callback), the enterprise contact — on WeCom,
 // callbacks sealed by @wecom/crypto — lists the candidates and opens a talk; the researcher's SMS

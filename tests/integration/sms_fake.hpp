@@ -64,8 +64,9 @@ class SmsFake {
 
   /// A reply SMS from `mobile` (11 digits) as Tencent's reply callback posts it to the gateway.
   static std::optional<HttpResponse> TencentReply(std::uint16_t gateway_port, const std::string& callback_secret,
-                                                  const std::string& mobile, const std::string& text) {
-    const nlohmann::json reply = {{"extend", ""},       {"mobile", mobile}, {"nationcode", "86"},
+                                                  const std::string& mobile, const std::string& text,
+                                                  const std::string& extend = "") {
+    const nlohmann::json reply = {{"extend", extend},   {"mobile", mobile}, {"nationcode", "86"},
                                   {"sign", "科技服务"}, {"text", text},     {"time", 1795305600}};
     HttpConnection c(gateway_port, std::chrono::seconds(20));
     const std::string body = reply.dump();

@@ -50,7 +50,7 @@ class SmsProvidersTest : public ::testing::Test {
   SmsRequest Request(const std::string& name, const std::string& title, const std::string& session) {
     auto r = templates_.Render("notice", {{"name", name}, {"title", title}}, "科技服务");
     if (!r) throw std::runtime_error(r.error().message);
-    return {kNumber, std::move(*r), session};
+    return {kNumber, std::move(*r), session, ""};
   }
   template <class T>
   T Run(net::awaitable<T> aw) {
@@ -195,6 +195,25 @@ TEST_F(SmsProvidersTest, TwilioSendsTheTextWithBasicAuthAndRefusesBadCredentials
   ASSERT_EQ(sent.size(), 1U);
   EXPECT_EQ(sent[0]["body"], "Dr. Li您好：your match");
   EXPECT_EQ(sent[0]["callback"], "https://duijie.example.cn/sms/twilio/status");
+}
+
+TEST_F(SmsProvidersTest, ExtensionCodesGoWithMainlandSendsAndTheVendorsSignersAgree) {
+  store::OutboxMessage msg;
+  msg.id = 12345;
+  msg.recipient = kNumber;
+  msg.payload = R"({"kind":"text","text":"","template_id":"notice","params":{"name":"张老师","title":"扩展码"}})";
+  SmsSender via_tencent(templates_, "科技服务", Routes{&*tencent_, nullptr, nullptr}, clock_, 4);
+  SmsSender via_aliyun(templates_, "科技服务", Routes{&*aliyun_, nullptr, nullptr}, clock_, 4);
+  SmsSender without(templates_, "科技服务", Routes{&*tencent_, nullptr, nullptr}, clock_);
+  EXPECT_EQ(Run(via_tencent.Send(msg)).outcome, AttemptOutcome::kSent);
+  EXPECT_EQ(Run(via_aliyun.Send(msg)).outcome, AttemptOutcome::kSent);
+  EXPECT_EQ(Run(without.Send(msg)).outcome, AttemptOutcome::kSent);
+  const json seen = Seen();
+  EXPECT_TRUE(seen["refused"].empty()) << seen.dump();
+  ASSERT_EQ(seen["sent"].size(), 3U);
+  EXPECT_EQ(seen["sent"][0]["extend"], "2345");  // Tencent ExtendCode
+  EXPECT_EQ(seen["sent"][1]["extend"], "2345");  // Alibaba SmsUpExtendCode
+  EXPECT_FALSE(seen["sent"][2].contains("extend")) << "off: not sent at all";
 }
 
 // Pushes held by quiet hours and by the hourly cap go out as one digest SMS, through the real

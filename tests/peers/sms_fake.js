@@ -91,7 +91,7 @@ function tencent(req, res, body) {
   const m = modes.tencent;
   if (m === 'limit') return reply(res, 200, { Response: { Error: { Code: 'RequestLimitExceeded', Message: 'qps' }, RequestId: 'r' } });
   const record = { provider: 'tencent', phone: p.PhoneNumberSet[0], template: p.TemplateId, params: p.TemplateParamSet,
-    sign: p.SignName, session: p.SessionContext, ref: `5000:${++serial}` };
+    sign: p.SignName, session: p.SessionContext, extend: p.ExtendCode, ref: `5000:${++serial}` };
   if (m === 'timeout') { record.lost = true; sent.push(record); return; }
   if (fault('tencent', res)) return;
   if (m === 'blacklist') {
@@ -114,7 +114,7 @@ function aliyun(req, res, body) {
   }
   const record = { provider: 'aliyun', phone: params.PhoneNumbers, template: params.TemplateCode,
     params: params.TemplateParam ? JSON.parse(params.TemplateParam) : {}, sign: params.SignName,
-    session: params.OutId, ref: `${++serial}^0` };
+    session: params.OutId, extend: params.SmsUpExtendCode, ref: `${++serial}^0` };
   if (modes.aliyun === 'timeout') { record.lost = true; sent.push(record); return; }
   if (fault('aliyun', res)) return;
   sent.push(record);
