@@ -25,6 +25,7 @@
 #include "channels/sms/providers.hpp"
 #include "channels/sms/sender.hpp"
 #include "dialogs/broadcasts.hpp"
+#include "dialogs/pushes.hpp"
 #include "store/migrations.hpp"
 #include "store/writer.hpp"
 #include <sys/resource.h>
@@ -74,7 +75,7 @@ double Direct(net::io_context& ioc, channels::sms::Provider& provider, const cha
           for (int i = next++; i < n; i = next++) {
             auto rendered = templates.Render(
                 "match_push", {{"title", "风电叶片防冰涂层" + std::to_string(i)}, {"code", "A7K"}}, "科技服务");
-            const channels::sms::SmsRequest req{Number(i), std::move(*rendered), "direct" + std::to_string(i)};
+            const channels::sms::SmsRequest req{Number(i), std::move(*rendered), "direct" + std::to_string(i), ""};
             const auto r = co_await provider.Send(req);
             if (r.outcome != store::AttemptOutcome::kSent) ++failed;
           }
@@ -175,6 +176,10 @@ int main(int argc, char** argv) {
   policy.quiet_start_minute = policy.quiet_end_minute = 0;  // any time of day; the caps stay on
   options.gates["sms"] = [policy](store::Connection& c, const store::OutboxMessage& m, std::int64_t now_ms) {
     return channels::sms::CheckSms(c, m, now_ms, policy);
+  };
+  // As the gateway wires it: each push looks for others waiting for its number (none here).
+  options.coalesce["sms"] = [](store::Connection& c, store::OutboxMessage& m, std::int64_t now_ms) {
+    dialogs::CoalescePushes(c, dialogs::Catalogue::Embedded(), m, now_ms, 5);
   };
   net::io_context ioc;
   bot::Dispatcher dispatcher(ioc.get_executor(), writer, {{"sms", &sender}}, clock, random, nullptr, log, options);

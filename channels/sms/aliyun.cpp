@@ -93,7 +93,8 @@ net::awaitable<store::AttemptRecord> AliyunProvider::Send(const SmsRequest& req)
 }
 
 net::awaitable<LookupResult> AliyunProvider::Lookup(const std::string& phone, const std::string& session,
-                                                    std::chrono::seconds attempt_age) {
+                                                    std::chrono::seconds attempt_age,
+                                                    const std::string& /*text: OutId finds it*/) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   std::vector<std::string> dates = {BeijingDate(now - attempt_age.count())};
   if (BeijingDate(now) != dates.front()) dates.push_back(BeijingDate(now));

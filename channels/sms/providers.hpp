@@ -39,9 +39,10 @@ class Provider {
   [[nodiscard]] virtual std::string_view Name() const = 0;
   virtual net::awaitable<store::AttemptRecord> Send(const SmsRequest& req) = 0;
   /// Whether a send with `session` to `phone` reached the provider, asked without sending.
-  /// `attempt_age` is how long ago the attempt in doubt ended.
+  /// `attempt_age` is how long ago the attempt in doubt ended; `text` is what it said (for a
+  /// provider that keeps no reference of ours).
   virtual net::awaitable<LookupResult> Lookup(const std::string& phone, const std::string& session,
-                                              std::chrono::seconds attempt_age) = 0;
+                                              std::chrono::seconds attempt_age, const std::string& text) = 0;
 };
 
 struct TencentSettings {
@@ -64,7 +65,7 @@ class TencentProvider final : public Provider {
   [[nodiscard]] std::string_view Name() const override { return "tencent"; }
   net::awaitable<store::AttemptRecord> Send(const SmsRequest& req) override;
   net::awaitable<LookupResult> Lookup(const std::string& phone, const std::string& session,
-                                      std::chrono::seconds attempt_age) override;
+                                      std::chrono::seconds attempt_age, const std::string& text) override;
 
  private:
   net::awaitable<Result<ClientResponse>> Call(std::string_view action, const std::string& body);
@@ -98,7 +99,7 @@ class AliyunProvider final : public Provider {
   [[nodiscard]] std::string_view Name() const override { return "aliyun"; }
   net::awaitable<store::AttemptRecord> Send(const SmsRequest& req) override;
   net::awaitable<LookupResult> Lookup(const std::string& phone, const std::string& session,
-                                      std::chrono::seconds attempt_age) override;
+                                      std::chrono::seconds attempt_age, const std::string& text) override;
 
  private:
   net::awaitable<Result<ClientResponse>> Call(Params params);
@@ -119,15 +120,17 @@ struct TwilioSettings {
 };
 
 /// Twilio Programmable Messaging for numbers outside mainland China: the rendered text is sent
-/// as is (no templates abroad). Twilio has no lookup by our reference, so an unknown send stays
-/// unknown until its status callback or the give-up time.
+/// as is (no templates abroad). Twilio keeps no reference of ours, so Lookup lists the number's
+/// latest messages and looks for the same text; a message Twilio accepted is listed at once, so
+/// one still missing `kListedWithin` after the attempt was never accepted.
 class TwilioProvider final : public Provider {
  public:
+  static constexpr std::chrono::seconds kListedWithin{300};
   TwilioProvider(HttpClient& http, TwilioSettings settings) : http_(http), settings_(std::move(settings)) {}
   [[nodiscard]] std::string_view Name() const override { return "twilio"; }
   net::awaitable<store::AttemptRecord> Send(const SmsRequest& req) override;
   net::awaitable<LookupResult> Lookup(const std::string& phone, const std::string& session,
-                                      std::chrono::seconds attempt_age) override;
+                                      std::chrono::seconds attempt_age, const std::string& text) override;
 
  private:
   HttpClient& http_;

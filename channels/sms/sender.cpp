@@ -17,19 +17,23 @@ bool IsE164(std::string_view s) {
 
 }  // namespace
 
-net::awaitable<store::AttemptRecord> SmsSender::Send(const store::OutboxMessage& msg) {
-  if (!IsE164(msg.recipient)) {
-    co_return detail::Outcome("sms", AttemptOutcome::kFailed, "recipient is not an E.164 number");
-  }
+Result<Rendered> SmsSender::Render(const store::OutboxMessage& msg) const {
   dialogs::OutboundMessage out;
   try {
     out = nlohmann::json::parse(msg.payload).get<dialogs::OutboundMessage>();
   } catch (const std::exception& e) {
-    co_return detail::Outcome("sms", AttemptOutcome::kFailed, std::string("payload is not a message: ") + e.what());
+    return Error(Errc::kInvalidArgument, std::string("payload is not a message: ") + e.what());
   }
   const std::string kind = out.template_id.value_or("reply");
   const nlohmann::json params = out.template_id ? out.params : nlohmann::json{{"text", out.text}};
-  auto rendered = templates_.Render(kind, params, sign_name_);
+  return templates_.Render(kind, params, sign_name_);
+}
+
+net::awaitable<store::AttemptRecord> SmsSender::Send(const store::OutboxMessage& msg) {
+  if (!IsE164(msg.recipient)) {
+    co_return detail::Outcome("sms", AttemptOutcome::kFailed, "recipient is not an E.164 number");
+  }
+  auto rendered = Render(msg);
   if (!rendered) co_return detail::Outcome("sms", AttemptOutcome::kFailed, rendered.error().message);
   const bool mainland = IsMainlandMobile(msg.recipient);
   const SmsRequest req{msg.recipient, std::move(*rendered), Reference(msg.id),
@@ -60,12 +64,15 @@ net::awaitable<LookupResult> SmsSender::Lookup(const store::OutboxMessage& msg) 
   } else {
     candidates = {routes_.international};
   }
+  // The text as it was sent, for a provider that can only find a message by what it said.
+  const auto rendered = Render(msg);
+  const std::string text = rendered ? rendered->text : std::string();
   bool all_lost = true;
   bool any = false;
   for (Provider* p : candidates) {
     if (p == nullptr) continue;
     any = true;
-    auto result = co_await p->Lookup(msg.recipient, ref, std::chrono::seconds(std::max<long>(0, age.count())));
+    auto result = co_await p->Lookup(msg.recipient, ref, std::chrono::seconds(std::max<long>(0, age.count())), text);
     if (result.recovery == store::Recovery::kWasSent) co_return result;
     all_lost = all_lost && result.recovery == store::Recovery::kWasLost;
   }

@@ -35,6 +35,9 @@ class SmsSender final : public channels::Sender {
   net::awaitable<LookupResult> Lookup(const store::OutboxMessage& msg) override;
 
  private:
+  // The message's template filled in: what Send sends and Lookup looks for.
+  [[nodiscard]] Result<Rendered> Render(const store::OutboxMessage& msg) const;
+
   const Templates& templates_;
   std::string sign_name_;
   Routes routes_;

@@ -103,7 +103,8 @@ net::awaitable<store::AttemptRecord> TencentProvider::Send(const SmsRequest& req
 }
 
 net::awaitable<LookupResult> TencentProvider::Lookup(const std::string& phone, const std::string& session,
-                                                     std::chrono::seconds attempt_age) {
+                                                     std::chrono::seconds attempt_age,
+                                                     const std::string& /*text: SessionContext finds it*/) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   // Receipts of the attempt's day and the day before: a send from before midnight reports after.
   const json body = {{"SmsSdkAppId", settings_.sdk_app_id},

@@ -50,8 +50,29 @@ net::awaitable<store::AttemptRecord> TwilioProvider::Send(const SmsRequest& req)
                             std::to_string(code) + " " + answer.value("message", ""));
 }
 
-net::awaitable<LookupResult> TwilioProvider::Lookup(const std::string&, const std::string&, std::chrono::seconds) {
-  co_return LookupResult{};
+net::awaitable<LookupResult> TwilioProvider::Lookup(const std::string& phone, const std::string& /*session*/,
+                                                    std::chrono::seconds attempt_age, const std::string& text) {
+  LookupResult out;
+  // Newest first; a number gets few messages from us, so one page reaches back far enough.
+  ClientRequest http;
+  http.method = "GET";
+  http.url = settings_.endpoint + "/2010-04-01/Accounts/" + settings_.account_sid + "/Messages.json?" +
+             FormEncode({{"PageSize", "50"}, {"To", phone}});
+  http.headers = {{"Authorization", "Basic " + Base64Encode(settings_.account_sid + ":" + settings_.auth_token)}};
+  http.timeout = settings_.timeout;
+  auto res = co_await http_.Send(std::move(http));
+  if (!res || res->status != 200) co_return out;
+  const json answer = json::parse(res->body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("messages") || !answer["messages"].is_array()) co_return out;
+  for (const auto& m : answer["messages"]) {
+    if (!m.is_object() || m.value("to", "") != phone || m.value("body", "") != text) continue;
+    out.recovery = store::Recovery::kWasSent;
+    out.provider_ref = "twilio:" + m.value("sid", "");
+    out.sent_status = m.value("status", "") == "delivered" ? "delivered" : "sent";
+    co_return out;
+  }
+  if (attempt_age >= kListedWithin) out.recovery = store::Recovery::kWasLost;
+  co_return out;
 }
 
 }  // namespace duijie::channels::sms

@@ -108,15 +108,15 @@ TEST_F(SmsProvidersTest, ATimeoutAfterAcceptanceIsUnknownAndTheLookupFindsItSoNo
   EXPECT_EQ(a.outcome, AttemptOutcome::kUnknown) << a.error;
   Mode({{"tencent", "ok"}, {"aliyun", "ok"}});
   const std::string number = kNumber;
-  const auto tl = Run(tencent_->Lookup(number, "dj7", 10s));
+  const auto tl = Run(tencent_->Lookup(number, "dj7", 10s, ""));
   EXPECT_EQ(tl.recovery, Recovery::kWasSent);
   EXPECT_EQ(tl.sent_status, "delivered");
   EXPECT_TRUE(tl.provider_ref.starts_with("tencent:5000:"));
-  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj8", 10s)).recovery, Recovery::kWasSent);
+  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj8", 10s, "")).recovery, Recovery::kWasSent);
   // Not found: Tencent's receipts may still come (unknown); Alibaba lists at once (lost after 5 min).
-  EXPECT_EQ(Run(tencent_->Lookup(number, "dj9", 3600s)).recovery, Recovery::kStillUnknown);
-  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj9", 10s)).recovery, Recovery::kStillUnknown);
-  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj9", AliyunProvider::kListedWithin)).recovery, Recovery::kWasLost);
+  EXPECT_EQ(Run(tencent_->Lookup(number, "dj9", 3600s, "")).recovery, Recovery::kStillUnknown);
+  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj9", 10s, "")).recovery, Recovery::kStillUnknown);
+  EXPECT_EQ(Run(aliyun_->Lookup(number, "dj9", AliyunProvider::kListedWithin, "")).recovery, Recovery::kWasLost);
   EXPECT_EQ(Seen()["sent"].size(), 2U);  // the lookups sent nothing
 }
 
@@ -195,6 +195,35 @@ TEST_F(SmsProvidersTest, TwilioSendsTheTextWithBasicAuthAndRefusesBadCredentials
   ASSERT_EQ(sent.size(), 1U);
   EXPECT_EQ(sent[0]["body"], "Dr. Li您好：your match");
   EXPECT_EQ(sent[0]["callback"], "https://duijie.example.cn/sms/twilio/status");
+}
+
+// Twilio keeps no reference of ours: a send whose answer was lost is found in the number's
+// message list by its text, through the outbox sender, so it is never sent twice.
+TEST_F(SmsProvidersTest, ATwilioSendWhoseAnswerWasLostIsFoundByItsTextNotResent) {
+  TwilioProvider twilio(
+      http_, TwilioSettings{base_ + "/twilio", "ACfake", "twilio-fake-token", "+15005550006", "", "", 1500ms});
+  SmsSender sender(templates_, "科技服务", Routes{nullptr, nullptr, &twilio}, clock_);
+  store::OutboxMessage msg;
+  msg.id = 21;
+  msg.recipient = "+14155550100";
+  msg.payload = R"({"kind":"text","text":"","template_id":"notice","params":{"name":"Dr. Li","title":"lost answer"}})";
+  msg.updated_at = ToUnixMillis(clock_.Now());
+  Mode({{"twilio", "timeout"}});
+  EXPECT_EQ(Run(sender.Send(msg)).outcome, AttemptOutcome::kUnknown);
+  Mode({{"twilio", "ok"}});
+  const auto found = Run(sender.Lookup(msg));
+  EXPECT_EQ(found.recovery, Recovery::kWasSent);
+  EXPECT_TRUE(found.provider_ref.starts_with("twilio:SM")) << found.provider_ref;
+  EXPECT_EQ(found.provider_ref, "twilio:" + Seen()["sent"][0]["ref"].get<std::string>());
+  EXPECT_EQ(found.sent_status, "delivered");
+  // Another text to the same number was never taken: unknown at first, lost after the window.
+  auto other = msg;
+  other.id = 22;
+  other.payload = R"({"kind":"text","text":"","template_id":"notice","params":{"name":"Dr. Li","title":"never"}})";
+  EXPECT_EQ(Run(sender.Lookup(other)).recovery, Recovery::kStillUnknown);
+  EXPECT_EQ(Run(twilio.Lookup(other.recipient, "dj22", TwilioProvider::kListedWithin, "Dr. Li您好：never")).recovery,
+            Recovery::kWasLost);
+  EXPECT_EQ(Seen()["sent"].size(), 1U) << "the lookups sent nothing";
 }
 
 TEST_F(SmsProvidersTest, ExtensionCodesGoWithMainlandSendsAndTheVendorsSignersAgree) {

@@ -127,10 +127,18 @@ function twilioApi(req, res, body, url) {
     refused.push({ provider: 'twilio' });
     return reply(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
   }
+  if (req.method === 'GET' && url.split('?')[0].endsWith('/Messages.json')) {
+    // The Message list, newest first, filtered by To as Twilio's API does.
+    const to = new URL(url, 'http://x').searchParams.get('To');
+    const messages = sent.filter((s) => s.provider === 'twilio' && s.phone === to).reverse()
+      .map((s) => ({ sid: s.ref, to: s.phone, from: s.from, body: s.body, status: 'delivered' }));
+    return reply(res, 200, { messages, page: 0, page_size: 50 });
+  }
   const p = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-  if (fault('twilio', res)) return;
   const record = { provider: 'twilio', phone: p.To, body: p.Body, from: p.From, callback: p.StatusCallback,
     ref: 'SM' + crypto.randomBytes(16).toString('hex') };
+  if (modes.twilio === 'timeout') { record.lost = true; sent.push(record); return; }  // accepted, never answered
+  if (fault('twilio', res)) return;
   sent.push(record);
   reply(res, 201, { sid: record.ref, status: 'queued', to: p.To });
 }
