@@ -234,8 +234,10 @@ std::vector<std::string> OutboxRepository::SentWithExtend(Connection& conn, std:
   }
   std::int64_t mod = 1;
   for (std::size_t i = 0; i < extend.size(); ++i) mod *= 10;
+  // Named, as in Waiting.
   auto& sel = conn.Prepare(
-      "SELECT id, idempotency_key FROM outbox WHERE channel = :channel AND recipient = :recipient "
+      "SELECT id, idempotency_key FROM outbox INDEXED BY outbox_recipient WHERE channel = :channel "
+      "AND recipient = :recipient "
       "AND updated_at >= :since AND status IN ('sent', 'delivered', 'unknown') AND id % :mod = :extend "
       "ORDER BY id DESC LIMIT 1");
   sel.bind(":channel", std::string(channel));
@@ -260,9 +262,12 @@ std::vector<std::string> OutboxRepository::SentWithExtend(Connection& conn, std:
 std::vector<OutboxMessage> OutboxRepository::Waiting(Connection& conn, std::string_view channel,
                                                      std::string_view recipient, std::string_view kind,
                                                      std::int64_t except_id, int limit) {
-  auto& sel = conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS
-                           " FROM outbox WHERE channel = :channel AND recipient = :recipient AND status = 'pending' "
-                           "AND kind = :kind AND id != :except ORDER BY id LIMIT :limit");
+  // Named: without statistics the planner takes outbox_status and walks every pending message.
+  auto& sel =
+      conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS
+                   " FROM outbox INDEXED BY outbox_recipient WHERE channel = :channel AND recipient = :recipient "
+                   "AND status = 'pending' "
+                   "AND kind = :kind AND id != :except ORDER BY id LIMIT :limit");
   sel.bind(":channel", std::string(channel));
   sel.bind(":recipient", std::string(recipient));
   sel.bind(":kind", std::string(kind));
