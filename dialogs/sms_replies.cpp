@@ -48,10 +48,10 @@ std::vector<OpenPush> OpenPushes(store::Connection& c, std::int64_t person_id, s
   return out;
 }
 
-// The reply code of the one open push the SMS a reply came back on carried (its extension code
-// names that SMS); nothing when it carried none or several (a digest: the code decides).
-std::optional<std::string> CodeByExtend(store::Connection& c, std::int64_t person_id, const SmsReply& reply,
-                                        std::int64_t now_ms) {
+// The reply codes of the open pushes the SMS a reply came back on carried (its extension code
+// names that SMS): one for a single push, several for a digest.
+std::vector<std::string> CodesByExtend(store::Connection& c, std::int64_t person_id, const SmsReply& reply,
+                                       std::int64_t now_ms) {
   std::vector<std::string> codes;
   for (const auto& key :
        store::OutboxRepository::SentWithExtend(c, "sms", reply.number, reply.extend, now_ms - kPushWindowMs)) {
@@ -68,8 +68,7 @@ std::optional<std::string> CodeByExtend(store::Connection& c, std::int64_t perso
     if (q.executeStep()) codes.push_back(q.getColumn(0).getString());
     q.reset();
   }
-  if (codes.size() != 1) return std::nullopt;
-  return codes.front();
+  return codes;
 }
 
 store::NewOutboxMessage Answer(const SmsReply& reply, const std::string& suffix, std::string kind,
@@ -130,10 +129,14 @@ PushAnswer RecordPushAnswer(store::Connection& conn, const Catalogue& catalogue,
 
 std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogue& catalogue, std::int64_t person_id,
                                          const std::string& locale, const ParsedReply& parsed, std::string_view channel,
-                                         Clock::TimePoint now) {
+                                         Clock::TimePoint now, const std::vector<std::string>& among) {
   if (parsed.intent != ReplyIntent::kAccept && parsed.intent != ReplyIntent::kDecline) return std::nullopt;
   const std::int64_t now_ms = ToUnixMillis(now);
-  const auto open = OpenPushes(conn, person_id, now_ms - kPushWindowMs);
+  auto open = OpenPushes(conn, person_id, now_ms - kPushWindowMs);
+  if (!among.empty()) {
+    std::erase_if(open,
+                  [&](const OpenPush& p) { return std::find(among.begin(), among.end(), p.code) == among.end(); });
+  }
   const OpenPush* chosen = nullptr;
   if (parsed.code) {
     for (const auto& p : open) {
@@ -246,8 +249,10 @@ SmsReplyResult ProcessSmsReply(store::Connection& conn, const Conversations& con
   }
 
   if (person) {
-    if (!parsed.code && !reply.extend.empty()) parsed.code = CodeByExtend(conn, person->id, reply, now_ms);
-    if (auto answered = AnswerOpenPush(conn, catalogue, person->id, locale, parsed, "sms", now)) {
+    std::vector<std::string> carried;
+    if (!parsed.code && !reply.extend.empty()) carried = CodesByExtend(conn, person->id, reply, now_ms);
+    if (carried.size() == 1) parsed.code = carried.front();
+    if (auto answered = AnswerOpenPush(conn, catalogue, person->id, locale, parsed, "sms", now, carried)) {
       out.route = answered->route;
       out.outbox.push_back(Answer(reply, answered->route == SmsReplyRoute::kAskedWhichPush ? "which" : "answer",
                                   "reply", TextMessage(answered->text), person_id));

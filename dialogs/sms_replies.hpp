@@ -44,10 +44,13 @@ struct PushAnswer {
 /// its code names, else the only one sent in the last 72 hours — records the answer (status,
 /// decline reason, transition) and returns the confirmation; with several open and no code,
 /// returns the question which one. nullopt: not an answer to a push (the conversation takes it).
+/// `among`, when not empty, are the reply codes of the pushes the reply can be about (those the
+/// SMS it came back on carried): the question lists only those.
 [[nodiscard]] std::optional<PushAnswer> AnswerOpenPush(store::Connection& conn, const Catalogue& catalogue,
                                                        std::int64_t person_id, const std::string& locale,
                                                        const ParsedReply& reply, std::string_view channel,
-                                                       Clock::TimePoint now);
+                                                       Clock::TimePoint now,
+                                                       const std::vector<std::string>& among = {});
 
 /// A click on a push card's button (WeCom): push `push_id` accepted or declined, if it is the
 /// person's and still open; nullopt otherwise (a second click changes nothing).

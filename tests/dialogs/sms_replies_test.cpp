@@ -132,8 +132,14 @@ TEST_F(SmsRepliesTest, AReplyOnAnSmssExtensionCodeAnswersThatSmssPush) {
   };
   EXPECT_EQ(store::ExtendCode(12345, 4), "2345");
   EXPECT_EQ(store::ExtendCode(7, 3), "007");
-  // Three open: a bare "1" would be asked about; on push 1's SMS it answers push 1.
+  // Three open: a bare "1" would be asked about; on the digest's SMS the question names its two.
   EXPECT_EQ(Reply("1").route, SmsReplyRoute::kAskedWhichPush);
+  const auto which = on("1", digest);
+  ASSERT_EQ(which.route, SmsReplyRoute::kAskedWhichPush);
+  EXPECT_NE(Text(which.outbox.at(0)).find("B3M"), std::string::npos);
+  EXPECT_NE(Text(which.outbox.at(0)).find("C9P"), std::string::npos);
+  EXPECT_EQ(Text(which.outbox.at(0)).find("A7K"), std::string::npos);
+  // On push 1's SMS it answers push 1.
   EXPECT_EQ(on("1", alone).route, SmsReplyRoute::kPushAnswered);
   EXPECT_EQ(PushStatus(1), "interested");
   // The digest's SMS carried two: the code decides, or the person is asked.
