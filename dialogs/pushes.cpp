@@ -244,16 +244,17 @@ std::vector<DigestItem> ItemsOf(const OutboundMessage& m) {
 void CoalescePushes(store::Connection& conn, const Catalogue& catalogue, store::OutboxMessage& msg, std::int64_t now_ms,
                     int max) {
   if (msg.kind != "match_push" || max < 2) return;
+  // Asked first: on the hot path almost every push goes alone, and then nothing is parsed.
+  const auto waiting = store::OutboxRepository::Waiting(conn, msg.channel, msg.recipient, msg.kind, msg.id, max - 1);
+  if (waiting.empty()) return;
   const auto own = json::parse(msg.payload, nullptr, false);
   if (own.is_discarded()) return;  // the sender fails it with the reason
   auto carrier = own.get<OutboundMessage>();
   // By message id, so the digest lists the pushes in the order they were made, whichever was claimed.
   std::vector<std::pair<std::int64_t, std::vector<DigestItem>>> parts{{msg.id, ItemsOf(carrier)}};
   std::size_t count = parts.front().second.size();
-  if (count >= static_cast<std::size_t>(max)) return;
   std::vector<std::int64_t> merged;
-  const int room = max - static_cast<int>(count);
-  for (const auto& w : store::OutboxRepository::Waiting(conn, msg.channel, msg.recipient, msg.kind, msg.id, room)) {
+  for (const auto& w : waiting) {
     const auto payload = json::parse(w.payload, nullptr, false);
     if (payload.is_discarded()) continue;
     auto more = ItemsOf(payload.get<OutboundMessage>());

@@ -216,10 +216,17 @@ void OutboxRepository::Defer(Connection& conn, std::int64_t id, int attempt, std
   del.exec();
 }
 
-std::string ExtendCode(std::int64_t outbox_id, int digits) {
+namespace {
+// 10^digits: an extension code of that many digits is the outbox id modulo it.
+std::int64_t ExtendModulus(std::size_t digits) {
   std::int64_t mod = 1;
-  for (int i = 0; i < digits; ++i) mod *= 10;
-  std::string code = std::to_string(outbox_id % mod);
+  for (std::size_t i = 0; i < digits; ++i) mod *= 10;
+  return mod;
+}
+}  // namespace
+
+std::string ExtendCode(std::int64_t outbox_id, int digits) {
+  std::string code = std::to_string(outbox_id % ExtendModulus(static_cast<std::size_t>(digits)));
   return std::string(static_cast<std::size_t>(digits) - std::min(code.size(), static_cast<std::size_t>(digits)), '0') +
          code;
 }
@@ -232,8 +239,7 @@ std::vector<std::string> OutboxRepository::SentWithExtend(Connection& conn, std:
       !std::all_of(extend.begin(), extend.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return keys;
   }
-  std::int64_t mod = 1;
-  for (std::size_t i = 0; i < extend.size(); ++i) mod *= 10;
+  const std::int64_t mod = ExtendModulus(extend.size());
   // Named, as in Waiting.
   auto& sel = conn.Prepare(
       "SELECT id, idempotency_key FROM outbox INDEXED BY outbox_recipient WHERE channel = :channel "
