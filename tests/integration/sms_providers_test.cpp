@@ -63,8 +63,10 @@ class SmsProvidersTest : public ::testing::Test {
   test::SmsFake fake_;
   std::string base_;
   SystemClock clock_;
-  CurlHttpClient http_{2};
+  // Before the client: its threads are joined (a late completion of a timed-out request posted)
+  // before the context those completions go to is destroyed.
   net::io_context ioc_;
+  CurlHttpClient http_{2};
   std::optional<TencentProvider> tencent_;
   std::optional<AliyunProvider> aliyun_;
 };
