@@ -4,6 +4,9 @@
 // WAL database with synchronous=FULL on this machine's disk, in the same run. Prints both rates
 // and the ratio.
 //
+// Also BM_OutboxClaimAndFinish, the writer's cost per message through the outbox (no peer:
+// a breakdown for bench/sms_dispatch.sh).
+//
 //   build-release/bench/store_bench [--benchmark_min_time=2]
 #include <atomic>
 #include <filesystem>
@@ -90,6 +93,56 @@ void BM_TransactionPerWrite(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kProducers * kPerProducer);
 }
+
+// A breakdown for the SMS dispatch benchmark (bench/sms_dispatch.sh, which has the peer): the
+// writer's own cost of one message through the outbox without any provider — claims of 16 due
+// messages in one transaction, their outcomes in the next, as the dispatcher does under load.
+void BM_OutboxClaimAndFinish(benchmark::State& state) {
+  const auto path = FreshDb("cycle");
+  Connection c(path, {});
+  constexpr int kQueued = 20'000;
+  constexpr int kClaim = 16;
+  std::int64_t made = 0;
+  const auto fill = [&] {
+    SQLite::Transaction tx(c.Db(), SQLite::TransactionBehavior::IMMEDIATE);
+    for (int i = 0; i < kQueued; ++i) {
+      auto m = Message(made++);
+      m.recipient = "+86139" + std::to_string(10'000'000 + made);
+      OutboxRepository::Enqueue(c, m, 1);
+    }
+    tx.commit();
+  };
+  fill();
+  std::int64_t now = 2;
+  for (auto _ : state) {
+    std::vector<duijie::store::OutboxMessage> batch;
+    {
+      SQLite::Transaction tx(c.Db(), SQLite::TransactionBehavior::IMMEDIATE);
+      batch = OutboxRepository::ClaimDue(c, "bench", "sms", now, kClaim);
+      (void)OutboxRepository::NextDue(c);
+      c.ResetStatements();
+      tx.commit();
+    }
+    {
+      SQLite::Transaction tx(c.Db(), SQLite::TransactionBehavior::IMMEDIATE);
+      for (const auto& m : batch) {
+        const duijie::store::AttemptRecord sent{duijie::store::AttemptOutcome::kSent, "tencent",
+                                                "ref-" + std::to_string(m.id), ""};
+        OutboxRepository::Finish(c, m.id, m.attempts, sent, now, now);
+      }
+      c.ResetStatements();
+      tx.commit();
+    }
+    ++now;
+    if (static_cast<int>(batch.size()) < kClaim) {
+      state.PauseTiming();
+      fill();
+      state.ResumeTiming();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kClaim);
+}
+BENCHMARK(BM_OutboxClaimAndFinish)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(BM_GroupCommitWriter)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TransactionPerWrite)->UseRealTime()->Unit(benchmark::kMillisecond);

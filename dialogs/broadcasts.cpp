@@ -982,7 +982,8 @@ BroadcastRound RunBroadcasts(store::Connection& c, const Programme& programme, c
     int allowed = budget;
     if (policy.window > 0) {
       auto& waiting = c.Prepare(
-          "SELECT count(*) FROM outbox WHERE broadcast_id = ? AND status IN ('pending', 'sending', 'unknown')");
+          "SELECT count(*) FROM outbox INDEXED BY outbox_broadcast_waiting WHERE broadcast_id = ? "
+          "AND (status = 'pending' OR status = 'sending' OR status = 'unknown')");
       waiting.bind(1, id);
       waiting.executeStep();
       allowed = std::min(allowed, policy.window - waiting.getColumn(0).getInt());

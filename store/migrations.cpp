@@ -30,6 +30,7 @@ Result<MigrationReport> Migrate(Connection& conn) {
         break;
       }
       conn.Exec(std::string(step.sql));
+      if (step.code != nullptr) step.code(conn);
       conn.Exec("PRAGMA user_version=" + std::to_string(v + 1));
       tx.commit();
       report.to_version = v + 1;

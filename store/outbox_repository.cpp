@@ -321,7 +321,7 @@ bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, co
       "  provider_ref = COALESCE(:ref, provider_ref), "
       "  last_error = CASE WHEN :outcome IN ('sent', 'sandbox') THEN NULL ELSE :error END, "
       "  claimed_by = NULL, claimed_at = NULL, updated_at = :now, "
-      "  finished_at = CASE WHEN :outcome IN ('sent', 'sandbox', 'failed') "
+      "  finished_at = CASE WHEN :outcome = 'sent' OR :outcome = 'sandbox' OR :outcome = 'failed' "
       "                       OR (:outcome = 'retryable' AND attempts >= max_attempts) THEN :now END "
       "WHERE id = :id AND status = 'sending' AND attempts = :attempt");
   const std::string outcome(ToString(record.outcome));

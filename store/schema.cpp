@@ -1,6 +1,13 @@
 #include "store/schema.hpp"
 
 #include <array>
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include <SQLiteCpp/Statement.h>
+
+#include "store/connection.hpp"
 
 namespace duijie::store {
 namespace {
@@ -526,7 +533,45 @@ ALTER TABLE outbox ADD COLUMN merged_into INTEGER REFERENCES outbox(id);
 CREATE INDEX outbox_merged ON outbox(merged_into) WHERE merged_into IS NOT NULL;
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations = {{
+// IN lists of three or more literals cost a temporary b-tree each time a statement evaluates them
+// (see InListsToEqualities): the CHECK constraints, evaluated on every write of their column, and
+// the partial index whose predicate is evaluated on every write of `status` say it with
+// equalities instead. Same rules, same rows.
+constexpr std::string_view kInLists = R"sql(
+DROP INDEX outbox_broadcast_waiting;
+CREATE INDEX outbox_broadcast_waiting ON outbox(broadcast_id)
+  WHERE (status = 'pending' OR status = 'sending' OR status = 'unknown');
+)sql";
+
+// SQLite cannot ALTER a CHECK constraint. Its documented way for a change that leaves the stored
+// rows valid (lang_altertable.html, "Making Other Kinds Of Table Schema Changes") is to edit the
+// table's CREATE statement in sqlite_schema and bump the schema version, inside the migration's
+// transaction; the rewritten constraints accept exactly the values the old ones did.
+void RewriteInListChecks(Connection& conn) {
+  std::vector<std::pair<std::string, std::string>> changed;
+  {
+    SQLite::Statement q(conn.Db(),
+                        "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    while (q.executeStep()) {
+      const std::string sql = q.getColumn(1).getString();
+      auto rewritten = InListsToEqualities(sql);
+      if (rewritten != sql) changed.emplace_back(q.getColumn(0).getString(), std::move(rewritten));
+    }
+  }
+  if (changed.empty()) return;
+  const int version = conn.Db().execAndGet("PRAGMA schema_version").getInt();
+  conn.Exec("PRAGMA writable_schema = ON");
+  for (const auto& [name, sql] : changed) {
+    SQLite::Statement upd(conn.Db(), "UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?");
+    upd.bind(1, sql);
+    upd.bind(2, name);
+    upd.exec();
+  }
+  conn.Exec("PRAGMA schema_version = " + std::to_string(version + 1));
+  conn.Exec("PRAGMA writable_schema = RESET");  // off, and this connection reloads the schema
+}
+
+constexpr std::array<Migration, 11> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
@@ -537,10 +582,141 @@ constexpr std::array<Migration, 10> kMigrations = {{
     {"templates", kTemplates},
     {"talks_and_evidence", kTalks},
     {"coalescing", kCoalescing},
+    {"in_lists", kInLists, &RewriteInListChecks},
 }};
 
 }  // namespace
 
 std::span<const Migration> AllMigrations() { return kMigrations; }
+
+namespace {
+
+bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+// The end of the whitespace and comments starting at i.
+std::size_t SkipGap(std::string_view s, std::size_t i) {
+  for (;;) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])) != 0) ++i;
+    if (s.substr(i, 2) == "--") {
+      i = s.find('\n', i);
+      if (i == std::string_view::npos) return s.size();
+    } else if (s.substr(i, 2) == "/*") {
+      i = s.find("*/", i + 2);
+      if (i == std::string_view::npos) return s.size();
+      i += 2;
+    } else {
+      return i;
+    }
+  }
+}
+
+// The end of the quoted token ('string', "identifier", `identifier`, [identifier]) at i.
+std::size_t SkipQuoted(std::string_view s, std::size_t i) {
+  const char close = s[i] == '[' ? ']' : s[i];
+  for (std::size_t j = i + 1; j < s.size(); ++j) {
+    if (s[j] != close) continue;
+    if (close != ']' && j + 1 < s.size() && s[j + 1] == close) {
+      ++j;  // a doubled quote stands for itself
+      continue;
+    }
+    return j + 1;
+  }
+  return s.size();
+}
+
+// The end of a string or number literal at i, or i if there is none.
+std::size_t SkipLiteral(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return i;
+  if (s[i] == '\'') return SkipQuoted(s, i);
+  std::size_t j = i;
+  if (s[j] == '-' || s[j] == '+') ++j;
+  const std::size_t digits = j;
+  while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) != 0 || s[j] == '.')) ++j;
+  return j > digits ? j : i;
+}
+
+bool KeywordAt(std::string_view s, std::size_t i, std::string_view word) {
+  if (s.size() - i < word.size()) return false;
+  for (std::size_t k = 0; k < word.size(); ++k) {
+    if (std::toupper(static_cast<unsigned char>(s[i + k])) != word[k]) return false;
+  }
+  return i + word.size() == s.size() || !IsIdentChar(s[i + word.size()]);
+}
+
+}  // namespace
+
+std::string InListsToEqualities(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 256);
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      const auto end = SkipQuoted(sql, i);
+      out.append(sql.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    if (sql.substr(i, 2) == "--" || sql.substr(i, 2) == "/*") {
+      const auto end = SkipGap(sql, i);
+      out.append(sql.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    if (!IsIdentStart(c)) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < sql.size() && IsIdentChar(sql[end])) ++end;
+    const std::string_view name = sql.substr(i, end - i);
+    const bool qualified = i > 0 && sql[i - 1] == '.';
+    // name IN ( literal , literal , ... )
+    std::size_t j = SkipGap(sql, end);
+    bool rewrite = !qualified && !KeywordAt(sql, i, "NOT") && KeywordAt(sql, j, "IN");
+    std::string list;
+    if (rewrite) {
+      j = SkipGap(sql, j + 2);
+      rewrite = j < sql.size() && sql[j] == '(';
+    }
+    if (rewrite) {
+      list = "(";
+      std::size_t k = j + 1;
+      int items = 0;
+      for (;;) {
+        const auto lit = SkipGap(sql, k);
+        list.append(sql.substr(k, lit - k));
+        const auto lit_end = SkipLiteral(sql, lit);
+        if (lit_end == lit) {
+          rewrite = false;
+          break;
+        }
+        list.append(name).append(" = ").append(sql.substr(lit, lit_end - lit));
+        ++items;
+        const auto sep = SkipGap(sql, lit_end);
+        list.append(sql.substr(lit_end, sep - lit_end));
+        if (sep < sql.size() && sql[sep] == ',') {
+          list.append(" OR");
+          k = sep + 1;
+          continue;
+        }
+        rewrite = sep < sql.size() && sql[sep] == ')' && items > 2;
+        list.push_back(')');
+        j = sep + 1;
+        break;
+      }
+    }
+    if (rewrite) {
+      out.append(list);
+      i = j;
+    } else {
+      out.append(name);
+      i = end;
+    }
+  }
+  return out;
+}
 
 }  // namespace duijie::store

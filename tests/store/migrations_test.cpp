@@ -1,5 +1,6 @@
 #include "store/migrations.hpp"
 
+#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 #include "store/schema.hpp"
@@ -87,6 +88,66 @@ TEST(Migrations, ReviewsWithoutReasonAreRefusedBySchema) {
   EXPECT_NO_THROW(
       conn.Exec("INSERT INTO need_reviews (need_id, level, decision, reason, created_at) "
                 "VALUES (1, 'bureau', 'return', '金额不足', 0)"));
+}
+
+TEST(InListsToEqualities, ListsOfThreeOrMoreLiteralsBecomeEqualitiesKeepingComments) {
+  EXPECT_EQ(InListsToEqualities("CHECK (status IN ('a', 'b', 'c'))"),
+            "CHECK ((status = 'a' OR status = 'b' OR status = 'c'))");
+  EXPECT_EQ(InListsToEqualities("status TEXT CHECK (status IN (\n  'a',  -- first, or 'x'\n  'b', /* b */ 'c'))"),
+            "status TEXT CHECK ((\n  status = 'a' OR  -- first, or 'x'\n  status = 'b' OR /* b */ status = 'c'))");
+  EXPECT_EQ(InListsToEqualities("CHECK (talk IS NULL OR talk in (1, 2, -3))"),
+            "CHECK (talk IS NULL OR (talk = 1 OR talk = 2 OR talk = -3))");
+}
+
+TEST(InListsToEqualities, LeavesEverythingElseAlone) {
+  for (const char* sql : {"CHECK (active IN (0, 1))",              // two: SQLite compares directly
+                          "CHECK (x NOT IN ('a', 'b', 'c'))",      // NOT IN keeps its meaning
+                          "CHECK (t.x IN ('a', 'b', 'c'))",        // qualified
+                          "CHECK (x IN (SELECT y FROM t))",        // not literals
+                          "CHECK (x IN ('a', y, 'c'))",            // not all literals
+                          "DEFAULT 'x IN (''a'', ''b'', ''c'')'",  // inside a string
+                          "-- x IN ('a', 'b', 'c')\n",             // inside a comment
+                          "\"x IN ('a', 'b', 'c')\"",              // a quoted identifier
+                          "CHECK (x IN ('a', 'b', 'c'"}) {         // unterminated
+    EXPECT_EQ(InListsToEqualities(sql), sql) << sql;
+  }
+}
+
+// The rewritten constraints still refuse what the old ones refused, and the statements the
+// dispatcher runs for every message build no temporary b-tree (each one cost more than the write).
+TEST(Migrations, InListChecksStillRefuseAndHotWritesBuildNoTemporaryTables) {
+  test::TempDir dir;
+  const auto path = dir.File("a.db");
+  const auto temporary_tables = [](Connection& conn, const std::string& sql) {
+    SQLite::Statement explain(conn.Db(), "EXPLAIN " + sql);
+    int n = 0;
+    while (explain.executeStep()) n += explain.getColumn(1).getString() == "OpenEphemeral" ? 1 : 0;
+    return n;
+  };
+  {
+    Connection conn(path, {});
+    ASSERT_TRUE(Migrate(conn));
+    // The migrating connection uses the new schema at once.
+    EXPECT_EQ(temporary_tables(conn, "UPDATE outbox SET status = 'sent' WHERE id = 1"), 0);
+    EXPECT_EQ(conn.Db().execAndGet("PRAGMA integrity_check").getString(), "ok");
+    conn.Exec(
+        "INSERT INTO outbox (idempotency_key, channel, recipient, kind, payload, next_attempt_at, created_at, "
+        "updated_at) VALUES ('k', 'sms', '+8613800000000', 'reminder', '{}', 0, 0, 0)");
+    EXPECT_ANY_THROW(conn.Exec("UPDATE outbox SET status = 'mislaid'"));
+    EXPECT_NO_THROW(conn.Exec("UPDATE outbox SET status = 'sending'"));
+    EXPECT_ANY_THROW(
+        conn.Exec("INSERT INTO outbox_attempts (outbox_id, attempt, outcome, started_at) VALUES (1, 1, 'maybe', 0)"));
+  }
+  Connection conn(path, {});  // a connection that reads the stored schema afresh
+  EXPECT_ANY_THROW(conn.Exec("UPDATE outbox SET status = 'mislaid'"));
+  EXPECT_ANY_THROW(conn.Exec("INSERT INTO people (role, created_at, updated_at) VALUES ('guest', 0, 0)"));
+  for (const char* sql :
+       {"UPDATE outbox SET status = 'sent', updated_at = 1 WHERE id = 1 AND status = 'sending'",
+        "INSERT INTO outbox_attempts (outbox_id, attempt, outcome, started_at) VALUES (1, 1, 'in_flight', 0)",
+        "UPDATE outbox_attempts SET outcome = 'sent' WHERE outbox_id = 1 AND attempt = 1",
+        "INSERT INTO inbox (channel, provider_key, payload, received_at) VALUES ('wecom', 'm', '{}', 0)"}) {
+    EXPECT_EQ(temporary_tables(conn, sql), 0) << sql;
+  }
 }
 
 }  // namespace
