@@ -107,6 +107,11 @@ net::awaitable<void> Dispatcher::Loop() {
       co_await net::post(strand_, net::use_awaitable);
       continue;
     }
+    if (!outcomes_.empty() && !recording_) {
+      // No claim is coming soon to carry them.
+      co_await RecordPending();
+      continue;
+    }
     wake_.expires_after(std::max(wait, Clock::Duration{std::chrono::milliseconds(1)}));
     co_await wake_.async_wait(kTuple);
   }
@@ -146,7 +151,14 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   struct Claimed {
     std::vector<store::OutboxMessage> messages;
     std::optional<std::int64_t> next_due;
+    std::vector<Finished> finished;  // of the outcomes recorded first, in the same transaction
   };
+  std::vector<Outcome> to_record;
+  if (!recording_ && !outcomes_.empty()) {
+    to_record.swap(outcomes_);
+    recording_ = true;
+  }
+  const auto* after_failure = &options_.after_failure;
   const std::string instance = options_.instance;
   // The recipient limiters are used only here, while this round waits for the claim, so the
   // writer thread may consult them; a message over its limit goes back in the same transaction.
@@ -160,9 +172,10 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
   };
   std::vector<Refusal> refused;
   const auto* coalescers = &options_.coalesce;
-  const auto claim = [quota, free, instance, now, now_ms, limiters, gates, coalescers, &deferred,
-                      &refused](store::Connection& c) {
+  const auto claim = [quota, free, instance, now, now_ms, limiters, gates, coalescers, &deferred, &refused, &to_record,
+                      after_failure](store::Connection& c) {
     Claimed out;
+    if (!to_record.empty()) out.finished = FinishAll(c, to_record, *after_failure);
     int left = free;
     for (const auto& [channel, n] : quota) {
       if (left <= 0) break;
@@ -211,7 +224,23 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     out.next_due = store::OutboxRepository::NextDue(c);
     return out;
   };
-  Claimed claimed = co_await writer_.Run(claim);
+  Claimed claimed;
+  try {
+    claimed = co_await writer_.Run(claim);
+  } catch (const std::exception& e) {
+    if (!to_record.empty()) {
+      // The outcomes are lost; the messages stay 'sending' and are examined as in doubt later.
+      log_.Error("could not record send outcomes", {{"count", to_record.size()}, {"error", e.what()}});
+      recording_ = false;
+      in_flight_ -= static_cast<int>(to_record.size());
+      WakeWaiters();
+    }
+    throw;
+  }
+  if (!to_record.empty()) {
+    recording_ = false;
+    AfterRecord(to_record, claimed.finished);
+  }
   if (metrics_ != nullptr) {
     for (const auto& [channel, n] : deferred) {
       for (int i = 0; i < n; ++i) metrics_->CountAttempt(channel, "deferred");
@@ -232,12 +261,11 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     ++sending_;
     auto* sender = senders_.at(m.channel);
     net::co_spawn(strand_, SendOne(std::move(m), *sender), [this](const std::exception_ptr& e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log_.Error("send task failed", {{"error", ex.what()}});
-        }
+      if (!e) return;  // the outcome leaves the in-flight count when it is recorded
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log_.Error("send task failed", {{"error", ex.what()}});
       }
       --in_flight_;
       WakeWaiters();
@@ -318,51 +346,63 @@ net::awaitable<void> Dispatcher::SendOne(store::OutboxMessage msg, channels::Sen
     retry_at = now_ms + RetryDelay(msg.attempts, options_.backoff, random_).count();
   }
   outcomes_.push_back({std::move(msg), std::move(record), now_ms, retry_at});
+  // While the loop runs, its next round records this outcome with its claim (woken above, or by
+  // the sends still out); a send whose outcome is lost in a crash is examined as in doubt, never
+  // sent again.
+  if (loop_running_ && !stopping_) co_return;
+  co_await RecordPending();
+}
+
+std::vector<Dispatcher::Finished> Dispatcher::FinishAll(
+    store::Connection& c, const std::vector<Outcome>& batch,
+    const std::map<std::string, DispatcherOptions::AfterFailure>& after_failure) {
+  std::vector<Finished> out;
+  out.reserve(batch.size());
+  for (const auto& o : batch) {
+    Finished f;
+    f.recorded = store::OutboxRepository::Finish(c, o.msg.id, o.msg.attempts, o.record, o.now_ms, o.retry_at);
+    const auto after = after_failure.find(o.msg.channel);
+    if (f.recorded && after != after_failure.end() && o.record.outcome == store::AttemptOutcome::kFailed) {
+      after->second(c, o.msg, o.record, o.now_ms);
+    }
+    // A final failure hands the message to the next address in the same transaction.
+    const bool final_failure =
+        o.record.outcome == store::AttemptOutcome::kFailed ||
+        (o.record.outcome == store::AttemptOutcome::kRetryable && o.msg.attempts >= o.msg.max_attempts);
+    if (f.recorded && final_failure) f.fallback = store::OutboxRepository::EnqueueFallback(c, o.msg.id, o.now_ms);
+    out.push_back(f);
+  }
+  return out;
+}
+
+net::awaitable<void> Dispatcher::RecordPending() {
   if (recording_) co_return;
-  // This send stays in flight (Stop and Drain wait) until every outcome that arrives while it
-  // records has been recorded too.
   recording_ = true;
   while (!outcomes_.empty()) {
     std::vector<Outcome> batch;
     batch.swap(outcomes_);
-    co_await Record(std::move(batch));
+    std::vector<Finished> finished;
+    bool recorded = true;
+    try {
+      const auto* after_failure = &options_.after_failure;
+      finished = co_await writer_.Run(
+          [&batch, after_failure](store::Connection& c) { return FinishAll(c, batch, *after_failure); });
+    } catch (const std::exception& e) {
+      // The outcomes are lost; the messages stay 'sending' and are examined as in doubt later.
+      log_.Error("could not record send outcomes", {{"count", batch.size()}, {"error", e.what()}});
+      recorded = false;
+    }
+    if (recorded) {
+      AfterRecord(batch, finished);
+    } else {
+      in_flight_ -= static_cast<int>(batch.size());
+      WakeWaiters();
+    }
   }
   recording_ = false;
 }
 
-net::awaitable<void> Dispatcher::Record(std::vector<Outcome> batch) {
-  struct Finished {
-    bool recorded = false;
-    std::optional<std::int64_t> fallback;
-  };
-  std::vector<Finished> finished;
-  try {
-    const auto* after_failure = &options_.after_failure;
-    const auto finish = [&batch, after_failure](store::Connection& c) {
-      std::vector<Finished> out;
-      out.reserve(batch.size());
-      for (const auto& o : batch) {
-        Finished f;
-        f.recorded = store::OutboxRepository::Finish(c, o.msg.id, o.msg.attempts, o.record, o.now_ms, o.retry_at);
-        const auto after = after_failure->find(o.msg.channel);
-        if (f.recorded && after != after_failure->end() && o.record.outcome == store::AttemptOutcome::kFailed) {
-          after->second(c, o.msg, o.record, o.now_ms);
-        }
-        // A final failure hands the message to the next address in the same transaction.
-        const bool final_failure =
-            o.record.outcome == store::AttemptOutcome::kFailed ||
-            (o.record.outcome == store::AttemptOutcome::kRetryable && o.msg.attempts >= o.msg.max_attempts);
-        if (f.recorded && final_failure) f.fallback = store::OutboxRepository::EnqueueFallback(c, o.msg.id, o.now_ms);
-        out.push_back(f);
-      }
-      return out;
-    };
-    finished = co_await writer_.Run(finish);
-  } catch (const std::exception& e) {
-    // The outcomes are lost; the messages stay 'sending' and are examined as in doubt later.
-    log_.Error("could not record send outcomes", {{"count", batch.size()}, {"error", e.what()}});
-    co_return;
-  }
+void Dispatcher::AfterRecord(const std::vector<Outcome>& batch, const std::vector<Finished>& finished) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& msg = batch[i].msg;
     const auto& record = batch[i].record;
@@ -380,7 +420,10 @@ net::awaitable<void> Dispatcher::Record(std::vector<Outcome> batch) {
                  {"attempts", msg.attempts},
                  {"error", record.error},
                  {"fallback_id", finished[i].fallback ? nlohmann::json(*finished[i].fallback) : nlohmann::json()}});
-      if (finished[i].fallback) notified_ = true;  // the fallback is due now: the loop runs another round
+      if (finished[i].fallback) {
+        notified_ = true;  // the fallback is due now: the loop runs another round
+        wake_.cancel();
+      }
     } else if (log_.Enabled(LogLevel::kDebug)) {
       log_.Debug("outbox attempt", {{"id", msg.id},
                                     {"channel", msg.channel},
@@ -388,10 +431,16 @@ net::awaitable<void> Dispatcher::Record(std::vector<Outcome> batch) {
                                     {"outcome", ToString(record.outcome)}});
     }
   }
+  in_flight_ -= static_cast<int>(batch.size());
+  WakeWaiters();
 }
 
 net::awaitable<void> Dispatcher::Drain() {
   while (in_flight_ > 0) {
+    if (!outcomes_.empty() && !recording_) {
+      co_await RecordPending();
+      continue;
+    }
     idle_.expires_after(std::chrono::seconds(30));
     co_await idle_.async_wait(kTuple);
   }
@@ -404,6 +453,10 @@ net::awaitable<void> Dispatcher::Stop() {
         stopping_ = true;
         wake_.cancel();
         while (loop_running_ || in_flight_ > 0) {
+          if (!loop_running_ && !outcomes_.empty() && !recording_) {
+            co_await RecordPending();
+            continue;
+          }
           idle_.expires_after(std::chrono::seconds(30));
           co_await idle_.async_wait(kTuple);
         }

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,9 +96,22 @@ class Dispatcher {
     std::int64_t now_ms = 0;
     std::int64_t retry_at = 0;
   };
-  net::awaitable<void> Record(std::vector<Outcome> batch);
+  // What a batch's recording said, message by message.
+  struct Finished {
+    bool recorded = false;
+    std::optional<std::int64_t> fallback;
+  };
+  // Records the batch in the writer's current transaction.
+  static std::vector<Finished> FinishAll(store::Connection& c, const std::vector<Outcome>& batch,
+                                         const std::map<std::string, DispatcherOptions::AfterFailure>& after_failure);
+  // Logs and counts a recorded batch; its sends leave the in-flight count.
+  void AfterRecord(const std::vector<Outcome>& batch, const std::vector<Finished>& finished);
+  // Records every waiting outcome, in writer jobs of its own (when no claim is coming to carry them).
+  net::awaitable<void> RecordPending();
   void WakeWaiters();
-  [[nodiscard]] int RefillAt() const { return std::max(1, options_.concurrency / 4); }
+  // Under load the loop claims again once this many slots are free, and records the outcomes
+  // waiting by then in the same transaction: one commit (one fsync) for both halves of a cycle.
+  [[nodiscard]] int RefillAt() const { return std::max(1, options_.concurrency / 2); }
 
   net::strand<net::any_io_executor> strand_;
   store::Writer& writer_;
@@ -111,13 +125,14 @@ class Dispatcher {
   std::map<std::string, WindowLimiter> recipient_limiters_;
   net::steady_timer wake_;
   net::steady_timer idle_;
-  int in_flight_ = 0;  // sends not yet recorded (Stop and Drain wait for them)
+  int in_flight_ = 0;  // sends whose outcome is not yet recorded (Stop and Drain wait for them)
   int sending_ = 0;    // sends the provider has not answered (bounded by options.concurrency)
-  // The last round took every free slot: the next waits until a quarter of them is free again,
+  // The last round took every free slot: the next waits until half of them are free again,
   // so claims go in batches instead of one writer job per finished send.
   bool saturated_ = false;
-  // Outcomes of finished sends not yet recorded; one writer job records all that are waiting
-  // (the first SendOne to find none being recorded does it, the others only add theirs).
+  // Outcomes of finished sends not yet recorded. While the loop runs, the next round records them
+  // with its claim; otherwise (stopping, a test driving rounds, an idle loop going to sleep) they
+  // are recorded in jobs of their own. One recording at a time.
   std::vector<Outcome> outcomes_;
   bool recording_ = false;
   bool notified_ = false;
