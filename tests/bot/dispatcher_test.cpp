@@ -1,7 +1,10 @@
 #include "bot/dispatcher.hpp"
 
 #include <deque>
+#include <set>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
 #include "channels/sandbox_sender.hpp"
@@ -313,6 +316,32 @@ TEST_F(DispatcherTest, ConcurrencyBoundsOneRound) {
   EXPECT_EQ(sender.sent.size(), 3U);
   RunRound(*d);
   EXPECT_EQ(sender.sent.size(), 5U);
+}
+
+// The running loop under load: the outcomes waiting when the next claim is made are recorded in
+// the claim's own transaction, so a cycle costs one commit (one fsync), not one per outcome.
+TEST_F(DispatcherTest, UnderLoadTheLoopRecordsOutcomesWithTheNextClaim) {
+  ScriptedSender sender;
+  options_.concurrency = 8;
+  options_.batch = 8;
+  auto d = Make(sender);
+  constexpr int kMessages = 40;
+  for (int i = 0; i < kMessages; ++i) Enqueue("m" + std::to_string(i));
+  const auto jobs_before = writer_.GetStats().jobs;
+  d->Start();
+  test::RunAwaitable(ioc_, [&]() -> net::awaitable<void> {
+    while (sender.sent.size() < static_cast<std::size_t>(kMessages)) co_await net::post(ioc_, net::use_awaitable);
+    co_await d->Stop();  // records what is still waiting
+  }());
+  const std::set<std::string> distinct(sender.sent.begin(), sender.sent.end());
+  EXPECT_EQ(sender.sent.size(), static_cast<std::size_t>(kMessages));
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kMessages));
+  auto& db = db_.Conn().Db();
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM outbox WHERE status = 'sent' AND attempts = 1").getInt(), kMessages);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM outbox_attempts WHERE outcome = 'sent'").getInt(), kMessages);
+  // Five claims of eight, each carrying the previous eight outcomes, and the last eight recorded
+  // on stop; one outcome per job would be 45 or more.
+  EXPECT_LE(writer_.GetStats().jobs - jobs_before, 12U);
 }
 
 // Free concurrency goes to channels that have something due, not to idle ones.
