@@ -111,7 +111,7 @@ class Dispatcher {
   void WakeWaiters();
   // Under load the loop claims again once this many slots are free, and records the outcomes
   // waiting by then in the same transaction: one commit (one fsync) for both halves of a cycle.
-  [[nodiscard]] int RefillAt() const { return std::max(1, options_.concurrency / 2); }
+  [[nodiscard]] int RefillAt() const { return std::clamp(options_.concurrency / 2, 1, 64); }
 
   net::strand<net::any_io_executor> strand_;
   store::Writer& writer_;
