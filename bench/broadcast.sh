@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 people=1000000
 messages=100000
-concurrency=64
+concurrency=0  # the gateway's default (dispatcher.concurrency)
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --people) people="$2"; shift 2 ;;

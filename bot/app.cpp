@@ -192,7 +192,7 @@ int App::Run() {
   // slow or never answers (up to its timeout) must not take them all: the soak (issue 10) saw
   // 4 threads stall every channel for seconds while one provider hung. Idle threads cost nothing;
   // curl's multi interface on one thread is the better answer, not built yet.
-  channels::CurlHttpClient http_client(32);
+  channels::CurlHttpClient http_client(kProviderHttpThreads);
   std::optional<channels::wecom::ApiClient> wecom_api;
   std::optional<channels::wecom::Sender> wecom_sender;
   if (config_.wecom.SendingConfigured()) {

@@ -1,8 +1,13 @@
 #pragma once
+#include <cstddef>
+
 #include "bot/config.hpp"
 #include "common/log.hpp"
 
 namespace duijie::bot {
+
+/// Threads of the gateway's HTTP client for provider calls (see App::Run).
+inline constexpr std::size_t kProviderHttpThreads = 32;
 
 /// The composition root: the only place that knows every component. Builds the store, the
 /// channels' senders, the dispatcher and the HTTP server from the config, runs them until
