@@ -108,9 +108,9 @@ int main(int argc, char** argv) {
   SystemClock clock;
   SystemRandom random;
   Logger log(clock, LogLevel::kWarn);
-  // As the gateway runs: its HTTP threads, its dispatcher settings (a concurrency of 0 on the
+  // As the gateway runs: its HTTP client, its dispatcher settings (a concurrency of 0 on the
   // command line means the gateway's default).
-  channels::CurlHttpClient http(bot::kProviderHttpThreads);
+  channels::CurlHttpClient http(bot::kProviderTransfers);
   const auto templates = *channels::sms::Templates::Parse(kTemplates);
   channels::sms::TencentProvider tencent(
       http, clock,

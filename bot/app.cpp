@@ -188,11 +188,11 @@ int App::Run() {
 
   // Every channel without credentials runs in sandbox mode (DESIGN.md §4).
   channels::SandboxSender sandbox(*writer, clock);
-  // Every provider call holds one of these threads for its whole transfer, so a provider that is
-  // slow or never answers (up to its timeout) must not take them all: the soak (issue 10) saw
-  // 4 threads stall every channel for seconds while one provider hung. Idle threads cost nothing;
-  // curl's multi interface on one thread is the better answer, not built yet.
-  channels::CurlHttpClient http_client(kProviderHttpThreads);
+  // Provider calls run on the client's own thread (curl multi), at most kProviderTransfers at
+  // once. A provider that is slow or never answers (up to its timeout) holds one slot per call,
+  // so it must not hold them all: the soak (issue 10) saw 4 stall every channel for seconds while
+  // one provider hung.
+  channels::CurlHttpClient http_client(kProviderTransfers);
   std::optional<channels::wecom::ApiClient> wecom_api;
   std::optional<channels::wecom::Sender> wecom_sender;
   if (config_.wecom.SendingConfigured()) {

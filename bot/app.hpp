@@ -6,8 +6,8 @@
 
 namespace duijie::bot {
 
-/// Threads of the gateway's HTTP client for provider calls (see App::Run).
-inline constexpr std::size_t kProviderHttpThreads = 32;
+/// Provider calls the gateway's HTTP client runs at once (see App::Run).
+inline constexpr std::size_t kProviderTransfers = 32;
 
 /// The composition root: the only place that knows every component. Builds the store, the
 /// channels' senders, the dispatcher and the HTTP server from the config, runs them until

@@ -1,9 +1,16 @@
 #include "channels/curl_http_client.hpp"
 
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <curl/curl.h>
@@ -24,7 +31,8 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// One handle per thread, reset between requests: curl keeps the connection cache in the handle.
+// One handle per thread for Perform, reset between requests: curl keeps the connection cache in
+// the handle.
 CURL* ThreadHandle() {
   thread_local std::unique_ptr<CURL, EasyDeleter> handle{curl_easy_init()};
   curl_easy_reset(handle.get());
@@ -81,27 +89,21 @@ Error MapCurlError(CURLcode code, const char* detail) {
   }
 }
 
-}  // namespace
-
-CurlHttpClient::CurlHttpClient(std::size_t threads) : pool_(threads == 0 ? 1 : threads) { GlobalInit(); }
-
-CurlHttpClient::~CurlHttpClient() { Stop(); }
-
-void CurlHttpClient::Stop() {
-  pool_.stop();
-  pool_.join();
-}
-
-Result<ClientResponse> CurlHttpClient::Perform(const ClientRequest& request) {
-  GlobalInit();
-  CURL* h = ThreadHandle();
-  if (h == nullptr) return Error(Errc::kInternal, "curl_easy_init failed");
+// What one request needs while curl runs it: the options point into it, so it stays put.
+struct Exchange {
+  explicit Exchange(ClientRequest r) : request(std::move(r)), sink{&response, request.max_response_bytes} {}
+  ClientRequest request;
   ClientResponse response;
-  Sink sink{&response, request.max_response_bytes};
-  char error_buffer[CURL_ERROR_SIZE] = {};
+  Sink sink;
   std::unique_ptr<curl_slist, ListDeleter> headers;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+// Sets every option of `x`'s request on `h` (a fresh or reset handle).
+void Configure(CURL* h, Exchange& x) {
+  const auto& request = x.request;
   for (const auto& [name, value] : request.headers) {
-    headers.reset(curl_slist_append(headers.release(), (name + ": " + value).c_str()));
+    x.headers.reset(curl_slist_append(x.headers.release(), (name + ": " + value).c_str()));
   }
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
@@ -110,7 +112,7 @@ Result<ClientResponse> CurlHttpClient::Perform(const ClientRequest& request) {
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, x.headers.get());
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM from a worker thread
@@ -119,26 +121,161 @@ Result<ClientResponse> CurlHttpClient::Perform(const ClientRequest& request) {
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // provider APIs do not redirect; never follow blindly
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &x.sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-  const CURLcode code = curl_easy_perform(h);
-  if (sink.too_large) {
-    return Error(Errc::kTooLarge, "response larger than " + std::to_string(request.max_response_bytes) + " bytes");
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &x.sink);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x.error_buffer);
+}
+
+// The request's result once curl is done with it.
+Result<ClientResponse> Conclude(CURL* h, CURLcode code, Exchange& x) {
+  if (x.sink.too_large) {
+    return Error(Errc::kTooLarge, "response larger than " + std::to_string(x.request.max_response_bytes) + " bytes");
   }
-  if (code != CURLE_OK) return MapCurlError(code, error_buffer);
+  if (code != CURLE_OK) return MapCurlError(code, x.error_buffer);
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  response.status = static_cast<int>(status);
-  return response;
+  x.response.status = static_cast<int>(status);
+  return std::move(x.response);
+}
+
+// Resumes the sender with the result (on the sender's executor). A std::function needs a copyable
+// target, so the coroutine's move-only handler is held by a shared_ptr.
+using Handler = std::function<void(Result<ClientResponse>)>;
+
+}  // namespace
+
+struct CurlHttpClient::Impl {
+  struct Transfer {
+    explicit Transfer(ClientRequest r) : exchange(std::move(r)) {}
+    Exchange exchange;
+    std::unique_ptr<CURL, EasyDeleter> easy;
+    Handler handler;
+    // Keeps the sender's executor running until the response is delivered to it.
+    net::any_io_executor executor;
+  };
+
+  explicit Impl(std::size_t max) : max_transfers(max == 0 ? 1 : max), multi(curl_multi_init()) {
+    thread = std::thread([this] { Loop(); });
+  }
+
+  void Submit(std::unique_ptr<Transfer> t) {
+    std::lock_guard lock(mu);
+    // After Stop it stays queued, never resumed, like every request abandoned on stop.
+    queued.push_back(std::move(t));
+    if (!stopping) curl_multi_wakeup(multi);
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return;
+      stopping = true;
+      curl_multi_wakeup(multi);
+    }
+    if (thread.joinable()) thread.join();
+  }
+
+  // Abandoned requests go with their handlers here, on the thread that destroys the client, not
+  // on the transfer thread while an I/O thread might still run their coroutines' executors.
+  ~Impl() {
+    Stop();
+    for (auto& [key, t] : running) curl_multi_remove_handle(multi, t->easy.get());
+    running.clear();
+    queued.clear();
+    curl_multi_cleanup(multi);
+  }
+
+  // Moves queued requests into curl while fewer than max_transfers run.
+  void Start() {
+    std::lock_guard lock(mu);
+    while (!queued.empty() && running.size() < max_transfers) {
+      auto t = std::move(queued.front());
+      queued.pop_front();
+      if (spare.empty()) {
+        t->easy.reset(curl_easy_init());
+      } else {
+        t->easy = std::move(spare.back());
+        spare.pop_back();
+        curl_easy_reset(t->easy.get());
+      }
+      Configure(t->easy.get(), t->exchange);
+      curl_easy_setopt(t->easy.get(), CURLOPT_PRIVATE, t.get());
+      curl_multi_add_handle(multi, t->easy.get());
+      Transfer* key = t.get();
+      running.emplace(key, std::move(t));
+    }
+  }
+
+  void Loop() {
+    for (;;) {
+      {
+        std::lock_guard lock(mu);
+        if (stopping) break;
+      }
+      Start();
+      int still = 0;
+      curl_multi_perform(multi, &still);
+      int left = 0;
+      while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+        if (m->msg != CURLMSG_DONE) continue;
+        Transfer* key = nullptr;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &key);
+        const CURLcode code = m->data.result;
+        curl_multi_remove_handle(multi, m->easy_handle);
+        auto node = running.extract(key);
+        if (node.empty()) continue;
+        auto& t = *node.mapped();
+        auto result = Conclude(t.easy.get(), code, t.exchange);
+        net::post(t.executor,
+                  [h = std::move(t.handler), r = std::move(result)]() mutable { std::move(h)(std::move(r)); });
+        spare.push_back(std::move(t.easy));
+      }
+      Start();  // into the slots just freed, before waiting
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+  }
+
+  const std::size_t max_transfers;
+  CURLM* multi;
+  std::mutex mu;
+  std::deque<std::unique_ptr<Transfer>> queued;  // guarded by mu
+  bool stopping = false;                         // guarded by mu
+  // Only on the transfer thread:
+  std::unordered_map<Transfer*, std::unique_ptr<Transfer>> running;
+  std::vector<std::unique_ptr<CURL, EasyDeleter>> spare;
+  std::thread thread;
+};
+
+CurlHttpClient::CurlHttpClient(std::size_t max_transfers) {
+  GlobalInit();
+  impl_ = std::make_unique<Impl>(max_transfers);
+}
+
+CurlHttpClient::~CurlHttpClient() { Stop(); }
+
+void CurlHttpClient::Stop() { impl_->Stop(); }
+
+Result<ClientResponse> CurlHttpClient::Perform(const ClientRequest& request) {
+  GlobalInit();
+  CURL* h = ThreadHandle();
+  if (h == nullptr) return Error(Errc::kInternal, "curl_easy_init failed");
+  Exchange x(request);  // a copy: curl's options point into it
+  Configure(h, x);
+  const CURLcode code = curl_easy_perform(h);
+  return Conclude(h, code, x);
 }
 
 net::awaitable<Result<ClientResponse>> CurlHttpClient::Send(ClientRequest request) {
-  const auto transfer = [request = std::move(request)]() -> net::awaitable<Result<ClientResponse>> {
-    co_return Perform(request);
-  };
-  co_return co_await net::co_spawn(pool_.get_executor(), transfer, net::use_awaitable);
+  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(Result<ClientResponse>)>(
+      [this](auto handler, ClientRequest req) {
+        auto t = std::make_unique<Impl::Transfer>(std::move(req));
+        t->executor = net::prefer(net::get_associated_executor(handler), net::execution::outstanding_work.tracked);
+        auto held = std::make_shared<decltype(handler)>(std::move(handler));
+        t->handler = [held](Result<ClientResponse> r) { std::move (*held)(std::move(r)); };
+        impl_->Submit(std::move(t));
+      },
+      net::use_awaitable, std::move(request));
 }
 
 }  // namespace duijie::channels

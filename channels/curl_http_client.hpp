@@ -1,17 +1,19 @@
 #pragma once
-#include <boost/asio/thread_pool.hpp>
+#include <memory>
 
 #include "channels/http_client.hpp"
 
 namespace duijie::channels {
 
-/// HttpClient on libcurl. Each request runs curl's blocking transfer on a small dedicated
-/// thread pool, never on an I/O thread; each pool thread keeps its easy handle so connections
-/// (and TLS sessions) are reused across requests to the same provider. Certificates are always
-/// verified.
+/// HttpClient on libcurl's multi interface: one thread of its own runs every transfer, never an
+/// I/O thread, and completes each request on the executor of the coroutine that sent it. At most
+/// `max_transfers` run at once; the others wait in a queue, their timeouts not yet started (a
+/// request that never left is never reported as one whose outcome is unknown). Connections (and
+/// TLS sessions) are kept in the multi handle and reused across requests to the same provider.
+/// Certificates are always verified.
 class CurlHttpClient final : public HttpClient {
  public:
-  explicit CurlHttpClient(std::size_t threads = 4);
+  explicit CurlHttpClient(std::size_t max_transfers = 4);
   ~CurlHttpClient() override;
 
   CurlHttpClient(const CurlHttpClient&) = delete;
@@ -19,14 +21,16 @@ class CurlHttpClient final : public HttpClient {
 
   net::awaitable<Result<ClientResponse>> Send(ClientRequest request) override;
 
-  /// Finishes running transfers and stops the pool.
+  /// Stops the transfer thread. Requests still queued or running are abandoned: their coroutines
+  /// are never resumed (call it after the I/O threads have stopped, as on shutdown).
   void Stop();
 
-  /// The blocking transfer itself, on the calling thread. Exposed for tests.
+  /// One blocking transfer on the calling thread. Exposed for tests.
   static Result<ClientResponse> Perform(const ClientRequest& request);
 
  private:
-  net::thread_pool pool_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace duijie::channels

@@ -3,6 +3,8 @@
 #include <future>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 
 #include "support/run.hpp"
@@ -96,6 +98,63 @@ TEST(CurlHttpClient, SendCompletesACoroutineWithTheResponse) {
   const auto res = test::RunAwaitable(ioc, client.Send(req));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, "ok");
+}
+
+// Many coroutines share the client's transfer thread; each gets its own answer, on its executor.
+TEST(CurlHttpClient, ManyConcurrentSendsEachGetTheirOwnAnswer) {
+  test::TestHttpServer server([](const HttpRequest& req) {
+    HttpResponse res{http::status::ok, 11};
+    res.body() = std::string(req.target());
+    return res;
+  });
+  net::io_context ioc;
+  CurlHttpClient client(4);
+  constexpr int kSends = 40;
+  std::vector<std::string> bodies(kSends);
+  int done = 0;
+  for (int i = 0; i < kSends; ++i) {
+    net::co_spawn(
+        ioc,
+        [&, i]() -> net::awaitable<void> {
+          ClientRequest req;
+          req.url = server.Url("/n" + std::to_string(i));
+          const auto res = co_await client.Send(req);
+          if (res) bodies[static_cast<std::size_t>(i)] = res->body;
+          ++done;
+        },
+        net::detached);
+  }
+  ioc.run();  // returns once every send has completed
+  EXPECT_EQ(done, kSends);
+  for (int i = 0; i < kSends; ++i) EXPECT_EQ(bodies[static_cast<std::size_t>(i)], "/n" + std::to_string(i));
+}
+
+// A request waiting for one of the client's transfer slots has not left yet: its deadline starts
+// when it does, so a queue never turns it into a timeout (an outcome unknown).
+TEST(CurlHttpClient, ARequestWaitingForASlotDoesNotSpendItsDeadline) {
+  test::TestHttpServer server([](const HttpRequest&) {
+    std::this_thread::sleep_for(100ms);  // the provider's own latency
+    HttpResponse res{http::status::ok, 11};
+    res.body() = "ok";
+    return res;
+  });
+  net::io_context ioc;
+  CurlHttpClient client(1);
+  int ok = 0;
+  for (int i = 0; i < 3; ++i) {
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+          ClientRequest req;
+          req.url = server.Url();
+          req.timeout = 250ms;  // the third would pass it, counted from when it was sent
+          const auto res = co_await client.Send(req);
+          ok += res && res->status == 200 ? 1 : 0;
+        },
+        net::detached);
+  }
+  ioc.run();
+  EXPECT_EQ(ok, 3);
 }
 
 }  // namespace
