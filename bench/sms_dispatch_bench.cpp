@@ -63,6 +63,18 @@ long PeakKb() {
 
 std::string Number(int i) { return "+86139" + std::to_string(10'000'000 + i).substr(0, 8); }
 
+// Takes the next message number until `n` and sends it straight to the provider.
+net::awaitable<void> SendUntil(channels::sms::Provider& provider, const channels::sms::Templates& templates,
+                               std::atomic<int>& next, std::atomic<int>& failed, int n) {
+  for (int i = next++; i < n; i = next++) {
+    auto rendered = templates.Render("match_push", {{"title", "风电叶片防冰涂层" + std::to_string(i)}, {"code", "A7K"}},
+                                     "科技服务");
+    const channels::sms::SmsRequest req{Number(i), std::move(*rendered), "direct" + std::to_string(i), ""};
+    const auto r = co_await provider.Send(req);
+    if (r.outcome != store::AttemptOutcome::kSent) ++failed;
+  }
+}
+
 // N sends straight to the provider with `concurrency` in flight: the ceiling for the outbox.
 double Direct(net::io_context& ioc, channels::sms::Provider& provider, const channels::sms::Templates& templates, int n,
               int concurrency) {
@@ -70,18 +82,7 @@ double Direct(net::io_context& ioc, channels::sms::Provider& provider, const cha
   std::atomic<int> failed{0};
   const auto start = Clk::now();
   for (int w = 0; w < concurrency; ++w) {
-    net::co_spawn(
-        ioc,
-        [&]() -> net::awaitable<void> {
-          for (int i = next++; i < n; i = next++) {
-            auto rendered = templates.Render(
-                "match_push", {{"title", "风电叶片防冰涂层" + std::to_string(i)}, {"code", "A7K"}}, "科技服务");
-            const channels::sms::SmsRequest req{Number(i), std::move(*rendered), "direct" + std::to_string(i), ""};
-            const auto r = co_await provider.Send(req);
-            if (r.outcome != store::AttemptOutcome::kSent) ++failed;
-          }
-        },
-        net::detached);
+    net::co_spawn(ioc, SendUntil(provider, templates, next, failed, n), net::detached);
   }
   ioc.restart();
   ioc.run();
@@ -110,18 +111,7 @@ double DirectBlocking(const Clock& clock, const channels::sms::TencentSettings& 
       net::io_context ioc;
       Blocking http;
       channels::sms::TencentProvider provider(http, clock, settings);
-      net::co_spawn(
-          ioc,
-          [&]() -> net::awaitable<void> {
-            for (int i = next++; i < n; i = next++) {
-              auto rendered = templates.Render(
-                  "match_push", {{"title", "风电叶片防冰涂层" + std::to_string(i)}, {"code", "A7K"}}, "科技服务");
-              const channels::sms::SmsRequest req{Number(i), std::move(*rendered), "blocking" + std::to_string(i), ""};
-              const auto r = co_await provider.Send(req);
-              if (r.outcome != store::AttemptOutcome::kSent) ++failed;
-            }
-          },
-          net::detached);
+      net::co_spawn(ioc, SendUntil(provider, templates, next, failed, n), net::detached);
       ioc.run();
     });
   }
