@@ -229,11 +229,8 @@ net::awaitable<Clock::TimePoint> Dispatcher::Round() {
     claimed = co_await writer_.Run(claim);
   } catch (const std::exception& e) {
     if (!to_record.empty()) {
-      // The outcomes are lost; the messages stay 'sending' and are examined as in doubt later.
-      log_.Error("could not record send outcomes", {{"count", to_record.size()}, {"error", e.what()}});
       recording_ = false;
-      in_flight_ -= static_cast<int>(to_record.size());
-      WakeWaiters();
+      RecordFailed(to_record, e);
     }
     throw;
   }
@@ -381,25 +378,23 @@ net::awaitable<void> Dispatcher::RecordPending() {
   while (!outcomes_.empty()) {
     std::vector<Outcome> batch;
     batch.swap(outcomes_);
-    std::vector<Finished> finished;
-    bool recorded = true;
     try {
       const auto* after_failure = &options_.after_failure;
-      finished = co_await writer_.Run(
+      const auto finished = co_await writer_.Run(
           [&batch, after_failure](store::Connection& c) { return FinishAll(c, batch, *after_failure); });
-    } catch (const std::exception& e) {
-      // The outcomes are lost; the messages stay 'sending' and are examined as in doubt later.
-      log_.Error("could not record send outcomes", {{"count", batch.size()}, {"error", e.what()}});
-      recorded = false;
-    }
-    if (recorded) {
       AfterRecord(batch, finished);
-    } else {
-      in_flight_ -= static_cast<int>(batch.size());
-      WakeWaiters();
+    } catch (const std::exception& e) {
+      RecordFailed(batch, e);
     }
   }
   recording_ = false;
+}
+
+void Dispatcher::RecordFailed(const std::vector<Outcome>& batch, const std::exception& e) {
+  // The outcomes are lost; the messages stay 'sending' and are examined as in doubt later.
+  log_.Error("could not record send outcomes", {{"count", batch.size()}, {"error", e.what()}});
+  in_flight_ -= static_cast<int>(batch.size());
+  WakeWaiters();
 }
 
 void Dispatcher::AfterRecord(const std::vector<Outcome>& batch, const std::vector<Finished>& finished) {

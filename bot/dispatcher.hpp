@@ -1,5 +1,6 @@
 #pragma once
 #include <algorithm>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -106,6 +107,8 @@ class Dispatcher {
                                          const std::map<std::string, DispatcherOptions::AfterFailure>& after_failure);
   // Logs and counts a recorded batch; its sends leave the in-flight count.
   void AfterRecord(const std::vector<Outcome>& batch, const std::vector<Finished>& finished);
+  // A batch whose recording failed: logged, and its sends leave the in-flight count.
+  void RecordFailed(const std::vector<Outcome>& batch, const std::exception& e);
   // Records every waiting outcome, in writer jobs of its own (when no claim is coming to carry them).
   net::awaitable<void> RecordPending();
   void WakeWaiters();
@@ -127,8 +130,8 @@ class Dispatcher {
   net::steady_timer idle_;
   int in_flight_ = 0;  // sends whose outcome is not yet recorded (Stop and Drain wait for them)
   int sending_ = 0;    // sends the provider has not answered (bounded by options.concurrency)
-  // The last round took every free slot: the next waits until half of them are free again,
-  // so claims go in batches instead of one writer job per finished send.
+  // The last round took every free slot: the next waits until RefillAt() of them are free
+  // again, so claims go in batches instead of one writer job per finished send.
   bool saturated_ = false;
   // Outcomes of finished sends not yet recorded. While the loop runs, the next round records them
   // with its claim; otherwise (stopping, a test driving rounds, an idle loop going to sleep) they

@@ -213,7 +213,6 @@ struct CurlHttpClient::Impl {
         std::lock_guard lock(mu);
         if (stopping) break;
       }
-      Start();
       int still = 0;
       curl_multi_perform(multi, &still);
       int left = 0;
@@ -231,7 +230,9 @@ struct CurlHttpClient::Impl {
                   [h = std::move(t.handler), r = std::move(result)]() mutable { std::move(h)(std::move(r)); });
         spare.push_back(std::move(t.easy));
       }
-      Start();  // into the slots just freed, before waiting
+      // Queued requests into the free slots. A handle just added is due at once, so the poll
+      // below returns without waiting; a request submitted while it waits wakes it.
+      Start();
       curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
     }
   }
