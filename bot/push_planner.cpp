@@ -9,7 +9,7 @@
 namespace duijie::bot {
 namespace {
 
-constexpr std::int64_t kWeekMillis = 7LL * 24 * 3600 * 1000;
+constexpr std::int64_t kPlanWeekMillis = 7LL * 24 * 3600 * 1000;
 
 }  // namespace
 
@@ -35,7 +35,7 @@ net::awaitable<PushPlanner::Done> PushPlanner::RunOnce() {
       for (const auto& m : candidates) ids.push_back(m.id);
       const auto standings = store::LoadStandings(c, need->field, ids);
       const auto shortlist = dialogs::Shortlist(std::move(candidates), standings, programme_, 3 * max + 10);
-      const auto recent = store::PushesSince(c, now_ms - kWeekMillis);
+      const auto recent = store::PushesSince(c, now_ms - kPlanWeekMillis);
       const auto chosen = dialogs::PlanPushes(shortlist, options_.policy, [&recent](std::int64_t id) {
         const auto it = recent.find(id);
         return it == recent.end() ? 0 : it->second;

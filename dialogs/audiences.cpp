@@ -54,18 +54,18 @@ const StageSql* FindStage(std::string_view name) {
   return nullptr;
 }
 
-Error Invalid(std::string message) { return {Errc::kInvalidArgument, "audience: " + std::move(message)}; }
+Error InvalidAudience(std::string message) { return {Errc::kInvalidArgument, "audience: " + std::move(message)}; }
 
 Result<std::vector<std::string>> Strings(const json& doc, const char* key, const std::set<std::string>& allowed,
                                          const std::string& allowed_text) {
   std::vector<std::string> out;
   if (!doc.contains(key)) return out;
   const auto& v = doc[key];
-  if (!v.is_array() || v.size() > 200) return Invalid(std::string(key) + ": a list of at most 200 ids");
+  if (!v.is_array() || v.size() > 200) return InvalidAudience(std::string(key) + ": a list of at most 200 ids");
   for (const auto& item : v) {
-    if (!item.is_string()) return Invalid(std::string(key) + ": " + item.dump() + " is not a string");
+    if (!item.is_string()) return InvalidAudience(std::string(key) + ": " + item.dump() + " is not a string");
     const auto s = item.get<std::string>();
-    if (!allowed.contains(s)) return Invalid(std::string(key) + ": '" + s + "' is not one of " + allowed_text);
+    if (!allowed.contains(s)) return InvalidAudience(std::string(key) + ": '" + s + "' is not one of " + allowed_text);
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   }
   return out;
@@ -76,12 +76,12 @@ Result<std::vector<std::int64_t>> Ids(const json& doc, const char* key, std::siz
   if (!doc.contains(key)) return out;
   const auto& v = doc[key];
   if (!v.is_array() || v.size() > max) {
-    return Invalid(std::string(key) + ": a list of at most " + std::to_string(max) + " ids");
+    return InvalidAudience(std::string(key) + ": a list of at most " + std::to_string(max) + " ids");
   }
   out.reserve(v.size());
   for (const auto& item : v) {
     if (!item.is_number_integer() || item.get<std::int64_t>() <= 0) {
-      return Invalid(std::string(key) + ": " + item.dump() + " is not an id");
+      return InvalidAudience(std::string(key) + ": " + item.dump() + " is not an id");
     }
     out.push_back(item.get<std::int64_t>());
   }
@@ -132,11 +132,11 @@ const std::vector<std::pair<std::string, std::string>>& AudienceStages() {
 }
 
 Result<Audience> ParseAudience(const json& doc, const Programme& programme, const Staff& staff) {
-  if (!doc.is_object()) return Invalid("expected a JSON object of conditions");
+  if (!doc.is_object()) return InvalidAudience("expected a JSON object of conditions");
   static const std::set<std::string> kKeys = {"roles", "regions", "fields",    "units",          "statuses",
                                               "stage", "people",  "milestone", "due_within_days"};
   for (const auto& [key, value] : doc.items()) {
-    if (!kKeys.contains(key)) return Invalid("'" + key + "' is not a condition; use " + Join(kKeys));
+    if (!kKeys.contains(key)) return InvalidAudience("'" + key + "' is not a condition; use " + Join(kKeys));
   }
   Audience a;
   static const std::set<std::string> kRoles = {"enterprise_contact", "researcher", "staff"};
@@ -164,21 +164,21 @@ Result<Audience> ParseAudience(const json& doc, const Programme& programme, cons
     if (!doc["stage"].is_string() || FindStage(doc["stage"].get<std::string>()) == nullptr) {
       std::string names;
       for (const auto& s : kStages) names += (names.empty() ? "" : ", ") + std::string(s.name);
-      return Invalid("stage: " + doc["stage"].dump() + " is not one of " + names);
+      return InvalidAudience("stage: " + doc["stage"].dump() + " is not one of " + names);
     }
     a.stage = doc["stage"].get<std::string>();
   }
   if (doc.contains("milestone") != doc.contains("due_within_days")) {
-    return Invalid("milestone and due_within_days go together");
+    return InvalidAudience("milestone and due_within_days go together");
   }
   if (doc.contains("milestone")) {
     const auto& m = doc["milestone"];
     const bool known = m.is_string() && std::any_of(programme.milestones.begin(), programme.milestones.end(),
                                                     [&m](const Milestone& x) { return x.id == m.get<std::string>(); });
-    if (!known) return Invalid("milestone: " + m.dump() + " is not a milestone of the programme");
+    if (!known) return InvalidAudience("milestone: " + m.dump() + " is not a milestone of the programme");
     const auto& d = doc["due_within_days"];
     if (!d.is_number_integer() || d.get<int>() < 0 || d.get<int>() > 366) {
-      return Invalid("due_within_days: a number of days from 0 to 366");
+      return InvalidAudience("due_within_days: a number of days from 0 to 366");
     }
     a.milestone = m.get<std::string>();
     a.due_within_days = d.get<int>();
@@ -300,7 +300,7 @@ json PreviewAudience(store::Connection& c, const Audience& a, const Programme& p
 
 Result<json> SaveAudience(store::Connection& c, const Staff& staff, const std::string& name, const Audience& a,
                           Clock::TimePoint now) {
-  if (name.empty() || name.size() > 200) return Invalid("name: 1 to 200 bytes");
+  if (name.empty() || name.size() > 200) return InvalidAudience("name: 1 to 200 bytes");
   auto& ins = c.Prepare(
       "INSERT INTO audiences (name, filter, created_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING");
   ins.bind(1, name);

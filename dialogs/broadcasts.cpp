@@ -23,10 +23,10 @@ using nlohmann::json;
 constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
 // An acknowledgement answers a reminder of the last week; older ones are not waiting any more.
 constexpr std::int64_t kAckLookbackMs = 7 * kDayMs;
-constexpr std::size_t kMaxTextBytes = 2000;
-constexpr std::size_t kMaxTitleBytes = 200;
+constexpr std::size_t kMaxBroadcastTextBytes = 2000;
+constexpr std::size_t kMaxBroadcastTitleBytes = 200;
 
-Error Invalid(std::string message) { return {Errc::kInvalidArgument, "broadcast: " + std::move(message)}; }
+Error InvalidBroadcast(std::string message) { return {Errc::kInvalidArgument, "broadcast: " + std::move(message)}; }
 
 bool CanSend(const Staff& staff) {
   return staff.role == "admin" || staff.role == "platform_reviewer" || staff.role == "bureau_reviewer";
@@ -35,7 +35,7 @@ bool CanSend(const Staff& staff) {
 // "now", an ISO time with an offset or Z, or a local (China) time without one.
 Result<std::int64_t> ParseSendAt(const json& v, Clock::TimePoint now) {
   if (v.is_string() && v.get<std::string>() == "now") return ToUnixMillis(now);
-  if (!v.is_string()) return Invalid("send_at: \"now\" or a time like \"2026-12-01T09:00:00+08:00\"");
+  if (!v.is_string()) return InvalidBroadcast("send_at: \"now\" or a time like \"2026-12-01T09:00:00+08:00\"");
   const std::string s = v.get<std::string>();
   const auto day = ParseIsoDate(std::string_view(s).substr(0, 10));
   int h = 0;
@@ -73,11 +73,11 @@ Result<std::int64_t> ParseSendAt(const json& v, Clock::TimePoint now) {
       ok = false;
     }
   }
-  if (!ok) return Invalid("send_at: '" + s + "' is not \"now\" or a time like \"2026-12-01T09:00:00+08:00\"");
+  if (!ok) return InvalidBroadcast("send_at: '" + s + "' is not \"now\" or a time like \"2026-12-01T09:00:00+08:00\"");
   const auto local = std::chrono::sys_seconds(*day) + std::chrono::hours(h) + std::chrono::minutes(m) +
                      std::chrono::seconds(sec) - std::chrono::minutes(offset_min);
   const std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(local.time_since_epoch()).count();
-  if (ms < ToUnixMillis(now) - 60'000) return Invalid("send_at: '" + s + "' is in the past");
+  if (ms < ToUnixMillis(now) - 60'000) return InvalidBroadcast("send_at: '" + s + "' is in the past");
   return ms;
 }
 
@@ -572,9 +572,9 @@ Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& 
                                          const std::optional<std::string>& idempotency_key, Clock::TimePoint now,
                                          std::string_view kind) {
   if (!CanSend(staff)) return Error(Errc::kPermissionDenied, "broadcast: this token may not send broadcasts");
-  if (!request.is_object()) return Invalid("expected a JSON object");
+  if (!request.is_object()) return InvalidBroadcast("expected a JSON object");
   if (idempotency_key && (idempotency_key->empty() || idempotency_key->size() > 200)) {
-    return Invalid("the idempotency key is 1 to 200 characters");
+    return InvalidBroadcast("the idempotency key is 1 to 200 characters");
   }
   const std::string sha = Sha256Hex(request.dump());
   if (idempotency_key) {
@@ -595,29 +595,30 @@ Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& 
   static const std::set<std::string> kKeys = {"title", "audience", "audience_id", "message", "template",
                                               "vars",  "ack",      "channels",    "send_at"};
   for (const auto& [key, value] : request.items()) {
-    if (!kKeys.contains(key)) return Invalid("'" + key + "' is not a field of a broadcast");
+    if (!kKeys.contains(key)) return InvalidBroadcast("'" + key + "' is not a field of a broadcast");
   }
   const std::string title = request.value("title", "");
-  if (title.empty() || title.size() > kMaxTitleBytes) return Invalid("title: 1 to 200 bytes naming the broadcast");
+  if (title.empty() || title.size() > kMaxBroadcastTitleBytes)
+    return InvalidBroadcast("title: 1 to 200 bytes naming the broadcast");
   json audience_doc;
   if (request.contains("audience_id")) {
-    if (!request["audience_id"].is_number_integer()) return Invalid("audience_id: the id of a saved audience");
+    if (!request["audience_id"].is_number_integer()) return InvalidBroadcast("audience_id: the id of a saved audience");
     auto saved = FindSavedAudience(c, request["audience_id"].get<std::int64_t>());
     if (!saved) return Error(Errc::kNotFound, "broadcast: no saved audience " + request["audience_id"].dump());
     audience_doc = *saved;
   } else if (request.contains("audience")) {
     audience_doc = request["audience"];
   } else {
-    return Invalid("audience: give the conditions (\"audience\") or a saved audience (\"audience_id\")");
+    return InvalidBroadcast("audience: give the conditions (\"audience\") or a saved audience (\"audience_id\")");
   }
   auto audience = ParseAudience(audience_doc, programme, staff);
   if (!audience) return audience.error();
 
   json tmpl = json::object();
   json vars = request.value("vars", json::object());
-  if (!vars.is_object() || vars.size() > 20) return Invalid("vars: an object of at most 20 values");
+  if (!vars.is_object() || vars.size() > 20) return InvalidBroadcast("vars: an object of at most 20 values");
   for (const auto& [k, v] : vars.items()) {
-    if (!v.is_string() && !v.is_number()) return Invalid("vars: '" + k + "' must be a string or a number");
+    if (!v.is_string() && !v.is_number()) return InvalidBroadcast("vars: '" + k + "' must be a string or a number");
   }
   std::set<std::string> allowed = {"name"};
   for (const auto& [k, v] : vars.items()) allowed.insert(k);
@@ -626,11 +627,12 @@ Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& 
   if (request.contains("template")) {
     const auto& key = request["template"];
     const auto found = key.is_string() ? FindTemplate(c, catalogue, key.get<std::string>()) : std::nullopt;
-    if (!found) return Invalid("template: " + key.dump() + " is neither a saved template nor one of the catalogue");
+    if (!found)
+      return InvalidBroadcast("template: " + key.dump() + " is neither a saved template nor one of the catalogue");
     if (found->value("source", "") == "saved") {
       for (const auto& v : found->value("variables", json::array())) {
         if (!vars.contains(v.get<std::string>())) {
-          return Invalid("vars: the template " + key.dump() + " needs {" + v.get<std::string>() + "}");
+          return InvalidBroadcast("vars: the template " + key.dump() + " needs {" + v.get<std::string>() + "}");
         }
       }
       // Kept as it is now: a template changed later does not change a broadcast under way.
@@ -643,36 +645,37 @@ Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& 
   } else if (request.contains("message") && request["message"].is_object()) {
     const json& m = request["message"];
     for (const auto& [k, v] : m.items()) {
-      if (k != "text" && k != "title") return Invalid("message: '" + k + "' is not text or title");
-      if (!v.is_string()) return Invalid("message." + k + ": a string");
+      if (k != "text" && k != "title") return InvalidBroadcast("message: '" + k + "' is not text or title");
+      if (!v.is_string()) return InvalidBroadcast("message." + k + ": a string");
     }
     const std::string text = m.value("text", "");
     const std::string mtitle = m.value("title", "");
-    if (text.empty() || text.size() > kMaxTextBytes) return Invalid("message.text: 1 to 2000 bytes");
-    if (mtitle.size() > kMaxTitleBytes) return Invalid("message.title: at most 200 bytes");
+    if (text.empty() || text.size() > kMaxBroadcastTextBytes) return InvalidBroadcast("message.text: 1 to 2000 bytes");
+    if (mtitle.size() > kMaxBroadcastTitleBytes) return InvalidBroadcast("message.title: at most 200 bytes");
     for (const auto& text_of : {text, mtitle}) {
       for (const auto& ph : Placeholders(text_of)) {
         if (!allowed.contains(ph)) {
           std::string names;
           for (const auto& a : allowed) names += (names.empty() ? "{" : ", {") + a + "}";
-          return Invalid("message: {" + ph + "} is not a variable; use " + names);
+          return InvalidBroadcast("message: {" + ph + "} is not a variable; use " + names);
         }
       }
     }
     sample_text += text + mtitle;
     tmpl["message"] = {{"text", text}, {"title", mtitle}};
   } else {
-    return Invalid("message: give {\"text\": ..., \"title\": ...} or a catalogue \"template\"");
+    return InvalidBroadcast("message: give {\"text\": ..., \"title\": ...} or a catalogue \"template\"");
   }
   if (!vars.empty()) tmpl["vars"] = vars;
   if (request.contains("channels")) {
     const auto& ch = request["channels"];
     static const std::set<std::string> kChannels = {"wecom", "sms", "email"};
     std::vector<std::string> list;
-    if (!ch.is_array() || ch.empty()) return Invalid("channels: a list of wecom, sms, email in the order to try");
+    if (!ch.is_array() || ch.empty())
+      return InvalidBroadcast("channels: a list of wecom, sms, email in the order to try");
     for (const auto& x : ch) {
       if (!x.is_string() || !kChannels.contains(x.get<std::string>())) {
-        return Invalid("channels: " + x.dump() + " is not wecom, sms or email");
+        return InvalidBroadcast("channels: " + x.dump() + " is not wecom, sms or email");
       }
       if (std::find(list.begin(), list.end(), x.get<std::string>()) == list.end()) list.push_back(x.get<std::string>());
     }
@@ -681,7 +684,7 @@ Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& 
   const bool sms_possible = !tmpl.contains("channels") || std::find(tmpl["channels"].begin(), tmpl["channels"].end(),
                                                                     "sms") != tmpl["channels"].end();
   if (sms_possible && HasLink(sample_text)) {
-    return Invalid(
+    return InvalidBroadcast(
         "message: a link cannot go by SMS (the providers refuse it); remove it or leave sms out of channels");
   }
   std::optional<int> ack_minutes;
@@ -693,7 +696,7 @@ Result<BroadcastCreated> CreateBroadcast(store::Connection& c, const Programme& 
                a["within_minutes"].get<int>() >= 5 && a["within_minutes"].get<int>() <= 14 * 24 * 60) {
       ack_minutes = a["within_minutes"].get<int>();
     } else {
-      return Invalid("ack: true, or {\"within_minutes\": 5 to 20160}");
+      return InvalidBroadcast("ack: true, or {\"within_minutes\": 5 to 20160}");
     }
   }
   std::optional<std::int64_t> send_at;
@@ -934,7 +937,7 @@ Result<json> PreviewTemplate(store::Connection& c, const Catalogue& catalogue, c
                              std::string_view name, std::int64_t person_id, const json& vars, bool ack) {
   const auto found = FindTemplate(c, catalogue, name);
   if (!found) return Error(Errc::kNotFound, "template: no template named '" + std::string(name) + "'");
-  if (!vars.is_object()) return Invalid("vars: an object of the template's variables");
+  if (!vars.is_object()) return InvalidBroadcast("vars: an object of the template's variables");
   const auto person = LoadPerson(c, person_id);
   if (!person) return Error(Errc::kNotFound, "template: no person " + std::to_string(person_id));
   Stored b;

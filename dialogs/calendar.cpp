@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::days;
 
-Error Invalid(const std::string& what) { return {Errc::kInvalidArgument, "calendar: " + what}; }
+Error InvalidCalendar(const std::string& what) { return {Errc::kInvalidArgument, "calendar: " + what}; }
 
 }  // namespace
 
@@ -46,43 +46,46 @@ std::string FormatIsoDate(Day d) {
 Result<WorkCalendar> WorkCalendar::FromJson(const json& doc) {
   WorkCalendar cal;
   if (!doc.is_object() || !doc.contains("years") || !doc["years"].is_object()) {
-    return Invalid("expected an object with 'years'");
+    return InvalidCalendar("expected an object with 'years'");
   }
   if (doc.contains("timezone_offset_minutes")) {
-    if (!doc["timezone_offset_minutes"].is_number_integer()) return Invalid("timezone_offset_minutes: a number");
+    if (!doc["timezone_offset_minutes"].is_number_integer())
+      return InvalidCalendar("timezone_offset_minutes: a number");
     cal.offset_ = std::chrono::minutes(doc["timezone_offset_minutes"].get<int>());
   }
   for (const auto& [year_text, entry] : doc["years"].items()) {
     int year = 0;
     const auto [ptr, ec] = std::from_chars(year_text.data(), year_text.data() + year_text.size(), year);
     if (ec != std::errc{} || ptr != year_text.data() + year_text.size() || year < 2000 || year > 2100) {
-      return Invalid("years: '" + year_text + "' is not a year");
+      return InvalidCalendar("years: '" + year_text + "' is not a year");
     }
     const auto in_year = [year](Day d) { return static_cast<int>(std::chrono::year_month_day{d}.year()) == year; };
     if (!entry.is_object() || !entry.contains("holidays") || !entry["holidays"].is_array()) {
-      return Invalid(year_text + ": needs a 'holidays' list of [first, last] date pairs");
+      return InvalidCalendar(year_text + ": needs a 'holidays' list of [first, last] date pairs");
     }
     for (const auto& range : entry["holidays"]) {
       if (!range.is_array() || range.size() != 2 || !range[0].is_string() || !range[1].is_string()) {
-        return Invalid(year_text + ": holidays: each entry is [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
+        return InvalidCalendar(year_text + ": holidays: each entry is [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
       }
       const auto first = ParseIsoDate(range[0].get<std::string>());
       const auto last = ParseIsoDate(range[1].get<std::string>());
       if (!first || !last || *last < *first || *last - *first > days(14)) {
-        return Invalid(year_text + ": holidays: " + range.dump() + " is not a range of real dates of at most 15 days");
+        return InvalidCalendar(year_text + ": holidays: " + range.dump() +
+                               " is not a range of real dates of at most 15 days");
       }
       // A range may start in the year before (元旦 2023 began on 2022-12-31).
-      if (!in_year(*last)) return Invalid(year_text + ": holidays: " + range.dump() + " ends in another year");
+      if (!in_year(*last)) return InvalidCalendar(year_text + ": holidays: " + range.dump() + " ends in another year");
       for (Day d = *first; d <= *last; d += days(1)) cal.holidays_.insert(d);
     }
     if (entry.contains("workdays")) {
-      if (!entry["workdays"].is_array()) return Invalid(year_text + ": workdays: a list of dates");
+      if (!entry["workdays"].is_array()) return InvalidCalendar(year_text + ": workdays: a list of dates");
       for (const auto& w : entry["workdays"]) {
         const auto d = w.is_string() ? ParseIsoDate(w.get<std::string>()) : std::nullopt;
-        if (!d || !in_year(*d)) return Invalid(year_text + ": workdays: " + w.dump() + " is not a date of that year");
+        if (!d || !in_year(*d))
+          return InvalidCalendar(year_text + ": workdays: " + w.dump() + " is not a date of that year");
         const std::chrono::weekday wd{*d};
         if (wd != std::chrono::Saturday && wd != std::chrono::Sunday) {
-          return Invalid(year_text + ": workdays: " + w.dump() + " is not a weekend day");
+          return InvalidCalendar(year_text + ": workdays: " + w.dump() + " is not a weekend day");
         }
         cal.workdays_.insert(*d);
       }
@@ -90,7 +93,7 @@ Result<WorkCalendar> WorkCalendar::FromJson(const json& doc) {
     cal.years_.insert(year);
   }
   for (const auto& d : cal.workdays_) {
-    if (cal.holidays_.contains(d)) return Invalid(FormatIsoDate(d) + " is both a holiday and a working day");
+    if (cal.holidays_.contains(d)) return InvalidCalendar(FormatIsoDate(d) + " is both a holiday and a working day");
   }
   return cal;
 }

@@ -21,6 +21,7 @@
 #include "dialogs/templates.hpp"
 #include "matcher/utf8.hpp"
 #include "store/matching.hpp"
+#include "store/person_data.hpp"
 #include "store/transitions.hpp"
 
 namespace duijie::dialogs {
@@ -793,10 +794,7 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
     Transition(c, "person", out.person_id, std::nullopt, "onboarding", out.person_id, event.channel, now_ms);
   }
 
-  auto& locale = c.Prepare("SELECT locale FROM people WHERE id = :person");
-  locale.bind(":person", out.person_id);
-  out.locale = locale.executeStep() ? locale.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
-  locale.reset();
+  out.locale = store::PersonLocale(c, out.person_id).value_or(std::string(Catalogue::kDefaultLocale));
 
   json state = json::object();
   auto& load = c.Prepare("SELECT state FROM conversations WHERE person_id = :person");

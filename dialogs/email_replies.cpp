@@ -6,6 +6,7 @@
 #include "dialogs/message.hpp"
 #include "dialogs/reply_grammar.hpp"
 #include "dialogs/sms_replies.hpp"
+#include "store/person_data.hpp"
 #include "store/suppressions.hpp"
 
 namespace duijie::dialogs {
@@ -81,10 +82,7 @@ EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversat
   // "1" / "有意向" / "2 A7K" answer an open push, as by SMS; only the explicit words above
   // unsubscribe (a lone "N" or "T" in a mail means nothing of the kind).
   if (const auto person = PersonByEmail(conn, mail.address)) {
-    auto& q = conn.Prepare("SELECT locale FROM people WHERE id = ?");
-    q.bind(1, *person);
-    if (q.executeStep()) locale = q.getColumn(0).getString();
-    q.reset();
+    if (auto chosen = store::PersonLocale(conn, *person)) locale = std::move(*chosen);
     if (auto answered = AnswerOpenPush(conn, catalogue, *person, locale, ParseReply(mail.text), "email", now)) {
       out.route = EmailRoute::kPushAnswered;
       replies.push_back(answered->text);

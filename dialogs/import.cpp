@@ -135,7 +135,7 @@ bool IsWeComUserId(const std::string& id) {
 
 // The mobile, email and WeCom UserID of each row: parsed, at least one, and not someone else's
 // already — in the store or earlier in the file.
-class Addresses {
+class RowAddresses {
  public:
   // `column`: where a row without any address gets its problem (the first address column the file has).
   void Read(store::Connection& c, const Cell& cell, const Problem& problem, const char* column, Contact& out) {
@@ -293,7 +293,7 @@ ImportReport ImportResearchers(store::Connection& c, const Programme& programme,
   report.rows = total;
   std::vector<Row> good;
   good.reserve(total);
-  Addresses addresses;
+  RowAddresses addresses;
   for (std::size_t r = 1; r <= total; ++r) {
     const Cell cell = sheet->Reader(r);
     const Problem problem = sheet->ProblemsOf(r, report, catalogue, options.locale);
@@ -396,7 +396,7 @@ ImportReport ImportEnterprises(store::Connection& c, const Programme& programme,
   report.rows = total;
   std::vector<Enterprise> good;
   good.reserve(total);
-  Addresses addresses;
+  RowAddresses addresses;
   std::set<std::string> codes;
   for (std::size_t r = 1; r <= total; ++r) {
     const Cell cell = sheet->Reader(r);

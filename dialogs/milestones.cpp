@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "store/person_data.hpp"
+
 namespace duijie::dialogs {
 namespace {
 
@@ -158,12 +160,8 @@ MilestoneRound RunMilestones(store::Connection& c, const Programme& programme, c
         auto& ins = c.Prepare(
             "INSERT OR IGNORE INTO broadcast_recipients (broadcast_id, person_id, status, vars, updated_at) VALUES "
             "(?, ?, 'queued', ?, ?)");
-        auto& locale = c.Prepare("SELECT locale FROM people WHERE id = ?");
         for (const auto& [person, stages] : stuck) {
-          locale.bind(1, person);
-          const std::string lang =
-              locale.executeStep() ? locale.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
-          locale.reset();
+          const std::string lang = store::PersonLocale(c, person).value_or(std::string(Catalogue::kDefaultLocale));
           std::string details;
           for (const auto& [stage, count] : stages) {
             details +=

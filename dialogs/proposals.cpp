@@ -4,6 +4,7 @@
 #include <map>
 
 #include "dialogs/message.hpp"
+#include "store/person_data.hpp"
 #include "store/transitions.hpp"
 
 namespace duijie::dialogs {
@@ -11,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-std::size_t Chars(const std::string& utf8) {
+std::size_t CharCount(const std::string& utf8) {
   std::size_t n = 0;
   for (const char c : utf8) n += (static_cast<unsigned char>(c) & 0xC0U) != 0x80U ? 1 : 0;
   return n;
@@ -50,7 +51,7 @@ std::vector<store::Address> ReachByLastChannel(store::Connection& c, std::int64_
 std::optional<std::string> TakeProposal(store::Connection& conn, const Catalogue& catalogue, std::int64_t person_id,
                                         const std::string& locale, const std::string& text, const std::string& channel,
                                         Clock::TimePoint now) {
-  if (Chars(text) < kProposalMinChars) return std::nullopt;
+  if (CharCount(text) < kProposalMinChars) return std::nullopt;
   const std::int64_t now_ms = ToUnixMillis(now);
   // The push the person most recently said yes to, with its proposal so far (if any).
   auto& q = conn.Prepare(
@@ -131,11 +132,7 @@ std::vector<store::NewOutboxMessage> ProposalDigests(store::Connection& conn, co
   for (const auto& [need_id, d] : needs) {
     if (now_ms - d.newest < quiet_ms) continue;  // more may come: wait for a quiet spell
     const auto reach = ReachByLastChannel(conn, d.contact);
-    auto& loc = conn.Prepare("SELECT locale FROM people WHERE id = ?");
-    loc.bind(1, d.contact);
-    const std::string locale =
-        loc.executeStep() ? loc.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
-    loc.reset();
+    const std::string locale = store::PersonLocale(conn, d.contact).value_or(std::string(Catalogue::kDefaultLocale));
     std::string list;
     int n = 0;
     for (const auto& item : d.items) {

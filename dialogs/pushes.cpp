@@ -8,6 +8,7 @@
 #include "dialogs/message.hpp"
 #include "dialogs/reply_grammar.hpp"
 #include "matcher/utf8.hpp"
+#include "store/person_data.hpp"
 #include "store/transitions.hpp"
 
 namespace duijie::dialogs {
@@ -67,14 +68,6 @@ std::vector<Address> AddressesOf(store::Connection& c, std::int64_t person) {
   std::stable_sort(found.begin(), found.end(),
                    [&rank](const Address& a, const Address& b) { return rank(a) < rank(b); });
   return found;
-}
-
-std::string LocaleOf(store::Connection& c, std::int64_t person) {
-  auto& q = c.Prepare("SELECT locale FROM people WHERE id = ?");
-  q.bind(1, person);
-  std::string out = q.executeStep() ? q.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
-  q.reset();
-  return out;
 }
 
 // A code none of the researcher's open pushes carries (codes are per person).
@@ -142,7 +135,8 @@ std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const
   for (const auto& cand : candidates) {
     const auto addresses = AddressesOf(conn, cand.researcher);
     if (addresses.empty()) continue;  // nobody to tell: not pushed
-    const std::string locale = LocaleOf(conn, cand.researcher);
+    const std::string locale =
+        store::PersonLocale(conn, cand.researcher).value_or(std::string(Catalogue::kDefaultLocale));
     const std::string code = FreshCode(conn, cand.researcher, random);
     std::string why;
     for (const auto& t : cand.terms) why += (why.empty() ? "" : "、") + t;
@@ -340,7 +334,7 @@ FollowUps FollowUpPushes(store::Connection& conn, const Catalogue& catalogue, Cl
     const bool marked = mark.exec() == 1;
     mark.reset();
     if (!marked) continue;
-    const std::string locale = LocaleOf(conn, d.person);
+    const std::string locale = store::PersonLocale(conn, d.person).value_or(std::string(Catalogue::kDefaultLocale));
     const std::string text = catalogue.Text(locale, "push.reminder", {{"title", d.title}, {"code", d.code}});
     OutboundMessage msg = TextMessage(text);
     msg.template_id = "reminder";

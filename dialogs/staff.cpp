@@ -7,6 +7,7 @@
 #include "dialogs/conversations.hpp"
 #include "dialogs/review_cards.hpp"
 #include "store/outbox_repository.hpp"
+#include "store/person_data.hpp"
 #include "store/transitions.hpp"
 
 namespace duijie::dialogs {
@@ -19,14 +20,6 @@ constexpr std::array<std::string_view, 8> kNeedFields = {"title",    "problem", 
                                                          "category", "field",   "amount",  "deadline"};
 
 Error Denied(const std::string& why) { return Error(Errc::kPermissionDenied, why); }
-
-std::string LocaleOf(store::Connection& c, std::int64_t person) {
-  auto& s = c.Prepare("SELECT locale FROM people WHERE id = :id");
-  s.bind(":id", person);
-  std::string out = s.executeStep() ? s.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
-  s.reset();
-  return out;
-}
 
 void Audit(store::Connection& c, const Staff& staff, std::string_view action, const std::string& target,
            const json& detail, std::int64_t now) {
@@ -72,7 +65,7 @@ struct NeedRow {
   std::int64_t enterprise = 0;
 };
 
-std::optional<NeedRow> LoadNeed(store::Connection& c, std::int64_t id) {
+std::optional<NeedRow> LoadNeedRow(store::Connection& c, std::int64_t id) {
   auto& s = c.Prepare(
       "SELECT n.title, n.stage, e.region, e.contact_person_id, e.id FROM needs n "
       "JOIN enterprises e ON e.id = n.enterprise_id WHERE n.id = :id");
@@ -164,7 +157,7 @@ std::optional<Reach> ReachPerson(store::Connection& c, std::int64_t person) {
 Result<ReviewStep> CheckReview(store::Connection& c, const Staff& staff, std::int64_t need_id,
                                std::string_view decision) {
   if (staff.role == "viewer") return Denied("a viewer token cannot review");
-  const auto need = LoadNeed(c, need_id);
+  const auto need = LoadNeedRow(c, need_id);
   if (!need) return Error(Errc::kNotFound, "no need " + std::to_string(need_id));
   if (!SeesRegion(staff, need->region))
     return Denied("need " + std::to_string(need_id) + " is outside this token's region");
@@ -261,7 +254,7 @@ Result<StaffOutcome> ReviewNeed(store::Connection& c, const Programme& programme
          {"channel", staff.channel}},
         now);
 
-  const std::string locale = LocaleOf(c, step->contact);
+  const std::string locale = store::PersonLocale(c, step->contact).value_or(std::string(Catalogue::kDefaultLocale));
   std::string labels;
   for (const auto& f : fields) {
     labels += (labels.empty() ? "" : "、") + catalogue.Text(locale, "field.need_posting." + f.get<std::string>());
@@ -309,7 +302,7 @@ Result<StaffOutcome> VerifyEnterprise(store::Connection& c, const Catalogue& cat
   SettlePerson(c, contact, *verdict, now);
   Audit(c, staff, "enterprise." + verdict->decision, "enterprise:" + std::to_string(enterprise_id),
         {{"reason", verdict->reason}}, now);
-  const std::string locale = LocaleOf(c, contact);
+  const std::string locale = store::PersonLocale(c, contact).value_or(std::string(Catalogue::kDefaultLocale));
   const bool queued =
       Tell(c, contact, "enterprise:" + std::to_string(enterprise_id) + ":" + to,
            catalogue.Text(locale, "enterprise." + to, {{"name", name}, {"reason", verdict->reason}}), now);
@@ -342,7 +335,7 @@ Result<StaffOutcome> VerifyResearcher(store::Connection& c, const Catalogue& cat
   SettlePerson(c, person_id, *verdict, now);
   Audit(c, staff, "researcher." + verdict->decision, "person:" + std::to_string(person_id),
         {{"reason", verdict->reason}}, now);
-  const std::string locale = LocaleOf(c, person_id);
+  const std::string locale = store::PersonLocale(c, person_id).value_or(std::string(Catalogue::kDefaultLocale));
   const bool queued = Tell(c, person_id, "researcher:" + std::to_string(person_id) + ":" + to,
                            catalogue.Text(locale, "researcher." + to, {{"reason", verdict->reason}}), now);
   return StaffOutcome{{{"person_id", person_id}, {"status", to}}, queued};
@@ -471,7 +464,7 @@ Result<StaffOutcome> VerifyContract(store::Connection& c, const Catalogue& catal
       c, {"contract", contract_id, status, verdict->to, staff.person_id, staff.channel, verdict->reason, now});
   Audit(c, staff, "contract." + verdict->decision, "contract:" + std::to_string(contract_id),
         {{"reason", verdict->reason}}, now);
-  const std::string locale = LocaleOf(c, contact);
+  const std::string locale = store::PersonLocale(c, contact).value_or(std::string(Catalogue::kDefaultLocale));
   const bool queued =
       Tell(c, contact, "contract:" + std::to_string(contract_id) + ":" + verdict->to,
            catalogue.Text(locale, "contract." + verdict->to, {{"title", title}, {"reason", verdict->reason}}), now);

@@ -10,6 +10,7 @@
 #include "matcher/normalize.hpp"
 #include "matcher/utf8.hpp"
 #include "store/matching.hpp"
+#include "store/person_data.hpp"
 #include "store/transitions.hpp"
 
 namespace duijie::dialogs {
@@ -24,7 +25,7 @@ constexpr std::size_t kProposalExcerpt = 60;  // characters of a proposal in the
 enum class Verb { kList, kRecommend, kShortlist, kTalk, kChoose, kEnd, kExchange, kDecline };
 constexpr std::size_t kRecommendations = 5;  // per need: fits a chat message
 
-struct Command {
+struct TalkCommand {
   Verb verb;
   std::vector<int> numbers;  // 初选 / 洽谈 / 选定 take candidate numbers
 };
@@ -67,7 +68,7 @@ std::optional<std::vector<int>> Numbers(std::string_view rest) {
   return out;
 }
 
-std::optional<Command> ParseCommand(const std::string& text) {
+std::optional<TalkCommand> ParseCommand(const std::string& text) {
   struct Word {
     std::string_view word;
     Verb verb;
@@ -87,7 +88,7 @@ std::optional<Command> ParseCommand(const std::string& text) {
                                                    {"拒绝交换", Verb::kDecline},
                                                    {"暂不交换", Verb::kDecline}}};
   for (const auto& w : kWords) {
-    if (text == w.word) return Command{w.verb, {}};
+    if (text == w.word) return TalkCommand{w.verb, {}};
   }
   struct Numbered {
     std::string_view word;
@@ -97,7 +98,7 @@ std::optional<Command> ParseCommand(const std::string& text) {
       {{"初选", Verb::kShortlist}, {"洽谈", Verb::kTalk}, {"选定", Verb::kChoose}}};
   for (const auto& w : kNumbered) {
     if (text.rfind(w.word, 0) != 0) continue;
-    if (auto numbers = Numbers(std::string_view(text).substr(w.word.size()))) return Command{w.verb, *numbers};
+    if (auto numbers = Numbers(std::string_view(text).substr(w.word.size()))) return TalkCommand{w.verb, *numbers};
   }
   return std::nullopt;
 }
@@ -257,11 +258,7 @@ struct TalkContext {
   }
 
   std::string LocaleOf(std::int64_t who) {
-    auto& s = c.Prepare("SELECT locale FROM people WHERE id = :id");
-    s.bind(":id", who);
-    std::string out_locale = s.executeStep() ? s.getColumn(0).getString() : std::string(Catalogue::kDefaultLocale);
-    s.reset();
-    return out_locale;
+    return store::PersonLocale(c, who).value_or(std::string(Catalogue::kDefaultLocale));
   }
 
   // A person's name and the verified mobile and email they can be reached at, for the other side.

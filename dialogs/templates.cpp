@@ -18,7 +18,7 @@ constexpr std::size_t kMaxVariables = 20;
 // Keys the outbound payload's params use for itself: an SMS template variable may not take them.
 const std::set<std::string, std::less<>> kReservedParams = {"locale", "task_id", "buttons", "url", "mail"};
 
-Error Invalid(std::string message) { return {Errc::kInvalidArgument, "template: " + std::move(message)}; }
+Error InvalidTemplate(std::string message) { return {Errc::kInvalidArgument, "template: " + std::move(message)}; }
 
 // A text field that may be absent (then `fallback`); nullopt when present but not a string.
 std::optional<std::string> StringField(const json& object, const char* key, std::string fallback = {}) {
@@ -74,16 +74,16 @@ class TextChecker {
     const std::string where = prefix_ + key;
     const auto it = parent.find(key);
     if (it == parent.end()) {
-      return required ? std::optional<Error>(Invalid(where + ": required")) : std::nullopt;
+      return required ? std::optional<Error>(InvalidTemplate(where + ": required")) : std::nullopt;
     }
     if (it->is_string()) return CheckOne(where, it->get<std::string>(), max_bytes, no_link);
-    if (!it->is_object()) return Invalid(where + ": a text, or an object of texts by locale {\"zh-CN\": ...}");
+    if (!it->is_object()) return InvalidTemplate(where + ": a text, or an object of texts by locale {\"zh-CN\": ...}");
     if (!it->contains(std::string(Catalogue::kDefaultLocale))) {
-      return Invalid(where + ": the zh-CN text is required (the others fall back to it)");
+      return InvalidTemplate(where + ": the zh-CN text is required (the others fall back to it)");
     }
     for (const auto& [locale, text] : it->items()) {
-      if (!IsLocale(locale)) return Invalid(where + ": '" + locale + "' is not a locale like zh-CN or en");
-      if (!text.is_string()) return Invalid(where + "." + locale + ": a text");
+      if (!IsLocale(locale)) return InvalidTemplate(where + ": '" + locale + "' is not a locale like zh-CN or en");
+      if (!text.is_string()) return InvalidTemplate(where + "." + locale + ": a text");
       if (auto e = CheckOne(where + "." + locale, text.get<std::string>(), max_bytes, no_link)) return e;
     }
     return std::nullopt;
@@ -93,18 +93,19 @@ class TextChecker {
   std::optional<Error> CheckOne(const std::string& where, const std::string& text, std::size_t max_bytes,
                                 bool no_link) const {
     if (text.empty() || text.size() > max_bytes) {
-      return Invalid(where + ": 1 to " + std::to_string(max_bytes) + " bytes");
+      return InvalidTemplate(where + ": 1 to " + std::to_string(max_bytes) + " bytes");
     }
     for (const auto& ph : Placeholders(text)) {
       if (!variables_.contains(ph)) {
         std::string names;
         for (const auto& v : variables_) names += (names.empty() ? "{" : ", {") + v + "}";
-        return Invalid(where + ": {" + ph + "} is not a variable of the template; declare it in \"variables\" (now " +
-                       names + ")");
+        return InvalidTemplate(where + ": {" + ph +
+                               "} is not a variable of the template; declare it in \"variables\" (now " + names + ")");
       }
     }
     if (no_link && HasLink(text)) {
-      return Invalid(where + ": a link cannot go by SMS (the providers refuse it); give an \"sms\" part without it");
+      return InvalidTemplate(where +
+                             ": a link cannot go by SMS (the providers refuse it); give an \"sms\" part without it");
     }
     return std::nullopt;
   }
@@ -117,7 +118,7 @@ std::optional<Error> Unknown(const json& object, std::initializer_list<std::stri
                              const std::string& where) {
   for (const auto& [key, value] : object.items()) {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-      return Invalid("'" + where + key + "' is not a field of a template");
+      return InvalidTemplate("'" + where + key + "' is not a field of a template");
     }
   }
   return std::nullopt;
@@ -195,18 +196,18 @@ bool HasLink(std::string_view text) {
 }
 
 Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
-  if (!body.is_object()) return Invalid("the body must be a JSON object");
+  if (!body.is_object()) return InvalidTemplate("the body must be a JSON object");
   if (auto e = Unknown(body, {"name", "description", "variables", "title", "text", "wecom", "sms", "email"}, "")) {
     return *e;
   }
   const std::string name = StringField(body, "name").value_or("");
   if (!IsIdentifier(name, 64)) {
-    return Invalid("name: 1 to 64 of a-z, 0-9 and _, starting with a letter (e.g. report_due)");
+    return InvalidTemplate("name: 1 to 64 of a-z, 0-9 and _, starting with a letter (e.g. report_due)");
   }
   json out{{"name", name}};
   if (body.contains("description")) {
     if (!body["description"].is_string() || body["description"].get<std::string>().size() > 500) {
-      return Invalid("description: a text of at most 500 bytes");
+      return InvalidTemplate("description: a text of at most 500 bytes");
     }
     out["description"] = body["description"];
   }
@@ -214,13 +215,14 @@ Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
   json declared = json::array();
   if (body.contains("variables")) {
     const auto& v = body["variables"];
-    if (!v.is_array() || v.size() > kMaxVariables) return Invalid("variables: a list of at most 20 names");
+    if (!v.is_array() || v.size() > kMaxVariables) return InvalidTemplate("variables: a list of at most 20 names");
     for (const auto& x : v) {
       if (!x.is_string() || !IsIdentifier(x.get<std::string>(), 32)) {
-        return Invalid("variables: " + x.dump() + " is not a name of a-z, 0-9 and _ starting with a letter");
+        return InvalidTemplate("variables: " + x.dump() + " is not a name of a-z, 0-9 and _ starting with a letter");
       }
       if (x.get<std::string>() == "name") continue;  // always there: the person's name
-      if (!variables.insert(x.get<std::string>()).second) return Invalid("variables: " + x.dump() + " is listed twice");
+      if (!variables.insert(x.get<std::string>()).second)
+        return InvalidTemplate("variables: " + x.dump() + " is listed twice");
       declared.push_back(x);
     }
   }
@@ -235,11 +237,11 @@ Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
 
   if (body.contains("wecom")) {
     const auto& w = body["wecom"];
-    if (!w.is_object()) return Invalid("wecom: an object {format, title, text, url}");
+    if (!w.is_object()) return InvalidTemplate("wecom: an object {format, title, text, url}");
     if (auto e = Unknown(w, {"format", "title", "text", "url"}, "wecom.")) return *e;
     const std::string format = StringField(w, "format", "text").value_or("");
     if (format != "text" && format != "markdown" && format != "card") {
-      return Invalid("wecom.format: text, markdown or card");
+      return InvalidTemplate("wecom.format: text, markdown or card");
     }
     const TextChecker checker(variables, "wecom.");
     if (auto e = checker.Check(w, "title", kMaxTitleBytes, false, false)) return *e;
@@ -249,7 +251,7 @@ Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
     if (w.contains("url")) {
       if (format != "card" || !w["url"].is_string() || w["url"].get<std::string>().rfind("https://", 0) != 0 ||
           w["url"].get<std::string>().size() > 1000) {
-        return Invalid("wecom.url: an https:// link of at most 1000 bytes, for the card format only");
+        return InvalidTemplate("wecom.url: an https:// link of at most 1000 bytes, for the card format only");
       }
     }
     out["wecom"] = w;
@@ -257,38 +259,39 @@ Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
   }
   if (body.contains("sms")) {
     const auto& s = body["sms"];
-    if (!s.is_object()) return Invalid("sms: an object {template, params}");
+    if (!s.is_object()) return InvalidTemplate("sms: an object {template, params}");
     if (auto e = Unknown(s, {"template", "params"}, "sms.")) return *e;
     const std::string kind = StringField(s, "template").value_or("");
     const json params = s.contains("params") ? s["params"] : json::object();
-    if (kind.empty()) return Invalid("sms.template: the kind of an approved SMS template (e.g. reminder)");
-    if (!params.is_object()) return Invalid("sms.params: an object of the SMS template's variables");
+    if (kind.empty()) return InvalidTemplate("sms.template: the kind of an approved SMS template (e.g. reminder)");
+    if (!params.is_object()) return InvalidTemplate("sms.params: an object of the SMS template's variables");
     const TextChecker checker(variables, "sms.params.");
     if (!sms.empty()) {
       const auto found = sms.find(kind);
       if (found == sms.end()) {
         std::string kinds;
         for (const auto& [k, p] : sms) kinds += (kinds.empty() ? "" : ", ") + k;
-        return Invalid("sms.template: '" + kind + "' is not an SMS template of the gateway (" + kinds + ")");
+        return InvalidTemplate("sms.template: '" + kind + "' is not an SMS template of the gateway (" + kinds + ")");
       }
       for (const auto& p : found->second) {
-        if (!params.contains(p)) return Invalid("sms.params: the SMS template '" + kind + "' needs {" + p + "}");
+        if (!params.contains(p))
+          return InvalidTemplate("sms.params: the SMS template '" + kind + "' needs {" + p + "}");
       }
       for (const auto& [k, v] : params.items()) {
         if (std::find(found->second.begin(), found->second.end(), k) == found->second.end()) {
-          return Invalid("sms.params: '" + k + "' is not a variable of the SMS template '" + kind + "'");
+          return InvalidTemplate("sms.params: '" + k + "' is not a variable of the SMS template '" + kind + "'");
         }
       }
     }
     for (const auto& [k, v] : params.items()) {
-      if (kReservedParams.contains(k)) return Invalid("sms.params: '" + k + "' is a name duijie uses itself");
+      if (kReservedParams.contains(k)) return InvalidTemplate("sms.params: '" + k + "' is a name duijie uses itself");
       if (auto e = checker.Check(params, k, 500, true, true)) return *e;
     }
     out["sms"] = {{"template", kind}, {"params", params}};
   }
   if (body.contains("email")) {
     const auto& m = body["email"];
-    if (!m.is_object()) return Invalid("email: an object {subject, text, html}");
+    if (!m.is_object()) return InvalidTemplate("email: an object {subject, text, html}");
     if (auto e = Unknown(m, {"subject", "text", "html"}, "email.")) return *e;
     const TextChecker checker(variables, "email.");
     if (auto e = checker.Check(m, "subject", kMaxTitleBytes, false, false)) return *e;
@@ -297,7 +300,7 @@ Result<json> ParseTemplate(const json& body, const SmsKinds& sms) {
     if (m.contains("html")) {
       const json& html = m["html"];
       for (const auto& h : html.is_object() ? html : json::array({html})) {
-        if (auto why = UnsafeHtml(h.get<std::string>())) return Invalid("email.html: " + *why);
+        if (auto why = UnsafeHtml(h.get<std::string>())) return InvalidTemplate("email.html: " + *why);
       }
     }
     out["email"] = m;

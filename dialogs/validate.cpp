@@ -17,7 +17,7 @@ constexpr std::string_view kCreditAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 constexpr std::array<int, 17> kCreditWeights = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
 
 // Splits valid UTF-8 into code points (as strings); invalid bytes become one-byte pieces.
-std::vector<std::string> Chars(std::string_view s) {
+std::vector<std::string> SplitChars(std::string_view s) {
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < s.size()) {
@@ -80,7 +80,7 @@ long long ChineseValue(std::string_view ch) {
 
 // "十二万五千" -> 125000. Nothing if the text is not entirely a Chinese numeral.
 std::optional<long long> ParseChineseInt(std::string_view text) {
-  const auto chars = Chars(text);
+  const auto chars = SplitChars(text);
   if (chars.empty()) return std::nullopt;
   long long total = 0;
   long long section = 0;
@@ -381,13 +381,13 @@ Parsed ParseChoice(std::string_view text, const std::vector<Choice>& options) {
     return Parsed::Error("invalid.choice_ambiguous", {{"candidates", names}});
   }
   // Fuzzy: the share of characters in common, if one option clearly leads.
-  const auto chars = Chars(key);
+  const auto chars = SplitChars(key);
   const std::set<std::string> mine(chars.begin(), chars.end());
   double best = 0;
   double second = 0;
   const Choice* winner = nullptr;
   for (const auto& o : options) {
-    const auto theirs_v = Chars(fold(o.name));
+    const auto theirs_v = SplitChars(fold(o.name));
     const std::set<std::string> theirs(theirs_v.begin(), theirs_v.end());
     std::size_t common = 0;
     for (const auto& c : mine) common += theirs.count(c);

@@ -68,6 +68,15 @@ std::optional<std::int64_t> PersonByAddress(Connection& conn, const std::string&
   return std::nullopt;
 }
 
+std::optional<std::string> PersonLocale(Connection& conn, std::int64_t id) {
+  auto& q = conn.Prepare("SELECT locale FROM people WHERE id = ?");
+  q.bind(1, id);
+  std::optional<std::string> out;
+  if (q.executeStep()) out = q.getColumn(0).getString();
+  q.reset();
+  return out;
+}
+
 std::optional<json> ExportPerson(Connection& c, std::int64_t id) {
   auto person = Rows(c, "SELECT * FROM people WHERE id = ?", id);
   if (person.empty()) return std::nullopt;

@@ -14,6 +14,9 @@ namespace duijie::store {
 /// userid), or nullopt.
 [[nodiscard]] std::optional<std::int64_t> PersonByAddress(Connection& conn, const std::string& address);
 
+/// The locale person `id` chose (`zh-CN`, `en`), or nullopt when there is no such person.
+[[nodiscard]] std::optional<std::string> PersonLocale(Connection& conn, std::int64_t id);
+
 /// Everything the store holds about person `id` (个人信息保护法 art. 45: a copy on request), as
 /// one JSON document: the person and their identities and consents, their researcher record or
 /// the enterprises they are the contact of with those enterprises' needs, pushes, proposals,

@@ -16,14 +16,14 @@ namespace {
 
 namespace email = channels::email;
 
-HttpResponse Refuse(const Logger& log, http::status status, std::string_view code, std::string_view message) {
+HttpResponse RefuseMail(const Logger& log, http::status status, std::string_view code, std::string_view message) {
   log.Warn("inbound mail refused", {{"code", code}, {"reason", message}});
   return JsonError(status, code, message);
 }
 
 HttpResponse RefuseParse(const Logger& log, const Error& e, http::status malformed) {
-  if (e.code == Errc::kTooLarge) return Refuse(log, http::status::payload_too_large, "too_large", e.message);
-  return Refuse(log, malformed, "malformed_mail", e.message);
+  if (e.code == Errc::kTooLarge) return RefuseMail(log, http::status::payload_too_large, "too_large", e.message);
+  return RefuseMail(log, malformed, "malformed_mail", e.message);
 }
 
 // The outbox message a token or one of our Message-IDs names, if it is a mail we sent.
@@ -51,7 +51,7 @@ std::string ConversationAddress(store::Connection& c, const email::ParsedMail& m
   return mail.from.address;
 }
 
-struct Ingested {
+struct MailIngested {
   bool duplicate = false;
   bool queued = false;
   std::string outcome;  // for the log: conversation, automatic, bounce, unsubscribed
@@ -59,7 +59,7 @@ struct Ingested {
 
 // One mail through the inbox: exactly once, its documents, its answer, all in one transaction.
 // Everything by value and named at the call: GCC 12 mishandles temporaries across co_await.
-net::awaitable<Ingested> Ingest(const EmailDeps& deps, email::ParsedMail mail, std::string digest) {
+net::awaitable<MailIngested> Ingest(const EmailDeps& deps, email::ParsedMail mail, std::string digest) {
   const auto now = deps.clock.Now();
   const auto now_ms = ToUnixMillis(now);
   const std::string key = mail.message_id.empty() ? "sha256:" + digest : "mid:" + mail.message_id.substr(0, 500);
@@ -69,7 +69,7 @@ net::awaitable<Ingested> Ingest(const EmailDeps& deps, email::ParsedMail mail, s
       {"message_id", mail.message_id},           {"in_reply_to", mail.in_reply_to}, {"text", text},
       {"attachments", mail.attachments.size()},  {"automatic", mail.automatic}};
   const auto job = [&](store::Connection& c) {
-    Ingested out;
+    MailIngested out;
     const auto entry = store::InboxRepository::Begin(
         c,
         {"email", key, mail.from.address, summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
@@ -121,7 +121,7 @@ net::awaitable<Ingested> Ingest(const EmailDeps& deps, email::ParsedMail mail, s
     store::InboxRepository::Complete(c, entry.id, status, {200, "", ""}, now_ms);
     return out;
   };
-  const Ingested out = co_await deps.writer.Run(job);
+  const MailIngested out = co_await deps.writer.Run(job);
   if (out.queued && deps.outbox_notify) deps.outbox_notify();
   deps.log.Info("inbound mail", {{"from", MaskEmail(mail.from.address)},
                                  {"outcome", out.duplicate ? "duplicate" : out.outcome},
@@ -132,7 +132,7 @@ net::awaitable<Ingested> Ingest(const EmailDeps& deps, email::ParsedMail mail, s
 // Ingest, or the answer that makes the sender deliver the mail again later (a bounce that
 // overtook the record of its own send).
 struct Taken {
-  Ingested done;
+  MailIngested done;
   std::optional<HttpResponse> retry;
 };
 net::awaitable<Taken> IngestOrRetry(const EmailDeps& deps, email::ParsedMail mail, std::string digest) {
@@ -203,16 +203,17 @@ void AddEmailRoutes(Router& router, const EmailDeps& deps) {
         const std::string token(form->Get("token"));
         if (!email::MailgunSignatureValid(deps.mailgun_signing_key, timestamp, token, form->Get("signature"))) {
           // 403, not 406: Mailgun retries for hours, time to fix a wrong key without losing mail.
-          co_return Refuse(deps.log, http::status::forbidden, "signature_mismatch", "Mailgun signature does not match");
+          co_return RefuseMail(deps.log, http::status::forbidden, "signature_mismatch",
+                               "Mailgun signature does not match");
         }
         const auto sent_at = ParseInt(timestamp);
         const auto now_s = ToUnixMillis(deps.clock.Now()) / 1000;
         if (!sent_at || std::abs(now_s - *sent_at) > deps.mailgun_max_age.count()) {
-          co_return Refuse(deps.log, http::status::not_acceptable, "stale_timestamp",
-                           "the webhook's timestamp is too far from now");
+          co_return RefuseMail(deps.log, http::status::not_acceptable, "stale_timestamp",
+                               "the webhook's timestamp is too far from now");
         }
         if (deps.used_tokens != nullptr && deps.used_tokens->Seen(token)) {
-          co_return Refuse(deps.log, http::status::not_acceptable, "replayed_token", "this webhook token was used");
+          co_return RefuseMail(deps.log, http::status::not_acceptable, "replayed_token", "this webhook token was used");
         }
         auto mail = email::MailgunMail(*form, deps.limits);
         if (!mail) co_return RefuseParse(deps.log, mail.error(), http::status::not_acceptable);

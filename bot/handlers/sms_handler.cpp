@@ -12,7 +12,7 @@ namespace {
 
 namespace sms = channels::sms;
 
-HttpResponse Refuse(const Logger& log, http::status status, std::string_view code, std::string_view message) {
+HttpResponse RefuseSms(const Logger& log, http::status status, std::string_view code, std::string_view message) {
   log.Warn("sms callback refused", {{"code", code}, {"reason", message}});
   return JsonError(status, code, message);
 }
@@ -27,7 +27,7 @@ std::optional<HttpResponse> CheckUnsigned(const SmsDeps& deps, const HttpRequest
   if (!deps.allow_ips.empty()) {
     const std::string peer(req[kPeerAddressField]);
     if (std::find(deps.allow_ips.begin(), deps.allow_ips.end(), peer) == deps.allow_ips.end()) {
-      return Refuse(deps.log, http::status::forbidden, "source_not_allowed", "source address not in sms.allow_ips");
+      return RefuseSms(deps.log, http::status::forbidden, "source_not_allowed", "source address not in sms.allow_ips");
     }
   }
   return std::nullopt;
@@ -50,8 +50,9 @@ HttpResponse RefuseError(const Logger& log, const Error& e) {
   if (e.code == Errc::kUnavailable) {
     return JsonError(http::status::service_unavailable, "channel_not_configured", e.message);
   }
-  if (e.code == Errc::kPermissionDenied) return Refuse(log, http::status::forbidden, "signature_mismatch", e.message);
-  return Refuse(log, http::status::bad_request, "malformed_callback", e.message);
+  if (e.code == Errc::kPermissionDenied)
+    return RefuseSms(log, http::status::forbidden, "signature_mismatch", e.message);
+  return RefuseSms(log, http::status::bad_request, "malformed_callback", e.message);
 }
 
 // A receipt for a message whose send is still being recorded.
@@ -65,7 +66,7 @@ struct Batch {
   std::vector<sms::Incoming> incoming;
 };
 
-struct Ingested {
+struct SmsIngested {
   int receipts = 0;
   bool queued = false;
 };
@@ -73,11 +74,11 @@ struct Ingested {
 // Receipts and replies of one callback, each through the inbox, all in one transaction: the
 // provider's retry of the whole batch changes nothing.
 // Everything by value and named at the call: GCC 12 mishandles temporaries across co_await.
-net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, Batch batch) {
+net::awaitable<SmsIngested> Ingest(const SmsDeps& deps, std::string provider, Batch batch) {
   const auto now = deps.clock.Now();
   const auto now_ms = ToUnixMillis(now);
   const auto job = [&](store::Connection& c) {
-    Ingested out;
+    SmsIngested out;
     for (const auto& r : batch.receipts) {
       const nlohmann::json payload = {
           {"kind", "status"}, {"provider_ref", r.provider_ref}, {"delivered", r.delivered}, {"reason", r.reason}};
@@ -115,7 +116,7 @@ net::awaitable<Ingested> Ingest(const SmsDeps& deps, std::string provider, Batch
     }
     return out;
   };
-  const Ingested out = co_await deps.writer.Run(job);
+  const SmsIngested out = co_await deps.writer.Run(job);
   if (out.queued && deps.outbox_notify) deps.outbox_notify();
   co_return out;
 }

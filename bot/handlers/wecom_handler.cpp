@@ -53,7 +53,7 @@ bool IsNonce(std::string_view s) {
              std::string_view::npos;
 }
 
-HttpResponse Refuse(const Logger& log, http::status status, std::string_view code, std::string_view message) {
+HttpResponse RefuseWecom(const Logger& log, http::status status, std::string_view code, std::string_view message) {
   log.Warn("wecom callback refused", {{"code", code}, {"reason", message}});
   return JsonError(status, code, message);
 }
@@ -64,12 +64,12 @@ HttpResponse RefuseCrypto(const Logger& log, const Error& e) {
   const auto code = static_cast<wecom::CryptoErrc>(e.code.value());
   switch (code) {
     case wecom::CryptoErrc::kValidateSignature:
-      return Refuse(log, http::status::forbidden, "signature_mismatch", e.message);
+      return RefuseWecom(log, http::status::forbidden, "signature_mismatch", e.message);
     case wecom::CryptoErrc::kValidateReceiveId:
-      return Refuse(log, http::status::forbidden, "receive_id_mismatch", e.message);
+      return RefuseWecom(log, http::status::forbidden, "receive_id_mismatch", e.message);
     default:
-      return Refuse(log, http::status::bad_request, "malformed_callback",
-                    e.message + " (WeCom code " + std::to_string(e.code.value()) + ")");
+      return RefuseWecom(log, http::status::bad_request, "malformed_callback",
+                         e.message + " (WeCom code " + std::to_string(e.code.value()) + ")");
   }
 }
 
@@ -99,15 +99,15 @@ std::optional<HttpResponse> CheckQuery(const WeComDeps& deps, const std::optiona
   }
   if (!q || q->msg_signature.size() != 40 || !IsDigits(q->timestamp) || !IsNonce(q->nonce) ||
       (with_echostr && q->echostr.empty())) {
-    return Refuse(deps.log, http::status::bad_request, "bad_query",
-                  std::string("expected msg_signature, timestamp, nonce") + (with_echostr ? ", echostr" : ""));
+    return RefuseWecom(deps.log, http::status::bad_request, "bad_query",
+                       std::string("expected msg_signature, timestamp, nonce") + (with_echostr ? ", echostr" : ""));
   }
   std::int64_t ts = 0;
   std::from_chars(q->timestamp.data(), q->timestamp.data() + q->timestamp.size(), ts);
   const std::int64_t now = ToUnixMillis(deps.clock.Now()) / 1000;
   if (ts < now - deps.timestamp_window.count() || ts > now + deps.timestamp_window.count()) {
-    return Refuse(deps.log, http::status::forbidden, "stale_timestamp",
-                  "timestamp is more than " + std::to_string(deps.timestamp_window.count()) + " s from now");
+    return RefuseWecom(deps.log, http::status::forbidden, "stale_timestamp",
+                       "timestamp is more than " + std::to_string(deps.timestamp_window.count()) + " s from now");
   }
   return std::nullopt;
 }
@@ -136,7 +136,8 @@ void AddWeComRoutes(Router& router, const WeComDeps& deps) {
       co_return SignatureMismatch(deps.log);
     }
     if (deps.replay != nullptr && !deps.replay->Admit(q->nonce, q->msg_signature)) {
-      co_return Refuse(deps.log, http::status::forbidden, "replayed_nonce", "nonce already used for another message");
+      co_return RefuseWecom(deps.log, http::status::forbidden, "replayed_nonce",
+                            "nonce already used for another message");
     }
     auto plain = deps.crypto->Decrypt(*encrypt);
     if (!plain) co_return RefuseCrypto(deps.log, plain.error());

@@ -6,7 +6,7 @@
 namespace duijie::channels::email {
 namespace {
 
-std::string_view Trim(std::string_view s) {
+std::string_view TrimSpaces(std::string_view s) {
   const auto space = [](std::string_view v, bool front) {
     if (v.empty()) return std::size_t{0};
     const std::string_view ideographic = "\xE3\x80\x80";  // U+3000
@@ -115,7 +115,7 @@ std::string ExtractReply(std::string_view text) {
     const std::string_view l =
         std::string_view(clean).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
     raw_lines.push_back(l);
-    lines.push_back(Trim(l));
+    lines.push_back(TrimSpaces(l));
     if (nl == std::string::npos) break;
     pos = nl + 1;
   }
@@ -138,8 +138,8 @@ std::string ExtractReply(std::string_view text) {
     out.append(raw_lines[i]);
     out += '\n';
   }
-  const std::string_view reply = Trim(out);
-  if (reply.empty()) return std::string(Trim(clean));
+  const std::string_view reply = TrimSpaces(out);
+  if (reply.empty()) return std::string(TrimSpaces(clean));
   return std::string(reply);
 }
 

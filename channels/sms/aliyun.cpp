@@ -11,7 +11,7 @@ namespace {
 using nlohmann::json;
 using store::AttemptOutcome;
 
-constexpr std::int64_t kBeijingOffset = std::int64_t{8} * 3600;
+constexpr std::int64_t kBeijingOffsetSeconds = std::int64_t{8} * 3600;
 
 // Alibaba takes mainland numbers bare; others with their country code and no '+'.
 std::string AliyunNumber(std::string_view e164) {
@@ -35,7 +35,7 @@ AttemptOutcome Classify(std::string_view code) {
 }
 
 std::string BeijingDate(std::int64_t unix_seconds) {
-  std::string d = UtcDate(unix_seconds + kBeijingOffset);
+  std::string d = UtcDate(unix_seconds + kBeijingOffsetSeconds);
   d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
   return d;
 }

@@ -11,7 +11,7 @@ namespace {
 constexpr std::int64_t kMinute = 60'000;
 constexpr std::int64_t kHour = 60 * kMinute;
 constexpr std::int64_t kDay = 24 * kHour;
-constexpr std::int64_t kBeijingOffset = 8 * kHour;
+constexpr std::int64_t kBeijingOffsetMillis = 8 * kHour;
 
 const std::vector<std::string> kCodeKinds = {"verification_code"};
 const std::vector<std::string> kUncapped = {"verification_code", "reply", "opt_out_confirmation"};
@@ -51,7 +51,7 @@ bool IsConversational(std::string_view kind) {
 }
 
 int BeijingMinuteOfDay(std::int64_t unix_ms) {
-  const std::int64_t local = unix_ms + kBeijingOffset;
+  const std::int64_t local = unix_ms + kBeijingOffsetMillis;
   return static_cast<int>(((local % kDay) + kDay) % kDay / kMinute);
 }
 

@@ -8,7 +8,7 @@ namespace {
 
 using nlohmann::json;
 
-store::AttemptRecord Record(store::AttemptOutcome outcome, std::string ref, std::string error) {
+store::AttemptRecord KfRecord(store::AttemptOutcome outcome, std::string ref, std::string error) {
   return {outcome, std::string(kKfChannel), std::move(ref), std::move(error)};
 }
 
@@ -35,14 +35,14 @@ void OpenReplyWindow(store::Connection& conn, std::string_view address, std::int
 
 net::awaitable<store::AttemptRecord> KfSender::Send(const store::OutboxMessage& msg) {
   const auto address = SplitKfAddress(msg.recipient);
-  if (!address) co_return Record(store::AttemptOutcome::kFailed, "", "not a kf address (open_kfid/external_userid)");
+  if (!address) co_return KfRecord(store::AttemptOutcome::kFailed, "", "not a kf address (open_kfid/external_userid)");
   dialogs::OutboundMessage out;
   try {
     out = json::parse(msg.payload).get<dialogs::OutboundMessage>();
   } catch (const std::exception& e) {
-    co_return Record(store::AttemptOutcome::kFailed, "", std::string("payload is not a message: ") + e.what());
+    co_return KfRecord(store::AttemptOutcome::kFailed, "", std::string("payload is not a message: ") + e.what());
   }
-  if (out.kind == "card_update") co_return Record(store::AttemptOutcome::kFailed, "", "kf has no cards to update");
+  if (out.kind == "card_update") co_return KfRecord(store::AttemptOutcome::kFailed, "", "kf has no cards to update");
 
   if (const auto code = out.params.find("welcome_code"); code != out.params.end() && code->is_string()) {
     // The welcome code is usable once within 20 s of enter_session; it does not use the window.
@@ -50,8 +50,8 @@ net::awaitable<store::AttemptRecord> KfSender::Send(const store::OutboxMessage& 
                     {"msgtype", "text"},
                     {"text", {{"content", std::string(TruncateUtf8(PlainText(out), kKfTextBytes))}}}};
     auto result = co_await api_.PostJson("/cgi-bin/kf/send_msg_on_event", body);
-    co_return Record(result.outcome, result.answer.is_object() ? result.answer.value("msgid", "") : "",
-                     std::move(result.error));
+    co_return KfRecord(result.outcome, result.answer.is_object() ? result.answer.value("msgid", "") : "",
+                       std::move(result.error));
   }
   const std::string recipient = msg.recipient;
   std::string refs;
@@ -69,8 +69,8 @@ net::awaitable<store::AttemptRecord> KfSender::Send(const store::OutboxMessage& 
       return upd.exec() == 1;
     };
     if (!co_await writer_.Run(reserve)) {
-      co_return Record(store::AttemptOutcome::kFailed, refs,
-                       "kf reply window closed (48 h after the customer's last message, 5 answers each)");
+      co_return KfRecord(store::AttemptOutcome::kFailed, refs,
+                         "kf reply window closed (48 h after the customer's last message, 5 answers each)");
     }
     const json body{
         {"touser", address->second}, {"open_kfid", address->first}, {"msgtype", "text"}, {"text", {{"content", part}}}};
@@ -96,11 +96,11 @@ net::awaitable<store::AttemptRecord> KfSender::Send(const store::OutboxMessage& 
       co_await writer_.Run(release);
     }
     if (window_closed) {
-      co_return Record(store::AttemptOutcome::kFailed, refs, "kf reply window closed: " + result.error);
+      co_return KfRecord(store::AttemptOutcome::kFailed, refs, "kf reply window closed: " + result.error);
     }
-    co_return Record(result.outcome, refs, std::move(result.error));
+    co_return KfRecord(result.outcome, refs, std::move(result.error));
   }
-  co_return Record(store::AttemptOutcome::kSent, refs, "");
+  co_return KfRecord(store::AttemptOutcome::kSent, refs, "");
 }
 
 net::awaitable<LookupResult> KfSender::Lookup(const store::OutboxMessage&) {

@@ -15,7 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-store::AttemptRecord Record(store::AttemptOutcome outcome, std::string ref, std::string error) {
+store::AttemptRecord MediaRecord(store::AttemptOutcome outcome, std::string ref, std::string error) {
   return {outcome, std::string(kMediaChannel), std::move(ref), std::move(error)};
 }
 
@@ -61,7 +61,8 @@ store::NewOutboxMessage FetchMediaTask(std::string_view media_id, std::string_vi
 
 net::awaitable<store::AttemptRecord> MediaFetcher::Send(const store::OutboxMessage& msg) {
   const std::string& media_id = msg.recipient;
-  if (media_id.empty() || media_id.size() > 256) co_return Record(store::AttemptOutcome::kFailed, "", "bad media id");
+  if (media_id.empty() || media_id.size() > 256)
+    co_return MediaRecord(store::AttemptOutcome::kFailed, "", "bad media id");
   std::string source = "wecom";
   std::string kind = "file";
   try {
@@ -69,7 +70,7 @@ net::awaitable<store::AttemptRecord> MediaFetcher::Send(const store::OutboxMessa
     source = params.value("source", source);
     kind = params.value("media_type", kind);
   } catch (const std::exception& e) {
-    co_return Record(store::AttemptOutcome::kFailed, "", std::string("payload is not a fetch task: ") + e.what());
+    co_return MediaRecord(store::AttemptOutcome::kFailed, "", std::string("payload is not a fetch task: ") + e.what());
   }
   std::string query = "media_id=";
   for (const char c : media_id) {
@@ -88,10 +89,10 @@ net::awaitable<store::AttemptRecord> MediaFetcher::Send(const store::OutboxMessa
     // Fetching is safe to repeat: an unknown outcome is just retried.
     const auto outcome =
         result.outcome == store::AttemptOutcome::kUnknown ? store::AttemptOutcome::kRetryable : result.outcome;
-    co_return Record(outcome, "", std::move(result.error));
+    co_return MediaRecord(outcome, "", std::move(result.error));
   }
   if (result.answer.is_object()) {
-    co_return Record(store::AttemptOutcome::kFailed, "", "media/get answered JSON, not a file");
+    co_return MediaRecord(store::AttemptOutcome::kFailed, "", "media/get answered JSON, not a file");
   }
   const std::string& bytes = result.raw.body;
   store::NewDocument doc;
@@ -110,8 +111,8 @@ net::awaitable<store::AttemptRecord> MediaFetcher::Send(const store::OutboxMessa
     return store::AddDocument(c, dir, bytes, doc, now_ms);
   };
   const auto stored = co_await writer_.Run(store_file);
-  if (!stored) co_return Record(store::AttemptOutcome::kRetryable, "", stored.error().message);
-  co_return Record(store::AttemptOutcome::kSent, stored->sha256, "");
+  if (!stored) co_return MediaRecord(store::AttemptOutcome::kRetryable, "", stored.error().message);
+  co_return MediaRecord(store::AttemptOutcome::kSent, stored->sha256, "");
 }
 
 net::awaitable<LookupResult> MediaFetcher::Lookup(const store::OutboxMessage&) {

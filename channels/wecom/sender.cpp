@@ -13,7 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-store::AttemptRecord Record(store::AttemptOutcome outcome, std::string ref, std::string error) {
+store::AttemptRecord SendRecord(store::AttemptOutcome outcome, std::string ref, std::string error) {
   return {outcome, "wecom", std::move(ref), std::move(error)};
 }
 
@@ -64,10 +64,10 @@ net::awaitable<store::AttemptRecord> Sender::Send(const store::OutboxMessage& ms
   try {
     out = json::parse(msg.payload).get<dialogs::OutboundMessage>();
   } catch (const std::exception& e) {
-    co_return Record(store::AttemptOutcome::kFailed, "", std::string("payload is not a message: ") + e.what());
+    co_return SendRecord(store::AttemptOutcome::kFailed, "", std::string("payload is not a message: ") + e.what());
   }
   auto calls = RenderAppMessage(out, msg.recipient, std::atoll(api_.Settings().agent_id.c_str()));
-  if (!calls) co_return Record(store::AttemptOutcome::kFailed, "", calls.error().message);
+  if (!calls) co_return SendRecord(store::AttemptOutcome::kFailed, "", calls.error().message);
   if (calls->size() > 1) {
     // A long text goes out in parts. WeCom drops an identical request inside the interval, so a
     // retry after part 2 failed does not deliver part 1 twice.
@@ -76,7 +76,7 @@ net::awaitable<store::AttemptRecord> Sender::Send(const store::OutboxMessage& ms
       call.body["duplicate_check_interval"] = 4 * 3600;
     }
   }
-  store::AttemptRecord sent = Record(store::AttemptOutcome::kSent, "", "");
+  store::AttemptRecord sent = SendRecord(store::AttemptOutcome::kSent, "", "");
   for (const auto& call : *calls) {
     auto record = co_await Call(call, msg.recipient);
     if (record.outcome != store::AttemptOutcome::kSent) co_return record;
@@ -93,15 +93,15 @@ net::awaitable<store::AttemptRecord> Sender::Call(const ApiCall& call, std::stri
     // WeCom lower-cases the ids it lists; a message to several members may reach some of them.
     const auto invalid = InvalidRecipients(result.answer.value("invaliduser", ""), recipient);
     if (!invalid.empty() && invalid.size() == CountRecipients(recipient)) {
-      co_return Record(store::AttemptOutcome::kFailed, "", "invaliduser " + Join(invalid));
+      co_return SendRecord(store::AttemptOutcome::kFailed, "", "invaliduser " + Join(invalid));
     }
-    store::AttemptRecord sent = Record(store::AttemptOutcome::kSent, result.answer.value("msgid", ""), "");
+    store::AttemptRecord sent = SendRecord(store::AttemptOutcome::kSent, result.answer.value("msgid", ""), "");
     if (!invalid.empty()) sent.error = "invaliduser " + Join(invalid);
     co_return sent;
   }
   // 81013: every recipient is invalid (spec §4.3).
-  if (result.errcode == 81013) co_return Record(result.outcome, "", "invaliduser " + std::string(recipient));
-  co_return Record(result.outcome, "", std::move(result.error));
+  if (result.errcode == 81013) co_return SendRecord(result.outcome, "", "invaliduser " + std::string(recipient));
+  co_return SendRecord(result.outcome, "", std::move(result.error));
 }
 
 net::awaitable<LookupResult> Sender::Lookup(const store::OutboxMessage&) {

@@ -21,7 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr const char* kSecret = "test-callback-secret-0123";
+constexpr const char* kBroadcastSecret = "test-callback-secret-0123";
 
 class BroadcastEndToEnd : public ::testing::Test {
  protected:
@@ -54,7 +54,7 @@ class BroadcastEndToEnd : public ::testing::Test {
   }
 
   std::map<std::string, std::string> Env() const {
-    return fake_.TencentGateway(db_, kSecret, templates_,
+    return fake_.TencentGateway(db_, kBroadcastSecret, templates_,
                                 {{"DUIJIE_BROADCAST_TICK_MS", "50"}, {"DUIJIE_BROADCAST_MILESTONES", "false"}});
   }
 
@@ -118,7 +118,7 @@ TEST_F(BroadcastEndToEnd, CreatedTwiceSentOnceAcknowledgedBySmsReportedAndCancel
   EXPECT_EQ(phones, (std::set<std::string>{"+8613711110001", "+8613711110002"}));
 
   // 张三 answers 1 by SMS: acknowledged, and thanked.
-  const auto res = test::SmsFake::TencentReply(port, kSecret, "13711110001", "1");
+  const auto res = test::SmsFake::TencentReply(port, kBroadcastSecret, "13711110001", "1");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->result_int(), 200) << res->body();
   const json thanks = fake_.WaitSent(3)["sent"];

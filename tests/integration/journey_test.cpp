@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using namespace test::wecom;
 
-constexpr const char* kSecret = "journey-callback-secret-42";
+constexpr const char* kJourneySecret = "journey-callback-secret-42";
 
 TEST(WholeJourney, FromRegistrationToTheReportEverySideOnItsOwnChannel) {
   test::TempDir dir;
@@ -63,7 +63,7 @@ TEST(WholeJourney, FromRegistrationToTheReportEverySideOnItsOwnChannel) {
   }
   const std::string templates = test::WriteSmsTemplates(dir.File("templates.json"));
   test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
-                            fake.TencentGateway(db, kSecret, templates,
+                            fake.TencentGateway(db, kJourneySecret, templates,
                                                 {{"DUIJIE_MATCHER_REFRESH_MS", "100"},
                                                  {"DUIJIE_MATCHER_PUSHES_PER_NEED_MIN", "3"},
                                                  {"DUIJIE_MATCHER_SCORE_FLOOR", "0"},
@@ -88,7 +88,7 @@ TEST(WholeJourney, FromRegistrationToTheReportEverySideOnItsOwnChannel) {
     return deliver(ImageXml("zhangsan", media, std::to_string(n + 1)));
   };
   const auto sms = [&](const std::string& mobile, const std::string& text) {
-    const auto res = test::SmsFake::TencentReply(port, kSecret, mobile, text);
+    const auto res = test::SmsFake::TencentReply(port, kJourneySecret, mobile, text);
     ASSERT_TRUE(res);
     ASSERT_EQ(res->result_int(), 200) << res->body();
   };

@@ -20,7 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr const char* kSecret = "test-callback-secret-0123";
+constexpr const char* kPushSecret = "test-callback-secret-0123";
 
 class PushEndToEnd : public ::testing::Test {
  protected:
@@ -69,7 +69,7 @@ class PushEndToEnd : public ::testing::Test {
 TEST_F(PushEndToEnd, APublishedNeedIsPushedBySmsAndTheAnswerIsTaken) {
   const std::string templates = test::WriteSmsTemplates(dir_.File("templates.json"));
   test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
-                            fake_.TencentGateway(db_, kSecret, templates, {{"DUIJIE_MATCHER_REFRESH_MS", "100"}}));
+                            fake_.TencentGateway(db_, kPushSecret, templates, {{"DUIJIE_MATCHER_REFRESH_MS", "100"}}));
   const auto port = duijie.WaitForPort();
   duijie.WaitForLine("match pushes", 20s);
   const json sent = fake_.WaitSent(1)["sent"];
@@ -86,7 +86,7 @@ TEST_F(PushEndToEnd, APublishedNeedIsPushedBySmsAndTheAnswerIsTaken) {
   EXPECT_NE(params[3].get<std::string>().find("覆冰"), std::string::npos) << params[3];
   const std::string code = params[4];
 
-  const auto res = test::SmsFake::TencentReply(port, kSecret, "13711112222", "1 " + code);
+  const auto res = test::SmsFake::TencentReply(port, kPushSecret, "13711112222", "1 " + code);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->result_int(), 200) << res->body();
   const json answer = fake_.WaitSent(2)["sent"];
@@ -116,14 +116,14 @@ TEST_F(PushEndToEnd, ABareReplyOnThePushSmssExtensionCodeAnswersThatPush) {
   const std::string templates = test::WriteSmsTemplates(dir_.File("templates.json"));
   test::ChildProcess duijie(
       DUIJIE_BINARY, {"serve"},
-      fake_.TencentGateway(db_, kSecret, templates,
+      fake_.TencentGateway(db_, kPushSecret, templates,
                            {{"DUIJIE_MATCHER_REFRESH_MS", "100"}, {"DUIJIE_SMS_EXTEND_CODE_DIGITS", "4"}}));
   const auto port = duijie.WaitForPort();
   const json sent = fake_.WaitSent(1)["sent"];
   ASSERT_EQ(sent.size(), 1U) << sent.dump();
   const std::string extend = sent[0].value("extend", "");
   ASSERT_EQ(extend.size(), 4U) << sent.dump();
-  const auto res = test::SmsFake::TencentReply(port, kSecret, "13711112222", "1", extend);
+  const auto res = test::SmsFake::TencentReply(port, kPushSecret, "13711112222", "1", extend);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->result_int(), 200) << res->body();
   ASSERT_EQ(fake_.WaitSent(2)["sent"].size(), 2U);
@@ -147,7 +147,7 @@ TEST_F(PushEndToEnd, TheResearcherOnSmsAndTheEnterpriseOnWeComTalkThroughTheRela
   }
   const std::string templates = test::WriteSmsTemplates(dir_.File("templates.json"));
   test::ChildProcess duijie(DUIJIE_BINARY, {"serve"},
-                            fake_.TencentGateway(db_, kSecret, templates,
+                            fake_.TencentGateway(db_, kPushSecret, templates,
                                                  {{"DUIJIE_MATCHER_REFRESH_MS", "100"},
                                                   {"DUIJIE_WECOM_CORP_ID", kCorp},
                                                   {"DUIJIE_WECOM_TOKEN", kToken},
@@ -155,7 +155,7 @@ TEST_F(PushEndToEnd, TheResearcherOnSmsAndTheEnterpriseOnWeComTalkThroughTheRela
   const auto port = duijie.WaitForPort();
   const std::string code = fake_.WaitSent(1)["sent"][0]["params"][4];
   const auto sms = [&](const std::string& text) {
-    const auto res = test::SmsFake::TencentReply(port, kSecret, "13711112222", text);
+    const auto res = test::SmsFake::TencentReply(port, kPushSecret, "13711112222", text);
     ASSERT_TRUE(res);
     ASSERT_EQ(res->result_int(), 200) << res->body();
   };

@@ -18,7 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr const char* kSecret = "test-callback-secret-0123";
+constexpr const char* kSmsSecret = "test-callback-secret-0123";
 constexpr const char* kPublic = "https://duijie.example.cn";
 constexpr const char* kResearcher = "+8613711112222";
 
@@ -70,7 +70,7 @@ class SmsEndToEnd : public ::testing::Test {
                                            {"DUIJIE_SMS_TWILIO_FROM", "+15005550006"},
                                            {"DUIJIE_SMS_TWILIO_ENDPOINT", base + "/twilio"},
                                            {"DUIJIE_SMS_PUBLIC_BASE_URL", kPublic},
-                                           {"DUIJIE_SMS_CALLBACK_SECRET", kSecret},
+                                           {"DUIJIE_SMS_CALLBACK_SECRET", kSmsSecret},
                                            {"DUIJIE_SMS_TEMPLATES_FILE", templates}});
     port_ = duijie_->WaitForPort();
   }
@@ -78,7 +78,7 @@ class SmsEndToEnd : public ::testing::Test {
   json WaitSent(std::size_t count) { return fake_.WaitSent(count); }
   void Mode(const json& modes) { fake_.Mode(modes); }
 
-  HttpResponse TencentReply(const std::string& text, std::int64_t time, const std::string& secret = kSecret) {
+  HttpResponse TencentReply(const std::string& text, std::int64_t time, const std::string& secret = kSmsSecret) {
     const json body = {{"extend", ""},       {"mobile", "13711112222"},
                        {"nationcode", "86"}, {"sign", "科技服务"},
                        {"text", text},       {"time", time}};
@@ -134,12 +134,12 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
                                      {"description", "用户短信送达成功"},
                                      {"sid", first["ref"]}}});
   for (int i = 0; i < 2; ++i) {
-    r = Post(port_, std::string("/sms/tencent/") + kSecret + "/status", receipt.dump(), "application/json");
+    r = Post(port_, std::string("/sms/tencent/") + kSmsSecret + "/status", receipt.dump(), "application/json");
     EXPECT_EQ(r.result_int(), 200);
   }
   EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE status = 'delivered'"), 1);
   EXPECT_EQ(
-      Post(port_, std::string("/sms/tencent/") + kSecret + "/status", "{not json", "application/json").result_int(),
+      Post(port_, std::string("/sms/tencent/") + kSmsSecret + "/status", "{not json", "application/json").result_int(),
       400);
 
   // Tencent throttles: the same attempt goes to Alibaba, whose request pop-core verifies.
@@ -165,7 +165,7 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
                                     {"sms_size", "1"},
                                     {"biz_id", second["ref"]},
                                     {"out_id", second["session"]}}});
-  r = Post(port_, std::string("/sms/aliyun/") + kSecret + "/report", report.dump(), "application/json");
+  r = Post(port_, std::string("/sms/aliyun/") + kSmsSecret + "/report", report.dump(), "application/json");
   EXPECT_EQ(r.result_int(), 200);
   EXPECT_EQ(json::parse(r.body()), json::parse(R"({"code":0,"msg":"接收成功"})"));
   EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE status = 'delivered'"), 2);
@@ -176,7 +176,7 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
                                 {"send_time", "2026-11-22 10:01:00"},
                                 {"dest_code", "1234"},
                                 {"sequence_id", 987654321}}});
-  EXPECT_EQ(Post(port_, std::string("/sms/aliyun/") + kSecret + "/up", td.dump(), "application/json").result_int(),
+  EXPECT_EQ(Post(port_, std::string("/sms/aliyun/") + kSmsSecret + "/up", td.dump(), "application/json").result_int(),
             200);
   seen = WaitSent(3);
   ASSERT_EQ(seen["sent"].size(), 3U) << seen.dump();
@@ -187,7 +187,7 @@ TEST_F(SmsEndToEnd, RepliesReceiptsFailoverOptOutAndTwilio) {
                                       {"send_time", "2026-11-22 10:02:00"},
                                       {"sequence_id", "987654322"}}});
   EXPECT_EQ(
-      Post(port_, std::string("/sms/aliyun/") + kSecret + "/up", td_again.dump(), "application/json").result_int(),
+      Post(port_, std::string("/sms/aliyun/") + kSmsSecret + "/up", td_again.dump(), "application/json").result_int(),
       200);
   // A message after the opt-out is answered on no SMS: the gate refuses it.
   EXPECT_EQ(TencentReply("还在吗", 1700000004).result_int(), 200);
@@ -248,7 +248,7 @@ TEST_F(SmsEndToEnd, ANumberTheProviderBlacklistedIsNotTriedAgain) {
 TEST_F(SmsEndToEnd, ChatTextsAsEachProviderWouldAndShowsTheAnswers) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   const std::map<std::string, std::string> env = {{"DUIJIE_STORE_PATH", db_},
-                                                  {"DUIJIE_SMS_CALLBACK_SECRET", kSecret},
+                                                  {"DUIJIE_SMS_CALLBACK_SECRET", kSmsSecret},
                                                   {"DUIJIE_SMS_SIGN_NAME", "科技服务"},
                                                   {"DUIJIE_SMS_TWILIO_ACCOUNT_SID", "ACfake"},
                                                   {"DUIJIE_SMS_TWILIO_AUTH_TOKEN", "twilio-fake-token"},

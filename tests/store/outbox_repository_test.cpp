@@ -2,12 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fakes.hpp"
 #include "support/test_db.hpp"
 
 namespace duijie::store {
 namespace {
 
-constexpr std::int64_t kNow = 1'790'000'000'000;
+constexpr std::int64_t kNow = test::kFakeEpochMillis;
 
 NewOutboxMessage Msg(const std::string& key, const std::string& channel = "sms", int priority = 0) {
   NewOutboxMessage m;

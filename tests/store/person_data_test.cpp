@@ -6,12 +6,11 @@
 
 #include "store/inbox_repository.hpp"
 #include "store/outbox_repository.hpp"
+#include "support/fakes.hpp"
 #include "support/test_db.hpp"
 
 namespace duijie::store {
 namespace {
-
-constexpr std::int64_t kNow = 1'790'000'000'000;
 
 NewOutboxMessage Out(const std::string& key, const std::string& channel, const std::string& to,
                      std::optional<std::int64_t> person) {
@@ -45,17 +44,24 @@ class PersonDataTest : public ::testing::Test {
         "1), (8, NULL, 'university_staff', '[\"energy\"]', '[]', '电池', 'verified', 1, 1);"
         "INSERT INTO conversations (person_id, flow, state, updated_at) VALUES "
         "(7, 'proposal', '{\"form\":\"proposal\",\"values\":{\"approach\":\"喷涂\"}}', 1);");
-    InboxRepository::Begin(c, {"sms", "k1", "+8613912345678", R"({"text":"我有意向"})", 7}, kNow);
-    InboxRepository::Begin(c, {"sms", "k2", "+8613700000000", R"({"text":"2"})", 8}, kNow);
-    const auto first = OutboxRepository::Enqueue(c, Out("o1", "sms", "+8613912345678", 7), kNow).id;
+    InboxRepository::Begin(c, {"sms", "k1", "+8613912345678", R"({"text":"我有意向"})", 7}, test::kFakeEpochMillis);
+    InboxRepository::Begin(c, {"sms", "k2", "+8613700000000", R"({"text":"2"})", 8}, test::kFakeEpochMillis);
+    const auto first = OutboxRepository::Enqueue(c, Out("o1", "sms", "+8613912345678", 7), test::kFakeEpochMillis).id;
     c.Exec("UPDATE outbox SET status = 'sent' WHERE id = " + std::to_string(first));
-    OutboxRepository::Enqueue(c, Out("o2", "email", "zhangsan@hust.edu.cn", std::nullopt), kNow);
-    OutboxRepository::Enqueue(c, Out("o3", "sms", "+8613700000000", 8), kNow);
+    OutboxRepository::Enqueue(c, Out("o2", "email", "zhangsan@hust.edu.cn", std::nullopt), test::kFakeEpochMillis);
+    OutboxRepository::Enqueue(c, Out("o3", "sms", "+8613700000000", 8), test::kFakeEpochMillis);
   }
   long long Scalar(const std::string& sql) { return db_.Scalar(sql); }
 
   test::TestDb db_;
 };
+
+TEST_F(PersonDataTest, ALocaleIsThePersonsOwnAndNoneForSomeoneUnknown) {
+  db_.Conn().Exec("UPDATE people SET locale = 'en' WHERE id = 8");
+  EXPECT_EQ(PersonLocale(db_.Conn(), 7), "zh-CN");  // the column's default
+  EXPECT_EQ(PersonLocale(db_.Conn(), 8), "en");
+  EXPECT_EQ(PersonLocale(db_.Conn(), 99), std::nullopt);
+}
 
 TEST_F(PersonDataTest, AnExportHoldsEverythingAboutThePersonAndNothingAboutOthers) {
   EXPECT_EQ(PersonByAddress(db_.Conn(), "13912345678"), 7) << "a bare mobile, as people write it";
@@ -79,7 +85,7 @@ TEST_F(PersonDataTest, AnExportHoldsEverythingAboutThePersonAndNothingAboutOther
 }
 
 TEST_F(PersonDataTest, AnErasureLeavesNothingPersonalKeepsTheRecordsAndTouchesNobodyElse) {
-  const auto e = ErasePerson(db_.Conn(), 7, "cli", kNow + 1);
+  const auto e = ErasePerson(db_.Conn(), 7, "cli", test::kFakeEpochMillis + 1);
   ASSERT_TRUE(e.found);
   EXPECT_EQ(e.rows.at("identities"), 2);
   EXPECT_EQ(e.rows.at("outbox"), 2) << "by person and by address";
@@ -121,7 +127,7 @@ TEST_F(PersonDataTest, AnErasureLeavesNothingPersonalKeepsTheRecordsAndTouchesNo
   ASSERT_TRUE(doc);
   EXPECT_EQ(doc->dump().find("张三"), std::string::npos);
   EXPECT_EQ(doc->dump().find("覆冰"), std::string::npos);
-  EXPECT_FALSE(ErasePerson(db_.Conn(), 99, "cli", kNow).found);
+  EXPECT_FALSE(ErasePerson(db_.Conn(), 99, "cli", test::kFakeEpochMillis).found);
 }
 
 }  // namespace

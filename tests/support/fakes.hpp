@@ -6,10 +6,13 @@
 
 namespace duijie::test {
 
+/// Where the fake clock starts (2026-09-21), and the "now" of tests that pass times by hand.
+inline constexpr std::int64_t kFakeEpochMillis = 1'790'000'000'000;
+
 /// A clock that moves only when told to.
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(TimePoint start = FromUnixMillis(1'790'000'000'000)) : now_(start) {}
+  explicit FakeClock(TimePoint start = FromUnixMillis(kFakeEpochMillis)) : now_(start) {}
   [[nodiscard]] TimePoint Now() const override { return now_; }
   void Advance(Duration d) { now_ += d; }
   void Set(TimePoint t) { now_ = t; }
