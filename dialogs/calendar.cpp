@@ -10,7 +10,6 @@ namespace duijie::dialogs {
 namespace {
 
 using nlohmann::json;
-using std::chrono::days;
 
 Error InvalidCalendar(const std::string& what) { return {Errc::kInvalidArgument, "calendar: " + what}; }
 
@@ -69,13 +68,13 @@ Result<WorkCalendar> WorkCalendar::FromJson(const json& doc) {
       }
       const auto first = ParseIsoDate(range[0].get<std::string>());
       const auto last = ParseIsoDate(range[1].get<std::string>());
-      if (!first || !last || *last < *first || *last - *first > days(14)) {
+      if (!first || !last || *last < *first || *last - *first > std::chrono::days(14)) {
         return InvalidCalendar(year_text + ": holidays: " + range.dump() +
                                " is not a range of real dates of at most 15 days");
       }
       // A range may start in the year before (元旦 2023 began on 2022-12-31).
       if (!in_year(*last)) return InvalidCalendar(year_text + ": holidays: " + range.dump() + " ends in another year");
-      for (Day d = *first; d <= *last; d += days(1)) cal.holidays_.insert(d);
+      for (Day d = *first; d <= *last; d += std::chrono::days(1)) cal.holidays_.insert(d);
     }
     if (entry.contains("workdays")) {
       if (!entry["workdays"].is_array()) return InvalidCalendar(year_text + ": workdays: a list of dates");
@@ -116,7 +115,7 @@ bool WorkCalendar::IsWorkingDay(Day d) const {
 }
 
 Day WorkCalendar::AddWorkingDays(Day d, int n) const {
-  const days step(n < 0 ? -1 : 1);
+  const std::chrono::days step(n < 0 ? -1 : 1);
   for (int left = n < 0 ? -n : n; left > 0;) {
     d += step;
     if (IsWorkingDay(d)) --left;
@@ -125,7 +124,8 @@ Day WorkCalendar::AddWorkingDays(Day d, int n) const {
 }
 
 Day WorkCalendar::LocalDate(Clock::TimePoint t) const {
-  return std::chrono::floor<days>(std::chrono::time_point_cast<std::chrono::system_clock::duration>(t + offset_));
+  return std::chrono::floor<std::chrono::days>(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t + offset_));
 }
 
 Clock::TimePoint WorkCalendar::StartOf(Day d) const {
