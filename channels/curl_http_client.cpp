@@ -1,9 +1,15 @@
 #include "channels/curl_http_client.hpp"
 
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -14,6 +20,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 namespace duijie::channels {
 namespace {
@@ -155,7 +164,21 @@ struct CurlHttpClient::Impl {
     net::any_io_executor executor;
   };
 
-  explicit Impl(std::size_t max) : max_transfers(max == 0 ? 1 : max), multi(curl_multi_init()) {
+  explicit Impl(std::size_t max)
+      : max_transfers(max == 0 ? 1 : max),
+        multi(curl_multi_init()),
+        epoll(epoll_create1(EPOLL_CLOEXEC)),
+        wake(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (multi == nullptr || epoll < 0 || wake < 0)
+      throw std::runtime_error("http client: cannot set up its event loop");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake;
+    epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &ev);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     thread = std::thread([this] { Loop(); });
   }
 
@@ -163,7 +186,12 @@ struct CurlHttpClient::Impl {
     std::lock_guard lock(mu);
     // After Stop it stays queued, never resumed, like every request abandoned on stop.
     queued.push_back(std::move(t));
-    if (!stopping) curl_multi_wakeup(multi);
+    // Only a loop asleep in epoll_wait needs the write; one that is awake takes the queue before
+    // it sleeps again. Under load that saves a system call per request.
+    if (!stopping && sleeping && !woken) {
+      woken = true;
+      Wake();
+    }
   }
 
   void Stop() {
@@ -171,7 +199,7 @@ struct CurlHttpClient::Impl {
       std::lock_guard lock(mu);
       if (stopping) return;
       stopping = true;
-      curl_multi_wakeup(multi);
+      Wake();
     }
     if (thread.joinable()) thread.join();
   }
@@ -184,6 +212,44 @@ struct CurlHttpClient::Impl {
     running.clear();
     queued.clear();
     curl_multi_cleanup(multi);
+    close(wake);
+    close(epoll);
+  }
+
+  void Wake() const {
+    const std::uint64_t one = 1;
+    (void)!write(wake, &one, sizeof one);  // a full counter is still a wake-up
+  }
+
+  // curl says which sockets to watch for what (the multi_socket API): only sockets with
+  // something to do are touched, where curl_multi_perform and curl_multi_poll walk every
+  // transfer and poll every socket on each turn.
+  static int OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* self, void* known) {
+    auto* impl = static_cast<Impl*>(self);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(impl->epoll, EPOLL_CTL_DEL, fd, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.events = ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0U) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0U);
+    ev.data.fd = fd;
+    if (known == nullptr) {
+      epoll_ctl(impl->epoll, EPOLL_CTL_ADD, fd, &ev);
+      curl_multi_assign(impl->multi, fd, impl);  // any non-null mark: "registered"
+    } else {
+      epoll_ctl(impl->epoll, EPOLL_CTL_MOD, fd, &ev);
+    }
+    return 0;
+  }
+
+  static int OnTimer(CURLM* /*multi*/, long timeout_ms, void* self) {
+    auto* impl = static_cast<Impl*>(self);
+    if (timeout_ms < 0) {
+      impl->deadline.reset();
+    } else {
+      impl->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    return 0;
   }
 
   // Moves queued requests into curl while fewer than max_transfers run.
@@ -201,48 +267,83 @@ struct CurlHttpClient::Impl {
       }
       Configure(t->easy.get(), t->exchange);
       curl_easy_setopt(t->easy.get(), CURLOPT_PRIVATE, t.get());
-      curl_multi_add_handle(multi, t->easy.get());
+      curl_multi_add_handle(multi, t->easy.get());  // sets a timer of 0: started on the next turn
       Transfer* key = t.get();
       running.emplace(key, std::move(t));
+    }
+    sleeping = true;  // from here until epoll_wait returns, a new request must wake the loop
+  }
+
+  // Each finished transfer's result goes to its sender's executor; its handle is kept for reuse.
+  void Complete() {
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+      if (m->msg != CURLMSG_DONE) continue;
+      Transfer* key = nullptr;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &key);
+      const CURLcode code = m->data.result;
+      curl_multi_remove_handle(multi, m->easy_handle);
+      auto node = running.extract(key);
+      if (node.empty()) continue;
+      auto& t = *node.mapped();
+      auto result = Conclude(t.easy.get(), code, t.exchange);
+      net::post(t.executor,
+                [h = std::move(t.handler), r = std::move(result)]() mutable { std::move(h)(std::move(r)); });
+      spare.push_back(std::move(t.easy));
     }
   }
 
   void Loop() {
+    std::array<epoll_event, 64> events{};
+    int still = 0;
     for (;;) {
       {
         std::lock_guard lock(mu);
         if (stopping) break;
       }
-      int still = 0;
-      curl_multi_perform(multi, &still);
-      int left = 0;
-      while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
-        if (m->msg != CURLMSG_DONE) continue;
-        Transfer* key = nullptr;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &key);
-        const CURLcode code = m->data.result;
-        curl_multi_remove_handle(multi, m->easy_handle);
-        auto node = running.extract(key);
-        if (node.empty()) continue;
-        auto& t = *node.mapped();
-        auto result = Conclude(t.easy.get(), code, t.exchange);
-        net::post(t.executor,
-                  [h = std::move(t.handler), r = std::move(result)]() mutable { std::move(h)(std::move(r)); });
-        spare.push_back(std::move(t.easy));
+      Start();  // under mu, it also marks the loop asleep if nothing is queued
+      int wait_ms = 1000;
+      if (deadline) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+        wait_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1000));
       }
-      // Queued requests into the free slots. A handle just added is due at once, so the poll
-      // below returns without waiting; a request submitted while it waits wakes it.
-      Start();
-      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+      const int n = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), wait_ms);
+      {
+        std::lock_guard lock(mu);
+        sleeping = false;
+        woken = false;
+      }
+      for (int i = 0; i < n; ++i) {
+        const auto& ev = events[static_cast<std::size_t>(i)];
+        if (ev.data.fd == wake) {
+          std::uint64_t count = 0;
+          (void)!read(wake, &count, sizeof count);
+          continue;
+        }
+        const int flags = ((ev.events & EPOLLIN) != 0 ? CURL_CSELECT_IN : 0) |
+                          ((ev.events & EPOLLOUT) != 0 ? CURL_CSELECT_OUT : 0) |
+                          ((ev.events & (EPOLLERR | EPOLLHUP)) != 0 ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(multi, ev.data.fd, flags, &still);
+      }
+      if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+        deadline.reset();  // curl sets the next one from inside the call if it needs one
+        curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &still);
+      }
+      Complete();
     }
   }
 
   const std::size_t max_transfers;
   CURLM* multi;
+  const int epoll;
+  const int wake;  // an eventfd: a request queued, or Stop
   std::mutex mu;
   std::deque<std::unique_ptr<Transfer>> queued;  // guarded by mu
   bool stopping = false;                         // guarded by mu
+  bool sleeping = false;                         // guarded by mu: the loop is in (or about to enter) epoll_wait
+  bool woken = false;                            // guarded by mu: the eventfd has been written since
   // Only on the transfer thread:
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // curl's timer
   std::unordered_map<Transfer*, std::unique_ptr<Transfer>> running;
   std::vector<std::unique_ptr<CURL, EasyDeleter>> spare;
   std::thread thread;
