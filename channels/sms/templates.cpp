@@ -1,6 +1,7 @@
 #include "channels/sms/templates.hpp"
 
-#include <regex>
+#include <algorithm>
+#include <cctype>
 
 #include "sms_templates_embedded.hpp"
 
@@ -33,10 +34,28 @@ std::size_t SmsParts(std::size_t length) {
   return length <= kSinglePart ? 1 : (length + kPartLength - 1) / kPartLength;
 }
 
+// Scanned by hand, not with std::regex: it runs on every variable of every SMS sent, and the
+// regex was 1 % of the dispatcher's CPU. Matches "http://", "https://", "www." and a host part
+// followed by one of the common top-level domains at a word boundary ("duijie.com", "x.cn/1").
 bool LooksLikeUrl(std::string_view value) {
-  static const std::regex kUrl(R"((https?://|www\.|[a-z0-9-]+\.(com|cn|net|org|gov|edu|top|io)(\b|/)))",
-                               std::regex::icase | std::regex::optimize);
-  return std::regex_search(value.begin(), value.end(), kUrl);
+  std::string lower(value);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) {
+    return ch < 0x80 ? static_cast<char>(std::tolower(ch)) : static_cast<char>(ch);
+  });
+  for (const std::string_view mark : {"http://", "https://", "www."}) {
+    if (lower.find(mark) != std::string::npos) return true;
+  }
+  const auto host = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'; };
+  const auto word = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; };
+  for (std::size_t dot = lower.find('.'); dot != std::string::npos; dot = lower.find('.', dot + 1)) {
+    if (dot == 0 || !host(lower[dot - 1])) continue;
+    for (const std::string_view tld : {"com", "cn", "net", "org", "gov", "edu", "top", "io"}) {
+      if (lower.compare(dot + 1, tld.size(), tld) != 0) continue;
+      const std::size_t after = dot + 1 + tld.size();
+      if (after == lower.size() || !word(lower[after])) return true;
+    }
+  }
+  return false;
 }
 
 Result<Templates> Templates::Parse(std::string_view json_text) {

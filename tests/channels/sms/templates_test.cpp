@@ -43,6 +43,17 @@ TEST(SmsTemplates, LongPushIsCountedInParts) {
   EXPECT_EQ(r->values.size(), 5U);
 }
 
+TEST(SmsTemplates, ALinkIsASchemeAWwwOrAHostWithACommonDomain) {
+  for (const char* link : {"https://a.b", "HTTP://x", "www.hust", "见duijie.com", "duijie.COM/x", "x.cn", "a-b.io,",
+                           "mail.edu中文", "1.top"}) {
+    EXPECT_TRUE(LooksLikeUrl(link)) << link;
+  }
+  for (const char* text :
+       {"", "3.5kw", "v1.2", "锂电池.", ".com", "x.company", "a.cn_b", "http:/x", "电话 027-8765", "www", "e.g. com"}) {
+    EXPECT_FALSE(LooksLikeUrl(text)) << text;
+  }
+}
+
 TEST(SmsTemplates, RefusesMissingVariablesLinksAndOverlongContent) {
   const auto& t = Templates::Embedded();
   const auto missing = t.Render("verification_code", nlohmann::json::object(), "");
