@@ -169,8 +169,12 @@ struct CurlHttpClient::Impl {
         multi(curl_multi_init()),
         epoll(epoll_create1(EPOLL_CLOEXEC)),
         wake(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (multi == nullptr || epoll < 0 || wake < 0)
+    if (multi == nullptr || epoll < 0 || wake < 0) {
+      if (multi != nullptr) curl_multi_cleanup(multi);
+      if (epoll >= 0) close(epoll);
+      if (wake >= 0) close(wake);
       throw std::runtime_error("http client: cannot set up its event loop");
+    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = wake;
@@ -301,7 +305,7 @@ struct CurlHttpClient::Impl {
         std::lock_guard lock(mu);
         if (stopping) break;
       }
-      Start();  // under mu, it also marks the loop asleep if nothing is queued
+      Start();  // and, under the same lock, marks the loop as about to sleep
       int wait_ms = 1000;
       if (deadline) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
