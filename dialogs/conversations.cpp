@@ -794,7 +794,7 @@ Processed Conversations::Process(store::Connection& c, const InboundEvent& event
     Transition(c, "person", out.person_id, std::nullopt, "onboarding", out.person_id, event.channel, now_ms);
   }
 
-  out.locale = store::PersonLocale(c, out.person_id).value_or(std::string(Catalogue::kDefaultLocale));
+  out.locale = store::PersonLocale(c, out.person_id, Catalogue::kDefaultLocale);
 
   json state = json::object();
   auto& load = c.Prepare("SELECT state FROM conversations WHERE person_id = :person");

@@ -82,7 +82,7 @@ EmailResult ProcessEmail(store::Connection& conn, const Conversations& conversat
   // "1" / "有意向" / "2 A7K" answer an open push, as by SMS; only the explicit words above
   // unsubscribe (a lone "N" or "T" in a mail means nothing of the kind).
   if (const auto person = PersonByEmail(conn, mail.address)) {
-    if (auto chosen = store::PersonLocale(conn, *person)) locale = std::move(*chosen);
+    locale = store::PersonLocale(conn, *person, Catalogue::kDefaultLocale);
     if (auto answered = AnswerOpenPush(conn, catalogue, *person, locale, ParseReply(mail.text), "email", now)) {
       out.route = EmailRoute::kPushAnswered;
       replies.push_back(answered->text);

@@ -161,7 +161,7 @@ MilestoneRound RunMilestones(store::Connection& c, const Programme& programme, c
             "INSERT OR IGNORE INTO broadcast_recipients (broadcast_id, person_id, status, vars, updated_at) VALUES "
             "(?, ?, 'queued', ?, ?)");
         for (const auto& [person, stages] : stuck) {
-          const std::string lang = store::PersonLocale(c, person).value_or(std::string(Catalogue::kDefaultLocale));
+          const std::string lang = store::PersonLocale(c, person, Catalogue::kDefaultLocale);
           std::string details;
           for (const auto& [stage, count] : stages) {
             details +=

@@ -132,7 +132,7 @@ std::vector<store::NewOutboxMessage> ProposalDigests(store::Connection& conn, co
   for (const auto& [need_id, d] : needs) {
     if (now_ms - d.newest < quiet_ms) continue;  // more may come: wait for a quiet spell
     const auto reach = ReachByLastChannel(conn, d.contact);
-    const std::string locale = store::PersonLocale(conn, d.contact).value_or(std::string(Catalogue::kDefaultLocale));
+    const std::string locale = store::PersonLocale(conn, d.contact, Catalogue::kDefaultLocale);
     std::string list;
     int n = 0;
     for (const auto& item : d.items) {

@@ -135,8 +135,7 @@ std::vector<store::NewOutboxMessage> CreatePushes(store::Connection& conn, const
   for (const auto& cand : candidates) {
     const auto addresses = AddressesOf(conn, cand.researcher);
     if (addresses.empty()) continue;  // nobody to tell: not pushed
-    const std::string locale =
-        store::PersonLocale(conn, cand.researcher).value_or(std::string(Catalogue::kDefaultLocale));
+    const std::string locale = store::PersonLocale(conn, cand.researcher, Catalogue::kDefaultLocale);
     const std::string code = FreshCode(conn, cand.researcher, random);
     std::string why;
     for (const auto& t : cand.terms) why += (why.empty() ? "" : "、") + t;
@@ -334,7 +333,7 @@ FollowUps FollowUpPushes(store::Connection& conn, const Catalogue& catalogue, Cl
     const bool marked = mark.exec() == 1;
     mark.reset();
     if (!marked) continue;
-    const std::string locale = store::PersonLocale(conn, d.person).value_or(std::string(Catalogue::kDefaultLocale));
+    const std::string locale = store::PersonLocale(conn, d.person, Catalogue::kDefaultLocale);
     const std::string text = catalogue.Text(locale, "push.reminder", {{"title", d.title}, {"code", d.code}});
     OutboundMessage msg = TextMessage(text);
     msg.template_id = "reminder";

@@ -254,7 +254,7 @@ Result<StaffOutcome> ReviewNeed(store::Connection& c, const Programme& programme
          {"channel", staff.channel}},
         now);
 
-  const std::string locale = store::PersonLocale(c, step->contact).value_or(std::string(Catalogue::kDefaultLocale));
+  const std::string locale = store::PersonLocale(c, step->contact, Catalogue::kDefaultLocale);
   std::string labels;
   for (const auto& f : fields) {
     labels += (labels.empty() ? "" : "、") + catalogue.Text(locale, "field.need_posting." + f.get<std::string>());
@@ -302,7 +302,7 @@ Result<StaffOutcome> VerifyEnterprise(store::Connection& c, const Catalogue& cat
   SettlePerson(c, contact, *verdict, now);
   Audit(c, staff, "enterprise." + verdict->decision, "enterprise:" + std::to_string(enterprise_id),
         {{"reason", verdict->reason}}, now);
-  const std::string locale = store::PersonLocale(c, contact).value_or(std::string(Catalogue::kDefaultLocale));
+  const std::string locale = store::PersonLocale(c, contact, Catalogue::kDefaultLocale);
   const bool queued =
       Tell(c, contact, "enterprise:" + std::to_string(enterprise_id) + ":" + to,
            catalogue.Text(locale, "enterprise." + to, {{"name", name}, {"reason", verdict->reason}}), now);
@@ -335,7 +335,7 @@ Result<StaffOutcome> VerifyResearcher(store::Connection& c, const Catalogue& cat
   SettlePerson(c, person_id, *verdict, now);
   Audit(c, staff, "researcher." + verdict->decision, "person:" + std::to_string(person_id),
         {{"reason", verdict->reason}}, now);
-  const std::string locale = store::PersonLocale(c, person_id).value_or(std::string(Catalogue::kDefaultLocale));
+  const std::string locale = store::PersonLocale(c, person_id, Catalogue::kDefaultLocale);
   const bool queued = Tell(c, person_id, "researcher:" + std::to_string(person_id) + ":" + to,
                            catalogue.Text(locale, "researcher." + to, {{"reason", verdict->reason}}), now);
   return StaffOutcome{{{"person_id", person_id}, {"status", to}}, queued};
@@ -464,7 +464,7 @@ Result<StaffOutcome> VerifyContract(store::Connection& c, const Catalogue& catal
       c, {"contract", contract_id, status, verdict->to, staff.person_id, staff.channel, verdict->reason, now});
   Audit(c, staff, "contract." + verdict->decision, "contract:" + std::to_string(contract_id),
         {{"reason", verdict->reason}}, now);
-  const std::string locale = store::PersonLocale(c, contact).value_or(std::string(Catalogue::kDefaultLocale));
+  const std::string locale = store::PersonLocale(c, contact, Catalogue::kDefaultLocale);
   const bool queued =
       Tell(c, contact, "contract:" + std::to_string(contract_id) + ":" + verdict->to,
            catalogue.Text(locale, "contract." + verdict->to, {{"title", title}, {"reason", verdict->reason}}), now);

@@ -257,9 +257,7 @@ struct TalkContext {
     upd.exec();
   }
 
-  std::string LocaleOf(std::int64_t who) {
-    return store::PersonLocale(c, who).value_or(std::string(Catalogue::kDefaultLocale));
-  }
+  std::string LocaleOf(std::int64_t who) { return store::PersonLocale(c, who, Catalogue::kDefaultLocale); }
 
   // A person's name and the verified mobile and email they can be reached at, for the other side.
   std::string ContactOf(std::int64_t who, const std::string& name) {

@@ -68,11 +68,10 @@ std::optional<std::int64_t> PersonByAddress(Connection& conn, const std::string&
   return std::nullopt;
 }
 
-std::optional<std::string> PersonLocale(Connection& conn, std::int64_t id) {
+std::string PersonLocale(Connection& conn, std::int64_t id, std::string_view fallback) {
   auto& q = conn.Prepare("SELECT locale FROM people WHERE id = ?");
   q.bind(1, id);
-  std::optional<std::string> out;
-  if (q.executeStep()) out = q.getColumn(0).getString();
+  std::string out = q.executeStep() ? q.getColumn(0).getString() : std::string(fallback);
   q.reset();
   return out;
 }

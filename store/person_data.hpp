@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +15,8 @@ namespace duijie::store {
 /// userid), or nullopt.
 [[nodiscard]] std::optional<std::int64_t> PersonByAddress(Connection& conn, const std::string& address);
 
-/// The locale person `id` chose (`zh-CN`, `en`), or nullopt when there is no such person.
-[[nodiscard]] std::optional<std::string> PersonLocale(Connection& conn, std::int64_t id);
+/// The locale person `id` chose (`zh-CN`, `en`), or `fallback` when there is no such person.
+[[nodiscard]] std::string PersonLocale(Connection& conn, std::int64_t id, std::string_view fallback);
 
 /// Everything the store holds about person `id` (个人信息保护法 art. 45: a copy on request), as
 /// one JSON document: the person and their identities and consents, their researcher record or

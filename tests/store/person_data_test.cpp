@@ -58,9 +58,9 @@ class PersonDataTest : public ::testing::Test {
 
 TEST_F(PersonDataTest, ALocaleIsThePersonsOwnAndNoneForSomeoneUnknown) {
   db_.Conn().Exec("UPDATE people SET locale = 'en' WHERE id = 8");
-  EXPECT_EQ(PersonLocale(db_.Conn(), 7), "zh-CN");  // the column's default
-  EXPECT_EQ(PersonLocale(db_.Conn(), 8), "en");
-  EXPECT_EQ(PersonLocale(db_.Conn(), 99), std::nullopt);
+  EXPECT_EQ(PersonLocale(db_.Conn(), 7, "en"), "zh-CN");  // the column's default
+  EXPECT_EQ(PersonLocale(db_.Conn(), 8, "zh-CN"), "en");
+  EXPECT_EQ(PersonLocale(db_.Conn(), 99, "fallback"), "fallback");
 }
 
 TEST_F(PersonDataTest, AnExportHoldsEverythingAboutThePersonAndNothingAboutOthers) {
