@@ -76,9 +76,10 @@ void CloseAttempt(Connection& conn, std::int64_t id, int attempt, std::string_vi
 // Whether a message to `recipient` on `channel` may have reached its provider without our knowing
 // its reference yet.
 bool AwaitingReference(Connection& conn, std::string_view channel, const std::string& recipient) {
+  // Both statuses leave finished_at NULL: the recipient's unfinished range of the index.
   auto& q = conn.Prepare(
-      "SELECT 1 FROM outbox WHERE channel = ? AND recipient = ? AND status IN ('sending', 'unknown') "
-      "AND provider_ref IS NULL LIMIT 1");
+      "SELECT 1 FROM outbox INDEXED BY outbox_recipient WHERE channel = ? AND recipient = ? AND finished_at IS NULL "
+      "AND (status = 'sending' OR status = 'unknown') AND provider_ref IS NULL LIMIT 1");
   q.bind(1, std::string(channel));
   q.bind(2, recipient);
   const bool found = q.executeStep();
@@ -240,11 +241,16 @@ std::vector<std::string> OutboxRepository::SentWithExtend(Connection& conn, std:
     return keys;
   }
   const std::int64_t mod = ExtendModulus(extend.size());
-  // Named, as in Waiting.
+  // Two ranges of the recipient's index entries, as in SentTimes: sent since `since`, and unknown
+  // (whose outcome was lost at updated_at).
   auto& sel = conn.Prepare(
       "SELECT id, idempotency_key FROM outbox INDEXED BY outbox_recipient WHERE channel = :channel "
-      "AND recipient = :recipient "
-      "AND updated_at >= :since AND status IN ('sent', 'delivered', 'unknown') AND id % :mod = :extend "
+      "AND recipient = :recipient AND finished_at >= :since AND (status = 'sent' OR status = 'delivered') "
+      "AND id % :mod = :extend "
+      "UNION ALL "
+      "SELECT id, idempotency_key FROM outbox INDEXED BY outbox_recipient WHERE channel = :channel "
+      "AND recipient = :recipient AND finished_at IS NULL AND status = 'unknown' AND updated_at >= :since "
+      "AND id % :mod = :extend "
       "ORDER BY id DESC LIMIT 1");
   sel.bind(":channel", std::string(channel));
   sel.bind(":recipient", std::string(recipient));
@@ -269,10 +275,11 @@ std::vector<OutboxMessage> OutboxRepository::Waiting(Connection& conn, std::stri
                                                      std::string_view recipient, std::string_view kind,
                                                      std::int64_t except_id, int limit) {
   // Named: without statistics the planner takes outbox_status and walks every pending message.
+  // Pending messages are unfinished: only the recipient's NULL range of finished_at is read.
   auto& sel =
       conn.Prepare("SELECT " DUIJIE_OUTBOX_COLUMNS
                    " FROM outbox INDEXED BY outbox_recipient WHERE channel = :channel AND recipient = :recipient "
-                   "AND status = 'pending' "
+                   "AND finished_at IS NULL AND status = 'pending' "
                    "AND kind = :kind AND id != :except ORDER BY id LIMIT :limit");
   sel.bind(":channel", std::string(channel));
   sel.bind(":recipient", std::string(recipient));
@@ -341,10 +348,23 @@ OutboxRepository::Delivery OutboxRepository::RecordDelivery(Connection& conn, co
                                                             std::int64_t now_ms) {
   const auto& provider_ref = receipt.provider_ref;
   std::optional<OutboxMessage> msg;
-  if (!provider_ref.empty()) {
-    auto& q = conn.Prepare("SELECT id FROM outbox WHERE provider_ref = ? LIMIT 1");
-    q.bind(1, provider_ref);
+  if (!provider_ref.empty() && !receipt.recipient.empty()) {
+    // The recipient's messages finished within the window, and those not finished (an unknown one
+    // may have learnt its reference from a lookup): not an index of references, which every send
+    // would write at a random place.
+    auto& q = conn.Prepare(
+        "SELECT id FROM outbox INDEXED BY outbox_recipient WHERE channel = :channel AND recipient = :recipient "
+        "AND finished_at >= :since AND provider_ref = :ref "
+        "UNION ALL "
+        "SELECT id FROM outbox INDEXED BY outbox_recipient WHERE channel = :channel AND recipient = :recipient "
+        "AND finished_at IS NULL AND provider_ref = :ref "
+        "LIMIT 1");
+    q.bind(":channel", receipt.channel);
+    q.bind(":recipient", receipt.recipient);
+    q.bind(":since", now_ms - kReceiptWindowMs);
+    q.bind(":ref", provider_ref);
     if (q.executeStep()) msg = Find(conn, q.getColumn(0).getInt64());
+    q.reset();
   }
   if (!msg && receipt.id) msg = Find(conn, *receipt.id);
   if (!msg) {
@@ -380,15 +400,23 @@ std::vector<std::int64_t> OutboxRepository::SentTimes(Connection& conn, std::str
                                                       const std::vector<std::string>& kinds, bool only_kinds) {
   // At most a handful of kinds: a JSON array keeps the statement cacheable.
   const nlohmann::json list = kinds;
+  // Two ranges of the recipient's index entries: finished since `since` (a sent message's time is
+  // when it finished), and not finished (in flight, or unknown since updated_at).
   auto& q = conn.Prepare(
-      "SELECT updated_at FROM outbox "
-      "WHERE channel = :channel AND recipient = :recipient AND updated_at > :since AND id != :except "
+      "SELECT finished_at AS at FROM outbox INDEXED BY outbox_recipient "
+      "WHERE channel = :channel AND recipient = :recipient AND finished_at > :since AND id != :except "
+      "  AND (status = 'sent' OR status = 'delivered') "
+      "  AND (kind IN (SELECT value FROM json_each(:kinds))) = :only "
+      "UNION ALL "
+      "SELECT updated_at FROM outbox INDEXED BY outbox_recipient "
+      "WHERE channel = :channel AND recipient = :recipient AND finished_at IS NULL AND updated_at > :since "
+      "  AND id != :except "
       // Messages claimed in this same transaction count in id order, so that of several claimed
       // together only as many as the cap allows pass, whatever order they are checked in.
-      "  AND (status IN ('unknown', 'sent', 'delivered') "
+      "  AND (status = 'unknown' OR status = 'sent' OR status = 'delivered' "
       "       OR (status = 'sending' AND (claimed_at < :claimed OR id < :except))) "
       "  AND (kind IN (SELECT value FROM json_each(:kinds))) = :only "
-      "ORDER BY updated_at");
+      "ORDER BY 1");
   q.bind(":channel", std::string(channel));
   q.bind(":recipient", std::string(recipient));
   q.bind(":since", since_ms);

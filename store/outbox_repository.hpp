@@ -165,8 +165,14 @@ class OutboxRepository {
     bool delivered = false;
     std::string reason;
   };
+  /// How long after a message finished its delivery receipt is still taken. Carriers report
+  /// within 72 hours; a receipt later than this is ignored.
+  static constexpr std::int64_t kReceiptWindowMs = 7LL * 24 * 60 * 60 * 1000;
   /// Takes `receipt`: 'sent' or 'unknown' becomes 'delivered', or 'failed' with the carrier's
-  /// reason and the message's fallback queued. A receipt that matches nothing while a message to
+  /// reason and the message's fallback queued. The message is the one with the receipt's
+  /// reference among those to its channel and recipient that finished within kReceiptWindowMs or
+  /// are unfinished; else, when the receipt names one, the outbox id. A receipt with neither a
+  /// number nor our id matches nothing (every provider's carries the number). A receipt that matches nothing while a message to
   /// its recipient may have reached the provider without our knowing its reference yet
   /// ('sending', or 'unknown' after a crash or a timeout) is kInFlight too: it may be that
   /// message's, and is worth taking again once that is settled.

@@ -543,6 +543,19 @@ CREATE INDEX outbox_broadcast_waiting ON outbox(broadcast_id)
   WHERE (status = 'pending' OR status = 'sending' OR status = 'unknown');
 )sql";
 
+// The dispatch path's writes (issues 5 and 9): every index whose key holds the recipient costs a
+// page at a random place per message each time the key changes, and sending changed
+// outbox_recipient's key twice (updated_at at the claim and at the outcome) and inserted a random
+// provider reference into outbox_provider_ref once. outbox_recipient now ends with finished_at,
+// which the outcome sets once; its NULL range is what is waiting or in flight for a recipient,
+// which is what coalescing and the SMS caps look for. Receipts are found through it by the number
+// they carry and the reference, among the recent messages (OutboxRepository::RecordDelivery).
+constexpr std::string_view kSendTimes = R"sql(
+DROP INDEX outbox_recipient;
+CREATE INDEX outbox_recipient ON outbox(channel, recipient, finished_at);
+DROP INDEX outbox_provider_ref;
+)sql";
+
 // SQLite cannot ALTER a CHECK constraint. Its documented way for a change that leaves the stored
 // rows valid (lang_altertable.html, "Making Other Kinds Of Table Schema Changes") is to edit the
 // table's CREATE statement in sqlite_schema and bump the schema version, inside the migration's
@@ -571,7 +584,7 @@ void RewriteInListChecks(Connection& conn) {
   conn.Exec("PRAGMA writable_schema = RESET");  // off, and this connection reloads the schema
 }
 
-constexpr std::array<Migration, 11> kMigrations = {{
+constexpr std::array<Migration, 12> kMigrations = {{
     {"domain", kDomain},
     {"ledger", kLedger},
     {"channels", kChannels},
@@ -583,6 +596,7 @@ constexpr std::array<Migration, 11> kMigrations = {{
     {"talks_and_evidence", kTalks},
     {"coalescing", kCoalescing},
     {"in_lists", kInLists, &RewriteInListChecks},
+    {"send_times", kSendTimes},
 }};
 
 }  // namespace

@@ -62,6 +62,7 @@ TEST_F(SmsRoutesTest, TheSecretPathAndTheAllowList) {
 // Found by the soak: the process died between Tencent's answer and our record of it; the receipt
 // arrives before recovery learns the message's sid. It must come again later, not be dropped.
 TEST_F(SmsRoutesTest, AReceiptForASendWhoseReferenceIsNotYetKnownIsTakenAgainLater) {
+  const std::int64_t now = ToUnixMillis(clock_.Now());
   {
     auto& c = db_.Conn();
     store::NewOutboxMessage m;
@@ -71,8 +72,8 @@ TEST_F(SmsRoutesTest, AReceiptForASendWhoseReferenceIsNotYetKnownIsTakenAgainLat
     m.kind = "match_push";
     m.payload = R"({"kind":"text","text":"x"})";
     m.max_attempts = 3;
-    store::OutboxRepository::Enqueue(c, m, 1'000);
-    ASSERT_EQ(store::OutboxRepository::ClaimDue(c, "dead-instance", "sms", 1'000, 1).size(), 1U);
+    store::OutboxRepository::Enqueue(c, m, now - 2'000);
+    ASSERT_EQ(store::OutboxRepository::ClaimDue(c, "dead-instance", "sms", now - 2'000, 1).size(), 1U);
   }
   const std::string status = std::string("/sms/tencent/") + kSecret + "/status";
   const std::string receipt =
@@ -85,7 +86,7 @@ TEST_F(SmsRoutesTest, AReceiptForASendWhoseReferenceIsNotYetKnownIsTakenAgainLat
   EXPECT_EQ(Post(Deps(), status, other).result(), http::status::ok);
   // Recovery finds the send at Tencent (its sid), and the retried receipt lands.
   ASSERT_TRUE(store::OutboxRepository::Resolve(db_.Conn(), 1, 1, store::Recovery::kWasSent, "tencent:5000:9", "sent",
-                                               2'000, 2'000));
+                                               now - 1'000, now - 1'000));
   EXPECT_EQ(Post(Deps(), status, receipt).result(), http::status::ok);
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox WHERE status = 'delivered'"), 1);
 }

@@ -119,7 +119,9 @@ TEST_F(SmsRepliesTest, AReplyOnAnSmssExtensionCodeAnswersThatSmssPush) {
     m.kind = "match_push";
     m.payload = "{}";
     const auto id = store::OutboxRepository::Enqueue(db_.Conn(), m, ToUnixMillis(clock_.Now()) - 3'600'000).id;
-    db_.Conn().Db().exec("UPDATE outbox SET status = '" + status + "'" + extra + " WHERE id = " + std::to_string(id));
+    // Finished when it was queued, as the dispatcher records a send.
+    db_.Conn().Db().exec("UPDATE outbox SET status = '" + status + "', finished_at = updated_at" + extra +
+                         " WHERE id = " + std::to_string(id));
     return id;
   };
   const auto alone = sent(1, "sent");

@@ -155,17 +155,36 @@ TEST_F(OutboxRepositoryTest, ReceiptsMoveSentMessagesForwardOnly) {
   const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
   SendOnce(c_, id, {AttemptOutcome::kSent, "tencent", "tencent:5000:1", ""}, kNow);
   using D = OutboxRepository::Delivery;
+  const std::string number = "+8613812345678";
   EXPECT_EQ(
-      OutboxRepository::RecordDelivery(c_, {"tencent:5000:1", std::nullopt, "sms", "", true, "DELIVRD"}, kNow + 1),
+      OutboxRepository::RecordDelivery(c_, {"tencent:5000:1", std::nullopt, "sms", number, true, "DELIVRD"}, kNow + 1),
       D::kRecorded);
   EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "delivered");
   // A later failure receipt for the same message (out of order) changes nothing.
   EXPECT_EQ(
-      OutboxRepository::RecordDelivery(c_, {"tencent:5000:1", std::nullopt, "sms", "", false, "UNDELIV"}, kNow + 2),
+      OutboxRepository::RecordDelivery(c_, {"tencent:5000:1", std::nullopt, "sms", number, false, "UNDELIV"}, kNow + 2),
       D::kIgnored);
   EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "delivered");
-  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, {"tencent:nope", std::nullopt, "sms", "", true, ""}, kNow + 3),
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, {"tencent:nope", std::nullopt, "sms", number, true, ""}, kNow + 3),
             D::kIgnored);
+}
+
+TEST_F(OutboxRepositoryTest, AReceiptIsFoundByItsNumberAndReferenceWithinTheWindow) {
+  const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
+  SendOnce(c_, id, {AttemptOutcome::kSent, "tencent", "tencent:5000:1", ""}, kNow);
+  using D = OutboxRepository::Delivery;
+  const OutboxRepository::Receipt receipt{"tencent:5000:1", std::nullopt, "sms", "+8613812345678", false, "UNDELIV"};
+  // The reference under another number, or without one (and without our id), is nobody's.
+  auto other = receipt;
+  other.recipient = "+8613900000000";
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, other, kNow + 1), D::kIgnored);
+  other.recipient.clear();
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, other, kNow + 1), D::kIgnored);
+  // Later than the window after the send: ignored; at its edge: taken.
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, receipt, kNow + OutboxRepository::kReceiptWindowMs + 1), D::kIgnored);
+  EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "sent");
+  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, receipt, kNow + OutboxRepository::kReceiptWindowMs), D::kRecorded);
+  EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "failed");
 }
 
 TEST_F(OutboxRepositoryTest, AnUnmatchedReceiptWaitsWhileASendToItsNumberAwaitsItsReference) {
@@ -196,8 +215,8 @@ TEST_F(OutboxRepositoryTest, AFailedDeliveryQueuesTheFallback) {
   m.fallback = {{"email", "a@example.cn"}};
   const auto id = OutboxRepository::Enqueue(c_, m, kNow).id;
   SendOnce(c_, id, {AttemptOutcome::kSent, "aliyun", "aliyun:77^0", ""}, kNow);
-  EXPECT_EQ(OutboxRepository::RecordDelivery(c_, {"aliyun:77^0", std::nullopt, "sms", "", false, "MK:0001 用户关机"},
-                                             kNow + 1),
+  EXPECT_EQ(OutboxRepository::RecordDelivery(
+                c_, {"aliyun:77^0", std::nullopt, "sms", "+8613812345678", false, "MK:0001 用户关机"}, kNow + 1),
             OutboxRepository::Delivery::kRecorded);
   const auto failed = OutboxRepository::Find(c_, id);
   EXPECT_EQ(failed->status, "failed");
