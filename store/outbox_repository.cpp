@@ -56,13 +56,21 @@ void BindOptText(SQLite::Statement& s, const char* name, const std::string& v) {
   }
 }
 
-// Records how attempt `attempt` of message `id` ended; empty strings keep what is stored.
-void CloseAttempt(Connection& conn, std::int64_t id, int attempt, std::string_view outcome, const std::string& sender,
-                  const std::string& error, const std::string& provider_ref, std::int64_t now_ms) {
+// Records how attempt `attempt` of message `id` ended, if the message is still in that attempt:
+// 'sending', or also 'unknown' when `unknown_too`. Empty strings keep what is stored. Call before
+// the message's own update, which clears claimed_at, the attempt's start. The row is written
+// here, once per attempt: a claim writes nothing but the message (one row less to write and
+// rewrite per send). A row an earlier version wrote 'in_flight' at the claim is completed.
+void CloseAttempt(Connection& conn, std::int64_t id, int attempt, bool unknown_too, std::string_view outcome,
+                  const std::string& sender, const std::string& error, const std::string& provider_ref,
+                  std::int64_t now_ms) {
   auto& att = conn.Prepare(
-      "UPDATE outbox_attempts SET outcome = :outcome, sender = COALESCE(:sender, sender), "
-      "error = COALESCE(:error, error), provider_ref = COALESCE(:ref, provider_ref), finished_at = :now "
-      "WHERE outbox_id = :id AND attempt = :attempt");
+      "INSERT INTO outbox_attempts (outbox_id, attempt, outcome, sender, error, provider_ref, started_at, finished_at) "
+      "SELECT id, attempts, :outcome, :sender, :error, :ref, COALESCE(claimed_at, updated_at), :now FROM outbox "
+      "WHERE id = :id AND attempts = :attempt AND (status = 'sending' OR (:unknown_too AND status = 'unknown')) "
+      "ON CONFLICT (outbox_id, attempt) DO UPDATE SET outcome = excluded.outcome, "
+      "  sender = COALESCE(excluded.sender, sender), error = COALESCE(excluded.error, error), "
+      "  provider_ref = COALESCE(excluded.provider_ref, provider_ref), finished_at = excluded.finished_at");
   att.bind(":outcome", std::string(outcome));
   BindOptText(att, ":sender", sender);
   BindOptText(att, ":error", error);
@@ -70,6 +78,7 @@ void CloseAttempt(Connection& conn, std::int64_t id, int attempt, std::string_vi
   att.bind(":now", now_ms);
   att.bind(":id", id);
   att.bind(":attempt", attempt);
+  att.bind(":unknown_too", unknown_too ? 1 : 0);
   att.exec();
 }
 
@@ -156,16 +165,6 @@ std::vector<OutboxMessage> OutboxRepository::ClaimDue(Connection& conn, std::str
   std::sort(claimed.begin(), claimed.end(), [](const OutboxMessage& a, const OutboxMessage& b) {
     return std::tie(b.priority, a.next_attempt_at, a.id) < std::tie(a.priority, b.next_attempt_at, b.id);
   });
-  auto& attempt = conn.Prepare(
-      "INSERT INTO outbox_attempts (outbox_id, attempt, outcome, started_at) "
-      "VALUES (:id, :attempt, 'in_flight', :now)");
-  for (const auto& m : claimed) {
-    attempt.reset();
-    attempt.bind(":id", m.id);
-    attempt.bind(":attempt", m.attempts);
-    attempt.bind(":now", now_ms);
-    attempt.exec();
-  }
   return claimed;
 }
 
@@ -211,10 +210,6 @@ void OutboxRepository::Defer(Connection& conn, std::int64_t id, int attempt, std
   upd.bind(":id", id);
   upd.bind(":attempt", attempt);
   upd.exec();
-  auto& del = conn.Prepare("DELETE FROM outbox_attempts WHERE outbox_id = :id AND attempt = :attempt");
-  del.bind(":id", id);
-  del.bind(":attempt", attempt);
-  del.exec();
 }
 
 namespace {
@@ -332,6 +327,7 @@ bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, co
       "                       OR (:outcome = 'retryable' AND attempts >= max_attempts) THEN :now END "
       "WHERE id = :id AND status = 'sending' AND attempts = :attempt");
   const std::string outcome(ToString(record.outcome));
+  CloseAttempt(conn, id, attempt, false, outcome, record.sender, record.error, record.provider_ref, now_ms);
   upd.bind(":outcome", outcome);
   upd.bind(":retry_at", retry_at_ms);
   BindOptText(upd, ":ref", record.provider_ref);
@@ -339,9 +335,7 @@ bool OutboxRepository::Finish(Connection& conn, std::int64_t id, int attempt, co
   upd.bind(":now", now_ms);
   upd.bind(":id", id);
   upd.bind(":attempt", attempt);
-  if (upd.exec() != 1) return false;
-  CloseAttempt(conn, id, attempt, outcome, record.sender, record.error, record.provider_ref, now_ms);
-  return true;
+  return upd.exec() == 1;
 }
 
 OutboxRepository::Delivery OutboxRepository::RecordDelivery(Connection& conn, const Receipt& receipt,
@@ -462,11 +456,14 @@ bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, R
     case Recovery::kStillUnknown:
       if (give_up_before_ms > 0) {
         // Unknown for too long: stop asking and give it to a human, but never resend it.
-        auto& started =
-            conn.Prepare("SELECT started_at FROM outbox_attempts WHERE outbox_id = :id AND attempt = :attempt");
+        // A send lost in a crash has no attempt row yet: it started when it was claimed.
+        auto& started = conn.Prepare(
+            "SELECT COALESCE((SELECT started_at FROM outbox_attempts WHERE outbox_id = :id AND attempt = :attempt), "
+            "                (SELECT claimed_at FROM outbox WHERE id = :id))");
         started.bind(":id", id);
         started.bind(":attempt", attempt);
-        if (started.executeStep() && started.getColumn(0).getInt64() < give_up_before_ms) {
+        if (started.executeStep() && !started.getColumn(0).isNull() &&
+            started.getColumn(0).getInt64() < give_up_before_ms) {
           status = "dead";
           outcome = "unknown";
         }
@@ -487,15 +484,14 @@ bool OutboxRepository::Resolve(Connection& conn, std::int64_t id, int attempt, R
       "               WHEN 'dead' THEN 'outcome still unknown after the give-up time; not resent' "
       "               ELSE last_error END "
       "WHERE id = :id AND attempts = :attempt AND status IN ('sending', 'unknown')");
+  CloseAttempt(conn, id, attempt, true, outcome, "", "", provider_ref, now_ms);
   upd.bind(":status", status);
   BindOptText(upd, ":ref", provider_ref);
   upd.bind(":now", now_ms);
   upd.bind(":recheck", recheck_at_ms);
   upd.bind(":id", id);
   upd.bind(":attempt", attempt);
-  if (upd.exec() != 1) return false;
-  CloseAttempt(conn, id, attempt, outcome, "", "", provider_ref, now_ms);
-  return true;
+  return upd.exec() == 1;
 }
 
 bool OutboxRepository::HasDue(Connection& conn, std::string_view channel, std::int64_t now_ms) {
@@ -529,9 +525,15 @@ std::vector<OutboxMessage> OutboxRepository::Recent(Connection& conn, int limit,
 
 std::vector<OutboxAttempt> OutboxRepository::Attempts(Connection& conn, std::int64_t id) {
   std::vector<OutboxAttempt> out;
+  // The attempt in flight has no row until it ends (CloseAttempt): the message says it.
   auto& sel = conn.Prepare(
       "SELECT attempt, COALESCE(sender, ''), outcome, error, provider_ref, started_at, finished_at "
-      "FROM outbox_attempts WHERE outbox_id = :id ORDER BY attempt");
+      "FROM outbox_attempts WHERE outbox_id = :id "
+      "UNION ALL "
+      "SELECT attempts, '', 'in_flight', NULL, NULL, claimed_at, NULL FROM outbox WHERE id = :id "
+      "  AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM outbox_attempts a "
+      "                                         WHERE a.outbox_id = outbox.id AND a.attempt = outbox.attempts) "
+      "ORDER BY 1");
   sel.bind(":id", id);
   while (sel.executeStep()) {
     OutboxAttempt a;

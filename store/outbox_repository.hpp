@@ -102,8 +102,9 @@ class OutboxRepository {
  public:
   static EnqueueResult Enqueue(Connection& conn, const NewOutboxMessage& msg, std::int64_t now_ms);
 
-  /// Claims up to `limit` due pending messages for `instance`: status 'sending', attempts+1, an
-  /// 'in_flight' attempt row written before anything is sent.
+  /// Claims up to `limit` due pending messages for `instance`: status 'sending', attempts+1,
+  /// claimed_at now, before anything is sent. The attempt's row is written when it ends (Finish,
+  /// Resolve); until then Attempts shows it 'in_flight'.
   static std::vector<OutboxMessage> ClaimDue(Connection& conn, std::string_view instance, std::string_view channel,
                                              std::int64_t now_ms, int limit);
   /// Whether `channel` has a pending message due by `now_ms`.

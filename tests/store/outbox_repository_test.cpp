@@ -37,7 +37,7 @@ TEST_F(OutboxRepositoryTest, SameKeyTwiceIsOneMessage) {
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox"), 1);
 }
 
-TEST_F(OutboxRepositoryTest, ClaimTakesDueMessagesOfOneChannelByPriorityAndWritesInFlightAttempt) {
+TEST_F(OutboxRepositoryTest, ClaimTakesDueMessagesOfOneChannelByPriorityAndShowsTheAttemptInFlight) {
   OutboxRepository::Enqueue(c_, Msg("low"), kNow);
   OutboxRepository::Enqueue(c_, Msg("high", "sms", 5), kNow);
   OutboxRepository::Enqueue(c_, Msg("other-channel", "email"), kNow);
@@ -52,7 +52,25 @@ TEST_F(OutboxRepositoryTest, ClaimTakesDueMessagesOfOneChannelByPriorityAndWrite
   EXPECT_EQ(claimed[0].status, "sending");
   EXPECT_EQ(claimed[0].attempts, 1);
   EXPECT_EQ(claimed[0].claimed_by, "me");
-  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts WHERE outcome = 'in_flight'"), 2);
+  // In flight until its outcome is recorded; its row is written then, once.
+  const auto attempts = OutboxRepository::Attempts(c_, claimed[0].id);
+  ASSERT_EQ(attempts.size(), 1U);
+  EXPECT_EQ(attempts[0].attempt, 1);
+  EXPECT_EQ(attempts[0].outcome, "in_flight");
+  EXPECT_EQ(attempts[0].started_at, kNow);
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts"), 0);
+  ASSERT_TRUE(OutboxRepository::Finish(c_, claimed[0].id, 1, {AttemptOutcome::kSent, "tencent", "tencent:1", ""},
+                                       kNow + 5, kNow + 5));
+  const auto done = OutboxRepository::Attempts(c_, claimed[0].id);
+  ASSERT_EQ(done.size(), 1U);
+  EXPECT_EQ(done[0].outcome, "sent");
+  EXPECT_EQ(done[0].sender, "tencent");
+  EXPECT_EQ(done[0].started_at, kNow);
+  EXPECT_EQ(done[0].finished_at, kNow + 5);
+  // A finish that does not match the claim (another attempt) writes nothing.
+  EXPECT_FALSE(OutboxRepository::Finish(c_, claimed[1].id, 2, {AttemptOutcome::kSent, "tencent", "", ""}, kNow + 5,
+                                        kNow + 5));
+  EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts"), 1);
   // Claimed messages are not claimed again.
   EXPECT_TRUE(OutboxRepository::ClaimDue(c_, "other", "sms", kNow, 10).empty());
   EXPECT_TRUE(OutboxRepository::HasDue(c_, "email", kNow));
@@ -131,6 +149,27 @@ TEST_F(OutboxRepositoryTest, InDoubtFindsOtherInstancesClaimsAndDueUnknowns) {
   const auto attempts = OutboxRepository::Attempts(c_, a);
   EXPECT_EQ(attempts.back().outcome, "recovered_sent");
   EXPECT_EQ(OutboxRepository::Attempts(c_, b).back().outcome, "recovered_lost");
+}
+
+TEST_F(OutboxRepositoryTest, ASendLostInACrashIsRecordedFromItsClaimAndAnOldInFlightRowIsCompleted) {
+  const auto a = OutboxRepository::Enqueue(c_, Msg("a"), kNow).id;
+  const auto b = OutboxRepository::Enqueue(c_, Msg("b"), kNow).id;
+  ASSERT_EQ(OutboxRepository::ClaimDue(c_, "dead-instance", "sms", kNow, 2).size(), 2U);
+  // b was claimed by a version that wrote the attempt's row at the claim.
+  c_.Db().exec("INSERT INTO outbox_attempts (outbox_id, attempt, outcome, started_at) VALUES (" + std::to_string(b) +
+               ", 1, 'in_flight', " + std::to_string(kNow) + ")");
+  // Unknown past the give-up time, measured from the claim: dead, never resent; one row each.
+  const auto give_up = kNow + 1;
+  ASSERT_TRUE(OutboxRepository::Resolve(c_, a, 1, Recovery::kStillUnknown, "", "sent", kNow + 10, kNow + 20, give_up));
+  ASSERT_TRUE(OutboxRepository::Resolve(c_, b, 1, Recovery::kStillUnknown, "", "sent", kNow + 10, kNow + 20, give_up));
+  for (const auto id : {a, b}) {
+    EXPECT_EQ(OutboxRepository::Find(c_, id)->status, "dead");
+    const auto attempts = OutboxRepository::Attempts(c_, id);
+    ASSERT_EQ(attempts.size(), 1U) << id;
+    EXPECT_EQ(attempts[0].outcome, "unknown");
+    EXPECT_EQ(attempts[0].started_at, kNow);
+    EXPECT_EQ(attempts[0].finished_at, kNow + 10);
+  }
 }
 
 TEST_F(OutboxRepositoryTest, RecentAndCounts) {
