@@ -392,34 +392,35 @@ std::vector<std::int64_t> OutboxRepository::SentTimes(Connection& conn, std::str
                                                       std::string_view recipient, std::int64_t since_ms,
                                                       std::int64_t now_ms, std::int64_t except_id,
                                                       const std::vector<std::string>& kinds, bool only_kinds) {
-  // At most a handful of kinds: a JSON array keeps the statement cacheable.
-  const nlohmann::json list = kinds;
   // Two ranges of the recipient's index entries: finished since `since` (a sent message's time is
-  // when it finished), and not finished (in flight, or unknown since updated_at).
+  // when it finished), and not finished (in flight, or unknown since updated_at). The kinds are
+  // told apart here: a recipient has a handful of rows in a day, and a list in SQL would be built
+  // again at each call.
   auto& q = conn.Prepare(
-      "SELECT finished_at AS at FROM outbox INDEXED BY outbox_recipient "
+      "SELECT finished_at AS at, kind FROM outbox INDEXED BY outbox_recipient "
       "WHERE channel = :channel AND recipient = :recipient AND finished_at > :since AND id != :except "
       "  AND (status = 'sent' OR status = 'delivered') "
-      "  AND (kind IN (SELECT value FROM json_each(:kinds))) = :only "
       "UNION ALL "
-      "SELECT updated_at FROM outbox INDEXED BY outbox_recipient "
+      "SELECT updated_at, kind FROM outbox INDEXED BY outbox_recipient "
       "WHERE channel = :channel AND recipient = :recipient AND finished_at IS NULL AND updated_at > :since "
       "  AND id != :except "
       // Messages claimed in this same transaction count in id order, so that of several claimed
       // together only as many as the cap allows pass, whatever order they are checked in.
       "  AND (status = 'unknown' OR status = 'sent' OR status = 'delivered' "
       "       OR (status = 'sending' AND (claimed_at < :claimed OR id < :except))) "
-      "  AND (kind IN (SELECT value FROM json_each(:kinds))) = :only "
       "ORDER BY 1");
   q.bind(":channel", std::string(channel));
   q.bind(":recipient", std::string(recipient));
   q.bind(":since", since_ms);
   q.bind(":except", except_id);
-  q.bind(":kinds", list.dump());
-  q.bind(":only", only_kinds ? 1 : 0);
   q.bind(":claimed", now_ms);
   std::vector<std::int64_t> out;
-  while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
+  while (q.executeStep()) {
+    const char* kind = q.getColumn(1).getText();
+    const bool listed = std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+    if (listed == only_kinds) out.push_back(q.getColumn(0).getInt64());
+  }
+  q.reset();
   return out;
 }
 
