@@ -9,8 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -30,7 +33,9 @@
 #include "dialogs/pushes.hpp"
 #include "store/migrations.hpp"
 #include "store/writer.hpp"
+#include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace duijie {
 namespace {
@@ -54,6 +59,31 @@ long RssKb() {
     status.ignore(1 << 10, '\n');
   }
   return 0;
+}
+
+// CPU seconds so far of each of this process's threads, by thread name.
+std::map<std::string, double> ThreadCpu() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::ifstream stat(task.path() / "stat");
+    std::string name;
+    std::string line;
+    std::getline(comm, name);
+    std::getline(stat, line);
+    // Fields 14 and 15 (utime, stime) follow the parenthesised name, which may hold spaces.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    double utime = 0;
+    double stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    out[name] += (utime + stime) / tick;
+  }
+  return out;
 }
 
 long PeakKb() {
@@ -233,6 +263,8 @@ int main(int argc, char** argv) {
     });
   };
   const double w0 = writer_cpu();
+  const auto threads0 = ThreadCpu();
+  const auto commits0 = writer.GetStats().batches;
   net::io_context ioc;
   bot::Dispatcher dispatcher(ioc.get_executor(), writer, {{"sms", &sender}}, clock, random, nullptr, log, options);
   const auto start_ms = ToUnixMillis(clock.Now());
@@ -258,7 +290,10 @@ int main(int argc, char** argv) {
         ioc.stop();
       },
       net::detached);
-  std::thread second([&] { ioc.run(); });
+  std::thread second([&] {
+    pthread_setname_np(pthread_self(), "bench-io-2");
+    ioc.run();
+  });
   ioc.run();
   second.join();
   // Until the last outcome was recorded (not the progress tick that saw it).
@@ -268,6 +303,13 @@ int main(int argc, char** argv) {
   const double outbox = n / (static_cast<double>(std::max<std::int64_t>(1, last_ms - start_ms)) / 1000.0);
   const double outbox_cpu_us = (cpu() - c1) * 1e6 / n;
   const double writer_cpu_us = (writer_cpu() - w0) * 1e6 / n;
+  const auto commits = writer.GetStats().batches - commits0;
+  std::string by_thread;
+  for (const auto& [name, seconds] : ThreadCpu()) {
+    const auto before = threads0.find(name);
+    const double spent = seconds - (before == threads0.end() ? 0.0 : before->second);
+    by_thread += " " + name + " " + std::to_string(static_cast<long>(spent * 1e6 / n));
+  }
   const auto counts = writer.RunSync([](store::Connection& c) { return store::OutboxRepository::CountByStatus(c); });
   http.Stop();
 
@@ -284,6 +326,9 @@ int main(int argc, char** argv) {
             << "our CPU per message " << static_cast<long>(direct_cpu_us) << " us direct, "
             << static_cast<long>(outbox_cpu_us) << " us through the outbox (the fake's is not counted), of which "
             << static_cast<long>(writer_cpu_us) << " us on the store's writer thread\n"
+            << "CPU us per message through the outbox, by thread (clock ticks):" << by_thread << "\n"
+            << "writer transactions " << commits << " (" << static_cast<double>(n) / static_cast<double>(commits)
+            << " messages each)\n"
             << "RSS kB at start / 25% / 50% / 75% / end of the drain: " << rss_start << " / " << quarter(1) << " / "
             << quarter(2) << " / " << quarter(3) << " / " << quarter(4) << "\n"
             << "peak RSS kB         " << PeakKb() << "\n";
