@@ -173,10 +173,10 @@ class OutboxRepository {
   /// reason and the message's fallback queued. The message is the one with the receipt's
   /// reference among those to its channel and recipient that finished within kReceiptWindowMs or
   /// are unfinished; else, when the receipt names one, the outbox id. A receipt with neither a
-  /// number nor our id matches nothing (every provider's carries the number). A receipt that matches nothing while a message to
-  /// its recipient may have reached the provider without our knowing its reference yet
-  /// ('sending', or 'unknown' after a crash or a timeout) is kInFlight too: it may be that
-  /// message's, and is worth taking again once that is settled.
+  /// number nor our id matches nothing (every provider's carries the number). A receipt that
+  /// matches nothing while a message to its recipient may have reached the provider without our
+  /// knowing its reference yet ('sending', or 'unknown' after a crash or a timeout) is kInFlight
+  /// too: it may be that message's, and is worth taking again once that is settled.
   static Delivery RecordDelivery(Connection& conn, const Receipt& receipt, std::int64_t now_ms);
   /// When the messages to `recipient` on `channel` that reached (or may have reached) the
   /// provider in (`since_ms`, `now_ms`] were sent, oldest first: those of the kinds in `kinds`, or

@@ -68,8 +68,8 @@ TEST_F(OutboxRepositoryTest, ClaimTakesDueMessagesOfOneChannelByPriorityAndShows
   EXPECT_EQ(done[0].started_at, kNow);
   EXPECT_EQ(done[0].finished_at, kNow + 5);
   // A finish that does not match the claim (another attempt) writes nothing.
-  EXPECT_FALSE(OutboxRepository::Finish(c_, claimed[1].id, 2, {AttemptOutcome::kSent, "tencent", "", ""}, kNow + 5,
-                                        kNow + 5));
+  EXPECT_FALSE(
+      OutboxRepository::Finish(c_, claimed[1].id, 2, {AttemptOutcome::kSent, "tencent", "", ""}, kNow + 5, kNow + 5));
   EXPECT_EQ(db_.Scalar("SELECT count(*) FROM outbox_attempts"), 1);
   // Claimed messages are not claimed again.
   EXPECT_TRUE(OutboxRepository::ClaimDue(c_, "other", "sms", kNow, 10).empty());
