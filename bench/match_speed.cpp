@@ -4,7 +4,7 @@
 // tokenizer, BM25) answering the same queries over the same texts in the same run.
 //
 //   build-release/bench/match_speed [--researchers N] [--needs N] [--queries N]
-//                                   [--fts-queries N] [--no-fts] [DIR]
+//                                   [--fts-queries N] [--exact-checks N] [--no-fts] [DIR]
 //
 // BUDGET, CANDS and NEGLIGIBLE in the environment override the matcher's SearchLimits
 // (postings_budget, max_candidates, negligible_share) for tuning; the run reports how much of the
@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   std::size_t needs = 100'000;
   std::size_t queries = 1000;
   std::size_t fts_queries = 50;
+  std::size_t exact_checks = 100;
   bool fts = true;
   std::filesystem::path dir = "tests/data/matching-dev";
   for (int i = 1; i < argc; ++i) {
@@ -94,11 +95,13 @@ int main(int argc, char** argv) {
       queries = value();
     } else if (arg == "--fts-queries") {
       fts_queries = value();
+    } else if (arg == "--exact-checks") {
+      exact_checks = value();
     } else if (arg == "--no-fts") {
       fts = false;
     } else if (arg[0] == '-') {
       std::cerr << "usage: match_speed [--researchers N] [--needs N] [--queries N] "
-                   "[--fts-queries N] [--no-fts] [DIR]\n";
+                   "[--fts-queries N] [--exact-checks N] [--no-fts] [DIR]\n";
       return 2;
     } else {
       dir = arg;
@@ -163,7 +166,7 @@ int main(int argc, char** argv) {
   }
   // How much the work bounds cost: the first queries answered again exactly, and the share of
   // the exact top 20 the bounded search found.
-  const std::size_t checked = std::min<std::size_t>(100, need_queries.size());
+  const std::size_t checked = std::min(exact_checks, need_queries.size());
   const m::SearchLimits bounded = matcher.Options().limits;
   matcher.SetSearchLimits({});
   double overlap_n2r = 0;
