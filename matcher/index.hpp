@@ -100,6 +100,9 @@ class Index {
   [[nodiscard]] std::size_t MemoryBytes() const;
 
   [[nodiscard]] TermId Lookup(std::string_view term) const;
+  /// Whether the term's postings are kept dense (one frequency per document): for tests and
+  /// memory reports.
+  [[nodiscard]] bool IsDense(TermId term) const { return term < lists_.size() && lists_[term].dense; }
   /// The terms of the texts that occur in the index, with their weighted frequencies.
   [[nodiscard]] std::vector<QueryTerm> MakeQuery(std::span<const WeightedText> fields) const;
 
@@ -121,11 +124,19 @@ class Index {
   [[nodiscard]] float Idf(TermId term) const;
 
  private:
+  // Sparse, a term's documents in ascending order with their frequencies; dense, for a term in
+  // a large share of the documents (a common character): no ids and one frequency per document,
+  // 0 where the term is absent. The dense form is the smaller one there, and a probe is one load
+  // instead of a search.
   struct PostingList {
     std::vector<DocId> docs;
-    std::vector<std::uint16_t> tfs;
-    std::uint16_t max_tf = 0;
+    std::vector<std::uint8_t> tfs;
+    std::uint32_t df = 0;  // postings, tombstoned ones included until Compact()
+    bool dense = false;
+    std::uint8_t max_tf = 0;
     std::uint32_t min_len = std::numeric_limits<std::uint32_t>::max();
+
+    [[nodiscard]] std::uint8_t DenseTf(DocId doc) const { return doc < tfs.size() ? tfs[doc] : 0; }
   };
   struct StringHash {
     using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard library's name
@@ -133,6 +144,8 @@ class Index {
   };
 
   [[nodiscard]] float AverageLength() const;
+  // Turns lists dense or sparse by their share of the documents now.
+  void Rebalance();
   [[nodiscard]] float UpperBound(const PostingList& list, float idf, float avg) const;
 
   const Analyzer& analyzer_;
@@ -143,6 +156,8 @@ class Index {
   std::vector<std::uint8_t> live_;
   std::size_t live_count_ = 0;
   std::uint64_t live_length_ = 0;
+  static constexpr std::size_t kFirstRebalance = 4096;
+  std::size_t next_rebalance_ = kFirstRebalance;
   Analysis scratch_;
 };
 

@@ -176,6 +176,94 @@ TEST(Index, RemovedDocumentsAreNeverReturnedAndCompactKeepsTheRanking) {
   EXPECT_NEAR(index.Idf(terms[0].term), std::log(1 + (2 - 1 + 0.5) / (1 + 0.5)), 1e-6);
 }
 
+TEST(Index, DenseListsOfCommonTermsGiveTheSameAnswersAsTheBruteForce) {
+  // Past a few thousand documents the lists of terms in more than one document in 16 are kept
+  // dense; searches mixing them with sparse ones, with removed documents and a factor, must
+  // still be exact, and a bounded search must still return true scores.
+  const Analyzer analyzer;
+  Index index(analyzer);
+  std::mt19937 rng(23);
+  auto coin = [&](int one_in) { return std::uniform_int_distribution<>(0, one_in - 1)(rng) == 0; };
+  for (int d = 0; d < 12'000; ++d) {
+    std::string text;
+    for (int c = 0; c < 6; ++c) {
+      if (coin(3)) text += "c" + std::to_string(c) + " ";
+    }
+    for (int m = 0; m < 20; ++m) {
+      if (coin(9)) text += "m" + std::to_string(m) + " ";
+    }
+    for (int r = 0; r < 4; ++r) text += "r" + std::to_string(rng() % 3000) + " ";
+    if (coin(4)) text += "c0 c0 ";
+    Add(index, text, static_cast<std::uint16_t>(1 + d % 2));
+  }
+  EXPECT_TRUE(index.IsDense(index.Lookup("c0")));
+  EXPECT_TRUE(index.IsDense(index.Lookup("m7")));
+  EXPECT_FALSE(index.IsDense(index.Lookup("r7")));
+  for (DocId d = 0; d < 12'000; d += 7) index.Remove(d);
+  const DocFactor factor = [](DocId d) { return d % 13 == 0 ? 0.0F : (d % 3 == 0 ? 1.8F : 1.0F); };
+  auto check = [&](const std::string& text) {
+    const auto query = Query(index, text);
+    for (const std::size_t k : {1U, 20U}) {
+      const auto fast = index.Search(query, k, factor, 1.8F);
+      const auto slow = BruteForce(index, query, k, factor);
+      ASSERT_EQ(fast.size(), slow.size()) << text;
+      for (std::size_t i = 0; i < fast.size(); ++i) {
+        EXPECT_EQ(fast[i].doc, slow[i].doc) << text << " rank " << i;
+        EXPECT_NEAR(fast[i].score, slow[i].score, 1e-3F * slow[i].score);
+      }
+    }
+    const auto bounded =
+        index.Search(query, 20, factor, 1.8F, {.postings_budget = 3'000, .max_candidates = 200, .negligible_share = 0});
+    for (std::size_t i = 0; i < bounded.size(); ++i) {
+      float truth = 0;
+      for (const QueryTerm& t : query) truth += index.TermScore(t, bounded[i].doc);
+      EXPECT_NEAR(bounded[i].score, truth * factor(bounded[i].doc), 1e-3F * bounded[i].score) << text;
+    }
+  };
+  for (int q = 0; q < 60; ++q) {
+    std::string text = "c" + std::to_string(q % 6) + " m" + std::to_string(q % 20) + " ";
+    for (int r = 0; r < q % 5; ++r) text += "r" + std::to_string(rng() % 3000) + " ";
+    check(text);
+  }
+  index.Compact();
+  check("c0 c1 m3 m4 r10 r20");
+}
+
+TEST(Index, ADenseListTurnsSparseAgainWhenItsDocumentsAreRemoved) {
+  const Analyzer analyzer;
+  Index index(analyzer);
+  for (int d = 0; d < 4096; ++d) Add(index, d < 400 ? "x y" : "y");
+  const TermId x = index.Lookup("x");
+  ASSERT_TRUE(index.IsDense(x));
+  for (DocId d = 0; d < 300; ++d) index.Remove(d);
+  index.Compact();
+  EXPECT_FALSE(index.IsDense(x));
+  const auto query = Query(index, "x");
+  EXPECT_EQ(index.TermScore(query[0], 100), 0);
+  EXPECT_GT(index.TermScore(query[0], 350), 0);
+  const auto hits = index.Search(query, 200, {}, 1);
+  ASSERT_EQ(hits.size(), 100U);
+  EXPECT_EQ(hits.front().doc, 300U);
+  EXPECT_EQ(hits.back().doc, 399U);
+}
+
+TEST(Index, ATermsFrequencyCountsUpTo255) {
+  // Frequencies are kept in a byte; BM25 has saturated long before.
+  const Analyzer analyzer;
+  Index index(analyzer);
+  std::string many;
+  std::string clamped;
+  for (int i = 0; i < 300; ++i) many += "x ";
+  for (int i = 0; i < 255; ++i) clamped += "x ";
+  for (int i = 0; i < 45; ++i) clamped += "y ";
+  const DocId a = Add(index, many);
+  const DocId b = Add(index, clamped);
+  Add(index, "z");
+  const auto query = Query(index, "x");
+  EXPECT_EQ(index.Length(a), index.Length(b));
+  EXPECT_FLOAT_EQ(index.TermScore(query[0], a), index.TermScore(query[0], b));
+}
+
 TEST(Index, TiesGoToTheLowerIdAndUnknownTermsMatchNothing) {
   const Analyzer analyzer;
   Index index(analyzer);
