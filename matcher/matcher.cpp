@@ -1,6 +1,7 @@
 #include "matcher/matcher.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 
 namespace duijie::matcher {
@@ -203,7 +204,7 @@ std::shared_ptr<const Matcher::NeedView> Matcher::ViewOfNeed(DocId need_doc) con
     if (need_views_.size() >= kMaxNeedViews) need_views_.clear();
   }
   auto view = std::make_shared<NeedView>();
-  view->query = Prepare(researchers_, NeedTexts(need_doc)).query;
+  view->query = Prepare(researchers_, NeedTexts(need_doc), /*span_ids=*/false).query;
   // How well a researcher fits the need, on a scale the need sets: its query's total weight.
   // The best researcher's score would be the natural yardstick, but finding it is a search over
   // the whole pool per need; on the dev set the best scores sit near this share of the weight
@@ -219,20 +220,37 @@ std::shared_ptr<const Matcher::NeedView> Matcher::ViewOfNeed(DocId need_doc) con
   return view;
 }
 
-Matcher::Prepared Matcher::Prepare(const Side& side, std::span<const WeightedText> texts) const {
+Matcher::Prepared Matcher::Prepare(const Side& side, std::span<const WeightedText> texts, bool span_ids) const {
   Prepared prepared;
   prepared.analyses.resize(texts.size());
   prepared.ids.resize(texts.size());
   std::vector<std::pair<TermId, float>> bag;
+  std::vector<std::string_view> distinct;
   for (std::size_t i = 0; i < texts.size(); ++i) {
     analyzer_.Analyze(texts[i].text, prepared.analyses[i]);
     const Analysis& analysis = prepared.analyses[i];
-    std::vector<TermId>& ids = prepared.ids[i];
-    ids.reserve(analysis.terms.size());
-    for (const TermSpan& span : analysis.terms) {
-      const TermId id = side.index.Lookup(analysis.Term(span));
-      ids.push_back(id);
-      if (id != kNoTerm) bag.emplace_back(id, static_cast<float>(texts[i].weight));
+    const auto weight = static_cast<float>(texts[i].weight);
+    if (span_ids) {
+      std::vector<TermId>& ids = prepared.ids[i];
+      ids.reserve(analysis.terms.size());
+      for (const TermSpan& span : analysis.terms) {
+        const TermId id = side.index.Lookup(analysis.Term(span));
+        ids.push_back(id);
+        if (id != kNoTerm) bag.emplace_back(id, weight);
+      }
+    } else {
+      // Each distinct term looked up once: a lookup in a national pool's dictionary is a cache
+      // miss or two, and a description repeats most of its characters.
+      distinct.clear();
+      for (const TermSpan& span : analysis.terms) distinct.push_back(analysis.Term(span));
+      std::sort(distinct.begin(), distinct.end());
+      for (std::size_t at = 0; at < distinct.size();) {
+        std::size_t end = at + 1;
+        while (end < distinct.size() && distinct[end] == distinct[at]) ++end;
+        const TermId id = side.index.Lookup(distinct[at]);
+        if (id != kNoTerm) bag.emplace_back(id, weight * static_cast<float>(end - at));
+        at = end;
+      }
     }
     if (!synonyms_.empty()) {
       Expand(side, analysis, options_.synonym_weight * static_cast<float>(texts[i].weight), bag);

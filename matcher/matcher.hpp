@@ -128,13 +128,14 @@ class Matcher {
   [[nodiscard]] std::vector<Match> Rank(const Side& side, std::span<const WeightedText> texts,
                                         const std::array<Tag, kMaxFields>& fields, Tag region, std::size_t k,
                                         const Allow& allow) const;
-  // A query analysed once: its texts' terms with their ids on one side, and the weighted terms.
+  // A query analysed once: its texts' terms with their ids on one side (by position, for
+  // explanations; empty when span_ids is false), and the weighted terms.
   struct Prepared {
     std::vector<Analysis> analyses;
     std::vector<std::vector<TermId>> ids;
     std::vector<QueryTerm> query;
   };
-  [[nodiscard]] Prepared Prepare(const Side& side, std::span<const WeightedText> texts) const;
+  [[nodiscard]] Prepared Prepare(const Side& side, std::span<const WeightedText> texts, bool span_ids = true) const;
   [[nodiscard]] std::vector<std::string> Explain(const Side& side, const Prepared& prepared, DocId doc) const;
 
   // A need as a query on the researchers, and the score that counts as a full fit; cached, and
