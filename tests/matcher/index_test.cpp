@@ -38,6 +38,18 @@ std::vector<Hit> BruteForce(const Index& index, const std::vector<QueryTerm>& qu
   return hits;
 }
 
+// The search's top k must be the brute force's, document by document.
+void ExpectSameAsBruteForce(const Index& index, const std::vector<QueryTerm>& query, std::size_t k,
+                            const DocFactor& factor, const std::string& label) {
+  const auto fast = index.Search(query, k, factor, 1.8F);
+  const auto slow = BruteForce(index, query, k, factor);
+  ASSERT_EQ(fast.size(), slow.size()) << label;
+  for (std::size_t i = 0; i < fast.size(); ++i) {
+    EXPECT_EQ(fast[i].doc, slow[i].doc) << label << " rank " << i;
+    EXPECT_NEAR(fast[i].score, slow[i].score, 1e-3F * slow[i].score);
+  }
+}
+
 TEST(Index, ScoresAreBm25) {
   const Analyzer analyzer;
   Index index(analyzer, {.k1 = 1.2F, .b = 0.75F});
@@ -93,15 +105,7 @@ TEST(Index, MaxScoreReturnsExactlyTheBruteForceTopK) {
     const int len = std::uniform_int_distribution<>(1, 30)(rng);
     for (int i = 0; i < len; ++i) text += pick() + " ";
     const auto query = Query(index, text);
-    for (const std::size_t k : {1U, 5U, 20U}) {
-      const auto fast = index.Search(query, k, factor, 1.8F);
-      const auto slow = BruteForce(index, query, k, factor);
-      ASSERT_EQ(fast.size(), slow.size()) << text;
-      for (std::size_t i = 0; i < fast.size(); ++i) {
-        EXPECT_EQ(fast[i].doc, slow[i].doc) << text << " rank " << i;
-        EXPECT_NEAR(fast[i].score, slow[i].score, 1e-3F * slow[i].score);
-      }
-    }
+    for (const std::size_t k : {1U, 5U, 20U}) ExpectSameAsBruteForce(index, query, k, factor, text);
   }
 }
 
@@ -203,15 +207,7 @@ TEST(Index, DenseListsOfCommonTermsGiveTheSameAnswersAsTheBruteForce) {
   const DocFactor factor = [](DocId d) { return d % 13 == 0 ? 0.0F : (d % 3 == 0 ? 1.8F : 1.0F); };
   auto check = [&](const std::string& text) {
     const auto query = Query(index, text);
-    for (const std::size_t k : {1U, 20U}) {
-      const auto fast = index.Search(query, k, factor, 1.8F);
-      const auto slow = BruteForce(index, query, k, factor);
-      ASSERT_EQ(fast.size(), slow.size()) << text;
-      for (std::size_t i = 0; i < fast.size(); ++i) {
-        EXPECT_EQ(fast[i].doc, slow[i].doc) << text << " rank " << i;
-        EXPECT_NEAR(fast[i].score, slow[i].score, 1e-3F * slow[i].score);
-      }
-    }
+    for (const std::size_t k : {1U, 20U}) ExpectSameAsBruteForce(index, query, k, factor, text);
     const auto bounded =
         index.Search(query, 20, factor, 1.8F, {.postings_budget = 3'000, .max_candidates = 200, .negligible_share = 0});
     for (std::size_t i = 0; i < bounded.size(); ++i) {
