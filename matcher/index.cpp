@@ -293,8 +293,8 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
 
   struct Term {
     const PostingList* list;
-    float weight;  // query weight × idf
-    float bound;   // the most this term can add to one document
+    float scale;  // query weight × idf × (k1 + 1): the contribution is scale × tf / (tf + norm)
+    float bound;  // the most this term can add to one document
   };
   std::vector<Term> terms;
   terms.reserve(query.size());
@@ -303,7 +303,7 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
     const PostingList& list = lists_[q.term];
     if (list.df == 0) continue;
     const float idf = Idf(q.term);
-    terms.push_back({&list, q.weight * idf, q.weight * UpperBound(list, idf, avg)});
+    terms.push_back({&list, q.weight * idf * (k1 + 1), q.weight * UpperBound(list, idf, avg)});
   }
   std::sort(terms.begin(), terms.end(), [](const Term& x, const Term& y) { return x.bound > y.bound; });
   // rest[i]: the most the terms from i on can add together.
@@ -323,9 +323,7 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
   auto norm_of = [norm_base, norm_per_length, lengths = lengths_.data()](DocId d) {
     return norm_base + norm_per_length * static_cast<float>(lengths[d]);
   };
-  auto contribution = [k1](const Term& term, float tf, float norm) {
-    return term.weight * (k1 + 1) * tf / (tf + norm);
-  };
+  auto contribution = [](float scale, float tf, float norm) { return scale * tf / (tf + norm); };
   // Factors are fetched when first needed, not for every document a list touches: most
   // candidates of a long query never get near the top. A removed document's postings stay until
   // Compact(); it is walked like the others and left out here.
@@ -362,22 +360,20 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
       for (std::size_t d = limit; d < std::min(limit + kWindow, lengths_.size()); d += 64 / sizeof(std::uint32_t)) {
         __builtin_prefetch(&lengths_[d]);
       }
-      bool any = false;
-      auto add = [&touched, &score, base, norm_of](std::size_t d, float tf, float scale) {
+      auto add = [&touched, &score, base, norm_of, contribution](std::size_t d, float tf, float scale) {
         const std::size_t i = d - base;
         touched[i / 64] |= std::uint64_t{1} << (i % 64);
-        score[i] += scale * tf / (tf + norm_of(static_cast<DocId>(d)));
+        score[i] += contribution(scale, tf, norm_of(static_cast<DocId>(d)));
       };
       for (; old < candidates.size() && candidates[old].doc < limit; ++old) {
         const std::size_t i = candidates[old].doc - base;
         touched[i / 64] |= std::uint64_t{1} << (i % 64);
         score[i] = candidates[old].score;
         fac[i] = candidates[old].factor;
-        any = true;
       }
       for (std::size_t j = first; j < last; ++j) {
         const PostingList& list = *terms[j].list;
-        const float scale = terms[j].weight * (k1 + 1);
+        const float scale = terms[j].scale;
         if (list.dense) {
           // Eight documents at a time: most bytes of a dense list are still zero.
           const std::size_t end = std::min(limit, list.tfs.size());
@@ -389,7 +385,6 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
               const auto byte = static_cast<std::size_t>(std::countr_zero(eight)) / 8;
               eight &= ~(std::uint64_t{0xff} << (8 * byte));
               add(d + byte, list.tfs[d + byte], scale);
-              any = true;
             }
           }
           continue;
@@ -398,11 +393,9 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
         const std::size_t end = list.docs.size();
         const DocId* docs = list.docs.data();
         const std::uint8_t* tfs = list.tfs.data();
-        any = any || (pos < end && docs[pos] < limit);
         for (; pos < end && docs[pos] < limit; ++pos) add(docs[pos], tfs[pos], scale);
         cursors[j - first] = pos;
       }
-      if (!any) continue;
       for (std::size_t w = 0; w < touched.size(); ++w) {
         for (std::uint64_t bits = touched[w]; bits != 0; bits &= bits - 1) {
           const std::size_t i = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
@@ -503,14 +496,14 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
       if (list.dense) {
         for (Candidate& c : candidates) {
           const std::uint8_t tf = list.DenseTf(c.doc);
-          if (tf != 0) c.score += contribution(term, tf, c.norm);
+          if (tf != 0) c.score += contribution(term.scale, tf, c.norm);
         }
       } else {
         std::size_t pos = 0;
         for (Candidate& c : candidates) {
           pos = Seek(list.docs, pos, c.doc);
           if (pos == list.docs.size()) break;
-          if (list.docs[pos] == c.doc) c.score += contribution(term, list.tfs[pos], c.norm);
+          if (list.docs[pos] == c.doc) c.score += contribution(term.scale, list.tfs[pos], c.norm);
         }
       }
       // Pruning costs a pass over the candidates; every few lists is enough.
