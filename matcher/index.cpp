@@ -204,9 +204,10 @@ std::size_t Index::MemoryBytes() const {
   for (const PostingList& list : lists_) {
     bytes += sizeof(PostingList) + list.docs.capacity() * sizeof(DocId) + list.tfs.capacity();
   }
+  // One slot and its metadata byte per bucket, whether used or not; long keys on the heap.
+  bytes += terms_.bucket_count() * (sizeof(std::pair<const std::string, TermId>) + 1);
   for (const auto& [term, id] : terms_) {
-    // Node, key and bucket: roughly what libstdc++ allocates per entry.
-    bytes += 64 + (term.size() > 15 ? term.size() + 1 : 0);
+    if (term.size() > 15) bytes += term.size() + 1;
   }
   return bytes;
 }
