@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <stdexcept>
 #include <utility>
 
 namespace duijie::matcher {
@@ -251,7 +252,7 @@ float Index::Idf(TermId term) const {
 
 float Index::UpperBound(const PostingList& list, float idf, float avg) const {
   const float tf = list.max_tf;
-  const float norm = params_.k1 * (1 - params_.b + params_.b * static_cast<float>(list.min_len) / avg);
+  const float norm = Norm(list.min_len, avg);
   return idf * tf * (params_.k1 + 1) / (tf + norm);
 }
 
@@ -267,22 +268,36 @@ float Index::TermScore(const QueryTerm& term, DocId doc) const {
     tf = list.tfs[static_cast<std::size_t>(it - list.docs.begin())];
   }
   if (tf == 0) return 0;
-  const float norm = params_.k1 * (1 - params_.b + params_.b * static_cast<float>(lengths_[doc]) / AverageLength());
+  const float norm = Norm(lengths_[doc], AverageLength());
   return term.weight * Idf(term.term) * tf * (params_.k1 + 1) / (tf + norm);
 }
 
-float Index::DocScore(std::span<const QueryTerm> query, std::span<const std::pair<TermId, std::uint32_t>> doc_terms,
-                      std::uint32_t doc_length) const {
-  const float norm = params_.k1 * (1 - params_.b + params_.b * static_cast<float>(doc_length) / AverageLength());
-  float total = 0;
-  for (const QueryTerm& term : query) {
-    const auto it = std::lower_bound(doc_terms.begin(), doc_terms.end(), term.term,
-                                     [](const auto& entry, TermId id) { return entry.first < id; });
-    if (it == doc_terms.end() || it->first != term.term) continue;
-    const auto tf = static_cast<float>(std::min(it->second, kMaxTf));
-    total += term.weight * Idf(term.term) * tf * (params_.k1 + 1) / (tf + norm);
+float Index::Contribution(TermId term, std::uint32_t tf, std::uint32_t doc_length) const {
+  if (tf == 0 || term >= lists_.size()) return 0;
+  const auto f = static_cast<float>(std::min(tf, kMaxTf));
+  return Idf(term) * f * (params_.k1 + 1) / (f + Norm(doc_length, AverageLength()));
+}
+
+void Index::Frequencies(std::span<const TermId> terms, std::span<const DocId> docs, std::span<std::uint8_t> out) const {
+  if (out.size() != terms.size() * docs.size() || !std::is_sorted(docs.begin(), docs.end())) {
+    throw std::invalid_argument("Index::Frequencies: documents not ascending or output of the wrong size");
   }
-  return total;
+  std::fill(out.begin(), out.end(), 0);
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    if (terms[t] >= lists_.size()) continue;
+    const PostingList& list = lists_[terms[t]];
+    std::uint8_t* row = out.data() + t * docs.size();
+    if (list.dense) {
+      for (std::size_t d = 0; d < docs.size(); ++d) row[d] = list.DenseTf(docs[d]);
+      continue;
+    }
+    // The documents ascend, so each search starts where the last one ended.
+    std::size_t pos = 0;
+    for (std::size_t d = 0; d < docs.size() && pos < list.docs.size(); ++d) {
+      pos = Seek(list.docs, pos, docs[d]);
+      if (pos < list.docs.size() && list.docs[pos] == docs[d]) row[d] = list.tfs[pos];
+    }
+  }
 }
 
 std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, const DocFactor& factor,
@@ -317,8 +332,8 @@ std::vector<Hit> Index::Search(std::span<const QueryTerm> query, std::size_t k, 
   std::vector<Candidate>& candidates = scratch.candidates;
   candidates.clear();
 
-  // BM25's norm as a + c × length, and a term's contribution as s × tf / (tf + norm), the
-  // constants taken out of the loops.
+  // Norm() as a + c × length, and a term's contribution as s × tf / (tf + norm), the constants
+  // taken out of the loops.
   const float norm_base = k1 * (1 - b);
   const float norm_per_length = k1 * b / avg;
   auto norm_of = [norm_base, norm_per_length, lengths = lengths_.data()](DocId d) {

@@ -115,12 +115,13 @@ class Index {
 
   /// The BM25 contribution of one query term to one document (0 when the document lacks it).
   [[nodiscard]] float TermScore(const QueryTerm& term, DocId doc) const;
-  /// The same for a document given by its own terms (sorted by term, weighted frequencies) and
-  /// length: no posting list is searched, which is what scoring one document against many
-  /// queries wants.
-  [[nodiscard]] float DocScore(std::span<const QueryTerm> query,
-                               std::span<const std::pair<TermId, std::uint32_t>> doc_terms,
-                               std::uint32_t doc_length) const;
+  /// The BM25 contribution of a term at frequency tf in a document of the given length, for a
+  /// query weight of 1: scoring a document from its own terms, with no posting list searched.
+  [[nodiscard]] float Contribution(TermId term, std::uint32_t tf, std::uint32_t doc_length) const;
+  /// The frequency of each term in each document, term-major (out[t × docs.size() + d]; 0 where
+  /// absent, kNoTerm included): what scoring a few documents from their own side wants, with no
+  /// forward index kept. `docs` ascending, `out` holds terms.size() × docs.size().
+  void Frequencies(std::span<const TermId> terms, std::span<const DocId> docs, std::span<std::uint8_t> out) const;
   [[nodiscard]] std::uint32_t Length(DocId doc) const { return doc < lengths_.size() ? lengths_[doc] : 0; }
   [[nodiscard]] float Idf(TermId term) const;
 
@@ -148,6 +149,10 @@ class Index {
   // Turns lists dense or sparse by their share of the documents now.
   void Rebalance();
   [[nodiscard]] float UpperBound(const PostingList& list, float idf, float avg) const;
+  // BM25's length normalisation, k1 × (1 − b + b × length / avg).
+  [[nodiscard]] float Norm(std::uint32_t length, float avg) const {
+    return params_.k1 * (1 - params_.b + params_.b * static_cast<float>(length) / avg);
+  }
 
   const Analyzer& analyzer_;
   Bm25Params params_;

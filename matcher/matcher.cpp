@@ -1,6 +1,8 @@
 #include "matcher/matcher.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <numeric>
 #include <string_view>
 #include <utility>
 
@@ -15,9 +17,6 @@ std::string Join(const std::vector<std::string>& parts) {
   }
   return out;
 }
-
-// Cached need views (a query of a few hundred terms each): about 50 MB at most.
-constexpr std::size_t kMaxNeedViews = 25'000;
 
 bool Agree(std::span<const std::uint16_t> a, std::span<const std::uint16_t> b) {
   for (const auto x : a) {
@@ -121,7 +120,12 @@ void Matcher::Upsert(const Need& need) {
   needs_.fields[doc] = {Intern(need.field), 0, 0};
   need_texts_.resize(doc + 1);
   need_texts_[doc] = {need.title, need.description};
+  while (yardsticks_.size() <= doc) yardsticks_.emplace_back(0);
+  yardsticks_[doc].store(0, std::memory_order_relaxed);
   needs_.regions[doc] = Intern(need.region);
+  // Now rather than in the first queries: a yardstick analyses the need's text and looks its
+  // terms up in the researcher dictionary, which would be most of a researcher's query.
+  (void)Yardstick(doc);
 }
 
 void Matcher::RemoveResearcher(std::int64_t id) { researchers_.Drop(id); }
@@ -129,8 +133,6 @@ void Matcher::RemoveNeed(std::int64_t id) {
   const auto it = needs_.docs.find(id);
   if (it != needs_.docs.end()) {
     need_texts_[it->second] = {};
-    const std::lock_guard lock(best_mutex_);
-    need_views_.erase(it->second);
   }
   needs_.Drop(id);
 }
@@ -138,7 +140,7 @@ void Matcher::RemoveNeed(std::int64_t id) {
 std::vector<Match> Matcher::ResearchersFor(const Need& need, std::size_t k, const Allow& allow) const {
   const std::array<WeightedText, 2> texts{WeightedText{need.title, options_.title_weight},
                                           WeightedText{need.description, options_.description_weight}};
-  return Rank(researchers_, texts, {Find(need.field), 0, 0}, Find(need.region), k, allow);
+  return Rank(researchers_, Prepare(researchers_, texts), {Find(need.field), 0, 0}, Find(need.region), k, allow);
 }
 
 std::vector<Match> Matcher::NeedsFor(const Researcher& researcher, std::size_t k, const Allow& allow) const {
@@ -149,38 +151,85 @@ std::vector<Match> Matcher::NeedsFor(const Researcher& researcher, std::size_t k
   for (std::size_t i = 0; i < researcher.fields.size() && i < kMaxFields; ++i) {
     tags[i] = Find(researcher.fields[i]);
   }
+  const Prepared prepared = Prepare(needs_, texts);
   const auto self = researchers_.docs.find(researcher.id);
   if (options_.reciprocal_weight <= 0 || self == researchers_.docs.end()) {
-    return Rank(needs_, texts, tags, Find(researcher.region), k, allow);
+    return Rank(needs_, prepared, tags, Find(researcher.region), k, allow);
   }
   // Reciprocal: re-rank the best needs by how this researcher ranks among all researchers for
   // each of them. Only for a researcher in the pool: the other side's view needs their profile.
-  std::vector<Match> matches =
-      Rank(needs_, texts, tags, Find(researcher.region), std::max(k, options_.reciprocal_depth), allow);
+  // Explained after the re-ranking: only the k kept need it, and each is a probe per term.
+  std::vector<Match> matches = Rank(needs_, prepared, tags, Find(researcher.region),
+                                    std::max(k, options_.reciprocal_depth), allow, /*explain=*/false);
   if (matches.empty()) return matches;
-  const float best_direct = matches.front().score;
-  // The researcher's own terms as the researcher index has them, to score each need's query
-  // against without searching posting lists.
-  const Prepared own = Prepare(researchers_, texts);
-  std::vector<std::pair<TermId, std::uint32_t>> own_terms;
-  for (std::size_t field = 0; field < own.ids.size(); ++field) {
-    for (const TermId id : own.ids[field]) {
-      if (id != kNoTerm) own_terms.emplace_back(id, texts[field].weight);
-    }
-  }
-  MergeTerms(own_terms);
-  const std::uint32_t own_length = researchers_.index.Length(self->second);
-  for (Match& match : matches) {
-    const DocId need_doc = needs_.docs.at(match.id);
-    const std::shared_ptr<const NeedView> view = ViewOfNeed(need_doc);
-    float pair = researchers_.index.DocScore(view->query, own_terms, own_length);
-    if (Agree(tags, needs_.fields[need_doc])) pair *= 1 + options_.field_boost;
-    const float best = view->best;
-    match.score = match.score / best_direct + options_.reciprocal_weight * (best > 0 ? std::min(pair / best, 1.0F) : 0);
-  }
+  Reciprocal(prepared, texts, tags, self->second, matches);
   std::stable_sort(matches.begin(), matches.end(), [](const Match& x, const Match& y) { return x.score > y.score; });
   if (matches.size() > k) matches.resize(k);
+  for (Match& match : matches) match.terms = Explain(needs_, prepared, needs_.docs.at(match.id));
   return matches;
+}
+
+void Matcher::Reciprocal(const Prepared& on_needs, std::span<const WeightedText> texts,
+                         const std::array<Tag, kMaxFields>& tags, DocId self, std::vector<Match>& matches) const {
+  // How the researcher fits a need from the need's side is the need's query scored against the
+  // researcher: the sum, over the terms both share, of the term's weight in the need times its
+  // BM25 contribution in the researcher's profile. Taken from the researcher's terms, the need's
+  // weights come from the needs index's frequencies, so the need's text is never analysed
+  // again and its terms never looked up in the researcher dictionary (a national pool's
+  // dictionary: a cache miss or two per lookup, hundreds of terms per need). Synonyms, when
+  // configured, count in the direct step only.
+  struct Shared {
+    TermId on_needs;
+    std::uint32_t frequency;  // in the researcher's profile, field weights applied
+    std::string_view text;
+  };
+  std::vector<Shared> shared;
+  for (std::size_t field = 0; field < on_needs.analyses.size(); ++field) {
+    const Analysis& analysis = on_needs.analyses[field];
+    for (std::size_t i = 0; i < analysis.terms.size(); ++i) {
+      const TermId id = on_needs.ids[field][i];
+      if (id != kNoTerm) shared.push_back({id, texts[field].weight, analysis.Term(analysis.terms[i])});
+    }
+  }
+  std::sort(shared.begin(), shared.end(), [](const Shared& x, const Shared& y) { return x.on_needs < y.on_needs; });
+  std::vector<TermId> terms;
+  std::vector<float> contributions;
+  const std::uint32_t own_length = researchers_.index.Length(self);
+  for (std::size_t at = 0; at < shared.size();) {
+    std::uint32_t frequency = 0;
+    std::size_t end = at;
+    for (; end < shared.size() && shared[end].on_needs == shared[at].on_needs; ++end)
+      frequency += shared[end].frequency;
+    terms.push_back(shared[at].on_needs);
+    contributions.push_back(
+        researchers_.index.Contribution(researchers_.index.Lookup(shared[at].text), frequency, own_length));
+    at = end;
+  }
+  std::vector<DocId> docs;
+  docs.reserve(matches.size());
+  for (const Match& match : matches) docs.push_back(needs_.docs.at(match.id));
+  std::vector<std::size_t> order(docs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&docs](std::size_t x, std::size_t y) { return docs[x] < docs[y]; });
+  std::vector<DocId> ascending(docs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) ascending[i] = docs[order[i]];
+  std::vector<std::uint8_t> frequencies(terms.size() * docs.size());
+  needs_.index.Frequencies(terms, ascending, frequencies);
+  std::vector<float> pairs(docs.size(), 0);
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    const std::uint8_t* row = frequencies.data() + t * docs.size();
+    for (std::size_t d = 0; d < docs.size(); ++d) {
+      if (row[d] != 0) pairs[order[d]] += QueryWeight(row[d]) * contributions[t];
+    }
+  }
+  const float best_direct = matches.front().score;
+  for (std::size_t i = 0; i < matches.size(); ++i) {
+    float pair = pairs[i];
+    if (Agree(tags, needs_.fields[docs[i]])) pair *= 1 + options_.field_boost;
+    const float best = Yardstick(docs[i]);
+    matches[i].score =
+        matches[i].score / best_direct + options_.reciprocal_weight * (best > 0 ? std::min(pair / best, 1.0F) : 0);
+  }
 }
 
 std::array<WeightedText, 2> Matcher::NeedTexts(DocId need_doc) const {
@@ -188,69 +237,66 @@ std::array<WeightedText, 2> Matcher::NeedTexts(DocId need_doc) const {
   return {WeightedText{title, options_.title_weight}, WeightedText{description, options_.description_weight}};
 }
 
-std::shared_ptr<const Matcher::NeedView> Matcher::ViewOfNeed(DocId need_doc) const {
+float Matcher::Yardstick(DocId need_doc) const {
   const std::size_t pool = researchers_.index.LiveCount();
-  {
-    const std::lock_guard lock(best_mutex_);
-    // Scores drift as the pool changes; a 1% change starts the cache afresh.
-    const std::size_t slack = best_pool_size_ / 100;
-    if (pool > best_pool_size_ + slack || pool + slack < best_pool_size_) {
-      need_views_.clear();
-      best_pool_size_ = pool;
-    }
-    const auto it = need_views_.find(need_doc);
-    if (it != need_views_.end()) return it->second;
-    // A bound on the cache: each view holds a query of a few hundred terms.
-    if (need_views_.size() >= kMaxNeedViews) need_views_.clear();
+  std::atomic<std::uint64_t>& cached = yardsticks_.at(need_doc);
+  const std::uint64_t entry = cached.load(std::memory_order_relaxed);
+  if (entry != 0) {
+    // Scores drift as the pool changes; within 1% the yardstick stands.
+    const std::size_t then = (entry >> 32) - 1;
+    const std::size_t slack = then / 100;
+    if (pool <= then + slack && pool + slack >= then) return std::bit_cast<float>(static_cast<std::uint32_t>(entry));
   }
-  auto view = std::make_shared<NeedView>();
-  view->query = Prepare(researchers_, NeedTexts(need_doc), /*span_ids=*/false).query;
-  // How well a researcher fits the need, on a scale the need sets: its query's total weight.
   // The best researcher's score would be the natural yardstick, but finding it is a search over
-  // the whole pool per need; on the dev set the best scores sit near this share of the weight
-  // (docs/BENCHMARKS.md: 0.923 against 0.931 with the exact best, at no cost).
+  // the whole pool per need; on the dev set the best scores sit near this share of the need's
+  // query's total weight (docs/BENCHMARKS.md: 0.923 against 0.931 with the exact best).
   constexpr float kTypicalBestShare = 0.3F;
-  float weight = 0;
-  for (const QueryTerm& term : view->query) {
-    weight += term.weight * researchers_.index.Idf(term.term);
+  // Each distinct term looked up once: a description repeats most of its characters.
+  Analysis analysis;
+  std::vector<std::string_view> distinct;
+  std::vector<std::pair<TermId, float>> bag;
+  for (const WeightedText& text : NeedTexts(need_doc)) {
+    analyzer_.Analyze(text.text, analysis);
+    distinct.clear();
+    for (const TermSpan& span : analysis.terms) distinct.push_back(analysis.Term(span));
+    std::sort(distinct.begin(), distinct.end());
+    for (std::size_t at = 0; at < distinct.size();) {
+      std::size_t end = at + 1;
+      while (end < distinct.size() && distinct[end] == distinct[at]) ++end;
+      const TermId id = researchers_.index.Lookup(distinct[at]);
+      if (id != kNoTerm) bag.emplace_back(id, static_cast<float>(text.weight) * static_cast<float>(end - at));
+      at = end;
+    }
   }
-  view->best = kTypicalBestShare * weight;
-  const std::lock_guard lock(best_mutex_);
-  need_views_[need_doc] = view;
-  return view;
+  MergeTerms(bag);
+  float weight = 0;
+  for (const auto& [id, frequency] : bag) weight += QueryWeight(frequency) * researchers_.index.Idf(id);
+  const float yardstick = kTypicalBestShare * weight;
+  cached.store((static_cast<std::uint64_t>(pool) + 1) << 32 | std::bit_cast<std::uint32_t>(yardstick),
+               std::memory_order_relaxed);
+  return yardstick;
 }
 
-Matcher::Prepared Matcher::Prepare(const Side& side, std::span<const WeightedText> texts, bool span_ids) const {
+float Matcher::QueryWeight(float frequency) const {
+  const float k3 = options_.query_k3;
+  return k3 > 0 ? (k3 + 1) * frequency / (k3 + frequency) : frequency;
+}
+
+Matcher::Prepared Matcher::Prepare(const Side& side, std::span<const WeightedText> texts) const {
   Prepared prepared;
   prepared.analyses.resize(texts.size());
   prepared.ids.resize(texts.size());
   std::vector<std::pair<TermId, float>> bag;
-  std::vector<std::string_view> distinct;
   for (std::size_t i = 0; i < texts.size(); ++i) {
     analyzer_.Analyze(texts[i].text, prepared.analyses[i]);
     const Analysis& analysis = prepared.analyses[i];
     const auto weight = static_cast<float>(texts[i].weight);
-    if (span_ids) {
-      std::vector<TermId>& ids = prepared.ids[i];
-      ids.reserve(analysis.terms.size());
-      for (const TermSpan& span : analysis.terms) {
-        const TermId id = side.index.Lookup(analysis.Term(span));
-        ids.push_back(id);
-        if (id != kNoTerm) bag.emplace_back(id, weight);
-      }
-    } else {
-      // Each distinct term looked up once: a lookup in a national pool's dictionary is a cache
-      // miss or two, and a description repeats most of its characters.
-      distinct.clear();
-      for (const TermSpan& span : analysis.terms) distinct.push_back(analysis.Term(span));
-      std::sort(distinct.begin(), distinct.end());
-      for (std::size_t at = 0; at < distinct.size();) {
-        std::size_t end = at + 1;
-        while (end < distinct.size() && distinct[end] == distinct[at]) ++end;
-        const TermId id = side.index.Lookup(distinct[at]);
-        if (id != kNoTerm) bag.emplace_back(id, weight * static_cast<float>(end - at));
-        at = end;
-      }
+    std::vector<TermId>& ids = prepared.ids[i];
+    ids.reserve(analysis.terms.size());
+    for (const TermSpan& span : analysis.terms) {
+      const TermId id = side.index.Lookup(analysis.Term(span));
+      ids.push_back(id);
+      if (id != kNoTerm) bag.emplace_back(id, weight);
     }
     if (!synonyms_.empty()) {
       Expand(side, analysis, options_.synonym_weight * static_cast<float>(texts[i].weight), bag);
@@ -258,19 +304,12 @@ Matcher::Prepared Matcher::Prepare(const Side& side, std::span<const WeightedTex
   }
   MergeTerms(bag);
   prepared.query.reserve(bag.size());
-  for (const auto& [id, weight] : bag) prepared.query.push_back({id, weight});
-  if (options_.query_k3 > 0) {
-    for (QueryTerm& term : prepared.query) {
-      term.weight = (options_.query_k3 + 1) * term.weight / (options_.query_k3 + term.weight);
-    }
-  }
+  for (const auto& [id, frequency] : bag) prepared.query.push_back({id, QueryWeight(frequency)});
   return prepared;
 }
 
-std::vector<Match> Matcher::Rank(const Side& side, std::span<const WeightedText> texts,
-                                 const std::array<Tag, kMaxFields>& fields, Tag region, std::size_t k,
-                                 const Allow& allow) const {
-  const Prepared prepared = Prepare(side, texts);
+std::vector<Match> Matcher::Rank(const Side& side, const Prepared& prepared, const std::array<Tag, kMaxFields>& fields,
+                                 Tag region, std::size_t k, const Allow& allow, bool explain) const {
   const std::vector<QueryTerm>& query = prepared.query;
   const float field_factor = 1 + options_.field_boost;
   const float region_factor = 1 + options_.region_boost;
@@ -288,7 +327,8 @@ std::vector<Match> Matcher::Rank(const Side& side, std::span<const WeightedText>
   std::vector<Match> matches;
   matches.reserve(hits.size());
   for (const Hit& hit : hits) {
-    Match match{side.ids[hit.doc], hit.score, Explain(side, prepared, hit.doc), {}};
+    Match match{
+        side.ids[hit.doc], hit.score, explain ? Explain(side, prepared, hit.doc) : std::vector<std::string>{}, {}};
     for (const Tag tag : side.fields[hit.doc]) {
       if (tag != 0 && std::find(fields.begin(), fields.end(), tag) != fields.end()) {
         match.shared_field = tag_names_[tag];

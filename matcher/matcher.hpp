@@ -1,10 +1,10 @@
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
-#include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -125,26 +125,29 @@ class Matcher {
 
   [[nodiscard]] Tag Intern(const std::string& name);
   [[nodiscard]] Tag Find(const std::string& name) const;
-  [[nodiscard]] std::vector<Match> Rank(const Side& side, std::span<const WeightedText> texts,
-                                        const std::array<Tag, kMaxFields>& fields, Tag region, std::size_t k,
-                                        const Allow& allow) const;
   // A query analysed once: its texts' terms with their ids on one side (by position, for
-  // explanations; empty when span_ids is false), and the weighted terms.
+  // explanations), and the weighted terms.
   struct Prepared {
     std::vector<Analysis> analyses;
     std::vector<std::vector<TermId>> ids;
     std::vector<QueryTerm> query;
   };
-  [[nodiscard]] Prepared Prepare(const Side& side, std::span<const WeightedText> texts, bool span_ids = true) const;
+  [[nodiscard]] Prepared Prepare(const Side& side, std::span<const WeightedText> texts) const;
+  [[nodiscard]] std::vector<Match> Rank(const Side& side, const Prepared& prepared,
+                                        const std::array<Tag, kMaxFields>& fields, Tag region, std::size_t k,
+                                        const Allow& allow, bool explain = true) const;
   [[nodiscard]] std::vector<std::string> Explain(const Side& side, const Prepared& prepared, DocId doc) const;
+  // A query term's weight from its weighted frequency in the query (BM25's k3 saturation).
+  [[nodiscard]] float QueryWeight(float frequency) const;
 
-  // A need as a query on the researchers, and the score that counts as a full fit; cached, and
-  // the cache dropped as the researcher pool changes.
-  struct NeedView {
-    std::vector<QueryTerm> query;
-    float best = 0;
-  };
-  [[nodiscard]] std::shared_ptr<const NeedView> ViewOfNeed(DocId need_doc) const;
+  // The reciprocal step of NeedsFor: each match's score becomes its share of the best direct
+  // score plus how the researcher (doc `self`, texts as prepared on the needs side) fits the
+  // need from the need's side.
+  void Reciprocal(const Prepared& on_needs, std::span<const WeightedText> texts,
+                  const std::array<Tag, kMaxFields>& tags, DocId self, std::vector<Match>& matches) const;
+  // The score on the researcher side that counts as a full fit for a need: computed when the need
+  // is indexed, and again by the first query after the pool has changed by 1%.
+  [[nodiscard]] float Yardstick(DocId need_doc) const;
   [[nodiscard]] std::array<WeightedText, 2> NeedTexts(DocId need_doc) const;
 
   // A synonym group member as analysed text, and the terms searched when another member is
@@ -163,11 +166,12 @@ class Matcher {
   Side researchers_;
   Side needs_;
   std::unordered_map<std::string, Tag> tags_;
-  // Need texts by DocId, for the reciprocal step (needs are few; researchers are not kept).
+  // Need texts by DocId, for yardsticks (needs are few; researchers' texts are not kept).
   std::vector<std::pair<std::string, std::string>> need_texts_;
-  mutable std::mutex best_mutex_;
-  mutable std::unordered_map<DocId, std::shared_ptr<const NeedView>> need_views_;
-  mutable std::size_t best_pool_size_ = 0;
+  // Yardsticks by need DocId: (researcher pool size + 1) << 32 | the float's bits; 0 = none
+  // yet. Atomic because concurrent queries fill them; grown only by upserts (exclusive), and a
+  // deque so growing never moves an atomic.
+  mutable std::deque<std::atomic<std::uint64_t>> yardsticks_;
   std::vector<std::string> tag_names_{""};
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -140,20 +141,57 @@ TEST(Index, BoundedSearchReturnsTrueScoresInOrderAndIsExactWithinItsBudget) {
   }
 }
 
-TEST(Index, DocScoreFromTheDocumentsOwnTermsEqualsTheIndexedScore) {
+TEST(Index, ContributionsFromTheDocumentsOwnTermsAddUpToTheIndexedScore) {
   const Analyzer analyzer;
   Index index(analyzer);
   Add(index, "锂电池 电解液 低温");
   const DocId doc = Add(index, "锂电池 锂电池 隔膜");
   Add(index, "光伏");
   const auto query = Query(index, "锂电池隔膜");
-  std::vector<std::pair<TermId, std::uint32_t>> own;
-  for (const auto& t : Query(index, "锂电池 锂电池 隔膜"))
-    own.emplace_back(t.term, static_cast<std::uint32_t>(t.weight));
+  // The document's own terms with their frequencies, as a query over the same text has them.
+  const auto own = Query(index, "锂电池 锂电池 隔膜");
   float indexed = 0;
   for (const QueryTerm& t : query) indexed += index.TermScore(t, doc);
+  float from_own = 0;
+  for (const QueryTerm& t : query) {
+    const auto it = std::find_if(own.begin(), own.end(), [&t](const QueryTerm& o) { return o.term == t.term; });
+    if (it != own.end()) {
+      from_own += t.weight * index.Contribution(t.term, static_cast<std::uint32_t>(it->weight), index.Length(doc));
+    }
+  }
   EXPECT_GT(indexed, 0);
-  EXPECT_FLOAT_EQ(index.DocScore(query, own, index.Length(doc)), indexed);
+  EXPECT_FLOAT_EQ(from_own, indexed);
+  EXPECT_EQ(index.Contribution(index.Lookup("隔膜"), 0, index.Length(doc)), 0);
+  EXPECT_EQ(index.Contribution(kNoTerm, 1, index.Length(doc)), 0);
+}
+
+TEST(Index, FrequenciesOfSeveralTermsInSeveralDocumentsFromDenseAndSparseLists) {
+  const Analyzer analyzer;
+  Index index(analyzer);
+  // "d" in every other document (dense past 4,096 documents), "s" in one in 100 (sparse), "t"
+  // three times in every 1,000th document and in 3,001; odd documents have weight 2.
+  for (int d = 0; d < 5'000; ++d) {
+    std::string text = d % 2 == 0 ? "d " : "e ";
+    if (d % 100 == 0) text += "s ";
+    if (d % 1000 == 0 || d == 3001) text += "t t t ";
+    Add(index, text, static_cast<std::uint16_t>(1 + d % 2));
+  }
+  ASSERT_TRUE(index.IsDense(index.Lookup("d")));
+  ASSERT_FALSE(index.IsDense(index.Lookup("s")));
+  const std::vector<TermId> terms{index.Lookup("s"), kNoTerm, index.Lookup("d"), index.Lookup("t")};
+  const std::vector<DocId> docs{0, 1, 100, 101, 2000, 2001, 3001, 4999};
+  std::vector<std::uint8_t> out(terms.size() * docs.size(), 99);
+  index.Frequencies(terms, docs, out);
+  const std::vector<std::uint8_t> expected{
+      1, 0, 1, 0, 1, 0, 0, 0,  // s
+      0, 0, 0, 0, 0, 0, 0, 0,  // an unknown term
+      1, 0, 1, 0, 1, 0, 0, 0,  // d
+      3, 0, 0, 0, 3, 0, 6, 0,  // t
+  };
+  EXPECT_EQ(out, expected);
+  const std::vector<DocId> descending{101, 100};
+  std::vector<std::uint8_t> two(terms.size() * 2);
+  EXPECT_THROW(index.Frequencies(terms, descending, two), std::invalid_argument);
 }
 
 TEST(Index, RemovedDocumentsAreNeverReturnedAndCompactKeepsTheRanking) {

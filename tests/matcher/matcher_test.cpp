@@ -1,6 +1,10 @@
 #include "matcher/matcher.hpp"
 
 #include <algorithm>
+#include <array>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -102,6 +106,94 @@ TEST_F(MatcherTest, UpsertReplacesAndRemoveForgets) {
   EXPECT_EQ(matcher_.NeedCount(), 1U);
   ids = Ids(matcher_.NeedsFor(MakeResearcher(5, {}, {"锂电池"}, ""), 5));
   EXPECT_EQ(ids, (std::vector<std::int64_t>{10}));
+}
+
+// NeedsFor's scores the slow way, from two plain indexes over the same texts: the direct score's
+// share of the best, plus the researcher's fit from each need's side (the need's query scored
+// against the researcher) over 0.3 × the need's query weight, capped at 1.
+std::unordered_map<std::int64_t, float> ReciprocalOracle(const std::vector<Researcher>& pool,
+                                                         const std::vector<Need>& needs, const Researcher& self) {
+  const Analyzer analyzer;
+  const MatcherOptions options;
+  auto weight = [&options](float f) { return (options.query_k3 + 1) * f / (options.query_k3 + f); };
+  auto researcher_texts = [](const Researcher& r, std::string& keywords) {
+    keywords.clear();
+    for (const auto& k : r.keywords) keywords += (keywords.empty() ? "" : " ") + k;
+    return std::array<WeightedText, 2>{WeightedText{keywords, 1}, WeightedText{r.bio, 1}};
+  };
+  auto need_texts = [](const Need& n) {
+    return std::array<WeightedText, 2>{WeightedText{n.title, 1}, WeightedText{n.description, 1}};
+  };
+  Index researchers(analyzer);
+  Index need_index(analyzer);
+  std::string keywords;
+  DocId self_doc = 0;
+  for (const auto& r : pool) {
+    const DocId doc = researchers.Add(researcher_texts(r, keywords));
+    if (r.id == self.id) self_doc = doc;
+  }
+  for (const auto& n : needs) need_index.Add(need_texts(n));
+  auto agree = [&self, &options](const Need& n) {
+    return std::find(self.fields.begin(), self.fields.end(), n.field) != self.fields.end() ? 1 + options.field_boost
+                                                                                           : 1.0F;
+  };
+  std::vector<QueryTerm> on_needs = need_index.MakeQuery(researcher_texts(self, keywords));
+  for (auto& t : on_needs) t.weight = weight(t.weight);
+  const std::vector<QueryTerm> own = researchers.MakeQuery(researcher_texts(self, keywords));
+  std::vector<float> direct(needs.size(), 0);
+  for (DocId d = 0; d < needs.size(); ++d) {
+    for (const auto& t : on_needs) direct[d] += need_index.TermScore(t, d);
+    direct[d] *= agree(needs[d]);
+  }
+  const float best_direct = *std::max_element(direct.begin(), direct.end());
+  std::unordered_map<std::int64_t, float> scores;
+  for (DocId d = 0; d < needs.size(); ++d) {
+    if (direct[d] <= 0) continue;
+    float pair = 0;
+    float total = 0;
+    for (const auto& t : researchers.MakeQuery(need_texts(needs[d]))) {
+      total += weight(t.weight) * researchers.Idf(t.term);
+      for (const auto& o : own) {
+        if (o.term == t.term) {
+          pair += weight(t.weight) *
+                  researchers.Contribution(t.term, static_cast<std::uint32_t>(o.weight), researchers.Length(self_doc));
+        }
+      }
+    }
+    pair *= agree(needs[d]);
+    scores[needs[d].id] = direct[d] / best_direct + std::min(pair / (0.3F * total), 1.0F);
+  }
+  return scores;
+}
+
+TEST(MatcherReciprocal, NeedsForScoresAreTheDirectShareAndTheFitFromTheNeedsSide) {
+  const std::vector<Researcher> pool{
+      MakeResearcher(1, {"新能源"}, {"风电机组", "叶片覆冰", "防冰涂层"}, "研究风机叶片覆冰机理与超疏水防冰涂层。"),
+      MakeResearcher(2, {"建筑与土木"}, {"隧道防排水", "渗漏治理"}, "研究隧道渗漏水与冬季挂冰的成因和整治技术。"),
+      MakeResearcher(3, {"新能源"}, {"锂电池", "电解液", "低温性能"}, "研究锂电池电解液配方与低温性能。"),
+      MakeResearcher(4, {"新材料"}, {"超疏水表面", "涂层"}, "研究低冰黏附涂层与表面防冰。"),
+  };
+  // Needs in an order where the direct ranking and the document order differ.
+  const std::vector<Need> needs{
+      Need{20, "涂层", "隧道衬砌表面涂层老化，冬季挂冰。", "建筑与土木", ""},
+      Need{21, "锂电池低温", "冬季电解液低温性能差，续航下降。", "新能源", ""},
+      Need{22, "风机叶片冬天挂冰", "叶片覆冰停机，想用防冰涂层。", "新能源", ""},
+      Need{23, "隧道渗水", "施工缝渗漏水，冬季拱顶挂冰。", "建筑与土木", ""},
+      Need{24, "防冰涂层", "超疏水表面涂层在风机叶片上的防冰效果。", "新材料", ""},
+  };
+  // Needs first, then researchers: a need's yardstick made before the pool filled is made again.
+  Matcher matcher(Analyzer{});
+  for (const auto& n : needs) matcher.Upsert(n);
+  for (const auto& r : pool) matcher.Upsert(r);
+  for (const auto& self : pool) {
+    const auto expected = ReciprocalOracle(pool, needs, self);
+    const auto matches = matcher.NeedsFor(self, needs.size());
+    ASSERT_EQ(matches.size(), expected.size()) << self.id;
+    for (std::size_t i = 0; i < matches.size(); ++i) {
+      EXPECT_NEAR(matches[i].score, expected.at(matches[i].id), 1e-4F) << "researcher " << self.id;
+      if (i > 0) EXPECT_GE(matches[i - 1].score, matches[i].score);
+    }
+  }
 }
 
 TEST(MatcherSynonyms, AQueryWordAlsoFindsItsSynonymsAtALowerWeight) {
