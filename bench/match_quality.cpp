@@ -3,9 +3,12 @@
 // texts, two baselines: SQLite FTS5 BM25 with the trigram tokenizer, and a character-bigram BM25.
 // The same figures on the hard subset: the queries where the bigram baseline's nDCG@10 is below
 // 0.8. --ablations adds duijie with one part taken away or added at a time, so each part shows
-// what it pays.
+// what it pays. --per-query lists every query with duijie's and the bigram baseline's nDCG@10 and
+// first three answers, where duijie does worst against the baseline first: where to look.
 //
-//   build-release/bench/match_quality [DIR] [--ablations]      DIR defaults to tests/data/matching-dev
+//   build-release/bench/match_quality [DIR] [--ablations] [--per-query]
+//                                       DIR defaults to tests/data/matching-dev
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -162,16 +165,49 @@ void Report(const char* direction, const std::vector<System>& systems, Ranked Ra
   }
 }
 
+// Each query of one direction: duijie's nDCG@10 against the bigram baseline's, worst first.
+void PerQuery(const char* direction, const std::vector<System>& systems, Ranked Rankings::*member,
+              const Labels& labels) {
+  const Ranked& ours = systems.at(0).rankings.*member;
+  const Ranked& bigram = systems.at(1).rankings.*member;
+  const auto our_scores = ScoreAll(ours, labels);
+  const auto bigram_scores = ScoreAll(bigram, labels);
+  std::vector<std::pair<double, std::int64_t>> order;
+  order.reserve(our_scores.size());
+  for (const auto& [query, score] : our_scores)
+    order.emplace_back(score.ndcg10 - bigram_scores.at(query).ndcg10, query);
+  std::sort(order.begin(), order.end());
+  auto first_three = [](const Ranked& ranked, std::int64_t query) {
+    std::string out;
+    const auto it = ranked.find(query);
+    if (it == ranked.end()) return out;
+    for (std::size_t i = 0; i < it->second.size() && i < 3; ++i) {
+      out += ' ';
+      out += std::to_string(it->second[i]);
+    }
+    return out;
+  };
+  std::printf("\n%s, per query (id, nDCG@10 duijie / bigram, first three of each):\n", direction);
+  for (const auto& [difference, query] : order) {
+    std::printf("  %6lld  %.3f / %.3f  %+.3f  duijie:%s  bigram:%s\n", static_cast<long long>(query),
+                our_scores.at(query).ndcg10, bigram_scores.at(query).ndcg10, difference,
+                first_three(ours, query).c_str(), first_three(bigram, query).c_str());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::filesystem::path dir = "tests/data/matching-dev";
   bool ablations = false;
+  bool per_query = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--ablations") == 0) {
       ablations = true;
+    } else if (std::strcmp(argv[i], "--per-query") == 0) {
+      per_query = true;
     } else if (argv[i][0] == '-') {
-      std::cerr << "usage: match_quality [DIR] [--ablations]\n";
+      std::cerr << "usage: match_quality [DIR] [--ablations] [--per-query]\n";
       return 2;
     } else {
       dir = argv[i];
@@ -219,6 +255,10 @@ int main(int argc, char** argv) {
     }
     Report("need -> researchers", systems, &Rankings::researchers_for_need, data.researchers_for_need);
     Report("researcher -> needs", systems, &Rankings::needs_for_researcher, data.needs_for_researcher);
+    if (per_query) {
+      PerQuery("need -> researchers", systems, &Rankings::researchers_for_need, data.researchers_for_need);
+      PerQuery("researcher -> needs", systems, &Rankings::needs_for_researcher, data.needs_for_researcher);
+    }
   } catch (const std::exception& e) {
     std::cerr << "match_quality: " << e.what() << "\n";
     return 1;
