@@ -1,5 +1,9 @@
 #include "channels/wecom/robot_sender.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "channels/wecom/render.hpp"
@@ -10,8 +14,21 @@ namespace {
 
 using nlohmann::json;
 
-store::AttemptRecord RobotRecord(store::AttemptOutcome outcome, std::string error) {
-  return {outcome, "wecom_robot", "", std::move(error)};
+store::AttemptRecord RobotRecord(store::AttemptOutcome outcome, std::string error, std::string progress = "") {
+  return {outcome, "wecom_robot", std::move(progress), std::move(error)};
+}
+
+// A robot has no duplicate check (app messages do): a message in parts keeps how many of them went
+// out as its provider reference ("parts:2"), which the outbox keeps across attempts, and a retry
+// starts after them.
+constexpr std::string_view kPartsDone = "parts:";
+
+std::size_t PartsDone(const std::optional<std::string>& ref) {
+  if (!ref || !ref->starts_with(kPartsDone)) return 0;
+  std::size_t done = 0;
+  const auto digits = std::string_view(*ref).substr(kPartsDone.size());
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), done);
+  return ec == std::errc{} && end == digits.data() + digits.size() ? done : 0;
 }
 
 }  // namespace
@@ -30,7 +47,11 @@ net::awaitable<store::AttemptRecord> RobotSender::Send(const store::OutboxMessag
   }
   auto bodies = RenderRobotMessage(out);
   if (!bodies) co_return RobotRecord(store::AttemptOutcome::kFailed, bodies.error().message);
-  for (const auto& body : *bodies) {
+  const std::size_t parts = bodies->size();
+  for (std::size_t part = std::min(PartsDone(msg.provider_ref), parts); part < parts; ++part) {
+    const json& body = (*bodies)[part];
+    // What went out before this part, for the next attempt (nothing to keep for one part).
+    const std::string progress = part > 0 ? std::string(kPartsDone) + std::to_string(part) : "";
     ClientRequest req;
     req.method = "POST";
     req.url = settings_.api_base + "/cgi-bin/webhook/send?key=" + key->second;
@@ -41,24 +62,26 @@ net::awaitable<store::AttemptRecord> RobotSender::Send(const store::OutboxMessag
     if (!res) {
       const bool unsent = res.error().code == Errc::kUnavailable || res.error().code == Errc::kInvalidArgument;
       co_return RobotRecord(unsent ? store::AttemptOutcome::kRetryable : store::AttemptOutcome::kUnknown,
-                            res.error().message);
+                            res.error().message, progress);
     }
     if (res->status >= 500)
-      co_return RobotRecord(store::AttemptOutcome::kRetryable, "HTTP " + std::to_string(res->status));
+      co_return RobotRecord(store::AttemptOutcome::kRetryable, "HTTP " + std::to_string(res->status), progress);
     const json answer = json::parse(res->body, nullptr, false);
     if (!answer.is_object()) {
-      co_return RobotRecord(store::AttemptOutcome::kUnknown, "unreadable answer, HTTP " + std::to_string(res->status));
+      co_return RobotRecord(store::AttemptOutcome::kUnknown, "unreadable answer, HTTP " + std::to_string(res->status),
+                            progress);
     }
     const int errcode = answer.value("errcode", -1);
     if (errcode == 0) continue;
     const std::string error = "errcode " + std::to_string(errcode) + " " + answer.value("errmsg", "");
     // 45009 and 130101 are the robot's rate limits; -1 is "system busy".
     if (errcode == 45009 || errcode == 130101 || errcode == -1) {
-      co_return RobotRecord(store::AttemptOutcome::kRetryable, error);
+      co_return RobotRecord(store::AttemptOutcome::kRetryable, error, progress);
     }
-    co_return RobotRecord(store::AttemptOutcome::kFailed, error);  // 93000 bad key, 40008 bad type, ...
+    co_return RobotRecord(store::AttemptOutcome::kFailed, error, progress);  // 93000 bad key, 40008 bad type, ...
   }
-  co_return RobotRecord(store::AttemptOutcome::kSent, "");
+  co_return RobotRecord(store::AttemptOutcome::kSent, "",
+                        parts > 1 ? std::string(kPartsDone) + std::to_string(parts) : "");
 }
 
 net::awaitable<LookupResult> RobotSender::Lookup(const store::OutboxMessage&) {

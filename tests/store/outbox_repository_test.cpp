@@ -121,6 +121,19 @@ TEST_F(OutboxRepositoryTest, RetryableFailuresRetryThenDeadLetter) {
   }
 }
 
+TEST_F(OutboxRepositoryTest, AReferenceLeftByARetryableAttemptReachesTheNextClaim) {
+  // How a sender resumes a message in parts (the group robot's "parts:N").
+  const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
+  ASSERT_EQ(OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 1).size(), 1U);
+  ASSERT_TRUE(
+      OutboxRepository::Finish(c_, id, 1, {AttemptOutcome::kRetryable, "fake", "parts:1", "busy"}, kNow, kNow + 10));
+  const auto again = OutboxRepository::ClaimDue(c_, "me", "sms", kNow + 10, 1);
+  ASSERT_EQ(again.size(), 1U);
+  EXPECT_EQ(again[0].provider_ref, "parts:1");
+  ASSERT_TRUE(OutboxRepository::Finish(c_, id, 2, {AttemptOutcome::kSent, "fake", "parts:3", ""}, kNow + 10, kNow));
+  EXPECT_EQ(OutboxRepository::Find(c_, id)->provider_ref, "parts:3");
+}
+
 TEST_F(OutboxRepositoryTest, FinishOfAStaleAttemptChangesNothing) {
   const auto id = OutboxRepository::Enqueue(c_, Msg("k"), kNow).id;
   ASSERT_EQ(OutboxRepository::ClaimDue(c_, "me", "sms", kNow, 1).size(), 1U);

@@ -116,5 +116,32 @@ TEST_F(RobotSenderTest, LongMarkdownGoesOutInParts) {
   for (const auto& p : posts) EXPECT_LE(p["markdown"]["content"].get<std::string>().size(), 4096U);
 }
 
+TEST_F(RobotSenderTest, ARetryAfterAFailedPartSendsOnlyThePartsNotYetSent) {
+  // A robot has no duplicate check: the parts that went out are not sent again.
+  fake_.Script({{{"errcode", 0}, {"errmsg", "ok"}}, {{"errcode", 45009}, {"errmsg", "api freq out of limit"}}});
+  std::string text;
+  for (char part : {'a', 'b', 'c'}) text += std::string(4000, part) + "\n";
+  auto m = Message("staff", {"markdown", text, std::nullopt, std::nullopt, json::object()});
+  const auto first = Send(m);
+  EXPECT_EQ(first.outcome, store::AttemptOutcome::kRetryable);
+  EXPECT_EQ(first.provider_ref, "parts:1");
+  ASSERT_EQ(fake_.Posts().size(), 1U);
+  m.provider_ref = first.provider_ref;  // as the outbox keeps it for the next attempt
+  const auto second = Send(m);
+  EXPECT_EQ(second.outcome, store::AttemptOutcome::kSent) << second.error;
+  EXPECT_EQ(second.provider_ref, "parts:3");
+  const auto posts = fake_.Posts();
+  ASSERT_EQ(posts.size(), 3U);
+  for (std::size_t i = 0; i < posts.size(); ++i) {
+    const auto content = posts[i]["markdown"]["content"].get<std::string>();
+    ASSERT_FALSE(content.empty());
+    EXPECT_EQ(content.front(), "abc"[i]) << "part " << i << " went out once, in order";
+  }
+  // A reference that is not a count of parts (or a single part) starts from the beginning.
+  m.provider_ref = "parts:x";
+  EXPECT_EQ(Send(m).outcome, store::AttemptOutcome::kSent);
+  EXPECT_EQ(fake_.Posts().size(), 6U);
+}
+
 }  // namespace
 }  // namespace duijie::channels::wecom
