@@ -120,8 +120,8 @@ void Matcher::Upsert(const Need& need) {
   needs_.fields[doc] = {Intern(need.field), 0, 0};
   need_texts_.resize(doc + 1);
   need_texts_[doc] = {need.title, need.description};
+  // Documents are never reused: a new one starts without a yardstick.
   while (yardsticks_.size() <= doc) yardsticks_.emplace_back(0);
-  yardsticks_[doc].store(0, std::memory_order_relaxed);
   needs_.regions[doc] = Intern(need.region);
   // Now rather than in the first queries: a yardstick analyses the need's text and looks its
   // terms up in the researcher dictionary, which would be most of a researcher's query.

@@ -23,6 +23,8 @@ store::AttemptRecord RobotRecord(store::AttemptOutcome outcome, std::string erro
 // starts after them.
 constexpr std::string_view kPartsDone = "parts:";
 
+std::string PartsRef(std::size_t done) { return std::string(kPartsDone) + std::to_string(done); }
+
 std::size_t PartsDone(const std::optional<std::string>& ref) {
   if (!ref || !ref->starts_with(kPartsDone)) return 0;
   std::size_t done = 0;
@@ -51,7 +53,7 @@ net::awaitable<store::AttemptRecord> RobotSender::Send(const store::OutboxMessag
   for (std::size_t part = std::min(PartsDone(msg.provider_ref), parts); part < parts; ++part) {
     const json& body = (*bodies)[part];
     // What went out before this part, for the next attempt (nothing to keep for one part).
-    const std::string progress = part > 0 ? std::string(kPartsDone) + std::to_string(part) : "";
+    const std::string progress = part > 0 ? PartsRef(part) : "";
     ClientRequest req;
     req.method = "POST";
     req.url = settings_.api_base + "/cgi-bin/webhook/send?key=" + key->second;
@@ -80,8 +82,7 @@ net::awaitable<store::AttemptRecord> RobotSender::Send(const store::OutboxMessag
     }
     co_return RobotRecord(store::AttemptOutcome::kFailed, error, progress);  // 93000 bad key, 40008 bad type, ...
   }
-  co_return RobotRecord(store::AttemptOutcome::kSent, "",
-                        parts > 1 ? std::string(kPartsDone) + std::to_string(parts) : "");
+  co_return RobotRecord(store::AttemptOutcome::kSent, "", parts > 1 ? PartsRef(parts) : "");
 }
 
 net::awaitable<LookupResult> RobotSender::Lookup(const store::OutboxMessage&) {
